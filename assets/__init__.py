@@ -1,0 +1,1 @@
+"""Dagster assets, thin: each declares a lake table and calls one spark_jobs entry point."""

@@ -1,0 +1,1 @@
+"""Dagster code location for Pilehouse: definitions, resources, jobs, settings and the CLI."""

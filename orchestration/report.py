@@ -1,0 +1,103 @@
+"""The run summary: documents and bytes per stage, removals by reason, table versions, timings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import dagster as dg
+
+from orchestration.sql import connect
+from spark_jobs.delta import open_table, table_exists
+from spark_jobs.lake import TABLES, Lake
+
+STAGE_TABLES = [("ingest", "raw.web"), ("annotate", "annotated.web"), ("curate", "curated.web")]
+
+
+@dataclass(frozen=True)
+class StageLine:
+    stage: str
+    table: str
+    version: int | None
+    documents: int
+    bytes: int
+
+
+def _human_bytes(n: int) -> str:
+    value = float(n)
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if value < 1000 or unit == "TB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{n} B"
+
+
+def _rows(con, sql: str) -> list[tuple]:
+    return con.execute(sql).fetchall()
+
+
+def step_durations(instance: dg.DagsterInstance, run_id: str) -> dict[str, float]:
+    """Seconds per step of a run, keyed by step key (e.g. 'raw__web')."""
+    return {
+        s.step_key: (s.end_time or s.start_time or 0) - (s.start_time or 0)
+        for s in instance.get_run_step_stats(run_id)
+    }
+
+
+def render_summary(lake: Lake, durations: dict[str, float] | None = None) -> str:
+    """A plain-text summary of the lake's current state (and a run's step timings if given)."""
+    durations = durations or {}
+    con = connect(lake)
+    existing = {n for n in TABLES if table_exists(lake.uri(n), lake.store)}
+    out: list[str] = []
+
+    out.append(
+        f"{'stage':<10} {'table':<15} {'version':>7} {'documents':>10} {'bytes':>10} {'time':>8}"
+    )
+    for stage, table in STAGE_TABLES:
+        if table not in existing:
+            continue
+        documents, size = _rows(
+            con, f"SELECT count(*), coalesce(sum(byte_length), 0) FROM {table}"
+        )[0]
+        version = open_table(lake.uri(table), store=lake.store).version()
+        step = table.replace(".", "__")
+        took = f"{durations[step]:.1f} s" if step in durations else ""
+        out.append(
+            f"{stage:<10} {table:<15} {version:>7} {documents:>10} {_human_bytes(size):>10} {took:>8}"
+        )
+    for step, seconds in durations.items():
+        if step not in {t.replace(".", "__") for _, t in STAGE_TABLES}:
+            out.append(f"{'':<10} {step:<15} {'':>7} {'':>10} {'':>10} {seconds:>6.1f} s")
+
+    if {"raw.web", "rejects", "quarantine"} <= existing:
+        kept = _rows(con, "SELECT count(*) FROM raw.web")[0][0]
+        skipped = _rows(con, "SELECT count(*) FROM rejects WHERE stage = 'ingest'")[0][0]
+        quarantined = _rows(con, "SELECT count(*) FROM quarantine")[0][0]
+        out.append("")
+        out.append(
+            f"input records: {kept + skipped + quarantined} = {kept} ingested + "
+            f"{skipped} skipped + {quarantined} quarantined"
+        )
+    if "rejects" in existing:
+        out.append("")
+        out.append("removals by reason:")
+        for stage, reason, n in _rows(
+            con,
+            "SELECT stage, reason, count(*) FROM rejects GROUP BY 1, 2 ORDER BY 1 DESC, 3 DESC, 2",
+        ):
+            out.append(f"  {stage:<8} {reason:<36} {n:>8}")
+    if "quarantine" in existing:
+        out.append("")
+        out.append("quarantined by reason:")
+        for reason, n in _rows(
+            con, "SELECT reason, count(*) FROM quarantine GROUP BY 1 ORDER BY 2 DESC, 1"
+        ):
+            out.append(f"  {reason:<45} {n:>8}")
+    out.append("")
+    out.append("tables (Delta version):")
+    for name in TABLES:
+        if name in existing:
+            version = open_table(lake.uri(name), store=lake.store).version()
+            out.append(f"  {name:<15} v{version:<4} {lake.uri(name)}")
+    con.close()
+    return "\n".join(out)

