@@ -27,7 +27,7 @@ def curated_web_run(
         run_name=f"curated-web-v{snapshot.version}",
         datasets=[snapshot],
         params={"recipe": lakehouse.recipe().name, "recipe_hash": lakehouse.recipe().fingerprint},
-        tags={"dagster.run_id": context.run_id},
+        tags={"dagster.run_id": context.run.run_id},
         artifact_location=settings.mlflow_artifacts_uri,
     )
     return dg.MaterializeResult(

@@ -20,7 +20,7 @@ def raw_web(
         lakehouse.spark,
         lakehouse.lake,
         lakehouse.sources("web"),
-        run_id=context.run_id,
+        run_id=context.run.run_id,
         metadata=lakehouse.commit_metadata(context),
     )
     return dg.MaterializeResult(metadata=stage_metadata(report))
@@ -55,7 +55,7 @@ def curated_web(
         lakehouse.spark,
         lakehouse.lake,
         recipe,
-        run_id=context.run_id,
+        run_id=context.run.run_id,
         metadata=lakehouse.commit_metadata(context),
     )
     return dg.MaterializeResult(

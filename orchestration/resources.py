@@ -49,7 +49,7 @@ class LakehouseResource(dg.ConfigurableResource):
     def commit_metadata(context: dg.AssetExecutionContext) -> dict[str, str]:
         """Lineage written into every Delta commit an asset makes."""
         return {
-            "dagster.run_id": context.run_id,
+            "dagster.run_id": context.run.run_id,
             "dagster.asset_key": context.asset_key.to_user_string(),
             "dagster.partition": context.partition_key if context.has_partition_key else "",
             "lineage.code_version": CODE_VERSION,

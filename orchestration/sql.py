@@ -56,6 +56,6 @@ def query(lake: Lake, sql: str) -> pa.Table:
     check_read_only(sql)
     con = connect(lake)
     try:
-        return con.execute(sql).fetch_arrow_table()
+        return con.execute(sql).to_arrow_table()
     finally:
         con.close()

@@ -10,6 +10,16 @@ from mlflow.data.delta_dataset_source import DeltaDatasetSource
 from mlflow.data.meta_dataset import MetaDataset
 
 
+class DeltaSnapshotSource(DeltaDatasetSource):
+    """MLflow's Delta source, keeping version 0: MLflow 3.17 drops it with a truthiness test."""
+
+    def to_dict(self) -> dict:
+        info = super().to_dict()
+        if self._delta_table_version is not None:
+            info["delta_table_version"] = self._delta_table_version
+        return info
+
+
 @dataclass(frozen=True)
 class TableSnapshot:
     """One input of a run: a lake table at a version."""
@@ -42,7 +52,7 @@ def log_dataset_run(
     mlflow.set_experiment(experiment)
     with mlflow.start_run(run_name=run_name, tags=dict(tags or {})) as run:
         for snapshot in datasets:
-            source = DeltaDatasetSource(path=snapshot.uri, delta_table_version=snapshot.version)
+            source = DeltaSnapshotSource(path=snapshot.uri, delta_table_version=snapshot.version)
             dataset = MetaDataset(source=source, name=snapshot.name, digest=snapshot.digest)
             mlflow.log_input(dataset, context="training")
             mlflow.log_param(f"table.{snapshot.name}.version", snapshot.version)

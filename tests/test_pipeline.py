@@ -1,0 +1,181 @@
+"""End to end: the whole asset graph materialized through Dagster on a small generated crawl."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import mlflow
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+
+from assets.training import CURATED_WEB_RUN
+from assets.web import CURATED_WEB
+from orchestration.definitions import WEB_PIPELINE, defs
+from orchestration.instance import prepare_dagster_home
+from orchestration.report import render_summary
+from orchestration.settings import load_settings
+from spark_jobs.delta import read_arrow, table_history, write_arrow
+from spark_jobs.lake import Lake
+from spark_jobs.samples.web import generate_web_sample
+
+pytestmark = [pytest.mark.slow, pytest.mark.spark]
+
+TABLES = ["raw.web", "annotated.web", "curated.web", "rejects", "quarantine"]
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory, spark):
+    """A fresh PILEHOUSE_HOME with a 120-page sample crawl in its landing zone."""
+    root = tmp_path_factory.mktemp("pilehouse-home")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("PILEHOUSE_HOME", str(root))
+        env.delenv("DAGSTER_HOME", raising=False)
+        settings = load_settings()
+        prepare_dagster_home(settings)
+        manifest = generate_web_sample(
+            Path(settings.landing_uri) / "web" / "sample-crawl", pages=120, files=2, seed=7
+        )
+        yield settings, manifest
+
+
+@pytest.fixture(scope="module")
+def first_run(home):
+    instance = dg.DagsterInstance.get()
+    result = defs.resolve_job_def(WEB_PIPELINE).execute_in_process(instance=instance)
+    return instance, result
+
+
+def _lake(settings) -> Lake:
+    return Lake(settings.lake_uri, settings.store)
+
+
+def _rows(settings, name: str) -> int:
+    return read_arrow(_lake(settings).uri(name)).num_rows
+
+
+def test_every_input_record_ends_in_exactly_one_table(home, first_run):
+    settings, manifest = home
+    _, result = first_run
+    assert result.success
+    lake = _lake(settings)
+    rejects = read_arrow(lake.uri("rejects"))
+    ingest_rejects = rejects.filter(pc.equal(rejects["stage"], "ingest")).num_rows
+    assert _rows(settings, "raw.web") == manifest.expected_dispositions["kept"]
+    assert ingest_rejects == manifest.expected_dispositions["skipped"]
+    assert _rows(settings, "quarantine") == manifest.expected_dispositions["quarantined"]
+    # Conservation within curation: raw.web = curated + curate-stage rejects.
+    curate_rejects = rejects.num_rows - ingest_rejects
+    assert _rows(settings, "raw.web") == _rows(settings, "curated.web") + curate_rejects
+
+
+def test_quarantine_and_ingest_rejects_carry_their_reasons(home, first_run):
+    settings, manifest = home
+    lake = _lake(settings)
+    reasons = read_arrow(lake.uri("quarantine"))["reason"].to_pylist()
+    reasons += (
+        read_arrow(lake.uri("rejects"))
+        .filter(pc.equal(read_arrow(lake.uri("rejects"))["stage"], "ingest"))["reason"]
+        .to_pylist()
+    )
+    assert {r: reasons.count(r) for r in set(reasons)} == manifest.expected_reasons
+
+
+def test_curated_web_has_no_duplicates_no_foreign_pages_and_a_license_on_every_row(home, first_run):
+    settings, manifest = home
+    curated = read_arrow(_lake(settings).uri("curated.web"))
+    urls = set(curated["url"].to_pylist())
+    assert curated.num_rows > 0.8 * manifest.counts["clean"]
+    assert len(set(curated["text_hash"].to_pylist())) == curated.num_rows
+    assert len(set(curated["id"].to_pylist())) == curated.num_rows
+    for duplicate, original in manifest.duplicate_of.items():
+        assert not {duplicate, original} <= urls, f"both copies kept: {duplicate} {original}"
+    assert urls.isdisjoint(manifest.languages)
+    assert set(curated["language"].to_pylist()) == {"en"}
+    assert set(curated["license"].to_pylist()) == {"PSF-2.0"}
+    assert set(curated["license_evidence"].to_pylist()) == {"declared"}
+    assert all(text.strip() for text in curated["text"].to_pylist())
+
+
+def test_quality_gate_passed_and_mlflow_run_records_the_table_version(home, first_run):
+    settings, _ = home
+    _, result = first_run
+    checks = result.get_asset_check_evaluations()
+    assert [(c.check_name, c.passed) for c in checks] == [("curated_documents", True)]
+
+    curated_uri = _lake(settings).uri("curated.web")
+    version = table_history(curated_uri)[0]["version"]
+    materialization = result.asset_materializations_for_node("training__curated_web_run")[0]
+    run_id = materialization.metadata["mlflow run id"].value
+    mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
+    run = mlflow.get_run(run_id)
+    [dataset_input] = run.inputs.dataset_inputs
+    assert dataset_input.dataset.name == "curated.web"
+    assert curated_uri in dataset_input.dataset.source
+    assert f'"delta_table_version": {version}' in dataset_input.dataset.source
+    assert run.data.params["table.curated.web.version"] == str(version)
+
+
+def test_commits_carry_dagster_lineage(home, first_run):
+    settings, _ = home
+    _, result = first_run
+    latest = table_history(_lake(settings).uri("curated.web"))[0]
+    assert latest["dagster.run_id"] == result.run_id
+    assert latest["dagster.asset_key"] == "curated/web"
+    assert latest["lineage.recipe"] == "web-default"
+    assert int(latest["pilehouse.rows"]) == _rows(settings, "curated.web")
+
+
+def test_summary_reports_stages_reasons_and_versions(home, first_run):
+    settings, _ = home
+    summary = render_summary(_lake(settings))
+    assert "input records: " in summary
+    for expected in ["curated.web", "exact_duplicate", "language_not_allowed", "gzip_corrupt"]:
+        assert expected in summary
+
+
+def test_running_again_adds_versions_not_rows(home, first_run):
+    settings, _ = home
+    instance, _ = first_run
+    before = {name: _rows(settings, name) for name in TABLES}
+    versions = {name: table_history(_lake(settings).uri(name))[0]["version"] for name in TABLES}
+    again = defs.resolve_job_def(WEB_PIPELINE).execute_in_process(instance=instance)
+    assert again.success
+    assert {name: _rows(settings, name) for name in TABLES} == before
+    for name in TABLES:
+        assert table_history(_lake(settings).uri(name))[0]["version"] > versions[name]
+
+
+def test_a_failing_gate_blocks_the_training_run(home, first_run):
+    """A bad curated.web version (a copied row with no license) must not reach MLflow."""
+    settings, _ = home
+    instance, _ = first_run
+    uri = _lake(settings).uri("curated.web")
+    bad_row = read_arrow(uri).slice(0, 1)
+    bad_row = bad_row.set_column(
+        bad_row.schema.get_field_index("license"), "license", pa.nulls(1, pa.string())
+    )
+    write_arrow(bad_row, uri, mode="append", partition_by=("source",))
+    mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
+    runs_before = len(mlflow.search_runs(experiment_names=[settings.mlflow_experiment]))
+
+    gate = dg.define_asset_job(
+        "gate_then_train",
+        selection=dg.AssetSelection.checks_for_assets(CURATED_WEB)
+        | dg.AssetSelection.assets(CURATED_WEB_RUN),
+    )
+    gated = dg.Definitions.merge(defs, dg.Definitions(jobs=[gate]))
+    result = gated.resolve_job_def("gate_then_train").execute_in_process(
+        instance=instance, raise_on_error=False
+    )
+    [check] = result.get_asset_check_evaluations()
+    assert not check.passed
+    failures = check.metadata["failures"].value
+    assert {(f["expectation"], f["column"]) for f in failures} == {
+        ("expect_column_values_to_be_unique", "id"),
+        ("expect_column_values_to_not_be_null", "license"),
+    }
+    assert bad_row["id"][0].as_py() in failures[0]["sample_ids"] + failures[1]["sample_ids"]
+    assert not result.asset_materializations_for_node("training__curated_web_run")
+    assert len(mlflow.search_runs(experiment_names=[settings.mlflow_experiment])) == runs_before
