@@ -6,6 +6,7 @@ import atexit
 import contextlib
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -79,8 +80,8 @@ class SeaweedS3:
         *,
         host: str = HOST,
         ports: dict[str, int] | None = None,
-        access_key: str = "pilehouse",
-        secret_key: str = "pilehouse-secret",
+        access_key: str | None = None,
+        secret_key: str | None = None,
         start_timeout_s: float = 60.0,
     ) -> None:
         """Configure (but do not start) a server.
@@ -103,8 +104,9 @@ class SeaweedS3:
         self.host = host
         picked = iter(_free_ports(len(_PORT_NAMES)))
         self.ports = {name: (ports or {}).get(name) or next(picked) for name in _PORT_NAMES}
-        self.access_key = access_key
-        self.secret_key = secret_key
+        # No fixed keys in code: a fresh random pair per server unless the caller gives one.
+        self.access_key = access_key or f"ph{secrets.token_hex(8)}"
+        self.secret_key = secret_key or secrets.token_hex(20)
         self.start_timeout_s = start_timeout_s
         self._process: subprocess.Popen[bytes] | None = None
 

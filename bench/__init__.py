@@ -1,0 +1,1 @@
+"""Benchmarks of Pilehouse's extractor and pipeline on the generated sample crawl."""
