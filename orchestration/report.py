@@ -50,24 +50,21 @@ def render_summary(lake: Lake, durations: dict[str, float] | None = None) -> str
     existing = {n for n in TABLES if table_exists(lake.uri(n), lake.store)}
     out: list[str] = []
 
-    out.append(
-        f"{'stage':<10} {'table':<15} {'version':>7} {'documents':>10} {'bytes':>10} {'time':>8}"
-    )
+    row = "{:<10} {:<32} {:>7} {:>10} {:>10} {:>8}".format
+    out.append(row("stage", "table / step", "version", "documents", "bytes", "time"))
+    table_steps = {table.replace(".", "__") for _, table in STAGE_TABLES}
     for stage, table in STAGE_TABLES:
         if table not in existing:
             continue
-        documents, size = _rows(
-            con, f"SELECT count(*), coalesce(sum(byte_length), 0) FROM {table}"
-        )[0]
+        sql = f"SELECT count(*), coalesce(sum(byte_length), 0) FROM {table}"
+        documents, size = _rows(con, sql)[0]
         version = open_table(lake.uri(table), store=lake.store).version()
         step = table.replace(".", "__")
         took = f"{durations[step]:.1f} s" if step in durations else ""
-        out.append(
-            f"{stage:<10} {table:<15} {version:>7} {documents:>10} {_human_bytes(size):>10} {took:>8}"
-        )
+        out.append(row(stage, table, version, documents, _human_bytes(size), took))
     for step, seconds in durations.items():
-        if step not in {t.replace(".", "__") for _, t in STAGE_TABLES}:
-            out.append(f"{'':<10} {step:<15} {'':>7} {'':>10} {'':>10} {seconds:>6.1f} s")
+        if step not in table_steps:
+            out.append(row("", step.replace("__", "/"), "", "", "", f"{seconds:.1f} s"))
 
     if {"raw.web", "rejects", "quarantine"} <= existing:
         kept = _rows(con, "SELECT count(*) FROM raw.web")[0][0]
