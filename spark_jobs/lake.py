@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from spark_jobs.storage import LOCAL, ObjectStore
 
@@ -12,27 +13,87 @@ class TableSpec:
     name: str
     partition_by: tuple[str, ...]
     description: str
+    # What each column means, shown by `pilehouse catalog`; columns not listed show their type only.
+    columns: Mapping[str, str] = field(default_factory=dict)
+
+
+RAW_WEB_COLUMNS = {
+    "id": "stable document id (hash of source and locator); the same in every table a page reaches",
+    "corpus": "corpus family, e.g. web",
+    "source": "source name from orchestration/sources.yaml (partition column)",
+    "locator": "where the record came from: the URL, or URL#warc=file:offset for a repeat fetch",
+    "url": "the page's URL as fetched",
+    "domain": "host of the URL, lower-cased, without www. and port",
+    "title": "HTML <title>",
+    "fetch_date": "WARC-Date of the response (UTC)",
+    "http_status": "HTTP status code of the response",
+    "content_type": "Content-Type header of the response",
+    "license": "SPDX id of the license the text is under",
+    "license_evidence": "how the license was determined (declared by the source, detected, ...)",
+    "ingest_run_id": "Dagster run id of the ingest that wrote the row",
+    "text": "extracted main text (resiliparse)",
+    "byte_length": "UTF-8 bytes of text",
+    "warc_file": "WARC file the record was read from, relative to the source location",
+    "warc_offset": "byte offset of the record in its WARC file",
+}
+ANNOTATED_WEB_COLUMNS = {
+    **RAW_WEB_COLUMNS,
+    "language": "fastText lid.176 language code of the text",
+    "language_score": "fastText lid.176 probability of that language (0..1)",
+    "quality_signals": "Gopher quality signals; quality_signals.word_count is the number of "
+    "whitespace-separated words that are not bare punctuation (no tokenizer: words, not tokens)",
+    "text_hash": "exact-dedup key: hash of the normalized text",
+}
+REJECT_COLUMNS = {
+    "id": "id of the removed record (joins to raw.web / annotated.web id)",
+    "corpus": "corpus family (partition column)",
+    "source": "source name (partition column)",
+    "locator": "URL or WARC position of the record",
+    "stage": "stage that removed it: ingest or curate (partition column)",
+    "reason": "why: e.g. http_status_404, language_not_allowed, gopher_short_doc, exact_duplicate",
+    "detail": "reason details (the kept duplicate's id, the failing value, ...)",
+    "run_id": "Dagster run id of the run that removed it",
+}
+QUARANTINE_COLUMNS = {
+    **{k: v for k, v in REJECT_COLUMNS.items() if k != "detail"},
+    "reason": "why the record could not be read: e.g. gzip_corrupt, undecodable_text",
+    "detail": "the error message",
+    "excerpt": "the first bytes of the record, escaped",
+}
 
 
 TABLES: dict[str, TableSpec] = {
     spec.name: spec
     for spec in [
-        TableSpec("raw.web", ("source",), "Web pages extracted from WARC files, one row per page"),
+        TableSpec(
+            "raw.web",
+            ("source",),
+            "Web pages extracted from WARC files, one row per page",
+            RAW_WEB_COLUMNS,
+        ),
         TableSpec(
             "annotated.web",
             ("source",),
             "raw.web plus language, Gopher quality verdict and exact-dedup key",
+            ANNOTATED_WEB_COLUMNS,
         ),
-        TableSpec("curated.web", ("source",), "Web documents kept by the recipe (gold)"),
+        TableSpec(
+            "curated.web",
+            ("source",),
+            "Web documents kept by the recipe (gold)",
+            ANNOTATED_WEB_COLUMNS,
+        ),
         TableSpec(
             "rejects",
             ("corpus", "stage", "source"),
             "Documents removed by a stage, with the reason (one row per removal)",
+            REJECT_COLUMNS,
         ),
         TableSpec(
             "quarantine",
             ("corpus", "source"),
             "Input records that could not be read (corrupt, undecodable), with the error",
+            QUARANTINE_COLUMNS,
         ),
     ]
 }

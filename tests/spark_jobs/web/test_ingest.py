@@ -55,7 +55,8 @@ def test_every_record_appears_exactly_once_with_the_planted_verdict(
         f"CC-SAMPLE-2024-10/segment-0/{name}" for name in manifest.files
     ]
     frame = ingest(spark, root)
-    assert frame.schema == from_arrow_schema(INGEST_SCHEMA, prefer_timestamp_ntz=False)
+    expected = from_arrow_schema(INGEST_SCHEMA, prefer_timestamp_ntz=False)
+    assert [(f.name, f.dataType) for f in frame.schema] == [(f.name, f.dataType) for f in expected]
     rows = frame.collect()
 
     # Conservation: one row per response record, one per corrupt record, nothing else.
@@ -118,7 +119,7 @@ def test_a_file_gone_before_it_is_read_becomes_one_unreadable_row(
     assert len(unreadable) == 1
     row = unreadable[0]
     assert row.disposition == "quarantined" and row.locator == vanishing.name
-    assert row.warc_file == f"{tmp_path}/{vanishing.name}" and "cannot open" in row.detail
+    assert f"{tmp_path}/{vanishing.name}" in row.detail
     assert {r.warc_file for r in rows if r.reason != "unreadable_file"} == {
         f"{tmp_path}/{kept.name}"
     }
