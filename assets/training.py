@@ -2,31 +2,47 @@
 
 import dagster as dg
 
-from assets.web import CURATED_WEB
+from assets.corpus import corpus_keys
+from orchestration.automation import EAGER_AFTER_GATES
 from orchestration.resources import LakehouseResource
-from spark_jobs.delta import open_table
+from spark_jobs.delta import open_table, table_exists
+from spark_jobs.lake import CORPORA
 from spark_jobs.tracking import TableSnapshot, log_dataset_run
 
-CURATED_WEB_RUN = dg.AssetKey(["training", "curated_web_run"])
+CURATED_RUN = dg.AssetKey(["training", "curated_corpora_run"])
 
 
-@dg.asset(key=CURATED_WEB_RUN, deps=[CURATED_WEB], group_name="training", kinds={"mlflow"})
-def curated_web_run(
+@dg.asset(
+    key=CURATED_RUN,
+    automation_condition=EAGER_AFTER_GATES,
+    deps=[corpus_keys(corpus)[2] for corpus in CORPORA],
+    group_name="training",
+    kinds={"mlflow"},
+)
+def curated_corpora_run(
     context: dg.AssetExecutionContext, lakehouse: LakehouseResource
 ) -> dg.MaterializeResult:
-    """An MLflow run whose dataset input is curated.web at the version just validated."""
+    """An MLflow run whose dataset inputs are the curated tables at the versions just validated."""
     settings, lake = lakehouse.settings, lakehouse.lake
-    table = open_table(lake.uri("curated.web"), store=lake.store)
-    rows = sum(
-        int(n) for n in table.get_add_actions(flatten=True).column("num_records").to_pylist()
-    )
-    snapshot = TableSnapshot("curated.web", lake.uri("curated.web"), table.version(), rows)
+    snapshots = []
+    for corpus in CORPORA:
+        name = f"curated.{corpus}"
+        if not table_exists(lake.uri(name), lake.store):
+            continue
+        table = open_table(lake.uri(name), store=lake.store)
+        records = table.get_add_actions(flatten=True).column("num_records").to_pylist()
+        snapshots.append(
+            TableSnapshot(name, lake.uri(name), table.version(), sum(int(n) for n in records))
+        )
     run_id = log_dataset_run(
         settings.mlflow_tracking_uri,
         settings.mlflow_experiment,
-        run_name=f"curated-web-v{snapshot.version}",
-        datasets=[snapshot],
-        params={"recipe": lakehouse.recipe().name, "recipe_hash": lakehouse.recipe().fingerprint},
+        run_name="curated-" + "-".join(f"{s.name.split('.')[1]}-v{s.version}" for s in snapshots),
+        datasets=snapshots,
+        params={
+            f"recipe.{s.name.split('.')[1]}": lakehouse.recipe(s.name.split(".")[1]).fingerprint
+            for s in snapshots
+        },
         tags={"dagster.run_id": context.run.run_id},
         artifact_location=settings.mlflow_artifacts_uri,
     )
@@ -34,7 +50,7 @@ def curated_web_run(
         metadata={
             "mlflow run id": run_id,
             "mlflow experiment": settings.mlflow_experiment,
-            "curated.web version": snapshot.version,
-            "curated.web rows": snapshot.rows,
+            **{f"{s.name} version": s.version for s in snapshots},
+            **{f"{s.name} rows": s.rows for s in snapshots},
         }
     )

@@ -1,26 +1,33 @@
-"""The Dagster code location: every asset, check, job and resource of Pilehouse."""
+"""The Dagster code location: every asset, check, job, sensor and resource of Pilehouse."""
 
 from __future__ import annotations
 
 import dagster as dg
 
-from assets import training, web
+from assets import code, licensed, papers, reports, training, web
+from assets.corpus import corpus_keys
+from orchestration.jobs import curate_job, ingest_jobs
 from orchestration.resources import LakehouseResource
-from quality.checks import table_suite_check
-from quality.suites import CURATED_DOCUMENTS
-
-WEB_PIPELINE = "web_pipeline"
-
-web_pipeline = dg.define_asset_job(
-    WEB_PIPELINE,
-    selection=dg.AssetSelection.all(),
-    description="Ingest, annotate and curate the web corpus, validate it, and log it to MLflow.",
-)
+from orchestration.sensors import source_registry_sensor
+from quality.checks import corpus_checks
+from spark_jobs.lake import CORPORA
 
 defs = dg.Definitions(
-    assets=[web.raw_web, web.annotated_web, web.curated_web, training.curated_web_run],
-    asset_checks=[table_suite_check(web.CURATED_WEB, "curated.web", CURATED_DOCUMENTS)],
-    jobs=[web_pipeline],
+    assets=[
+        *web.web_assets,
+        *code.code_assets,
+        *papers.papers_assets,
+        *licensed.licensed_assets,
+        training.curated_corpora_run,
+        reports.corpus_report,
+    ],
+    asset_checks=[
+        check
+        for corpus in CORPORA
+        for check in corpus_checks(corpus, corpus_keys(corpus)[0], corpus_keys(corpus)[2])
+    ],
+    jobs=[*ingest_jobs.values(), curate_job],
+    sensors=[source_registry_sensor],
     resources={"lakehouse": LakehouseResource()},
     # One process per run so a run shares one Spark session (a JVM start costs ~10 s).
     executor=dg.in_process_executor,

@@ -8,9 +8,13 @@ import dagster as dg
 
 from orchestration.sql import connect
 from spark_jobs.delta import open_table, table_exists
-from spark_jobs.lake import TABLES, Lake
+from spark_jobs.lake import CORPORA, TABLES, Lake, document_tables
 
-STAGE_TABLES = [("ingest", "raw.web"), ("annotate", "annotated.web"), ("curate", "curated.web")]
+STAGE_TABLES = [
+    (stage, table)
+    for corpus in CORPORA
+    for stage, table in zip(("ingest", "annotate", "curate"), document_tables(corpus), strict=True)
+]
 
 
 @dataclass(frozen=True)
@@ -66,30 +70,38 @@ def render_summary(lake: Lake, durations: dict[str, float] | None = None) -> str
         if step not in table_steps:
             out.append(row("", step.replace("__", "/"), "", "", "", f"{seconds:.1f} s"))
 
-    if {"raw.web", "rejects", "quarantine"} <= existing:
-        kept = _rows(con, "SELECT count(*) FROM raw.web")[0][0]
-        skipped = _rows(con, "SELECT count(*) FROM rejects WHERE stage = 'ingest'")[0][0]
-        quarantined = _rows(con, "SELECT count(*) FROM quarantine")[0][0]
+    if {"rejects", "quarantine"} <= existing:
         out.append("")
-        out.append(
-            f"input records: {kept + skipped + quarantined} = {kept} ingested + "
-            f"{skipped} skipped + {quarantined} quarantined"
-        )
+        for corpus in CORPORA:
+            raw_table = document_tables(corpus)[0]
+            if raw_table not in existing:
+                continue
+            kept = _rows(con, f"SELECT count(*) FROM {raw_table}")[0][0]
+            where = f"corpus = '{corpus}'"
+            skipped = _rows(con, f"SELECT count(*) FROM rejects WHERE {where} AND stage = 'ingest'")
+            quarantined = _rows(con, f"SELECT count(*) FROM quarantine WHERE {where}")
+            skipped, quarantined = skipped[0][0], quarantined[0][0]
+            out.append(
+                f"{corpus} input records: {kept + skipped + quarantined} = {kept} ingested + "
+                f"{skipped} skipped + {quarantined} quarantined"
+            )
     if "rejects" in existing:
         out.append("")
         out.append("removals by reason:")
-        for stage, reason, n in _rows(
+        for corpus, stage, reason, n in _rows(
             con,
-            "SELECT stage, reason, count(*) FROM rejects GROUP BY 1, 2 ORDER BY 1 DESC, 3 DESC, 2",
+            "SELECT corpus, stage, reason, count(*) FROM rejects "
+            "GROUP BY ALL ORDER BY 1, 2 DESC, 4 DESC, 3",
         ):
-            out.append(f"  {stage:<8} {reason:<36} {n:>8}")
+            out.append(f"  {corpus:<9} {stage:<8} {reason:<36} {n:>8}")
     if "quarantine" in existing:
         out.append("")
         out.append("quarantined by reason:")
-        for reason, n in _rows(
-            con, "SELECT reason, count(*) FROM quarantine GROUP BY 1 ORDER BY 2 DESC, 1"
+        for corpus, reason, n in _rows(
+            con,
+            "SELECT corpus, reason, count(*) FROM quarantine GROUP BY ALL ORDER BY 1, 3 DESC, 2",
         ):
-            out.append(f"  {reason:<45} {n:>8}")
+            out.append(f"  {corpus:<9} {reason:<45} {n:>8}")
     out.append("")
     out.append("tables (Delta version):")
     for name in TABLES:

@@ -1,9 +1,8 @@
-"""The Dagster resource assets use to reach settings, Spark and the lake."""
+"""The Dagster resource assets use to reach settings, Spark, the lake, sources and recipes."""
 
 from __future__ import annotations
 
 from importlib.metadata import version
-from pathlib import Path
 
 import dagster as dg
 from pyspark.sql import SparkSession
@@ -15,14 +14,10 @@ from spark_jobs.session import get_spark
 from spark_jobs.sources import Source, load_sources
 
 CODE_VERSION = version("pilehouse")
-CONFIG_DIR = Path(__file__).parent
 
 
 class LakehouseResource(dg.ConfigurableResource):
     """Settings (profile + env), the shared Spark session, the lake, sources and recipes."""
-
-    recipe_file: str = str(CONFIG_DIR / "recipes" / "web-default.yaml")
-    sources_file: str = str(CONFIG_DIR / "sources.yaml")
 
     @property
     def settings(self) -> Settings:
@@ -39,11 +34,20 @@ class LakehouseResource(dg.ConfigurableResource):
         return Lake(settings.lake_uri, settings.store)
 
     def sources(self, corpus: str) -> list[Source]:
-        registry = load_sources(self.sources_file, landing_uri=self.settings.landing_uri)
-        return [s for s in registry.values() if s.corpus == corpus]
+        return registered_sources(self.settings, corpus)
 
-    def recipe(self) -> Recipe:
-        return Recipe.from_yaml(self.recipe_file)
+    def source(self, name: str) -> Source:
+        settings = self.settings
+        registry = load_sources(settings.sources_file, landing_uri=settings.landing_uri)
+        if name not in registry:
+            raise KeyError(
+                f"source {name!r} is not in the registry {settings.sources_file}; "
+                f"registered: {', '.join(registry) or 'none'}"
+            )
+        return registry[name]
+
+    def recipe(self, corpus: str) -> Recipe:
+        return Recipe.from_yaml(self.settings.recipes_dir / f"{corpus}-default.yaml")
 
     @staticmethod
     def commit_metadata(context: dg.AssetExecutionContext) -> dict[str, str]:
@@ -54,3 +58,8 @@ class LakehouseResource(dg.ConfigurableResource):
             "dagster.partition": context.partition_key if context.has_partition_key else "",
             "lineage.code_version": CODE_VERSION,
         }
+
+
+def registered_sources(settings: Settings, corpus: str) -> list[Source]:
+    registry = load_sources(settings.sources_file, landing_uri=settings.landing_uri)
+    return [s for s in registry.values() if s.corpus == corpus]

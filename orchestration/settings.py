@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from spark_jobs.storage import ObjectStore
 
 PROFILES_FILE = Path(__file__).with_name("profiles.yaml")
+CONFIG_DIR = Path(__file__).parent
 
 
 class ProfileSource(PydanticBaseSettingsSource):
@@ -50,6 +51,9 @@ class Settings(BaseSettings):
     mlflow_experiment: str = "pilehouse"
     # Dagster storage on Postgres in the cluster profile; SQLite under home otherwise.
     dagster_postgres_url: str | None = None
+    # The source registry and the directory of curation recipes (<corpus>-default.yaml).
+    sources_file: Path = CONFIG_DIR / "sources.yaml"
+    recipes_dir: Path = CONFIG_DIR / "recipes"
     sample_pages: int = 2000
     sample_seed: int = 0
 

@@ -1055,6 +1055,7 @@ def read_spark(
     columns: Sequence[str] | None = None,
     store: ObjectStore = LOCAL,
     num_partitions: int | None = None,
+    partitions: Mapping[str, str] | None = None,
 ) -> DataFrame:
     """Read a snapshot as a Spark DataFrame, for local paths and s3:// alike.
 
@@ -1067,6 +1068,7 @@ def read_spark(
         columns: read only these columns, in this order.
         num_partitions: Spark partitions to spread the files over (default: up to four
             per core, never more than the number of files).
+        partitions: read only the files of these partition values, e.g. {"source": "x"}.
 
     Raises:
         NotImplementedError: the table uses deletion vectors or column mapping.
@@ -1077,6 +1079,11 @@ def read_spark(
     output = _projected_schema(table, uri, columns)
     partition_by = list(table.metadata().partition_columns)
     files = _file_table(table, schema, partition_by)
+    for column, value in (partitions or {}).items():
+        if column not in partition_by:
+            raise ValueError(f"{column!r} is not a partition column of {uri} ({partition_by})")
+        slot = files.column(f"p{partition_by.index(column)}").cast(pa.string())
+        files = files.filter(pc.fill_null(pc.equal(slot, value), False))
     if num_partitions is None:
         num_partitions = max(1, spark.sparkContext.defaultParallelism) * 4
     num_partitions = max(1, min(num_partitions, files.num_rows))

@@ -95,8 +95,59 @@ TABLES: dict[str, TableSpec] = {
             "Input records that could not be read (corrupt, undecodable), with the error",
             QUARANTINE_COLUMNS,
         ),
+        TableSpec(
+            "quality.validations",
+            (),
+            "Data-quality gate results: one row per expectation per validated table version",
+            {
+                "table": "the validated table, e.g. curated.web",
+                "version": "its Delta version that was validated",
+                "suite": "the expectation suite (= Dagster check name)",
+                "expectation": "Great Expectations expectation type",
+                "description": "the promise, in words",
+                "success": "whether this expectation held",
+                "observed": "the observed value or count of unexpected rows",
+                "sample_ids": "ids of offending rows (documents, languages, rules, sources)",
+                "suite_success": "whether the whole suite passed on this version",
+                "run_id": "Dagster run id of the check",
+            },
+        ),
     ]
 }
+
+
+# The corpus families; each has raw, annotated and curated tables partitioned by source.
+CORPORA = ("web", "code", "papers", "licensed")
+COMMON_DOCUMENT_COLUMNS = {
+    name: RAW_WEB_COLUMNS[name]
+    for name in ("id", "source", "license", "license_evidence", "ingest_run_id", "byte_length")
+} | {
+    "corpus": "corpus family",
+    "locator": "where the record came from: repo/path, paper id, file#line, ...",
+    "text": "the document's text",
+}
+_STAGE_DESCRIPTIONS = {
+    "raw": "{corpus} documents as ingested from the landing zone, one row per document",
+    "annotated": "raw.{corpus} plus language, quality signals and exact-dedup key",
+    "curated": "{corpus} documents kept by the recipe (gold)",
+}
+for _corpus in CORPORA[1:]:
+    for _stage, _description in _STAGE_DESCRIPTIONS.items():
+        _columns = COMMON_DOCUMENT_COLUMNS | (
+            {k: v for k, v in ANNOTATED_WEB_COLUMNS.items() if k not in RAW_WEB_COLUMNS}
+            if _stage != "raw"
+            else {}
+        )
+        TABLES[f"{_stage}.{_corpus}"] = TableSpec(
+            f"{_stage}.{_corpus}", ("source",), _description.format(corpus=_corpus), _columns
+        )
+
+
+def document_tables(corpus: str) -> tuple[str, str, str]:
+    """The raw, annotated and curated table names of a corpus family."""
+    if corpus not in CORPORA:
+        raise ValueError(f"unknown corpus family {corpus!r}; families: {', '.join(CORPORA)}")
+    return f"raw.{corpus}", f"annotated.{corpus}", f"curated.{corpus}"
 
 
 @dataclass(frozen=True)

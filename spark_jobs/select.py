@@ -21,9 +21,11 @@ class Recipe:
     """What a curated table keeps. Thresholds here, not in code: changing them re-runs selection only."""
 
     name: str = "default"
-    languages: tuple[str, ...] = ("en",)
+    # None: no language filter (e.g. for code).
+    languages: tuple[str, ...] | None = ("en",)
     min_language_score: float = 0.65
-    gopher_quality: GopherQualityRules = field(default_factory=GopherQualityRules)
+    # None: the Gopher rules do not apply (e.g. to code).
+    gopher_quality: GopherQualityRules | None = field(default_factory=GopherQualityRules)
     exact_dedup: bool = True
     # Among exact duplicates the first document in this order is kept.
     keep_order: tuple[str, ...] = ("fetch_date", "id")
@@ -31,14 +33,15 @@ class Recipe:
     @classmethod
     def from_yaml(cls, path: str | Path) -> Recipe:
         raw = yaml.safe_load(Path(path).read_text()) or {}
-        rules = raw.pop("gopher_quality", {}) or {}
+        rules = raw.pop("gopher_quality", {})
         for key in ("languages", "keep_order"):
-            if key in raw:
+            if raw.get(key) is not None:
                 raw[key] = tuple(raw[key])
         unknown = set(raw) - set(cls.__dataclass_fields__)
         if unknown:
             raise ValueError(f"recipe {path}: unknown keys {sorted(unknown)}")
-        return cls(gopher_quality=GopherQualityRules(**rules), **raw)
+        gopher = None if rules is None else GopherQualityRules(**rules)
+        return cls(gopher_quality=gopher, **raw)
 
     @property
     def fingerprint(self) -> str:
@@ -79,36 +82,36 @@ def select_documents(
     Filters run before dedup so that a kept document is never "a duplicate" of one
     that was itself filtered out. Each document gets exactly one outcome.
     """
-    language_ok = F.col("language").isin(list(recipe.languages)) & (
-        F.col("language_score") >= recipe.min_language_score
-    )
-    wrong_language = annotated.where(~language_ok)
-    rejects = _reject(
-        wrong_language,
-        F.lit("language_not_allowed"),
-        F.format_string(
-            "language %s (score %.2f); recipe %s allows %s with score >= %s",
-            F.col("language"),
-            F.col("language_score"),
-            F.lit(recipe.name),
-            F.lit(",".join(recipe.languages)),
-            F.lit(str(recipe.min_language_score)),
-        ),
-        run_id,
-    )
-    remaining = annotated.where(language_ok).withColumn(
-        "_gopher", gopher_reason(recipe.gopher_quality)
-    )
-    low_quality = remaining.where(F.col("_gopher").isNotNull())
-    rejects = rejects.unionByName(
-        _reject(
-            low_quality,
+    remaining = annotated
+    rejects = None
+    if recipe.languages is not None:
+        language_ok = F.col("language").isin(list(recipe.languages)) & (
+            F.col("language_score") >= recipe.min_language_score
+        )
+        rejects = _reject(
+            annotated.where(~language_ok),
+            F.lit("language_not_allowed"),
+            F.format_string(
+                "language %s (score %.2f); recipe %s allows %s with score >= %s",
+                F.col("language"),
+                F.col("language_score"),
+                F.lit(recipe.name),
+                F.lit(",".join(recipe.languages)),
+                F.lit(str(recipe.min_language_score)),
+            ),
+            run_id,
+        )
+        remaining = annotated.where(language_ok)
+    if recipe.gopher_quality is not None:
+        remaining = remaining.withColumn("_gopher", gopher_reason(recipe.gopher_quality))
+        low_quality = _reject(
+            remaining.where(F.col("_gopher").isNotNull()),
             F.col("_gopher"),
             F.concat(F.lit("failed a Gopher quality rule of recipe "), F.lit(recipe.name)),
             run_id,
         )
-    )
-    remaining = remaining.where(F.col("_gopher").isNull()).drop("_gopher")
+        rejects = low_quality if rejects is None else rejects.unionByName(low_quality)
+        remaining = remaining.where(F.col("_gopher").isNull()).drop("_gopher")
     if recipe.exact_dedup:
         order = [F.col(c).asc_nulls_last() for c in recipe.keep_order if c in annotated.columns]
         window = Window.partitionBy("text_hash").orderBy(*order)
@@ -116,13 +119,16 @@ def select_documents(
             "_keeper", F.first("id").over(window)
         )
         duplicates = ranked.where(F.col("_rank") > 1)
-        rejects = rejects.unionByName(
-            _reject(
-                duplicates,
-                F.lit("exact_duplicate"),
-                F.concat(F.lit("same normalized text as kept document "), F.col("_keeper")),
-                run_id,
-            )
+        duplicate_rejects = _reject(
+            duplicates,
+            F.lit("exact_duplicate"),
+            F.concat(F.lit("same normalized text as kept document "), F.col("_keeper")),
+            run_id,
         )
+        rejects = duplicate_rejects if rejects is None else rejects.unionByName(duplicate_rejects)
         remaining = ranked.where(F.col("_rank") == 1).drop("_rank", "_keeper")
+    if rejects is None:  # a recipe that removes nothing
+        rejects = _reject(
+            annotated.limit(0), F.lit(None).cast("string"), F.lit(None).cast("string"), run_id
+        )
     return remaining, rejects

@@ -1,9 +1,10 @@
-"""Stage entry points for the web corpus: each reads its inputs, transforms, and commits its tables."""
+"""Stage entry points, the same for every corpus family: each reads its inputs, transforms,
+and commits its tables once."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from pyspark import StorageLevel
@@ -11,11 +12,12 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from spark_jobs.annotate import annotate_documents
+from spark_jobs.corpora import ingest_documents
 from spark_jobs.delta import CommitResult, open_table, read_spark, write_table
-from spark_jobs.lake import Lake
+from spark_jobs.ingest import KEPT, QUARANTINED, SKIPPED
+from spark_jobs.lake import Lake, document_tables
 from spark_jobs.select import REJECT_COLUMNS, Recipe, select_documents
 from spark_jobs.sources import Source
-from spark_jobs.web.ingest import RAW_COLUMNS, ingest_warc
 
 log = logging.getLogger(__name__)
 
@@ -59,116 +61,124 @@ def _write(
     )
 
 
-def _read_latest(spark: SparkSession, lake: Lake, name: str) -> tuple[DataFrame, int]:
+def _read_latest(
+    spark: SparkSession, lake: Lake, name: str, partitions: Mapping[str, str] | None = None
+) -> tuple[DataFrame, int]:
     """Read a table's current snapshot and return it with the version read (for lineage)."""
     version = open_table(lake.uri(name), store=lake.store).version()
-    return read_spark(spark, lake.uri(name), version=version, store=lake.store), version
+    frame = read_spark(
+        spark, lake.uri(name), version=version, store=lake.store, partitions=partitions
+    )
+    return frame, version
 
 
-def ingest_web(
+def _verdict_rows(ingested: DataFrame, disposition: str, columns: list[str]) -> DataFrame:
+    renamed = {"stage": F.lit("ingest"), "run_id": F.col("ingest_run_id")}
+    return ingested.where(F.col("disposition") == disposition).select(
+        *[renamed.get(c, F.col(c)).alias(c) for c in columns]
+    )
+
+
+def ingest_source(
     spark: SparkSession,
     lake: Lake,
-    sources: Iterable[Source],
+    source: Source,
     *,
     run_id: str,
     metadata: Mapping[str, object],
 ) -> StageReport:
-    """WARC files of each web source -> raw.web, ingest rejects and quarantine (one partition each)."""
-    report = StageReport()
-    for source in sources:
-        log.info("ingesting web source %s from %s", source.name, source.location)
-        ingested = ingest_warc(
-            spark,
-            source.location,
-            source=source.name,
-            license=source.license,
-            license_evidence=source.license_evidence,
-            run_id=run_id,
-            store=lake.store,
-        ).persist(StorageLevel.MEMORY_AND_DISK)
-        try:
-            kept = ingested.where(F.col("disposition") == "kept").select(*RAW_COLUMNS)
-            skipped = ingested.where(F.col("disposition") == "skipped").select(
-                *[
-                    F.lit("ingest").alias(c) if c == "stage" else F.col(c).alias(c)
-                    for c in REJECT_COLUMNS
-                    if c != "run_id"
-                ],
-                F.col("ingest_run_id").alias("run_id"),
-            )
-            quarantined = ingested.where(F.col("disposition") == "quarantined").select(
-                *[
-                    F.lit("ingest").alias(c) if c == "stage" else F.col(c)
-                    for c in QUARANTINE_COLUMNS
-                    if c != "run_id"
-                ],
-                F.col("ingest_run_id").alias("run_id"),
-            )
-            partition = {"source": source.name}
-            side_partition = {"corpus": source.corpus, "source": source.name}
-            report.commits["raw.web"] = _write(lake, "raw.web", kept, metadata, partition)
-            report.commits["rejects"] = _write(
-                lake, "rejects", skipped, metadata, {**side_partition, "stage": "ingest"}
-            )
-            report.commits["quarantine"] = _write(
-                lake, "quarantine", quarantined, metadata, side_partition
-            )
-        finally:
-            ingested.unpersist()
-        for outcome, name in (
-            ("kept", "raw.web"),
-            ("skipped", "rejects"),
-            ("quarantined", "quarantine"),
-        ):
-            report.counts[outcome] = report.counts.get(outcome, 0) + report.commits[name].num_rows
-    report.counts["input_records"] = sum(report.counts.values())
-    return report
+    """A source's landing files -> its partitions of raw.<corpus>, rejects and quarantine."""
+    raw_table, _, _ = document_tables(source.corpus)
+    log.info("ingesting %s source %s from %s", source.corpus, source.name, source.location)
+    ingested, raw_columns = ingest_documents(spark, source, run_id=run_id, store=lake.store)
+    ingested = ingested.persist(StorageLevel.MEMORY_AND_DISK)
+    partition = {"corpus": source.corpus, "source": source.name}
+    try:
+        kept = ingested.where(F.col("disposition") == KEPT).select(*raw_columns)
+        commits = {
+            raw_table: _write(lake, raw_table, kept, metadata, {"source": source.name}),
+            "rejects": _write(
+                lake,
+                "rejects",
+                _verdict_rows(ingested, SKIPPED, REJECT_COLUMNS),
+                metadata,
+                {**partition, "stage": "ingest"},
+            ),
+            "quarantine": _write(
+                lake,
+                "quarantine",
+                _verdict_rows(ingested, QUARANTINED, QUARANTINE_COLUMNS),
+                metadata,
+                partition,
+            ),
+        }
+    finally:
+        ingested.unpersist()
+    counts = {
+        "kept": commits[raw_table].num_rows,
+        "skipped": commits["rejects"].num_rows,
+        "quarantined": commits["quarantine"].num_rows,
+    }
+    counts["input_records"] = sum(counts.values())
+    return StageReport(commits=commits, counts=counts)
 
 
-def annotate_web(
+def annotate_source(
     spark: SparkSession,
     lake: Lake,
+    corpus: str,
+    source: str,
     *,
     metadata: Mapping[str, object],
 ) -> StageReport:
-    """raw.web -> annotated.web: language, quality signals and exact-dedup key for every page."""
-    raw, raw_version = _read_latest(spark, lake, "raw.web")
-    annotated = annotate_documents(raw)
+    """raw.<corpus> -> annotated.<corpus> for one source partition: language, quality
+    signals and exact-dedup key for every document."""
+    raw_table, annotated_table, _ = document_tables(corpus)
+    raw, raw_version = _read_latest(spark, lake, raw_table, {"source": source})
     commit = _write(
-        lake, "annotated.web", annotated, {**metadata, "lineage.input.raw.web": raw_version}
+        lake,
+        annotated_table,
+        annotate_documents(raw),
+        {**metadata, f"lineage.input.{raw_table}": raw_version},
+        {"source": source},
     )
     return StageReport(
-        commits={"annotated.web": commit},
+        commits={annotated_table: commit},
         counts={"annotated": commit.num_rows},
-        inputs={"raw.web": raw_version},
+        inputs={raw_table: raw_version},
     )
 
 
-def curate_web(
+def curate_corpus(
     spark: SparkSession,
     lake: Lake,
+    corpus: str,
     recipe: Recipe,
     *,
     run_id: str,
     metadata: Mapping[str, object],
 ) -> StageReport:
-    """annotated.web + recipe -> curated.web and the curate-stage rejects."""
-    annotated, version = _read_latest(spark, lake, "annotated.web")
+    """annotated.<corpus> + recipe -> curated.<corpus> and the curate-stage rejects.
+
+    Whole-table: exact dedup spans every source of the family.
+    """
+    _, annotated_table, curated_table = document_tables(corpus)
+    annotated, version = _read_latest(spark, lake, annotated_table)
     annotated = annotated.persist(StorageLevel.MEMORY_AND_DISK)
     try:
         kept, rejects = select_documents(annotated, recipe, run_id)
         lineage = {
             **metadata,
-            "lineage.input.annotated.web": version,
+            f"lineage.input.{annotated_table}": version,
             "lineage.recipe": recipe.name,
             "lineage.recipe_hash": recipe.fingerprint,
         }
-        curated = _write(lake, "curated.web", kept, lineage)
-        rejected = _write(lake, "rejects", rejects, lineage, {"corpus": "web", "stage": "curate"})
+        curated = _write(lake, curated_table, kept, lineage)
+        rejected = _write(lake, "rejects", rejects, lineage, {"corpus": corpus, "stage": "curate"})
     finally:
         annotated.unpersist()
     return StageReport(
-        commits={"curated.web": curated, "rejects": rejected},
+        commits={curated_table: curated, "rejects": rejected},
         counts={"kept": curated.num_rows, "rejected": rejected.num_rows},
-        inputs={"annotated.web": version},
+        inputs={annotated_table: version},
     )

@@ -10,10 +10,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from assets.training import CURATED_WEB_RUN
+from assets.training import CURATED_RUN
 from assets.web import CURATED_WEB
-from orchestration.definitions import WEB_PIPELINE, defs
+from orchestration.definitions import defs
 from orchestration.instance import prepare_dagster_home
+from orchestration.pipeline import materialize_all
 from orchestration.report import render_summary
 from orchestration.settings import load_settings
 from spark_jobs.delta import read_arrow, table_history, write_arrow
@@ -42,9 +43,12 @@ def home(tmp_path_factory, spark):
 
 @pytest.fixture(scope="module")
 def first_run(home):
+    """Ingest run(s) for the registered sources, then the curation run."""
+    settings, _ = home
     instance = dg.DagsterInstance.get()
-    result = defs.resolve_job_def(WEB_PIPELINE).execute_in_process(instance=instance)
-    return instance, result
+    results = materialize_all(instance, settings)
+    assert [r.success for r in results] == [True] * len(results)
+    return instance, results[-1]
 
 
 def _lake(settings) -> Lake:
@@ -102,11 +106,12 @@ def test_quality_gate_passed_and_mlflow_run_records_the_table_version(home, firs
     settings, _ = home
     _, result = first_run
     checks = result.get_asset_check_evaluations()
-    assert [(c.check_name, c.passed) for c in checks] == [("curated_documents", True)]
+    assert checks and all(c.passed for c in checks)
+    assert ("curated_documents", CURATED_WEB) in {(c.check_name, c.asset_key) for c in checks}
 
     curated_uri = _lake(settings).uri("curated.web")
     version = table_history(curated_uri)[0]["version"]
-    materialization = result.asset_materializations_for_node("training__curated_web_run")[0]
+    materialization = result.asset_materializations_for_node("training__curated_corpora_run")[0]
     run_id = materialization.metadata["mlflow run id"].value
     mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
     run = mlflow.get_run(run_id)
@@ -140,8 +145,7 @@ def test_running_again_adds_versions_not_rows(home, first_run):
     instance, _ = first_run
     before = {name: _rows(settings, name) for name in TABLES}
     versions = {name: table_history(_lake(settings).uri(name))[0]["version"] for name in TABLES}
-    again = defs.resolve_job_def(WEB_PIPELINE).execute_in_process(instance=instance)
-    assert again.success
+    assert all(r.success for r in materialize_all(instance, settings))
     assert {name: _rows(settings, name) for name in TABLES} == before
     for name in TABLES:
         assert table_history(_lake(settings).uri(name))[0]["version"] > versions[name]
@@ -163,13 +167,13 @@ def test_a_failing_gate_blocks_the_training_run(home, first_run):
     gate = dg.define_asset_job(
         "gate_then_train",
         selection=dg.AssetSelection.checks_for_assets(CURATED_WEB)
-        | dg.AssetSelection.assets(CURATED_WEB_RUN),
+        | dg.AssetSelection.assets(CURATED_RUN),
     )
     gated = dg.Definitions.merge(defs, dg.Definitions(jobs=[gate]))
     result = gated.resolve_job_def("gate_then_train").execute_in_process(
         instance=instance, raise_on_error=False
     )
-    [check] = result.get_asset_check_evaluations()
+    [check] = [c for c in result.get_asset_check_evaluations() if c.asset_key == CURATED_WEB]
     assert not check.passed
     failures = check.metadata["failures"].value
     assert {(f["expectation"], f["column"]) for f in failures} == {
@@ -177,5 +181,5 @@ def test_a_failing_gate_blocks_the_training_run(home, first_run):
         ("expect_column_values_to_not_be_null", "license"),
     }
     assert bad_row["id"][0].as_py() in failures[0]["sample_ids"] + failures[1]["sample_ids"]
-    assert not result.asset_materializations_for_node("training__curated_web_run")
+    assert not result.asset_materializations_for_node("training__curated_corpora_run")
     assert len(mlflow.search_runs(experiment_names=[settings.mlflow_experiment])) == runs_before

@@ -5,7 +5,10 @@ from pathlib import Path
 
 import dagster as dg
 
-from orchestration.definitions import WEB_PIPELINE, defs
+from orchestration.definitions import defs
+from spark_jobs.lake import CORPORA
+
+STAGES = ("raw", "annotated", "curated")
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -26,14 +29,22 @@ def test_dagster_definitions_validate(tmp_path):
     assert "Validation successful" in result.stdout + result.stderr
 
 
-def test_asset_graph_has_the_web_pipeline_and_a_blocking_gate():
+def test_every_family_is_an_asset_group_partitioned_by_source_with_a_blocking_gate():
     graph = defs.resolve_asset_graph()
     keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
-    assert keys == {"raw/web", "annotated/web", "curated/web", "training/curated_web_run"}
-    assert graph.get(dg.AssetKey(["curated", "web"])).parent_keys == {
-        dg.AssetKey(["annotated", "web"])
-    }
-    checks = list(graph.asset_check_keys)
-    assert [c.name for c in checks] == ["curated_documents"]
-    assert graph.get_check_spec(checks[0]).blocking
-    assert defs.resolve_job_def(WEB_PIPELINE) is not None
+    for corpus in CORPORA:
+        raw, annotated, curated = (dg.AssetKey([stage, corpus]) for stage in STAGES)
+        assert {k.to_user_string() for k in (raw, annotated, curated)} <= keys
+        assert {graph.get(k).group_name for k in (raw, annotated, curated)} == {corpus}
+        assert graph.get(annotated).parent_keys == {raw}
+        assert graph.get(curated).parent_keys == {annotated}
+        partitions = graph.get(raw).partitions_def
+        assert isinstance(partitions, dg.DynamicPartitionsDefinition)
+        assert partitions.name == f"{corpus}_sources"
+        assert graph.get(curated).partitions_def is None
+        gates = [c for c in graph.asset_check_keys if c.asset_key == curated]
+        assert "curated_documents" in {c.name for c in gates}
+        assert all(graph.get_check_spec(c).blocking for c in gates)
+    assert "training/curated_corpora_run" in keys
+    jobs = {job.name for job in defs.resolve_all_job_defs()}
+    assert {f"ingest_{c}" for c in CORPORA} | {"curate_corpora"} <= jobs

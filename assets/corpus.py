@@ -1,0 +1,100 @@
+"""The asset trio every corpus family has: raw and annotated per source partition, curated whole."""
+
+import dagster as dg
+
+from assets.metadata import stage_metadata
+from orchestration.automation import EAGER_AFTER_GATES
+from orchestration.resources import LakehouseResource
+from spark_jobs import stages
+
+# Spark-heavy steps share this pool so two big jobs do not fight over a small machine.
+SPARK_POOL = "spark"
+
+
+def source_partitions(corpus: str) -> dg.DynamicPartitionsDefinition:
+    """One partition per registered source of the family, added without a deploy."""
+    return dg.DynamicPartitionsDefinition(name=f"{corpus}_sources")
+
+
+def corpus_keys(corpus: str) -> tuple[dg.AssetKey, dg.AssetKey, dg.AssetKey]:
+    return (
+        dg.AssetKey(["raw", corpus]),
+        dg.AssetKey(["annotated", corpus]),
+        dg.AssetKey(["curated", corpus]),
+    )
+
+
+def corpus_assets(corpus: str) -> list[dg.AssetsDefinition]:
+    """raw/<corpus>, annotated/<corpus> (partitioned by source) and curated/<corpus>."""
+    partitions = source_partitions(corpus)
+    raw_key, annotated_key, curated_key = corpus_keys(corpus)
+    common = {"group_name": corpus, "kinds": {"spark", "delta"}, "pool": SPARK_POOL}
+
+    @dg.asset(
+        key=raw_key,
+        partitions_def=partitions,
+        description=f"{corpus} documents read from one source's landing files; "
+        "bad records go to quarantine, out-of-scope ones to rejects.",
+        code_version="1",
+        **common,
+    )
+    def raw(
+        context: dg.AssetExecutionContext, lakehouse: LakehouseResource
+    ) -> dg.MaterializeResult:
+        report = stages.ingest_source(
+            lakehouse.spark,
+            lakehouse.lake,
+            lakehouse.source(context.partition_key),
+            run_id=context.run.run_id,
+            metadata=lakehouse.commit_metadata(context),
+        )
+        return dg.MaterializeResult(metadata=stage_metadata(report))
+
+    @dg.asset(
+        key=annotated_key,
+        automation_condition=EAGER_AFTER_GATES,
+        deps=[raw_key],
+        partitions_def=partitions,
+        description=f"raw.{corpus} with language (fastText lid.176), Gopher quality signals "
+        "and exact-dedup key.",
+        code_version="1",
+        **common,
+    )
+    def annotated(
+        context: dg.AssetExecutionContext, lakehouse: LakehouseResource
+    ) -> dg.MaterializeResult:
+        report = stages.annotate_source(
+            lakehouse.spark,
+            lakehouse.lake,
+            corpus,
+            context.partition_key,
+            metadata=lakehouse.commit_metadata(context),
+        )
+        return dg.MaterializeResult(metadata=stage_metadata(report))
+
+    @dg.asset(
+        key=curated_key,
+        automation_condition=EAGER_AFTER_GATES,
+        deps=[annotated_key],
+        description=f"{corpus} documents kept by the recipe ({corpus}-default.yaml), one per "
+        "exact duplicate across all sources.",
+        code_version="1",
+        **common,
+    )
+    def curated(
+        context: dg.AssetExecutionContext, lakehouse: LakehouseResource
+    ) -> dg.MaterializeResult:
+        recipe = lakehouse.recipe(corpus)
+        report = stages.curate_corpus(
+            lakehouse.spark,
+            lakehouse.lake,
+            corpus,
+            recipe,
+            run_id=context.run.run_id,
+            metadata=lakehouse.commit_metadata(context),
+        )
+        return dg.MaterializeResult(
+            metadata={**stage_metadata(report), "recipe hash": recipe.fingerprint}
+        )
+
+    return [raw, annotated, curated]

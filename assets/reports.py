@@ -1,0 +1,31 @@
+"""Reports over the lake: the corpus report (HTML + PNG charts), linked from the asset's metadata."""
+
+import dagster as dg
+
+from assets.web import CURATED_WEB
+from orchestration.automation import EAGER_AFTER_GATES
+from orchestration.corpus_report import write_corpus_report
+from orchestration.resources import LakehouseResource
+
+CORPUS_REPORT = dg.AssetKey(["reports", "corpus"])
+
+
+@dg.asset(
+    key=CORPUS_REPORT,
+    deps=[CURATED_WEB],
+    group_name="reports",
+    kinds={"duckdb", "html"},
+    automation_condition=EAGER_AFTER_GATES,
+)
+def corpus_report(lakehouse: LakehouseResource) -> dg.MaterializeResult:
+    """Corpus report: words by source/license/language, lengths, quality, removals, duplicates."""
+    report = write_corpus_report(lakehouse.lake)
+    link = report.index_uri if "://" in report.index_uri else f"file://{report.index_uri}"
+    return dg.MaterializeResult(
+        metadata={
+            "report": dg.MetadataValue.url(link),
+            "report path": dg.MetadataValue.path(report.index_uri),
+            "curated.web version": dg.MetadataValue.int(report.curated_version),
+            "charts": dg.MetadataValue.int(len(report.charts)),
+        }
+    )

@@ -1,0 +1,35 @@
+"""Which reader ingests which corpus family: the one place a new family is wired in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from pyspark.sql import DataFrame, SparkSession
+
+from spark_jobs.ingest import FileReader, ingest_files, ingest_schema, raw_columns
+from spark_jobs.sources import Source
+from spark_jobs.storage import ObjectStore
+from spark_jobs.web.ingest import INGEST_SCHEMA as WEB_INGEST_SCHEMA
+from spark_jobs.web.ingest import ingest_web_source
+
+# Families whose readers plug into spark_jobs.ingest directly: corpus -> reader factory.
+READERS: dict[str, Callable[[Source], FileReader]] = {}
+
+
+def ingest_documents(
+    spark: SparkSession, source: Source, *, run_id: str, store: ObjectStore
+) -> tuple[DataFrame, list[str]]:
+    """The source's landing files as ingest rows, and the columns its raw table keeps."""
+    if source.corpus == "web":
+        return (
+            ingest_web_source(spark, source, run_id=run_id, store=store),
+            raw_columns(WEB_INGEST_SCHEMA),
+        )
+    if source.corpus not in READERS:
+        raise ValueError(
+            f"source {source.name!r}: no reader for corpus family {source.corpus!r}; "
+            f"families: web, {', '.join(READERS)}"
+        )
+    reader = READERS[source.corpus](source)
+    frame = ingest_files(spark, reader, source, run_id=run_id, store=store)
+    return frame, raw_columns(ingest_schema(reader.extra_fields))
