@@ -4,37 +4,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from orchestration.settings import Settings, load_settings
+from orchestration.settings import load_settings
 
 LOCALHOST = "127.0.0.1"
-
-
-def _landing_has_warcs(path: Path) -> bool:
-    return path.is_dir() and any(path.rglob("*.warc.gz"))
-
-
-def ensure_sample_corpus(settings: Settings, *, pages: int, seed: int, regenerate: bool) -> Path:
-    """Write the bundled sample crawl into the landing zone unless it is already there."""
-    from spark_jobs.samples.web import generate_web_sample
-
-    target = Path(settings.landing_uri) / "web" / "sample-crawl"
-    if _landing_has_warcs(target) and not regenerate:
-        print(f"sample corpus: using {target} (pass --regenerate to rebuild it)")
-        return target
-    if target.exists():
-        shutil.rmtree(target)
-    started = time.monotonic()
-    manifest = generate_web_sample(target, pages=pages, seed=seed)
-    planted = ", ".join(f"{n} {category}" for category, n in sorted(manifest.counts.items()))
-    print(f"sample corpus: wrote {pages} pages to {target} in {time.monotonic() - started:.1f} s")
-    print(f"  planted: {planted} (see {target / '_manifest.json'})")
-    return target
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -45,8 +22,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings.home.mkdir(parents=True, exist_ok=True)
     prepare_dagster_home(settings)
     if not settings.landing_uri.startswith("s3://"):
-        ensure_sample_corpus(
-            settings,
+        from orchestration.samples import ensure_samples
+
+        ensure_samples(
+            Path(settings.landing_uri),
             pages=args.pages or settings.sample_pages,
             seed=settings.sample_seed,
             regenerate=args.regenerate,
@@ -54,40 +33,47 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     import dagster as dg
 
-    from orchestration.definitions import WEB_PIPELINE, defs
+    from orchestration.pipeline import materialize_all
     from orchestration.report import render_summary, step_durations
     from spark_jobs.lake import Lake
 
     started = time.monotonic()
     instance = dg.DagsterInstance.get()
-    job = defs.resolve_job_def(WEB_PIPELINE)
-    result = job.execute_in_process(
-        instance=instance,
-        raise_on_error=False,
-        run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
-    )
+    results = materialize_all(instance, settings)
     elapsed = time.monotonic() - started
-    status = "SUCCESS" if result.success else "FAILURE"
+    success = all(r.success for r in results)
+    durations: dict[str, float] = {}
+    for result in results:
+        for step, seconds in step_durations(instance, result.run_id).items():
+            durations[step] = durations.get(step, 0.0) + seconds
     print()
-    print(f"== Pilehouse run {result.run_id} ({WEB_PIPELINE}): {status} in {elapsed:.1f} s ==")
     print(
-        render_summary(
-            Lake(settings.lake_uri, settings.store), step_durations(instance, result.run_id)
-        )
+        f"== Pilehouse: {len(results)} runs, {'SUCCESS' if success else 'FAILURE'} "
+        f"in {elapsed:.1f} s =="
     )
+    for result in results:
+        print(
+            f"  {result.dagster_run.job_name:<16} {result.dagster_run.tags.get('dagster/partition', ''):<16} "
+            f"{'ok' if result.success else 'FAILED'}  run {result.run_id}"
+        )
+    print(render_summary(Lake(settings.lake_uri, settings.store), durations))
     print()
     print("next:")
     print(f"  Dagster UI  .venv/bin/pilehouse ui         then open http://{LOCALHOST}:3000")
     print(f"  MLflow UI   .venv/bin/pilehouse mlflow-ui  then open http://{LOCALHOST}:5000")
     print('  SQL         .venv/bin/pilehouse sql "SELECT reason, count(*) FROM rejects GROUP BY 1"')
-    return 0 if result.success else 1
+    return 0 if success else 1
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
+    from orchestration.samples import ensure_samples
+
     settings = load_settings()
-    settings.home.mkdir(parents=True, exist_ok=True)
-    ensure_sample_corpus(
-        settings, pages=args.pages or settings.sample_pages, seed=args.seed, regenerate=True
+    ensure_samples(
+        Path(settings.landing_uri),
+        pages=args.pages or settings.sample_pages,
+        seed=args.seed,
+        regenerate=True,
     )
     return 0
 
@@ -132,17 +118,88 @@ def cmd_mlflow_ui(args: argparse.Namespace) -> int:
     return subprocess.call(command)
 
 
-def cmd_sql(args: argparse.Namespace) -> int:
-    from orchestration.sql import ReadOnlyError, query
+def _lake():
     from spark_jobs.lake import Lake
 
     settings = load_settings()
+    return Lake(settings.lake_uri, settings.store)
+
+
+def _params(pairs: list[str]) -> dict[str, str]:
+    params = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep:
+            raise SystemExit(f"--param expects name=value, got {pair!r}")
+        params[name] = value
+    return params
+
+
+def cmd_sql(args: argparse.Namespace) -> int:
+    """Run one statement (or an example), or open the shell when none is given."""
+    from orchestration.sql import LakeSQL, example_queries
+    from orchestration.sql_shell import format_table, run_shell
+
+    statement = args.query
+    if args.example:
+        examples = example_queries()
+        if args.example not in examples:
+            print(f"no example {args.example!r}; examples: {', '.join(examples)}", file=sys.stderr)
+            return 2
+        statement = examples[args.example].sql
+    with LakeSQL(_lake()) as session:
+        if statement is None:
+            return run_shell(session, max_width=args.max_width)
+        try:
+            table = session.arrow(statement, _params(args.param))
+        except Exception as error:
+            # Refusals, unknown tables, bad time-travel references, SQL errors: say it, exit 2.
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+    print(format_table(table, args.max_width))
+    return 0
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from orchestration.table_diff import diff_snapshots, render_diff
+
     try:
-        table = query(Lake(settings.lake_uri, settings.store), args.query)
-    except ReadOnlyError as error:
-        print(error, file=sys.stderr)
+        diff = diff_snapshots(_lake(), args.table, args.old, args.new)
+    except (ValueError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
         return 2
-    print(table.to_pandas().to_string(index=False, max_colwidth=args.max_width))
+    print(render_diff(diff))
+    return 0
+
+
+def cmd_catalog(args: argparse.Namespace) -> int:
+    from orchestration.catalog import describe_lake, describe_table, render_catalog
+
+    lake = _lake()
+    infos = [describe_table(lake, name) for name in args.tables] if args.tables else None
+    print(render_catalog(infos or describe_lake(lake), columns=not args.no_columns))
+    return 0
+
+
+def cmd_sql_server(args: argparse.Namespace) -> int:
+    """Spark Connect server on loopback with every lake table registered by name."""
+    from infra.spark_sql import serve
+
+    settings = load_settings()
+    return serve(
+        _lake(),
+        host=args.host,
+        port=args.port,
+        master=settings.spark_master,
+        refresh_seconds=args.refresh_seconds,
+    )
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from orchestration.corpus_report import write_corpus_report
+
+    report = write_corpus_report(_lake())
+    print(f"corpus report: {report.index_uri}")
     return 0
 
 
@@ -181,10 +238,48 @@ def build_parser() -> argparse.ArgumentParser:
     mlflow_ui.add_argument("--port", type=int, default=5000)
     mlflow_ui.set_defaults(func=cmd_mlflow_ui)
 
-    sql = commands.add_parser("sql", help="read-only SQL over the lake's tables (DuckDB)")
-    sql.add_argument("query")
+    sql = commands.add_parser(
+        "sql",
+        help="read-only SQL over the lake's tables (DuckDB); no query opens a shell",
+        description="Tables by name; time travel with name@v3 or name@2026-11-23T10:00:00Z; "
+        "history('name') is a table's commit log; lake_tables / lake_columns the catalog.",
+    )
+    sql.add_argument("query", nargs="?", help="a statement; omit it for the interactive shell")
+    sql.add_argument("--example", help="run a documented example from orchestration/examples.sql")
+    sql.add_argument(
+        "--param", action="append", default=[], help="name=value for $name in the query"
+    )
     sql.add_argument("--max-width", type=int, default=60)
     sql.set_defaults(func=cmd_sql)
+
+    diff = commands.add_parser(
+        "diff", help="rows added/removed and column summary between versions"
+    )
+    diff.add_argument("table", help="e.g. curated.web")
+    diff.add_argument("old", help="a version (3 or v3) or an ISO 8601 time")
+    diff.add_argument("new", help="a version (3 or v3) or an ISO 8601 time")
+    diff.set_defaults(func=cmd_diff)
+
+    catalog = commands.add_parser("catalog", help="tables, columns and meanings, versions, sizes")
+    catalog.add_argument("tables", nargs="*", help="only these tables")
+    catalog.add_argument("--no-columns", action="store_true", help="the table list only")
+    catalog.set_defaults(func=cmd_catalog)
+
+    server = commands.add_parser(
+        "sql-server", help="Spark Connect server exposing the lake's tables (Spark SQL)"
+    )
+    server.add_argument("--host", default=LOCALHOST)
+    server.add_argument("--port", type=int, default=15002)
+    server.add_argument(
+        "--refresh-seconds",
+        type=float,
+        default=10.0,
+        help="how often to re-point the views at new table versions",
+    )
+    server.set_defaults(func=cmd_sql_server)
+
+    report = commands.add_parser("report", help="write the corpus report (HTML + PNG charts)")
+    report.set_defaults(func=cmd_report)
 
     summary = commands.add_parser("summary", help="print the lake's current summary")
     summary.set_defaults(func=cmd_summary)

@@ -6,14 +6,22 @@ from collections.abc import Callable
 
 from pyspark.sql import DataFrame, SparkSession
 
+from spark_jobs.code.reader import CodeRepoReader
 from spark_jobs.ingest import FileReader, ingest_files, ingest_schema, raw_columns
+from spark_jobs.licensed.reader import LicensedReader
+from spark_jobs.papers.reader import PapersReader
 from spark_jobs.sources import Source
 from spark_jobs.storage import ObjectStore
 from spark_jobs.web.ingest import INGEST_SCHEMA as WEB_INGEST_SCHEMA
 from spark_jobs.web.ingest import ingest_web_source
 
 # Families whose readers plug into spark_jobs.ingest directly: corpus -> reader factory.
-READERS: dict[str, Callable[[Source], FileReader]] = {}
+# (Readers take their registry options from the Source they are handed in `read`.)
+READERS: dict[str, Callable[[Source], FileReader]] = {
+    "code": lambda source: CodeRepoReader(),
+    "papers": lambda source: PapersReader(),
+    "licensed": lambda source: LicensedReader(),
+}
 
 
 def ingest_documents(

@@ -82,6 +82,10 @@ class FileReader(Protocol):
     (and `excerpt`) for skipped and quarantined ones. Missing columns default: id from
     source + locator, license from the source registry, byte_length from text. It must
     not raise on bad bytes; if it does anyway, the rest of the file is quarantined.
+
+    A reader whose units are not single files (the code family: repository directories)
+    may also define `list_units(fs, root) -> list[str]`, the units relative to root; each
+    is then one task, and `read` may be given a directory path.
     """
 
     corpus: str
@@ -118,6 +122,22 @@ def list_landing_files(
     return sorted(found)
 
 
+def list_units(reader: FileReader, landing_uri: str, store: ObjectStore = LOCAL) -> list[str]:
+    """What `ingest_files` reads, one Spark task each: the reader's own units when it has a
+    `list_units(fs, root)` (the code family: repository directories and tarballs), else
+    the landing files ending in one of its suffixes."""
+    own = getattr(reader, "list_units", None)
+    if own is None:
+        return list_landing_files(landing_uri, reader.suffixes, store)
+    fs, root = store.filesystem(landing_uri)
+    if fs.get_file_info(root).type == pafs.FileType.NotFound:
+        raise FileNotFoundError(
+            f"landing location {landing_uri} does not exist; check the source registry "
+            "entry's location (a local directory or an s3:// prefix)"
+        )
+    return own(fs, root)
+
+
 @dataclass(frozen=True)
 class _ReadFiles:
     """The per-task work: read the files whose indexes arrive, emit Arrow batches."""
@@ -141,8 +161,8 @@ class _ReadFiles:
         outcomes: Counter[str] = Counter()
         try:
             fs, path = self.store.filesystem(uri)
-            if fs.get_file_info(path).type != pafs.FileType.File:
-                raise FileNotFoundError(f"{uri} is not a readable file")
+            if fs.get_file_info(path).type == pafs.FileType.NotFound:
+                raise FileNotFoundError(f"{uri} does not exist (any more)")
             for row in self.reader.read(fs, path, relative, self.source):
                 row = self.complete(row)
                 outcomes[row["disposition"]] += 1
@@ -175,12 +195,14 @@ class _ReadFiles:
 
     def complete(self, row: dict) -> dict:
         text = row.get("text")
+        # A `detect` source whose reader could not say (an unread file): no assertion.
+        declared = self.source.license != "detect"
         filled = {
             "id": record_id(self.source.name, row["locator"]),
             "corpus": self.reader.corpus,
             "source": self.source.name,
-            "license": self.source.license,
-            "license_evidence": self.source.license_evidence,
+            "license": self.source.license if declared else "NOASSERTION",
+            "license_evidence": self.source.license_evidence if declared else "none",
             "ingest_run_id": self.run_id,
             "byte_length": len(text.encode("utf-8")) if text is not None else None,
             "disposition": KEPT,
@@ -231,7 +253,7 @@ def ingest_files(
     The files are listed now and read when the DataFrame is evaluated, one Spark task each.
     """
     schema = ingest_schema(reader.extra_fields)
-    files = list_landing_files(source.location, reader.suffixes, store)
+    files = list_units(reader, source.location, store)
     log.info(
         "ingesting %d %s files of source %s (run %s)",
         len(files),

@@ -10,6 +10,9 @@ import yaml
 
 @dataclass(frozen=True)
 class Source:
+    """One registry entry. `license` is an SPDX id declared for the whole source, or
+    `detect` where the reader determines it per document or repository."""
+
     name: str
     corpus: str
     location: str
@@ -22,11 +25,16 @@ class Source:
 def load_sources(path: str | Path, *, landing_uri: str) -> dict[str, Source]:
     """Read the registry; `{landing}` in a location expands to the configured landing URI."""
     entries = yaml.safe_load(Path(path).read_text()) or {}
+    # The opt-out list (domains whose owners asked to be left out) applies to every web source.
+    opt_out = [d.lower().removeprefix("www.") for d in entries.get("opt_out_domains") or []]
     sources: dict[str, Source] = {}
     for name, entry in (entries.get("sources") or {}).items():
         missing = {"corpus", "location", "format", "license"} - set(entry)
         if missing:
             raise ValueError(f"source {name!r} in {path} is missing {sorted(missing)}")
         location = entry["location"].format(landing=landing_uri.rstrip("/"))
-        sources[name] = Source(name=name, **{**entry, "location": location})
+        options = dict(entry.get("options") or {})
+        if entry["corpus"] == "web" and opt_out:
+            options["opt_out_domains"] = sorted({*options.get("opt_out_domains", []), *opt_out})
+        sources[name] = Source(name=name, **{**entry, "location": location, "options": options})
     return sources

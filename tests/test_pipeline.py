@@ -16,6 +16,7 @@ from orchestration.definitions import defs
 from orchestration.instance import prepare_dagster_home
 from orchestration.pipeline import materialize_all
 from orchestration.report import render_summary
+from orchestration.sensors import source_registry_sensor
 from orchestration.settings import load_settings
 from spark_jobs.delta import read_arrow, table_history, write_arrow
 from spark_jobs.lake import Lake
@@ -26,12 +27,25 @@ pytestmark = [pytest.mark.slow, pytest.mark.spark]
 TABLES = ["raw.web", "annotated.web", "curated.web", "rejects", "quarantine"]
 
 
+REGISTRY = """
+sources:
+  sample-crawl:
+    corpus: web
+    format: warc
+    location: "{landing}/web/sample-crawl"
+    license: PSF-2.0
+    license_evidence: declared
+"""
+
+
 @pytest.fixture(scope="module")
 def home(tmp_path_factory, spark):
-    """A fresh PILEHOUSE_HOME with a 120-page sample crawl in its landing zone."""
+    """A fresh PILEHOUSE_HOME with its own source registry and a 120-page sample crawl."""
     root = tmp_path_factory.mktemp("pilehouse-home")
+    (root / "sources.yaml").write_text(REGISTRY)
     with pytest.MonkeyPatch.context() as env:
         env.setenv("PILEHOUSE_HOME", str(root))
+        env.setenv("PILEHOUSE_SOURCES_FILE", str(root / "sources.yaml"))
         env.delenv("DAGSTER_HOME", raising=False)
         settings = load_settings()
         prepare_dagster_home(settings)
@@ -183,3 +197,42 @@ def test_a_failing_gate_blocks_the_training_run(home, first_run):
     assert bad_row["id"][0].as_py() in failures[0]["sample_ids"] + failures[1]["sample_ids"]
     assert not result.asset_materializations_for_node("training__curated_corpora_run")
     assert len(mlflow.search_runs(experiment_names=[settings.mlflow_experiment])) == runs_before
+
+
+def test_a_new_registry_entry_becomes_a_partition_and_materializes(home, first_run):
+    """Registering a second crawl adds a partition (no deploy) and ingests only that source."""
+    settings, _ = home
+    instance, _ = first_run
+    landing = Path(settings.landing_uri) / "web" / "second-crawl"
+    second = generate_web_sample(landing, pages=40, files=1, seed=11)
+    registry = Path(settings.sources_file)
+    registry.write_text(
+        registry.read_text()
+        + "  second-crawl:\n    corpus: web\n    format: warc\n"
+        + '    location: "{landing}/web/second-crawl"\n    license: CC-BY-4.0\n'
+    )
+    uri = _lake(settings).uri("raw.web")
+    first_source = read_arrow(uri).num_rows
+
+    result = source_registry_sensor(dg.build_sensor_context(instance=instance))
+    [request] = result.run_requests
+    assert (request.job_name, request.partition_key) == ("ingest_web", "second-crawl")
+    [add] = result.dynamic_partitions_requests
+    assert (add.partitions_def_name, list(add.partition_keys)) == ("web_sources", ["second-crawl"])
+    instance.add_dynamic_partitions(add.partitions_def_name, list(add.partition_keys))
+    run = defs.resolve_job_def("ingest_web").execute_in_process(
+        instance=instance, partition_key=request.partition_key
+    )
+    assert run.success
+    raw = read_arrow(uri)
+    by_source = pc.value_counts(raw["source"]).to_pylist()
+    assert {d["values"]: d["counts"] for d in by_source} == {
+        "sample-crawl": first_source,
+        "second-crawl": second.expected_dispositions["kept"],
+    }
+    assert set(
+        pc.unique(raw.filter(pc.equal(raw["source"], "second-crawl"))["license"]).to_pylist()
+    ) == {"CC-BY-4.0"}
+    # A second tick finds nothing new.
+    again = source_registry_sensor(dg.build_sensor_context(instance=instance))
+    assert not again.run_requests and not again.dynamic_partitions_requests

@@ -125,6 +125,9 @@ def extract_page(
             f"payload is {len(payload)} bytes, over the {rules.max_payload_bytes}-byte limit",
             payload[:EXCERPT_BYTES],
         )
+    if record.warc_type == "conversion":
+        # WET: the crawler already extracted the text (UTF-8, per the WET format).
+        return _plain_text_page(record, payload, url, domain)
     mime = mime_type(record) or _sniff_mime(payload)
     if mime not in HTML_TYPES:
         return Skip(f"not_html:{mime}", f"content type {mime} is not HTML")
@@ -166,6 +169,27 @@ def extract_page(
         fetch_date=record.date,
         http_status=status,
         content_type=mime,
+        text=body,
+        byte_length=len(body.encode("utf-8")),
+    )
+
+
+def _plain_text_page(
+    record: WarcRecord, payload: bytes, url: str, domain: str
+) -> Page | Skip | Quarantine:
+    text = _decode(payload, "utf-8", "the WET format")
+    if isinstance(text, Quarantine):
+        return text
+    body = text.strip()
+    if not body:
+        return Skip("empty_text", "the conversion record holds no text")
+    return Page(
+        url=url,
+        domain=domain,
+        title=None,
+        fetch_date=record.date,
+        http_status=None,
+        content_type="text/plain",
         text=body,
         byte_length=len(body.encode("utf-8")),
     )

@@ -64,8 +64,13 @@ class WarcReader:
     suffixes = WARC_SUFFIXES
     extra_fields = WEB_FIELDS + _REPEAT_FIELDS
 
-    def __init__(self, max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES) -> None:
+    def __init__(
+        self,
+        max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+        opt_out_domains: tuple[str, ...] = (),
+    ) -> None:
         self.max_record_bytes = max_record_bytes
+        self.opt_out_domains = tuple(opt_out_domains)
 
     def read(self, fs: pafs.FileSystem, path: str, relative: str, source: Source) -> Iterator[dict]:
         uri = f"{source.location.rstrip('/')}/{relative}"
@@ -75,7 +80,27 @@ class WarcReader:
                 if isinstance(item, CorruptRecord):
                     yield _corrupt_row(relative, uri, item)
                 elif item.warc_type in DOCUMENT_RECORD_TYPES:
-                    yield _record_row(relative, uri, item, source.name)
+                    row = _record_row(relative, uri, item, source.name)
+                    opted_out = opted_out_domain(row["domain"], self.opt_out_domains)
+                    if opted_out and row.get("disposition") != QUARANTINED:
+                        row |= {
+                            "text": None,
+                            "disposition": SKIPPED,
+                            "reason": "domain_opt_out",
+                            "detail": f"{row['domain']} is covered by the registry's "
+                            f"opt-out entry {opted_out}",
+                        }
+                    yield row
+
+
+def opted_out_domain(domain: str | None, opt_out: tuple[str, ...]) -> str | None:
+    """The opt-out entry covering `domain` (the domain itself or a parent), if any."""
+    if not domain:
+        return None
+    for entry in opt_out:
+        if domain == entry or domain.endswith("." + entry):
+            return entry
+    return None
 
 
 def _position(offset: int, offset_in_member: int) -> str:
@@ -148,7 +173,10 @@ def ingest_web_source(
     A URL fetched more than once keeps the bare URL as locator for its first fetch (by
     file, then offset); later fetches get `<url>#warc=<file>:<offset>`, so ids stay unique.
     """
-    reader = WarcReader(int(source.options.get("max_record_bytes", DEFAULT_MAX_RECORD_BYTES)))
+    reader = WarcReader(
+        int(source.options.get("max_record_bytes", DEFAULT_MAX_RECORD_BYTES)),
+        tuple(source.options.get("opt_out_domains", ())),
+    )
     rows = ingest_files(spark, reader, source, run_id=run_id, store=store)
     # Numbering the fetches of a URL needs all its rows together: one shuffle, which is
     # cheaper than reading every WARC file twice to find the repeated URLs first.

@@ -1,0 +1,25 @@
+"""License knowledge shared by every corpus family: SPDX ids, license texts, license classes."""
+
+from spark_jobs.licenses.spdx import (
+    NOASSERTION,
+    canonical_expression,
+    detect_license_files,
+    detect_license_text,
+    is_license_file_name,
+    license_class,
+    license_ids,
+    normalize_license,
+    spdx_header,
+)
+
+__all__ = [
+    "NOASSERTION",
+    "canonical_expression",
+    "detect_license_files",
+    "detect_license_text",
+    "is_license_file_name",
+    "license_class",
+    "license_ids",
+    "normalize_license",
+    "spdx_header",
+]

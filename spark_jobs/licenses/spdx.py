@@ -1,0 +1,486 @@
+"""License names, license texts and SPDX headers to SPDX ids; SPDX expressions to a license class.
+
+The knowledge (classes, aliases, deprecated ids) is data in classes.yaml; the phrases that
+identify a license text are the `TEXT_SIGNATURES` table below. Nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+KNOWLEDGE_FILE = Path(__file__).with_name("classes.yaml")
+NOASSERTION = "NOASSERTION"
+# Most to least permissive: an OR takes the lowest rank of its options, an AND the highest.
+CLASS_RANK = {"public_domain": 0, "permissive": 1, "weak_copyleft": 2, "copyleft": 3, "unknown": 4}
+UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class LicenseKnowledge:
+    classes: dict[str, str]  # license id -> class
+    deprecated: dict[str, str]  # deprecated SPDX id -> current id
+    aliases: dict[str, str]  # name key (see _name_key) -> license id
+    ids_by_lower: dict[str, str]  # lower-cased id -> id, for case-insensitive matching
+
+
+@functools.cache
+def knowledge(path: Path = KNOWLEDGE_FILE) -> LicenseKnowledge:
+    data = yaml.safe_load(path.read_text())
+    classes: dict[str, str] = {}
+    for license_class, ids in data["classes"].items():
+        if license_class not in CLASS_RANK:
+            raise ValueError(f"{path}: unknown license class {license_class!r}")
+        for spdx in ids:
+            if spdx in classes:
+                raise ValueError(f"{path}: {spdx} is listed under two classes")
+            classes[spdx] = license_class
+    deprecated = dict(data.get("deprecated") or {})
+    aliases: dict[str, str] = {}
+    for spdx, names in (data.get("aliases") or {}).items():
+        if spdx not in classes:
+            raise ValueError(f"{path}: alias target {spdx} has no class")
+        for name in [spdx, *names]:
+            aliases.setdefault(_name_key(str(name)), spdx)
+    ids_by_lower = {spdx.lower(): spdx for spdx in classes}
+    ids_by_lower.update({old.lower(): new for old, new in deprecated.items()})
+    return LicenseKnowledge(classes, deprecated, aliases, ids_by_lower)
+
+
+# --- free-form names -------------------------------------------------------------------------
+
+_STOP_WORDS = frozenset(
+    {"license", "licensed", "licenses", "the", "version", "v", "software", "gnu", "under", "a"}
+)
+
+
+def _name_key(text: str) -> str:
+    """'Apache License, Version 2.0', 'apache-2.0' and 'Apache 2' all become 'apache 2'."""
+    key = text.lower().replace("licence", "license")
+    key = re.sub(r"(?<=[a-z])v?(?=\d)", " ", key)  # gplv3 -> gpl 3, mpl2 -> mpl 2
+    key = re.sub(r"[^a-z0-9.+]+", " ", key)
+    key = re.sub(r"(?<!\d)\.|\.(?!\d)", " ", key)  # dots that are not decimal points
+    key = re.sub(r"(\d)\.0\b", r"\1", key)  # 2.0 -> 2
+    return " ".join(word for word in key.split() if word not in _STOP_WORDS)
+
+
+def _lookup(name: str) -> str | None:
+    """One license name (an SPDX id, a deprecated id or an alias) to its current id."""
+    name = name.strip().strip("\"'")
+    if not name:
+        return None
+    known = knowledge()
+    if name.lower() in known.ids_by_lower:
+        return known.ids_by_lower[name.lower()]
+    if name.startswith("LicenseRef-"):
+        return name
+    for candidate in (name, *_parenthesized_variants(name)):
+        spdx = known.aliases.get(_name_key(candidate))
+        if spdx:
+            return spdx
+    return None
+
+
+def _parenthesized_variants(name: str) -> list[str]:
+    """'GNU General Public License v3 (GPLv3)' -> the name without, then the part within."""
+    inner = re.findall(r"\(([^()]*)\)", name)
+    outer = re.sub(r"\([^()]*\)", " ", name)
+    return [outer, *inner] if inner else []
+
+
+def normalize_license(text: str | None) -> str | None:
+    """A license as people write it to an SPDX id or expression, or None when it is not one.
+
+    Accepts SPDX ids and expressions (deprecated ids are updated: GPL-2.0 -> GPL-2.0-only),
+    free-form names ("MIT License", "Apache 2.0", "new BSD", "GNU GPLv3"), trove classifiers
+    ("License :: OSI Approved :: BSD License": the last part), "A or B" / "A/B" pairs, and a
+    whole license text pasted into a metadata field (identified by `detect_license_text`).
+    A bare "BSD" means BSD-3-Clause, its commonest meaning; a GPL without a version means
+    any version (GPL-1.0-or-later), as SPDX reads it.
+    """
+    if not text or not text.strip():
+        return None
+    text = text.strip()
+    if len(text) > 200 or text.count("\n") > 2:
+        return detect_license_text(text)
+    if "::" in text:
+        text = text.rsplit("::", 1)[-1].strip()
+    found = _lookup(text)
+    if found:
+        return found
+    try:
+        tree = _parse(text, _lookup_leaf)
+    except ValueError:
+        tree = None
+    if tree is not None:
+        return _serialize(tree)
+    parts = re.split(r"\s+(?:or|and)\s+|\s*/\s*", text, flags=re.IGNORECASE)
+    operator = " AND " if re.search(r"\s+and\s+", text, re.IGNORECASE) else " OR "
+    if len(parts) > 1:
+        ids = [_lookup(part) for part in parts]
+        if all(ids):
+            return canonical_expression(operator.join(ids))  # type: ignore[arg-type]
+    return None
+
+
+def _lookup_leaf(token: str) -> str:
+    found = _lookup(token)
+    if found is None:
+        # An operator-joined expression may name SPDX ids this table does not hold; keep them.
+        if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9.+-]*", token) and any(c.isdigit() for c in token):
+            return token
+        raise ValueError(f"not a license id: {token!r}")
+    return found
+
+
+# --- SPDX expressions ------------------------------------------------------------------------
+
+Node = str | tuple  # an id, ("WITH", id, exception), ("AND", children) or ("OR", children)
+_TOKEN = re.compile(r"\(|\)|[^\s()]+")
+
+
+def _parse(expression: str, leaf=lambda token: token) -> Node:
+    """Parse an SPDX expression (OR binds looser than AND; WITH binds tightest)."""
+    tokens = _TOKEN.findall(expression)
+    position = 0
+
+    def peek() -> str | None:
+        return tokens[position].upper() if position < len(tokens) else None
+
+    def take() -> str:
+        nonlocal position
+        if position >= len(tokens):
+            raise ValueError(f"SPDX expression ends early: {expression!r}")
+        position += 1
+        return tokens[position - 1]
+
+    def chain(operator: str, operand) -> Node:
+        children = [operand()]
+        while peek() == operator:
+            take()
+            children.append(operand())
+        return children[0] if len(children) == 1 else (operator, tuple(children))
+
+    def atom() -> Node:
+        token = take()
+        if token == "(":
+            inner = chain("OR", lambda: chain("AND", atom))
+            if take() != ")":
+                raise ValueError(f"unbalanced parentheses in {expression!r}")
+            return inner
+        if token.upper() in {"AND", "OR", "WITH", ")"}:
+            raise ValueError(f"unexpected {token!r} in {expression!r}")
+        spdx = leaf(token)
+        if peek() == "WITH":
+            take()
+            return ("WITH", spdx, take())
+        return spdx
+
+    tree = chain("OR", lambda: chain("AND", atom))
+    if position != len(tokens):
+        raise ValueError(f"unexpected {tokens[position]!r} in {expression!r}")
+    return tree
+
+
+def _serialize(node: Node, parent: str | None = None) -> str:
+    if isinstance(node, str):
+        return node
+    if node[0] == "WITH":
+        return f"{node[1]} WITH {node[2]}"
+    operator, children = node
+    flat: list[str] = []
+    for child in children:
+        if isinstance(child, tuple) and child[0] == operator:
+            flat.extend(_serialize(c, operator) for c in child[1])
+        else:
+            flat.append(_serialize(child, operator))
+    text = f" {operator} ".join(sorted(set(flat)))
+    return f"({text})" if parent and len(set(flat)) > 1 else text
+
+
+def canonical_expression(expression: str) -> str:
+    """The expression with operands of each AND/OR sorted and deduplicated, so equal
+    expressions compare equal: 'MIT OR Apache-2.0' -> 'Apache-2.0 OR MIT'."""
+    return _serialize(_parse(expression))
+
+
+def license_ids(expression: str | None) -> list[str]:
+    """The license ids an expression names (exceptions left out), sorted."""
+    if not expression:
+        return []
+    found: set[str] = set()
+
+    def walk(node: Node) -> None:
+        if isinstance(node, str):
+            found.add(node)
+        elif node[0] == "WITH":
+            found.add(node[1])
+        else:
+            for child in node[1]:
+                walk(child)
+
+    walk(_parse(expression))
+    return sorted(found)
+
+
+def license_class(expression: str | None) -> str:
+    """The class of an SPDX id or expression: public_domain, permissive, weak_copyleft,
+    copyleft or unknown.
+
+    For `A OR B` the licensee may choose, so the most permissive option's class counts; for
+    `A AND B` both apply, so the most restrictive one's does. `A WITH exception` has A's
+    class. Ids not in classes.yaml, LicenseRef-* ids, NOASSERTION and text that does not
+    parse are unknown, which ranks below copyleft: an unknown AND anything stays unknown.
+    """
+    if not expression or not expression.strip():
+        return UNKNOWN
+    try:
+        tree = _parse(expression.strip())
+    except ValueError:
+        return UNKNOWN
+    return _class_of(tree)
+
+
+def _class_of(node: Node) -> str:
+    if isinstance(node, str):
+        known = knowledge()
+        spdx = known.ids_by_lower.get(node.lower(), node)
+        if spdx.endswith("+"):
+            spdx = known.ids_by_lower.get(f"{spdx[:-1]}-or-later".lower(), spdx)
+        return known.classes.get(spdx, UNKNOWN)
+    if node[0] == "WITH":
+        return _class_of(node[1])
+    classes = [_class_of(child) for child in node[1]]
+    pick = min if node[0] == "OR" else max
+    return pick(classes, key=CLASS_RANK.__getitem__)
+
+
+# --- license texts ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TextSignature:
+    """A phrase that only one license's text (or one family's, refined after) contains."""
+
+    license: str  # an SPDX id, or a family name that _refine resolves
+    pattern: str  # a regex over the normalized text (lower case, single spaces)
+
+
+TEXT_SIGNATURES = (
+    TextSignature("AGPL-3.0-only", r"gnu affero general public license,? version 3"),
+    TextSignature("LGPL-3.0-only", r"gnu lesser general public license,? version 3"),
+    TextSignature("LGPL-2.1-only", r"gnu lesser general public license,? version 2\.1"),
+    TextSignature("LGPL-2.0-only", r"gnu library general public license,? version 2"),
+    TextSignature("GPL-3.0-only", r"gnu general public license,? version 3, 29 june 2007"),
+    TextSignature("GPL-2.0-only", r"gnu general public license,? version 2, june 1991"),
+    # The notice put at the top of GNU-licensed files: names the version and "or later".
+    TextSignature(
+        "gnu-notice",
+        r"under the terms of the gnu (?P<kind>general|lesser general|library general|affero general)"
+        r" public license,? as published by the free software foundation[;,]? (?:either )?"
+        r"version (?P<version>[123](?:\.[01])?)(?: of the license)?"
+        r"(?P<later>,? or \(?at your option\)? any later version)?",
+    ),
+    TextSignature(
+        "Apache-2.0",
+        r"apache license,? version 2\.0|apache\.org/licenses/license-2\.0"
+        r"|version 2\.0, january 2004 https?://www\.apache\.org/licenses",
+    ),
+    TextSignature("Apache-1.1", r"apache software license,? version 1\.1"),
+    TextSignature("MPL-2.0", r"mozilla public license,? (?:version |v\. ?)2\.0"),
+    TextSignature("MPL-1.1", r"mozilla public license,? (?:version |v\. ?)1\.1"),
+    TextSignature("EPL-2.0", r"eclipse public license,? -? ?v(?:ersion)? ?2\.0"),
+    TextSignature("EPL-1.0", r"eclipse public license,? -? ?v(?:ersion)? ?1\.0"),
+    TextSignature("BSL-1.0", r"boost software license -? ?version 1\.0"),
+    TextSignature("CC0-1.0", r"\bcc0 1\.0 universal"),
+    TextSignature("CC-BY-SA-4.0", r"attribution-sharealike 4\.0 international"),
+    TextSignature("CC-BY-4.0", r"\battribution 4\.0 international"),
+    TextSignature("CC-BY-SA-3.0", r"attribution-sharealike 3\.0 unported"),
+    TextSignature("CC-BY-3.0", r"\battribution 3\.0 unported"),
+    TextSignature(
+        "Unlicense", r"this is free and unencumbered software released into the public domain"
+    ),
+    TextSignature("WTFPL", r"do what the fuck you want to public license"),
+    TextSignature("OFL-1.1", r"sil open font license,? version 1\.1"),
+    TextSignature("Artistic-2.0", r"the artistic license 2\.0"),
+    TextSignature(
+        "PSF-2.0",
+        r"python software foundation license,? version 2"
+        r"|license agreement is between the python software foundation",
+    ),
+    # The PSF agreement reused with another licensor's name (matplotlib's license).
+    TextSignature(
+        "PSF-2.0",
+        r"license agreement is between the [^.]{1,80}?,? and the individual or organization "
+        r"\(\"licensee\"\)",
+    ),
+    TextSignature(
+        "Zlib",
+        r"permission is granted to anyone to use this software for any purpose, including "
+        r"commercial applications, and to alter it and redistribute it freely",
+    ),
+    TextSignature(
+        "0BSD",
+        r"permission to use, copy, modify, and/or distribute this software for any purpose "
+        r"with or without fee is hereby granted\. the software is provided",
+    ),
+    TextSignature(
+        "ISC",
+        r"permission to use, copy, modify, and(?:/or)? distribute this software for any purpose "
+        r"with or without fee is hereby granted, provided that the above copyright notice and "
+        r"this permission notice appear in all copies",
+    ),
+    TextSignature(
+        "mit-family",
+        r"permission is hereby granted, free of charge, to any person obtaining a copy",
+    ),
+    TextSignature(
+        "bsd-family",
+        r"redistribution and use in source and binary forms, with or without modification, "
+        r"are permitted provided that",
+    ),
+    TextSignature(
+        "hpnd-family",
+        r"permission to use, copy, modify,? and distribute this software and its (?:associated )?"
+        r"documentation for any purpose (?:and )?without fee is hereby granted",
+    ),
+    TextSignature(
+        "PublicDomain", r"(?:dedicated|released|placed) (?:in|into|to) the public domain"
+    ),
+)
+_COMPILED = tuple((s.license, re.compile(s.pattern)) for s in TEXT_SIGNATURES)
+_BSD_NO_ENDORSEMENT = re.compile(
+    r"neither the name|names? of .{0,160}? may not be used to endorse|may not be used to endorse"
+)
+_GNU_PREFIX = {"general": "GPL", "lesser general": "LGPL", "library general": "LGPL"}
+
+
+def _normalize_text(text: str) -> str:
+    """Lower case, comment leaders and markup stripped, whitespace collapsed to single spaces."""
+    lines = (
+        re.sub(r"^\s*(?:#+|//+|/?\*+/?|--|;+|\.\.)\s?", "", line) for line in text.splitlines()
+    )
+    flat = " ".join(lines).lower()
+    flat = flat.translate(
+        str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
+    )
+    return re.sub(r"\s+", " ", flat)
+
+
+def detect_license_text(text: str) -> str | None:
+    """The SPDX id of the license a LICENSE/COPYING file (or a file's notice) states, or None.
+
+    Each license is recognised by a phrase of its text (`TEXT_SIGNATURES`): the MIT
+    permission grant (with its attribution condition; without it, MIT-0), the Apache 2.0
+    title or notice, the BSD redistribution clause (4 clauses with the advertising clause,
+    3 with a no-endorsement clause, else 2), the GNU titles with their version lines and the
+    GNU per-file notices with "or (at your option) any later version"... When a file holds
+    several licenses (a project's license followed by its bundled libraries'), the one
+    stated first is the file's license.
+    """
+    normalized = _normalize_text(text)
+    best: tuple[int, str] | None = None
+    for family, pattern in _COMPILED:
+        match = pattern.search(normalized)
+        if match and (best is None or match.start() < best[0]):
+            spdx = _refine(family, normalized, match)
+            if spdx:
+                best = (match.start(), spdx)
+    return best[1] if best else None
+
+
+def _refine(family: str, text: str, match: re.Match) -> str | None:
+    after = text[match.end() : match.end() + 2000]
+    if family == "mit-family":
+        return "MIT" if "shall be included in all copies" in after[:800] else "MIT-0"
+    if family == "bsd-family":
+        if "all advertising materials mentioning" in after:
+            return "BSD-4-Clause"
+        return "BSD-3-Clause" if _BSD_NO_ENDORSEMENT.search(after) else "BSD-2-Clause"
+    if family == "hpnd-family":
+        return "MIT-CMU" if "mit-cmu" in text else "HPND"
+    if family == "gnu-notice":
+        kind = match.group("kind")
+        prefix = "AGPL" if kind.startswith("affero") else _GNU_PREFIX[kind]
+        version = match.group("version")
+        version = version if "." in version else f"{version}.0"
+        if prefix == "LGPL" and version == "2.0" and kind == "lesser general":
+            version = "2.1"  # the Lesser GPL starts at 2.1; "version 2" there is a typo
+        return f"{prefix}-{version}-{'or-later' if match.group('later') else 'only'}"
+    return family
+
+
+_SPDX_HEADER = re.compile(r"SPDX-License-Identifier:[ \t]*([^\r\n]+)")
+_HEADER_END = re.compile(r"\s*(?:\*/|-->|\*\)|#\}|%>|\"\"\"|''')")
+
+
+def spdx_header(text: str) -> str | None:
+    """The license of the first `SPDX-License-Identifier:` line in text, normalized; None when
+    there is no such line or its value is not a license expression."""
+    match = _SPDX_HEADER.search(text)
+    if not match:
+        return None
+    value = _HEADER_END.split(match.group(1))[0].strip().strip("\"'")
+    return normalize_license(value)
+
+
+# --- a project's license files ---------------------------------------------------------------
+
+_LICENSE_FILE = re.compile(r"(?:un)?licen[cs]es?|copying|copyright", re.IGNORECASE)
+# LICENSE.external, LICENSE-THIRD-PARTY...: the licenses of bundled code, not the project's.
+_THIRD_PARTY = re.compile(r"third|3rd|external|vendor|bundled", re.IGNORECASE)
+# license.py, licenses.json...: code or data about licenses, not a license text.
+_CODE_SUFFIX = re.compile(
+    r"\.(?:py|js|ts|go|rs|c|h|java|rb|php|json|ya?ml|toml|html|css|sh)$", re.I
+)
+_DUAL_POINTER = re.compile(r"\beither\b|dual[- ]licen|at your (?:option|choice)|your choice of")
+
+
+def is_license_file_name(name: str) -> bool:
+    """LICENSE, LICENCE.txt, COPYING, LICENSE-MIT, LICENSE_GPL2.0.txt, UNLICENSE, COPYRIGHT..."""
+    stem = re.split(r"[-._ ]", name, maxsplit=1)[0]
+    return (
+        bool(_LICENSE_FILE.fullmatch(stem))
+        and not _THIRD_PARTY.search(name)
+        and not _CODE_SUFFIX.search(name)
+    )
+
+
+def _named_for_a_license(name: str) -> bool:
+    """LICENSE-MIT, LICENSE.APACHE, LICENSE_GPL2.0.txt: not just LICENSE(.txt|.md|.rst)."""
+    rest = re.split(r"[-._ ]", name, maxsplit=1)[1:]
+    return bool(rest) and rest[0].lower() not in {"txt", "md", "rst"}
+
+
+def detect_license_files(files: Mapping[str, str]) -> tuple[str | None, tuple[str, ...]]:
+    """The license a project's root license files state, and which files said so.
+
+    One recognised license is the answer. Several are alternatives (OR) when a file that
+    states none of them points at the others with "either", "dual licensed" or "at your
+    option" (cryptography, tld), or when every file that states one is named for its
+    license (LICENSE-MIT + LICENSE-APACHE, the Rust and PyPA convention); otherwise all
+    apply (AND: a LICENSE plus a LICENSE.PSF for code taken from CPython).
+    """
+    found: list[tuple[str, str]] = []
+    pointers: list[str] = []
+    for name in sorted(files):
+        spdx = detect_license_text(files[name])
+        if spdx:
+            found.append((name, spdx))
+        else:
+            pointers.append(files[name])
+    if not found:
+        return None, ()
+    names = tuple(name for name, _ in found)
+    ids = sorted({spdx for _, spdx in found})
+    if len(ids) == 1:
+        return ids[0], names
+    dual = any(_DUAL_POINTER.search(_normalize_text(text)[:3000]) for text in pointers) or all(
+        _named_for_a_license(name) for name in names
+    )
+    return canonical_expression((" OR " if dual else " AND ").join(ids)), names
