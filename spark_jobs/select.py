@@ -12,6 +12,7 @@ from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from spark_jobs.annotators.gopher import GopherQualityRules, active_rules
+from spark_jobs.licenses import license_allowed, license_class
 
 REJECT_COLUMNS = ["id", "corpus", "source", "locator", "stage", "reason", "detail", "run_id"]
 
@@ -21,6 +22,8 @@ class Recipe:
     """What a curated table keeps. Thresholds here, not in code: changing them re-runs selection only."""
 
     name: str = "default"
+    # Licenses outside this policy (spark_jobs/licenses/classes.yaml) never reach the table.
+    license_policy: str | None = "platform"
     # None: no language filter (e.g. for code).
     languages: tuple[str, ...] | None = ("en",)
     min_language_score: float = 0.65
@@ -84,12 +87,28 @@ def select_documents(
     """
     remaining = annotated
     rejects = None
+    if recipe.license_policy is not None:
+        # Few distinct licenses: classify them on the driver, filter with a plain IN list.
+        licenses = [r[0] for r in annotated.select("license").distinct().collect()]
+        allowed = [lic for lic in licenses if license_allowed(lic, recipe.license_policy)]
+        classes = {lic: license_class(lic) for lic in licenses if lic not in allowed}
+        license_ok = F.coalesce(F.col("license").isin(allowed), F.lit(False))
+        detail = F.lit("")
+        for lic, cls in classes.items():
+            detail = F.when(
+                F.col("license") == lic,
+                F.lit(f"license {lic} is {cls}; policy {recipe.license_policy} does not allow it"),
+            ).otherwise(detail)
+        rejects = _reject(
+            annotated.where(~license_ok), F.lit("license_not_allowed"), detail, run_id
+        )
+        remaining = annotated.where(license_ok)
     if recipe.languages is not None:
         language_ok = F.col("language").isin(list(recipe.languages)) & (
             F.col("language_score") >= recipe.min_language_score
         )
-        rejects = _reject(
-            annotated.where(~language_ok),
+        language_rejects = _reject(
+            remaining.where(~language_ok),
             F.lit("language_not_allowed"),
             F.format_string(
                 "language %s (score %.2f); recipe %s allows %s with score >= %s",
@@ -101,7 +120,8 @@ def select_documents(
             ),
             run_id,
         )
-        remaining = annotated.where(language_ok)
+        rejects = language_rejects if rejects is None else rejects.unionByName(language_rejects)
+        remaining = remaining.where(language_ok)
     if recipe.gopher_quality is not None:
         remaining = remaining.withColumn("_gopher", gopher_reason(recipe.gopher_quality))
         low_quality = _reject(

@@ -6,8 +6,10 @@ from spark_jobs.licenses.spdx import (
     detect_license_files,
     detect_license_text,
     is_license_file_name,
+    license_allowed,
     license_class,
     license_ids,
+    license_policies,
     normalize_license,
     spdx_header,
 )
@@ -18,8 +20,10 @@ __all__ = [
     "detect_license_files",
     "detect_license_text",
     "is_license_file_name",
+    "license_allowed",
     "license_class",
     "license_ids",
+    "license_policies",
     "normalize_license",
     "spdx_header",
 ]

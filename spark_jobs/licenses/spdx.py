@@ -246,6 +246,26 @@ def license_class(expression: str | None) -> str:
     return _class_of(tree)
 
 
+@functools.cache
+def license_policies(path: Path = KNOWLEDGE_FILE) -> dict[str, frozenset[str]]:
+    """Policy name -> the license classes it accepts (classes.yaml `policies`)."""
+    data = yaml.safe_load(path.read_text())
+    policies = {name: frozenset(classes) for name, classes in (data.get("policies") or {}).items()}
+    for name, classes in policies.items():
+        unknown = classes - set(CLASS_RANK)
+        if unknown:
+            raise ValueError(f"{path}: policy {name!r} names unknown classes {sorted(unknown)}")
+    return policies
+
+
+def license_allowed(expression: str | None, policy: str) -> bool:
+    """Whether a license (SPDX id or expression) is acceptable under a named policy."""
+    policies = license_policies()
+    if policy not in policies:
+        raise ValueError(f"unknown license policy {policy!r}; policies: {', '.join(policies)}")
+    return license_class(expression) in policies[policy]
+
+
 def _class_of(node: Node) -> str:
     if isinstance(node, str):
         known = knowledge()

@@ -14,9 +14,11 @@ from dataclasses import dataclass
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
+from spark_jobs.licenses import normalize_license as normalize_spdx
+
 DUMP_SUFFIXES = (".jsonl", ".jsonl.gz", ".parquet")
 READ_CHUNK_BYTES = 2**20
-PUBLIC_DOMAIN = "LicenseRef-public-domain"
+PUBLIC_DOMAIN = "PublicDomain"
 
 
 @dataclass(frozen=True)
@@ -209,6 +211,11 @@ def normalize_license(value: str | None) -> str | None:
     if value is None or not str(value).strip():
         return None
     raw = str(value).strip()
+    # The platform's license knowledge first (spark_jobs.licenses); dump-specific spellings
+    # (license URLs, slugs) after it.
+    known = normalize_spdx(raw)
+    if known:
+        return known
     lowered = raw.lower()
     for pattern, template in _URLS:
         match = pattern.search(lowered)

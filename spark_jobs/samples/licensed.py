@@ -40,9 +40,9 @@ PLANTS = (
 CLEAN_FORMATS = ("text", "jsonl", "parquet", "text_gz")
 # One source per collection, each with the license its registry entry declares.
 SOURCES = {
-    "books": "LicenseRef-public-domain",
+    "books": "PublicDomain",
     "encyclopedia": "CC-BY-SA-4.0",
-    "gov": "LicenseRef-public-domain",
+    "gov": "PublicDomain",
 }
 ENCYCLOPEDIA = "encyclopedia/articles-00000.jsonl"
 GOV = "gov/documents-00000.parquet"
@@ -51,7 +51,7 @@ RECORD_LICENSES = (
     ("CC BY-SA 4.0", "CC-BY-SA-4.0"),
     (None, None),
     ("https://creativecommons.org/licenses/by-sa/3.0/", "CC-BY-SA-3.0"),
-    ("public domain", "LicenseRef-public-domain"),
+    ("public domain", "PublicDomain"),
 )
 PROPRIETARY = ("LicenseRef-proprietary", "LicenseRef-proprietary")
 

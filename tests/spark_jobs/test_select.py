@@ -30,9 +30,12 @@ def _documents(spark):
         ("d", GERMAN, dt.datetime(2024, 1, 3)),
         ("e", TEASER, dt.datetime(2024, 1, 3)),
     ]
+    licenses = {"f": "CC-BY-NC-4.0", "g": "NOASSERTION"}  # not open / not known: never kept
+    rows += [(i, OTHER_ENGLISH + f" Copy {i}.", dt.datetime(2024, 1, 1)) for i in licenses]
     return spark.createDataFrame(
-        [(i, "web", "s", f"https://x/{i}", t, d) for i, t, d in rows],
-        "id string, corpus string, source string, locator string, text string, fetch_date timestamp",
+        [(i, "web", "s", f"https://x/{i}", licenses.get(i, "MIT"), t, d) for i, t, d in rows],
+        "id string, corpus string, source string, locator string, license string, text string, "
+        "fetch_date timestamp",
     )
 
 
@@ -45,7 +48,12 @@ def test_each_document_gets_exactly_one_outcome_with_a_reason(spark):
     assert reasons["a"][0] == "exact_duplicate" and reasons["a"][1].endswith(" b")
     assert reasons["d"][0] == "language_not_allowed" and "language de" in reasons["d"][1]
     assert reasons["e"][0].startswith("gopher_too_many_ellipsis")
-    assert kept_ids.isdisjoint(reasons) and len(kept_ids) + len(reasons) == 5
+    assert reasons["f"] == (
+        "license_not_allowed",
+        "license CC-BY-NC-4.0 is unknown; policy platform does not allow it",
+    )
+    assert reasons["g"][0] == "license_not_allowed"
+    assert kept_ids.isdisjoint(reasons) and len(kept_ids) + len(reasons) == 7
     assert {r.stage for r in rejects.collect()} == {"curate"}
 
 
@@ -62,6 +70,8 @@ def test_recipe_thresholds_change_the_selection(spark, tmp_path):
     assert {r.id: r.reason for r in rejects.collect()} == {
         "a": "exact_duplicate",
         "e": "exact_duplicate",
+        "f": "license_not_allowed",
+        "g": "license_not_allowed",
     }
 
 

@@ -20,7 +20,7 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, LicensedSamp
     return root, generate_licensed_sample(root, documents=14, seed=5)
 
 
-def read(root: Path, name: str, license: str = "LicenseRef-public-domain", **options) -> list[dict]:
+def read(root: Path, name: str, license: str = "PublicDomain", **options) -> list[dict]:
     folder, _, relative = name.partition("/")
     source = Source(folder, "licensed", str(root / folder), "mixed", license, options=options)
     return list(LicensedReader().read(pafs.LocalFileSystem(), str(root / name), relative, source))

@@ -159,7 +159,7 @@ def test_the_fields_option_maps_other_column_names(tmp_path: Path) -> None:
         ),
         ("https://creativecommons.org/publicdomain/zero/1.0/", "CC0-1.0"),
         ("CC0", "CC0-1.0"),
-        ("public domain", "LicenseRef-public-domain"),
+        ("public domain", "PublicDomain"),
         (
             "http://arxiv.org/licenses/nonexclusive-distrib/1.0/",
             "LicenseRef-arxiv-nonexclusive-distrib-1.0",
