@@ -3,6 +3,7 @@
 import dagster as dg
 
 from assets.corpus import corpus_keys
+from assets.reports import CORPUS_REPORT
 from assets.training import CURATED_RUN
 from spark_jobs.lake import CORPORA
 
@@ -24,7 +25,9 @@ ingest_jobs = {
 
 curate_job = dg.define_asset_job(
     CURATE_JOB,
-    selection=dg.AssetSelection.assets(*[corpus_keys(c)[2] for c in CORPORA], CURATED_RUN),
+    selection=dg.AssetSelection.assets(
+        *[corpus_keys(c)[2] for c in CORPORA], CURATED_RUN, CORPUS_REPORT
+    ),
     description="Select every family's curated table with its recipe, run the quality gates, "
-    "and log the validated versions to MLflow.",
+    "log the validated versions to MLflow, and write the corpus report.",
 )

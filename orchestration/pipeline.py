@@ -7,6 +7,7 @@ import logging
 import dagster as dg
 
 from assets.corpus import corpus_keys, source_partitions
+from assets.reports import CORPUS_REPORT
 from assets.training import CURATED_RUN
 from orchestration.definitions import defs
 from orchestration.jobs import CURATE_JOB, ingest_job_name
@@ -39,7 +40,7 @@ def materialize_all(
     instance: dg.DagsterInstance, settings: Settings, *, run_config: dict | None = None
 ) -> list[dg.ExecuteInProcessResult]:
     """One ingest run per registered source, then one curation run for every family that has
-    sources (curated tables, their blocking checks, the MLflow lineage run).
+    sources (curated tables, their blocking checks, the MLflow lineage run, the report).
 
     Stops before curation if an ingest run fails; returns every run's result in order.
     """
@@ -56,11 +57,13 @@ def materialize_all(
             results.append(result)
             if not result.success:
                 return results
-    curated = [corpus_keys(corpus)[2] for corpus in sources]
+    selection = [*[corpus_keys(corpus)[2] for corpus in sources], CURATED_RUN]
+    if "web" in sources:  # the corpus report reads curated.web
+        selection.append(CORPUS_REPORT)
     results.append(
         defs.resolve_job_def(CURATE_JOB).execute_in_process(
             instance=instance,
-            asset_selection=[*curated, CURATED_RUN],
+            asset_selection=selection,
             raise_on_error=False,
             run_config=run_config,
         )

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import dagster as dg
 
+from orchestration.catalog import human_bytes
 from orchestration.sql import connect
 from spark_jobs.delta import open_table, table_exists
 from spark_jobs.lake import CORPORA, TABLES, Lake, document_tables
@@ -24,15 +25,6 @@ class StageLine:
     version: int | None
     documents: int
     bytes: int
-
-
-def _human_bytes(n: int) -> str:
-    value = float(n)
-    for unit in ("B", "kB", "MB", "GB", "TB"):
-        if value < 1000 or unit == "TB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{n} B"
 
 
 def _rows(con, sql: str) -> list[tuple]:
@@ -65,7 +57,7 @@ def render_summary(lake: Lake, durations: dict[str, float] | None = None) -> str
         version = open_table(lake.uri(table), store=lake.store).version()
         step = table.replace(".", "__")
         took = f"{durations[step]:.1f} s" if step in durations else ""
-        out.append(row(stage, table, version, documents, _human_bytes(size), took))
+        out.append(row(stage, table, version, documents, human_bytes(size), took))
     for step, seconds in durations.items():
         if step not in table_steps:
             out.append(row("", step.replace("__", "/"), "", "", "", f"{seconds:.1f} s"))

@@ -20,14 +20,22 @@ from orchestration.sensors import source_registry_sensor
 from orchestration.settings import load_settings
 from spark_jobs.delta import read_arrow, table_history, write_arrow
 from spark_jobs.lake import Lake
+from spark_jobs.licenses import license_allowed
+from spark_jobs.samples.code import generate_code_sample
+from spark_jobs.samples.licensed import generate_licensed_sample
+from spark_jobs.samples.papers import generate_papers_sample
 from spark_jobs.samples.web import generate_web_sample
 
 pytestmark = [pytest.mark.slow, pytest.mark.spark]
 
 TABLES = ["raw.web", "annotated.web", "curated.web", "rejects", "quarantine"]
+FAMILIES = ("web", "code", "papers", "licensed")
+# Each family's sample manifest (what was planted), filled by the `home` fixture.
+FAMILY_MANIFESTS: dict[str, object] = {}
 
 
 REGISTRY = """
+opt_out_domains: [opted-out.example.org]
 sources:
   sample-crawl:
     corpus: web
@@ -35,6 +43,16 @@ sources:
     location: "{landing}/web/sample-crawl"
     license: PSF-2.0
     license_evidence: declared
+  sample-repos:
+    corpus: code
+    format: repositories
+    location: "{landing}/code/sample-repos"
+    license: detect
+  sample-papers:
+    corpus: papers
+    format: latex, pdf, jsonl
+    location: "{landing}/papers/sample-papers"
+    license: CC-BY-4.0
 """
 
 
@@ -49,9 +67,19 @@ def home(tmp_path_factory, spark):
         env.delenv("DAGSTER_HOME", raising=False)
         settings = load_settings()
         prepare_dagster_home(settings)
-        manifest = generate_web_sample(
-            Path(settings.landing_uri) / "web" / "sample-crawl", pages=120, files=2, seed=7
+        landing = Path(settings.landing_uri)
+        manifest = generate_web_sample(landing / "web" / "sample-crawl", pages=120, files=2, seed=7)
+        FAMILY_MANIFESTS["code"] = generate_code_sample(landing / "code" / "sample-repos", repos=9)
+        FAMILY_MANIFESTS["papers"] = generate_papers_sample(landing / "papers" / "sample-papers")
+        licensed = generate_licensed_sample(landing / "licensed" / "sample")
+        FAMILY_MANIFESTS["licensed"] = licensed
+        registry = REGISTRY + "".join(
+            f"  {folder}:\n    corpus: licensed\n    format: text\n"
+            f'    location: "{{landing}}/licensed/sample/{folder}"\n    license: {lic}\n'
+            for folder, lic in licensed.sources.items()
         )
+        (root / "sources.yaml").write_text(registry)
+        FAMILY_MANIFESTS["web"] = manifest
         yield settings, manifest
 
 
@@ -73,19 +101,43 @@ def _rows(settings, name: str) -> int:
     return read_arrow(_lake(settings).uri(name)).num_rows
 
 
-def test_every_input_record_ends_in_exactly_one_table(home, first_run):
-    settings, manifest = home
-    _, result = first_run
-    assert result.success
+@pytest.mark.parametrize("family", FAMILIES)
+def test_every_family_accounts_for_each_input_record_once(home, first_run, family):
+    settings, _ = home
+    expected = FAMILY_MANIFESTS[family].expected_dispositions
     lake = _lake(settings)
+    rejects, quarantine = read_arrow(lake.uri("rejects")), read_arrow(lake.uri("quarantine"))
+    ingest_rejects = rejects.filter(
+        pc.and_(pc.equal(rejects["corpus"], family), pc.equal(rejects["stage"], "ingest"))
+    )
+    assert _rows(settings, f"raw.{family}") == expected["kept"]
+    assert ingest_rejects.num_rows == expected["skipped"]
+    assert (
+        quarantine.filter(pc.equal(quarantine["corpus"], family)).num_rows
+        == expected["quarantined"]
+    )
+    curate_rejects = rejects.filter(
+        pc.and_(pc.equal(rejects["corpus"], family), pc.equal(rejects["stage"], "curate"))
+    )
+    assert _rows(settings, f"raw.{family}") == (
+        _rows(settings, f"curated.{family}") + curate_rejects.num_rows
+    )
+
+
+def test_curated_tables_hold_only_licenses_the_platform_allows(home, first_run):
+    settings, _ = home
+    lake = _lake(settings)
+    for family in FAMILIES:
+        licenses = set(read_arrow(lake.uri(f"curated.{family}"))["license"].to_pylist())
+        assert licenses and all(license_allowed(lic, "platform") for lic in licenses), licenses
     rejects = read_arrow(lake.uri("rejects"))
-    ingest_rejects = rejects.filter(pc.equal(rejects["stage"], "ingest")).num_rows
-    assert _rows(settings, "raw.web") == manifest.expected_dispositions["kept"]
-    assert ingest_rejects == manifest.expected_dispositions["skipped"]
-    assert _rows(settings, "quarantine") == manifest.expected_dispositions["quarantined"]
-    # Conservation within curation: raw.web = curated + curate-stage rejects.
-    curate_rejects = rejects.num_rows - ingest_rejects
-    assert _rows(settings, "raw.web") == _rows(settings, "curated.web") + curate_rejects
+    refused = rejects.filter(pc.equal(rejects["reason"], "license_not_allowed"))
+    # The code sample's unlicensed repository, the papers' non-commercial record and the
+    # licensed sample's proprietary record are planted; each is refused at curation.
+    assert {"code", "papers", "licensed"} <= set(refused["corpus"].to_pylist())
+    curated_code = read_arrow(lake.uri("curated.code"))
+    assert "NOASSERTION" not in curated_code["license"].to_pylist()
+    assert {"permissive", "copyleft"} <= set(curated_code["license_class"].to_pylist())
 
 
 def test_quarantine_and_ingest_rejects_carry_their_reasons(home, first_run):
@@ -187,14 +239,17 @@ def test_a_failing_gate_blocks_the_training_run(home, first_run):
     result = gated.resolve_job_def("gate_then_train").execute_in_process(
         instance=instance, raise_on_error=False
     )
-    [check] = [c for c in result.get_asset_check_evaluations() if c.asset_key == CURATED_WEB]
+    [check] = [
+        c for c in result.get_asset_check_evaluations() if c.check_name == "curated_documents"
+    ]
     assert not check.passed
     failures = check.metadata["failures"].value
     assert {(f["expectation"], f["column"]) for f in failures} == {
         ("expect_column_values_to_be_unique", "id"),
         ("expect_column_values_to_not_be_null", "license"),
+        ("expect_column_values_to_be_in_set", "license_class"),
     }
-    assert bad_row["id"][0].as_py() in failures[0]["sample_ids"] + failures[1]["sample_ids"]
+    assert all(bad_row["id"][0].as_py() in f["sample_ids"] for f in failures)
     assert not result.asset_materializations_for_node("training__curated_corpora_run")
     assert len(mlflow.search_runs(experiment_names=[settings.mlflow_experiment])) == runs_before
 

@@ -19,9 +19,9 @@ from spark_jobs.papers.dumps import (
     DumpRecord,
     dump_format,
     field_names,
+    finish_record_row,
     first_present,
     iter_dump_records,
-    normalize_license,
 )
 from spark_jobs.sources import Source
 
@@ -133,20 +133,7 @@ def _dump_row(item: DumpRecord, names: dict[str, tuple[str, ...]], doc_format: s
         "doc_id": None if doc_id is None else str(doc_id),
         "title": title[:MAX_TITLE_CHARS] or None,
     }
-    license_value = first_present(record, names["license"])
-    license = normalize_license(None if license_value is None else str(license_value))
-    if license:
-        row |= {"license": license, "license_evidence": "metadata"}
-    missing = [field for field, value in (("id", doc_id), ("text", text)) if value is None]
-    if missing:
-        detail = f"the record has no {' and no '.join(missing)} (looked for {', '.join(names[missing[0]])})"
-        return row | {"disposition": SKIPPED, "reason": "missing_fields", "detail": detail}
-    if not isinstance(text, str):
-        detail = f"the text field holds a {type(text).__name__}, not a string"
-        return row | {"disposition": SKIPPED, "reason": "missing_fields", "detail": detail}
-    if not text.strip():
-        return row | {"disposition": SKIPPED, "reason": "empty_text", "detail": "the text is blank"}
-    return row | {"text": text}
+    return finish_record_row(row, record, names, doc_id, text)
 
 
 def _quarantined(row: dict, reason: str | None, detail: str | None, raw: bytes | None) -> dict:

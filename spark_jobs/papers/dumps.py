@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
+from spark_jobs.ingest import SKIPPED
 from spark_jobs.licenses import normalize_license as normalize_spdx
 
 DUMP_SUFFIXES = (".jsonl", ".jsonl.gz", ".parquet")
@@ -201,7 +202,7 @@ _WORDS = (
 )
 
 
-def normalize_license(value: str | None) -> str | None:
+def normalize_license(value: object) -> str | None:
     """An SPDX id (or a LicenseRef-… id) for a license as dumps spell it; None when blank.
 
     "cc-by-4.0", "CC BY 4.0", "Creative Commons Attribution 4.0 International" and
@@ -234,3 +235,24 @@ def normalize_license(value: str | None) -> str | None:
     if slug.startswith("cc0"):
         return "CC0-1.0"
     return _ALIASES.get(slug) or _ALIASES.get(re.sub(r"-\d\.\d$", "", slug)) or f"LicenseRef-{slug}"
+
+
+def finish_record_row(
+    row: dict, record: dict, names: dict[str, tuple[str, ...]], record_id: object, text: object
+) -> dict:
+    """The verdict on one dump record: its own license if it states one, skipped when the
+    id or the text is missing (or the text is not a string, or blank), else kept."""
+    license = normalize_license(first_present(record, names["license"]))
+    if license:
+        row |= {"license": license, "license_evidence": "metadata"}
+    missing = [field for field, value in (("id", record_id), ("text", text)) if value is None]
+    if missing:
+        looked_for = ", ".join(names[missing[0]])
+        detail = f"the record has no {' and no '.join(missing)} (looked for {looked_for})"
+        return row | {"disposition": SKIPPED, "reason": "missing_fields", "detail": detail}
+    if not isinstance(text, str):
+        detail = f"the text field holds a {type(text).__name__}, not a string"
+        return row | {"disposition": SKIPPED, "reason": "missing_fields", "detail": detail}
+    if not text.strip():
+        return row | {"disposition": SKIPPED, "reason": "empty_text", "detail": "the text is blank"}
+    return row | {"text": text}

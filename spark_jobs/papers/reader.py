@@ -20,9 +20,9 @@ from spark_jobs.papers.dumps import (
     authors_string,
     dump_format,
     field_names,
+    finish_record_row,
     first_present,
     iter_dump_records,
-    normalize_license,
 )
 from spark_jobs.papers.latex import LatexError, latex_to_text
 from spark_jobs.papers.pdf import PdfError, read_pdf
@@ -209,19 +209,7 @@ def _dump_row(item: DumpRecord, names: dict[str, tuple[str, ...]], paper_format:
         "authors": authors_string(first_present(record, names["authors"])),
         "abstract": _string(first_present(record, names["abstract"])),
     }
-    license = normalize_license(_string(first_present(record, names["license"])))
-    if license:
-        row |= {"license": license, "license_evidence": "metadata"}
-    missing = [field for field, value in (("id", paper_id), ("text", text)) if value is None]
-    if missing:
-        detail = f"the record has no {' and no '.join(missing)} (looked for {', '.join(names[missing[0]])})"
-        return row | {"disposition": SKIPPED, "reason": "missing_fields", "detail": detail}
-    if not isinstance(text, str):
-        detail = f"the text field holds a {type(text).__name__}, not a string"
-        return row | {"disposition": SKIPPED, "reason": "missing_fields", "detail": detail}
-    if not text.strip():
-        return row | {"disposition": SKIPPED, "reason": "empty_text", "detail": "the text is blank"}
-    return row | {"text": text}
+    return finish_record_row(row, record, names, paper_id, text)
 
 
 def _string(value) -> str | None:
