@@ -10,6 +10,7 @@ from pyspark.sql.types import DoubleType, LongType, StringType, StructField, Str
 
 from spark_jobs.annotators.gopher import INTEGER_SIGNALS, SIGNAL_NAMES, gopher_signals
 from spark_jobs.annotators.language import identify_language
+from spark_jobs.annotators.pii import PII_TYPES, pii_counts
 from spark_jobs.annotators.text_hash import exact_dedup_key
 
 QUALITY_SIGNALS = StructType(
@@ -18,12 +19,15 @@ QUALITY_SIGNALS = StructType(
         for name in SIGNAL_NAMES
     ]
 )
+PII_COUNTS = StructType([StructField(name, LongType(), False) for name in PII_TYPES])
 ANNOTATION_FIELDS = [
     StructField("language", StringType(), False),
     StructField("language_score", DoubleType(), False),
     # Gopher signals; a recipe applies its thresholds to them (spark_jobs.select).
     StructField("quality_signals", QUALITY_SIGNALS, False),
     StructField("text_hash", StringType(), False),
+    # Spans of personal data / secrets per type (spark_jobs.annotators.pii).
+    StructField("pii_counts", PII_COUNTS, False),
 ]
 
 
@@ -39,6 +43,12 @@ def _signals_array(texts: list[str]) -> pa.StructArray:
     return pa.StructArray.from_arrays(arrays, names=list(SIGNAL_NAMES))
 
 
+def _pii_array(texts: list[str]) -> pa.StructArray:
+    counts = [pii_counts(t) for t in texts]
+    arrays = [pa.array([c[name] for c in counts], pa.int64()) for name in PII_TYPES]
+    return pa.StructArray.from_arrays(arrays, names=list(PII_TYPES))
+
+
 def annotate_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
     """Annotate one Arrow batch of documents (a `text` column is required)."""
     texts = [t or "" for t in batch.column("text").to_pylist()]
@@ -48,6 +58,7 @@ def annotate_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
         "language_score": pa.array([score for _, score in languages], pa.float64()),
         "quality_signals": _signals_array(texts),
         "text_hash": pa.array([exact_dedup_key(t) for t in texts], pa.string()),
+        "pii_counts": _pii_array(texts),
     }
     return pa.RecordBatch.from_arrays(
         [*batch.columns, *columns.values()], names=[*batch.schema.names, *columns]

@@ -12,6 +12,7 @@ from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from spark_jobs.annotators.gopher import GopherQualityRules, active_rules
+from spark_jobs.annotators.pii import PII_TYPES
 from spark_jobs.licenses import license_allowed, license_class
 
 REJECT_COLUMNS = ["id", "corpus", "source", "locator", "stage", "reason", "detail", "run_id"]
@@ -29,6 +30,9 @@ class Recipe:
     min_language_score: float = 0.65
     # None: the Gopher rules do not apply (e.g. to code).
     gopher_quality: GopherQualityRules | None = field(default_factory=GopherQualityRules)
+    # Documents with more PII spans than this are dropped (None: keep them). Redaction
+    # instead of dropping comes with the PII stage.
+    max_pii_spans: int | None = 0
     exact_dedup: bool = True
     # Among exact duplicates the first document in this order is kept.
     keep_order: tuple[str, ...] = ("fetch_date", "id")
@@ -132,6 +136,27 @@ def select_documents(
         )
         rejects = low_quality if rejects is None else rejects.unionByName(low_quality)
         remaining = remaining.where(F.col("_gopher").isNull()).drop("_gopher")
+    if recipe.max_pii_spans is not None and "pii_counts" in annotated.columns:
+        spans = sum((F.col("pii_counts")[t] for t in PII_TYPES), F.lit(0))
+        found = F.concat_ws(
+            ", ",
+            *[
+                F.when(
+                    F.col("pii_counts")[t] > 0, F.format_string(f"%d {t}", F.col("pii_counts")[t])
+                )
+                for t in PII_TYPES
+            ],
+        )
+        pii_rejects = _reject(
+            remaining.where(spans > recipe.max_pii_spans),
+            F.lit("pii_above_threshold"),
+            F.concat(
+                F.lit("holds "), found, F.lit(f"; recipe allows {recipe.max_pii_spans} spans")
+            ),
+            run_id,
+        )
+        rejects = pii_rejects if rejects is None else rejects.unionByName(pii_rejects)
+        remaining = remaining.where(spans <= recipe.max_pii_spans)
     if recipe.exact_dedup:
         order = [F.col(c).asc_nulls_last() for c in recipe.keep_order if c in annotated.columns]
         window = Window.partitionBy("text_hash").orderBy(*order)

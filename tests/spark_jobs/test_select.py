@@ -32,6 +32,14 @@ def _documents(spark):
     ]
     licenses = {"f": "CC-BY-NC-4.0", "g": "NOASSERTION"}  # not open / not known: never kept
     rows += [(i, OTHER_ENGLISH + f" Copy {i}.", dt.datetime(2024, 1, 1)) for i in licenses]
+    # A page that leaks an email address and a phone number.
+    rows += [
+        (
+            "h",
+            OTHER_ENGLISH + " Write to jane.doe@example.com or call 415-555-0199.",
+            dt.datetime(2024, 1, 1),
+        )
+    ]
     return spark.createDataFrame(
         [(i, "web", "s", f"https://x/{i}", licenses.get(i, "MIT"), t, d) for i, t, d in rows],
         "id string, corpus string, source string, locator string, license string, text string, "
@@ -53,7 +61,8 @@ def test_each_document_gets_exactly_one_outcome_with_a_reason(spark):
         "license CC-BY-NC-4.0 is unknown; policy platform does not allow it",
     )
     assert reasons["g"][0] == "license_not_allowed"
-    assert kept_ids.isdisjoint(reasons) and len(kept_ids) + len(reasons) == 7
+    assert reasons["h"] == ("pii_above_threshold", "holds 1 email, 1 phone; recipe allows 0 spans")
+    assert kept_ids.isdisjoint(reasons) and len(kept_ids) + len(reasons) == 8
     assert {r.stage for r in rejects.collect()} == {"curate"}
 
 
@@ -72,6 +81,7 @@ def test_recipe_thresholds_change_the_selection(spark, tmp_path):
         "e": "exact_duplicate",
         "f": "license_not_allowed",
         "g": "license_not_allowed",
+        "h": "pii_above_threshold",
     }
 
 
