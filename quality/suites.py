@@ -1,21 +1,356 @@
-"""Expectation suites, one per kind of table. A reviewer should be able to read a suite as a list of promises."""
+"""Expectation suites, one per promise a table keeps. Read each suite as a list of promises.
+
+A suite turns the table version under test (a `Subject`) into batches: the frame to validate
+(the table itself, or a small Spark aggregate of it), the column that names its rows in a
+failure, and the Great Expectations expectations it must meet. Bounds come from bounds.yaml,
+license allowlists from licenses.yaml, PII patterns from pii.py.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
 import great_expectations.expectations as gxe
+from great_expectations.expectations.row_conditions import Column
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 
+from quality import measures
+from quality.bounds import load_bounds
+from quality.licenses import LicensePolicy, license_class_of, policy_for_table
+from spark_jobs.annotators.pii import PII_PATTERNS
+from spark_jobs.delta import read_spark
+from spark_jobs.lake import Lake
+
+RAW_DOCUMENTS = "raw_documents"
 CURATED_DOCUMENTS = "curated_documents"
+CURATED_DISTRIBUTION = "curated_distribution"
+CONSERVATION = "conservation"
 
 
-def curated_documents_suite() -> list[gxe.Expectation]:
-    """Integrity promises every curated table keeps (ids, text, license)."""
+@dataclass(frozen=True)
+class Subject:
+    """The table version a suite validates, and how to read it and the tables around it."""
+
+    spark: SparkSession
+    lake: Lake
+    table: str
+    version: int
+    # The version drift is measured against: the last one that passed, if any.
+    baseline_version: int | None = None
+    # Validate only this source partition of the table (a partitioned run's partition).
+    source: str | None = None
+
+    @property
+    def corpus(self) -> str:
+        return self.table.split(".", 1)[1]
+
+    def read(self, table: str | None = None, *, version: int | None = None) -> DataFrame:
+        """A table's snapshot: the subject at its version, any other table at its latest."""
+        table = table or self.table
+        if table == self.table and version is None:
+            version = self.version
+        uri = self.lake.uri(table)
+        return read_spark(self.spark, uri, version=version, store=self.lake.store)
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One frame to validate, the column naming its rows, and the promises it must keep."""
+
+    name: str
+    frame: DataFrame
+    id_column: str
+    expectations: list[gxe.Expectation]
+    # A small aggregate whose rows are also shown in the check result.
+    show: bool = False
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    description: str
+    batches: Callable[[Subject], list[Batch]]
+    # Whether the suite compares against a baseline version of the table (drift).
+    uses_baseline: bool = False
+
+
+# --- promises ------------------------------------------------------------------------------
+
+
+def document_integrity(bounds: dict[str, Any], *, annotated: bool) -> list[gxe.Expectation]:
+    """Required columns with the right types, unique non-null ids, non-empty text of sane size."""
+    documents = bounds["documents"]
+    columns = {**documents["columns"], **(documents["annotation_columns"] if annotated else {})}
+    min_bytes, max_bytes = documents["min_bytes"], documents["max_bytes"]
     return [
-        gxe.ExpectColumnValuesToNotBeNull(column="id"),
-        gxe.ExpectColumnValuesToBeUnique(column="id"),
-        gxe.ExpectColumnValueLengthsToBeBetween(column="text", min_value=1),
-        gxe.ExpectColumnValuesToNotBeNull(column="license"),
-        gxe.ExpectColumnValuesToNotBeNull(column="license_evidence"),
+        *[
+            gxe.ExpectColumnValuesToBeOfType(
+                column=name, type_=type_, description=f"column {name} exists and is a {type_}"
+            )
+            for name, type_ in columns.items()
+        ],
+        gxe.ExpectColumnValuesToNotBeNull(column="id", description="every document has an id"),
+        gxe.ExpectColumnValuesToBeUnique(column="id", description="no two documents share an id"),
+        gxe.ExpectColumnValuesToNotBeNull(column="text", description="every document has text"),
+        gxe.ExpectColumnValueLengthsToBeBetween(
+            column="text", min_value=1, description="no document's text is empty"
+        ),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="byte_length",
+            min_value=min_bytes,
+            max_value=max_bytes,
+            description=f"every document is {min_bytes} to {max_bytes} bytes",
+        ),
     ]
 
 
-SUITES = {CURATED_DOCUMENTS: curated_documents_suite}
+def licensing(policy: LicensePolicy) -> list[gxe.Expectation]:
+    """Every document has a license its table's policy allows, and evidence for it.
+
+    Validates a `license_class` column (see `with_license_class`), so SPDX expressions
+    (MIT OR Apache-2.0) are judged the way the recipes judge them.
+    """
+    return [
+        gxe.ExpectColumnValuesToNotBeNull(
+            column="license", description="every document has a license"
+        ),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="license_class",
+            value_set=list(policy.classes),
+            description=f"every license is allowed by policy '{policy.name}' "
+            f"({', '.join(policy.classes)})",
+        ),
+        gxe.ExpectColumnValuesToNotBeNull(
+            column="license_evidence", description="every license says how it was determined"
+        ),
+    ]
+
+
+def with_license_class(documents: DataFrame) -> DataFrame:
+    return documents.withColumn("license_class", license_class_of("license"))
+
+
+def no_pii(bounds: dict[str, Any]) -> list[gxe.Expectation]:
+    """No residual personal data or secrets in the text, one promise per redacted type."""
+    return [
+        gxe.ExpectColumnValuesToNotMatchRegex(
+            column="text", regex=PII_PATTERNS[kind], description=f"no {kind} in any document's text"
+        )
+        for kind in bounds["pii"]
+    ]
+
+
+def language_shares(bounds: dict[str, Any]) -> list[gxe.Expectation]:
+    """Each listed language's share of documents is within its bounds."""
+    return [
+        gxe.ExpectColumnValuesToBeBetween(
+            column="share",
+            min_value=low,
+            max_value=high,
+            row_condition=Column("language") == language,
+            description=f"'{language}' is {low:.0%} to {high:.0%} of documents",
+        )
+        for language, (low, high) in bounds["distribution"]["language_share"].items()
+    ]
+
+
+def no_language_drift(bounds: dict[str, Any]) -> list[gxe.Expectation]:
+    limit = bounds["distribution"]["max_language_share_change"]
+    return [
+        gxe.ExpectColumnValuesToBeBetween(
+            column="change",
+            max_value=limit,
+            description=f"no language's share moved more than {limit:.0%} since the baseline version",
+        )
+    ]
+
+
+def length_quantiles(bounds: dict[str, Any]) -> list[gxe.Expectation]:
+    return [
+        gxe.ExpectColumnValuesToBeBetween(
+            column="byte_length",
+            min_value=low,
+            max_value=high,
+            row_condition=Column("q") == float(q),
+            description=f"the {float(q):.0%} byte-length quantile is {low} to {high} bytes",
+        )
+        for q, (low, high) in bounds["distribution"]["byte_length_quantiles"].items()
+    ]
+
+
+def removal_limits(bounds: dict[str, Any]) -> list[gxe.Expectation]:
+    low, high = bounds["distribution"]["dedup_rate"]
+    return [
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="max_rate",
+            column_B="rate",
+            or_equal=True,
+            description="no stage and no rule removes more of its input than its bound (max_rate)",
+        ),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="rate",
+            min_value=low,
+            max_value=high,
+            row_condition=Column("reason") == "exact_duplicate",
+            description=f"the exact-duplicate rate is {low:.0%} to {high:.0%}",
+        ),
+    ]
+
+
+def conservation_by_source() -> list[gxe.Expectation]:
+    return [
+        gxe.ExpectColumnPairValuesToBeEqual(
+            column_A="input_records",
+            column_B="accounted",
+            description="per source: input records = kept + rejected + quarantined",
+        ),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="rejected_without_reason",
+            max_value=0,
+            description="every rejected record has a reason",
+        ),
+    ]
+
+
+def conservation_by_document() -> list[gxe.Expectation]:
+    return [
+        gxe.ExpectColumnValuesToBeBetween(
+            column="outcomes",
+            min_value=1,
+            max_value=1,
+            description="every ingested document is either kept or rejected, exactly once",
+        ),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="inputs",
+            min_value=1,
+            max_value=1,
+            description="every kept or rejected document was ingested",
+        ),
+    ]
+
+
+# --- suites --------------------------------------------------------------------------------
+
+
+def raw_documents(subject: Subject) -> list[Batch]:
+    documents = subject.read()
+    if subject.source is not None:
+        documents = documents.where(F.col("source") == subject.source)
+    bounds = load_bounds(subject.table)
+    promises = [*document_integrity(bounds, annotated=False), *licensing_evidence()]
+    return [Batch("documents", documents, "id", promises)]
+
+
+def licensing_evidence() -> list[gxe.Expectation]:
+    # Raw tables may hold any license (a policy applies where data is selected); what they
+    # must always carry is the license and how it was determined.
+    return [
+        gxe.ExpectColumnValuesToNotBeNull(
+            column="license", description="every document has a license"
+        ),
+        gxe.ExpectColumnValuesToNotBeNull(
+            column="license_evidence", description="every license says how it was determined"
+        ),
+    ]
+
+
+def curated_documents(subject: Subject) -> list[Batch]:
+    documents = with_license_class(subject.read())
+    bounds = load_bounds(subject.table)
+    policy = policy_for_table(subject.table)
+    promises = [*document_integrity(bounds, annotated=True), *licensing(policy), *no_pii(bounds)]
+    license_shares = (
+        measures.shares(documents, "license")
+        .join(documents.select("license", "license_class").distinct(), "license", "left")
+        .withColumn("allowed", F.col("license_class").isin(list(policy.classes)))
+    )
+    return [
+        Batch("documents", documents, "id", promises),
+        Batch(
+            "license shares", license_shares.orderBy(F.desc("documents")), "license", [], show=True
+        ),
+    ]
+
+
+def curated_distribution(subject: Subject) -> list[Batch]:
+    bounds = load_bounds(subject.table)
+    documents = subject.read()
+    baseline = (
+        subject.read(version=subject.baseline_version)
+        if subject.baseline_version is not None
+        else None
+    )
+    rejects = subject.read("rejects").where(F.col("corpus") == subject.corpus)
+    quarantine = subject.read("quarantine").where(F.col("corpus") == subject.corpus)
+    removals = rejects.select("stage", "reason").unionByName(quarantine.select("stage", "reason"))
+    kept = {
+        "ingest": subject.read(f"raw.{subject.corpus}").count(),
+        "curate": documents.count(),
+    }
+    rates = measures.removal_rates(removals, kept, bounds["distribution"]["max_removal_rate"])
+    drift = measures.share_drift(documents, baseline, "language")
+    quantiles = [float(q) for q in bounds["distribution"]["byte_length_quantiles"]]
+    lengths = measures.quantiles(documents, "byte_length", quantiles)
+    return [
+        Batch("length quantiles", lengths, "quantile", length_quantiles(bounds), show=True),
+        Batch(
+            "language shares",
+            drift.orderBy(F.desc("share")),
+            "language",
+            [*language_shares(bounds), *no_language_drift(bounds)],
+            show=True,
+        ),
+        Batch(
+            "removal rates",
+            rates.orderBy("stage", "reason"),
+            "rule",
+            removal_limits(bounds),
+            show=True,
+        ),
+    ]
+
+
+def conservation(subject: Subject) -> list[Batch]:
+    kept = subject.read()
+    raw = subject.read(f"raw.{subject.corpus}")
+    rejects = subject.read("rejects").where(F.col("corpus") == subject.corpus)
+    quarantine = subject.read("quarantine").where(F.col("corpus") == subject.corpus)
+    balance = measures.source_balance(raw, kept, rejects, quarantine)
+    ledger = measures.outcome_ledger(raw, kept, rejects.where(F.col("stage") == "curate"))
+    return [
+        Batch(
+            "balance by source",
+            balance.orderBy("source"),
+            "source",
+            conservation_by_source(),
+            show=True,
+        ),
+        Batch("documents", ledger, "id", conservation_by_document()),
+    ]
+
+
+SUITES: dict[str, Suite] = {
+    suite.name: suite
+    for suite in [
+        Suite(RAW_DOCUMENTS, "schema and integrity of ingested documents", raw_documents),
+        Suite(
+            CURATED_DOCUMENTS,
+            "integrity, licensing and no residual PII in curated documents",
+            curated_documents,
+        ),
+        Suite(
+            CURATED_DISTRIBUTION,
+            "language shares, length quantiles, removal rates and drift from the baseline",
+            curated_distribution,
+            uses_baseline=True,
+        ),
+        Suite(
+            CONSERVATION,
+            "every input record ends kept, rejected with a reason, or quarantined",
+            conservation,
+        ),
+    ]
+}

@@ -20,7 +20,7 @@ class TableSpec:
 RAW_WEB_COLUMNS = {
     "id": "stable document id (hash of source and locator); the same in every table a page reaches",
     "corpus": "corpus family, e.g. web",
-    "source": "source name from orchestration/sources.yaml (partition column)",
+    "source": "source name from orchestration/sources.yaml",
     "locator": "where the record came from: the URL, or URL#warc=file:offset for a repeat fetch",
     "url": "the page's URL as fetched",
     "domain": "host of the URL, lower-cased, without www. and port",
@@ -46,10 +46,10 @@ ANNOTATED_WEB_COLUMNS = {
 }
 REJECT_COLUMNS = {
     "id": "id of the removed record (joins to raw.web / annotated.web id)",
-    "corpus": "corpus family (partition column)",
-    "source": "source name (partition column)",
+    "corpus": "corpus family",
+    "source": "source name",
     "locator": "URL or WARC position of the record",
-    "stage": "stage that removed it: ingest or curate (partition column)",
+    "stage": "stage that removed it: ingest or curate",
     "reason": "why: e.g. http_status_404, language_not_allowed, gopher_short_doc, exact_duplicate",
     "detail": "reason details (the kept duplicate's id, the failing value, ...)",
     "run_id": "Dagster run id of the run that removed it",

@@ -70,7 +70,9 @@ def home(tmp_path_factory, spark):
         landing = Path(settings.landing_uri)
         manifest = generate_web_sample(landing / "web" / "sample-crawl", pages=120, files=2, seed=7)
         FAMILY_MANIFESTS["code"] = generate_code_sample(landing / "code" / "sample-repos", repos=9)
-        FAMILY_MANIFESTS["papers"] = generate_papers_sample(landing / "papers" / "sample-papers")
+        FAMILY_MANIFESTS["papers"] = generate_papers_sample(
+            landing / "papers" / "sample-papers", papers=40
+        )
         licensed = generate_licensed_sample(landing / "licensed" / "sample")
         FAMILY_MANIFESTS["licensed"] = licensed
         registry = REGISTRY + "".join(
@@ -140,16 +142,16 @@ def test_curated_tables_hold_only_licenses_the_platform_allows(home, first_run):
     assert {"permissive", "copyleft"} <= set(curated_code["license_class"].to_pylist())
 
 
-def test_quarantine_and_ingest_rejects_carry_their_reasons(home, first_run):
-    settings, manifest = home
+@pytest.mark.parametrize("family", FAMILIES)
+def test_quarantine_and_ingest_rejects_carry_the_planted_reasons(home, first_run, family):
+    settings, _ = home
     lake = _lake(settings)
-    reasons = read_arrow(lake.uri("quarantine"))["reason"].to_pylist()
-    reasons += (
-        read_arrow(lake.uri("rejects"))
-        .filter(pc.equal(read_arrow(lake.uri("rejects"))["stage"], "ingest"))["reason"]
-        .to_pylist()
-    )
-    assert {r: reasons.count(r) for r in set(reasons)} == manifest.expected_reasons
+    quarantine, rejects = read_arrow(lake.uri("quarantine")), read_arrow(lake.uri("rejects"))
+    reasons = quarantine.filter(pc.equal(quarantine["corpus"], family))["reason"].to_pylist()
+    ingest = pc.and_(pc.equal(rejects["corpus"], family), pc.equal(rejects["stage"], "ingest"))
+    reasons += rejects.filter(ingest)["reason"].to_pylist()
+    expected = FAMILY_MANIFESTS[family].expected_reasons
+    assert {r: reasons.count(r) for r in set(reasons)} == expected
 
 
 def test_curated_web_has_no_duplicates_no_foreign_pages_and_a_license_on_every_row(home, first_run):
@@ -181,8 +183,9 @@ def test_quality_gate_passed_and_mlflow_run_records_the_table_version(home, firs
     run_id = materialization.metadata["mlflow run id"].value
     mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
     run = mlflow.get_run(run_id)
-    [dataset_input] = run.inputs.dataset_inputs
-    assert dataset_input.dataset.name == "curated.web"
+    inputs = {i.dataset.name: i for i in run.inputs.dataset_inputs}
+    assert set(inputs) == {f"curated.{family}" for family in FAMILIES}
+    dataset_input = inputs["curated.web"]
     assert curated_uri in dataset_input.dataset.source
     assert f'"delta_table_version": {version}' in dataset_input.dataset.source
     assert run.data.params["table.curated.web.version"] == str(version)

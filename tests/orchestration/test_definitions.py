@@ -43,8 +43,20 @@ def test_every_family_is_an_asset_group_partitioned_by_source_with_a_blocking_ga
         assert partitions.name == f"{corpus}_sources"
         assert graph.get(curated).partitions_def is None
         gates = [c for c in graph.asset_check_keys if c.asset_key == curated]
-        assert "curated_documents" in {c.name for c in gates}
+        assert {c.name for c in gates} == {
+            "curated_documents",
+            "curated_distribution",
+            "conservation",
+        }
+        assert [c.name for c in graph.asset_check_keys if c.asset_key == raw] == ["raw_documents"]
         assert all(graph.get_check_spec(c).blocking for c in gates)
     assert "training/curated_corpora_run" in keys
     jobs = {job.name for job in defs.resolve_all_job_defs()}
     assert {f"ingest_{c}" for c in CORPORA} | {"curate_corpora"} <= jobs
+
+
+def test_corpus_report_follows_curated_web_in_the_reports_group():
+    graph = defs.resolve_asset_graph()
+    report = graph.get(dg.AssetKey(["reports", "corpus"]))
+    assert report.group_name == "reports"
+    assert report.parent_keys == {dg.AssetKey(["curated", "web"])}

@@ -1,0 +1,159 @@
+"""Spark aggregates that the distribution and conservation suites validate: shares, rates, balances.
+
+Each returns a small DataFrame with one row per thing a promise is about (a language, a rule,
+a source partition, a document), so a failed expectation names the offending rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from pyspark.sql import DataFrame, Window
+from pyspark.sql import functions as F
+
+
+def shares(documents: DataFrame, column: str) -> DataFrame:
+    """Documents and share of the table per value of `column` (e.g. language, license)."""
+    total = Window.partitionBy()
+    return (
+        documents.groupBy(column)
+        .agg(F.count("*").alias("documents"))
+        .withColumn("share", F.col("documents") / F.sum("documents").over(total))
+    )
+
+
+def quantiles(documents: DataFrame, column: str, qs: list[float]) -> DataFrame:
+    """One row per quantile q (named e.g. 'p50'): the column's value at q, computed by Spark."""
+    values = documents.agg(F.percentile_approx(column, qs, 10000).alias("v")).first()["v"] or []
+    rows = [(f"p{round(q * 100)}", float(q), float(v)) for q, v in zip(qs, values, strict=True)]
+    return documents.sparkSession.createDataFrame(
+        rows, f"quantile string, q double, {column} double"
+    )
+
+
+def share_drift(current: DataFrame, baseline: DataFrame | None, column: str) -> DataFrame:
+    """Per value of `column`: share now, share in the baseline, and the absolute change.
+
+    A value missing on one side has share 0 there. Without a baseline the change is null,
+    which expectations skip (the first version of a table has nothing to drift from).
+    """
+    now = shares(current, column).select(column, "share")
+    if baseline is None:
+        return now.withColumn("baseline_share", F.lit(None).cast("double")).withColumn(
+            "change", F.lit(None).cast("double")
+        )
+    before = shares(baseline, column).select(column, F.col("share").alias("baseline_share"))
+    joined = now.join(before, column, "full_outer").fillna(0.0, ["share", "baseline_share"])
+    return joined.withColumn("change", F.abs(F.col("share") - F.col("baseline_share")))
+
+
+def removal_rates(
+    removals: DataFrame,
+    kept_by_stage: Mapping[str, int],
+    max_rate: Mapping[str, Mapping[str, float]],
+) -> DataFrame:
+    """One row per stage (reason '*') and per stage rule: removed, stage input, rate, bound.
+
+    A stage's input is what it kept plus what it removed; `removals` has one row per removed
+    record with its `stage` and `reason`.
+    """
+    counts = {
+        (r["stage"], r["reason"]): r["n"]
+        for r in removals.groupBy("stage", "reason").agg(F.count("*").alias("n")).collect()
+    }
+    rows = []
+    for stage, kept in kept_by_stage.items():
+        by_reason = {reason: n for (s, reason), n in counts.items() if s == stage}
+        total_input = kept + sum(by_reason.values())
+        stage_bound = max_rate["stages"].get(stage, 1.0)
+        rows.append((f"{stage}: *", stage, "*", sum(by_reason.values()), total_input, stage_bound))
+        for reason, n in sorted(by_reason.items()):
+            bound = max_rate["rules"].get(reason, max_rate["rules"]["default"])
+            rows.append((f"{stage}: {reason}", stage, reason, n, total_input, bound))
+    frame = removals.sparkSession.createDataFrame(
+        rows,
+        "rule string, stage string, reason string, removed long, stage_input long, max_rate double",
+    )
+    return frame.withColumn(
+        "rate",
+        F.when(F.col("stage_input") > 0, F.col("removed") / F.col("stage_input")).otherwise(0.0),
+    )
+
+
+def source_balance(
+    ingested: DataFrame, kept: DataFrame, rejects: DataFrame, quarantine: DataFrame
+) -> DataFrame:
+    """Per source partition: input records = kept + rejected + quarantined, side by side.
+
+    Input records are what ingest read: the rows it wrote to the raw table plus the ones it
+    rejected or quarantined. Every later stage must account for each raw row.
+    """
+
+    def per_source(df: DataFrame, name: str) -> DataFrame:
+        return df.groupBy("source").agg(F.count("*").alias(name))
+
+    ingest_rejects = rejects.where(F.col("stage") == "ingest")
+    unexplained = rejects.where(F.col("reason").isNull() | (F.trim(F.col("reason")) == ""))
+    parts = [
+        per_source(ingested, "ingested"),
+        per_source(ingest_rejects, "ingest_rejected"),
+        per_source(kept, "kept"),
+        per_source(rejects, "rejected"),
+        per_source(quarantine, "quarantined"),
+        per_source(unexplained, "rejected_without_reason"),
+    ]
+    balance = parts[0]
+    for part in parts[1:]:
+        balance = balance.join(part, "source", "full_outer")
+    counts = [
+        "ingested",
+        "ingest_rejected",
+        "kept",
+        "rejected",
+        "quarantined",
+        "rejected_without_reason",
+    ]
+    balance = balance.fillna(0, counts)
+    return balance.select(
+        "source",
+        (F.col("ingested") + F.col("ingest_rejected") + F.col("quarantined")).alias(
+            "input_records"
+        ),
+        "kept",
+        "rejected",
+        "quarantined",
+        (F.col("kept") + F.col("rejected") + F.col("quarantined")).alias("accounted"),
+        "rejected_without_reason",
+    )
+
+
+def outcome_ledger(inputs: DataFrame, kept: DataFrame, rejected: DataFrame) -> DataFrame:
+    """Per document id: how often it is an input, and in how many outcomes it ended.
+
+    Conserved documents have inputs = outcomes = 1; a lost document has outcomes 0, a
+    document counted twice 2, and one that appears from nowhere inputs 0.
+    """
+    ins = inputs.groupBy("id").agg(
+        F.count("*").alias("inputs"), F.first("source").alias("input_source")
+    )
+    outs = (
+        kept.select("id", "source", F.lit("kept").alias("outcome"))
+        .unionByName(
+            rejected.select(
+                "id", "source", F.concat(F.lit("rejected: "), "reason").alias("outcome")
+            )
+        )
+        .groupBy("id")
+        .agg(
+            F.count("*").alias("outcomes"),
+            F.concat_ws(", ", F.collect_list("outcome")).alias("ended_in"),
+            F.first("source").alias("outcome_source"),
+        )
+    )
+    return ins.join(outs, "id", "full_outer").select(
+        "id",
+        F.coalesce("input_source", "outcome_source").alias("source"),
+        F.coalesce("inputs", F.lit(0)).alias("inputs"),
+        F.coalesce("outcomes", F.lit(0)).alias("outcomes"),
+        F.coalesce("ended_in", F.lit("nowhere")).alias("ended_in"),
+    )
