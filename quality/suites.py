@@ -143,6 +143,27 @@ def no_pii(bounds: dict[str, Any]) -> list[gxe.Expectation]:
     ]
 
 
+def no_pii_spans(bounds: dict[str, Any]) -> list[gxe.Expectation]:
+    """The annotation's PII span counts are zero for every type the table promises to be free
+    of: documents above the recipe's drop threshold (0 by default) are absent."""
+    return [
+        gxe.ExpectColumnValuesToBeBetween(
+            column=f"pii_spans_{kind}",
+            min_value=0,
+            max_value=0,
+            description=f"no document kept with {kind} spans counted at annotation",
+        )
+        for kind in bounds["pii"]
+    ]
+
+
+def with_pii_spans(documents: DataFrame) -> DataFrame:
+    """One column per PII type from the `pii_counts` struct (GX checks flat columns)."""
+    return documents.select(
+        "*", *[F.col("pii_counts")[kind].alias(f"pii_spans_{kind}") for kind in PII_PATTERNS]
+    )
+
+
 def language_shares(bounds: dict[str, Any]) -> list[gxe.Expectation]:
     """Each listed language's share of documents is within its bounds."""
     return [
@@ -262,6 +283,9 @@ def curated_documents(subject: Subject) -> list[Batch]:
     bounds = load_bounds(subject.table)
     policy = policy_for_table(subject.table)
     promises = [*document_integrity(bounds, annotated=True), *licensing(policy), *no_pii(bounds)]
+    if "pii_counts" in documents.columns:
+        documents = with_pii_spans(documents)
+        promises += no_pii_spans(bounds)
     license_shares = (
         measures.shares(documents, "license")
         .join(documents.select("license", "license_class").distinct(), "license", "left")

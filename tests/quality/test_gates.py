@@ -315,8 +315,8 @@ def _run_requested(
 
 
 def test_automation_does_not_run_past_a_failed_gate(pipeline):
-    """A bad page reaches raw.web; re-annotation triggers curation under automation; the PII
-    gate fails and no consumer of curated.web runs, neither in that automation-requested run
+    """A bad page reaches raw.web; re-annotation triggers curation under automation; the
+    integrity gate fails and no consumer of curated.web runs, neither in that automation-requested run
     nor on a later tick after the bad data is curated again outside automation."""
     settings, instance, _ = pipeline
     auto_defs = dg.Definitions(
@@ -333,10 +333,12 @@ def test_automation_does_not_run_past_a_failed_gate(pipeline):
     raw_good = open_table(raw_uri).version()
     annotated_good = open_table(_lake(settings).uri("annotated.web")).version()
     raw = read_arrow(raw_uri).sort_by("id")
-    texts = raw["text"].to_pylist()
-    emailed = raw["id"][5].as_py()
-    texts[5] = f"Mail {PLANTED_EMAIL} for a copy. " + texts[5]
-    write_arrow(_set(raw, "text", texts), raw_uri, mode="overwrite", partition_by=("source",))
+    # A bad ingest: another page lands under an id that is already taken. Curation keeps both
+    # (their texts differ), so only the gate can stop it. (A planted email would not do here:
+    # annotation counts it and the recipe drops the page before the gate sees it.)
+    duplicated = raw["id"][5].as_py()
+    copy = _set(raw.slice(6, 1), "id", [duplicated])
+    write_arrow(pa.concat_tables([raw, copy]), raw_uri, mode="overwrite", partition_by=("source",))
     annotate = dg.define_asset_job("annotate", selection=dg.AssetSelection.assets(ANNOTATED_WEB))
     dg.Definitions.merge(auto_defs, dg.Definitions(jobs=[annotate])).resolve_job_def(
         "annotate"
@@ -351,7 +353,7 @@ def test_automation_does_not_run_past_a_failed_gate(pipeline):
     assert run.asset_materializations_for_node("curated__web")
     documents = _checks(run, CURATED_WEB)[CURATED_DOCUMENTS]
     assert not documents.passed
-    assert _failures(documents)["no email in any document's text"]["sample_ids"] == [emailed]
+    assert duplicated in _failures(documents)["no two documents share an id"]["sample_ids"]
     assert not run.asset_materializations_for_node("shards__web")
     assert not run.asset_materializations_for_node("shards__web_ungated")
 
