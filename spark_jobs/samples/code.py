@@ -24,12 +24,13 @@ import tarfile
 import zlib
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from faker import Faker
 
 from spark_jobs.licenses import canonical_expression, is_license_file_name, license_class
+from spark_jobs.samples.manifest import JsonManifest
 
 SPECIAL_CASES = ("dual", "gpl", "unlicensed", "spdx_headers", "metadata_only", "corrupt")
 MIN_ORDINARY = 3  # the ordinary repositories that carry the planted hard files
@@ -43,7 +44,7 @@ _VENDOR_PARTS = {"_vendor", "vendor", "vendored", "third_party", "node_modules",
 
 
 @dataclass
-class CodeSampleManifest:
+class CodeSampleManifest(JsonManifest):
     """What a generated sample holds, so tests can assert exact ingest outcomes."""
 
     seed: int
@@ -59,13 +60,6 @@ class CodeSampleManifest:
     expected_dispositions: dict[str, int] = field(default_factory=dict)
     expected_reasons: dict[str, int] = field(default_factory=dict)
     rows: int = 0  # files of the readable repositories + one per corrupt tarball
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2, sort_keys=True)
-
-    @classmethod
-    def from_json(cls, text: str) -> CodeSampleManifest:
-        return cls(**json.loads(text))
 
 
 @dataclass

@@ -8,13 +8,14 @@ import io
 import json
 import random
 import zlib
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 from faker import Faker
 
+from spark_jobs.samples.manifest import JsonManifest
 from spark_jobs.samples.papers import prose_paragraphs
 
 
@@ -57,7 +58,7 @@ PROPRIETARY = ("LicenseRef-proprietary", "LicenseRef-proprietary")
 
 
 @dataclass
-class LicensedSampleManifest:
+class LicensedSampleManifest(JsonManifest):
     """What a generated sample contains, so tests can assert exact ingest outcomes."""
 
     seed: int
@@ -72,13 +73,6 @@ class LicensedSampleManifest:
     titles: dict[str, str]  # kept documents' locator -> title
     must_contain: dict[str, list[str]]  # locator -> paragraphs of its text
     must_not_contain: dict[str, list[str]]
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2, sort_keys=True)
-
-    @classmethod
-    def from_json(cls, text: str) -> LicensedSampleManifest:
-        return cls(**json.loads(text))
 
 
 @dataclass

@@ -11,12 +11,14 @@ import re
 import tarfile
 import textwrap
 import zlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 from faker import Faker
+
+from spark_jobs.samples.manifest import JsonManifest
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,7 @@ PARQUET = "metadata/papers-00000.parquet"
 
 
 @dataclass
-class PapersSampleManifest:
+class PapersSampleManifest(JsonManifest):
     """What a generated sample contains, so tests can assert exact ingest outcomes."""
 
     seed: int
@@ -74,13 +76,6 @@ class PapersSampleManifest:
     titles: dict[str, str]  # kept papers' locator -> title
     must_contain: dict[str, list[str]]  # locator -> snippets of its text (whitespace-normalized)
     must_not_contain: dict[str, list[str]]  # locator -> what must be gone (comments, markup)
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2, sort_keys=True)
-
-    @classmethod
-    def from_json(cls, text: str) -> PapersSampleManifest:
-        return cls(**json.loads(text))
 
 
 @dataclass

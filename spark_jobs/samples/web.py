@@ -7,17 +7,18 @@ import base64
 import functools
 import hashlib
 import html
-import json
 import random
 import re
 import struct
 import uuid
 import zlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from faker import Faker
+
+from spark_jobs.samples.manifest import JsonManifest
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ USER_AGENT = "PilehouseSampleBot/1.0 (+https://pilehouse.example.org/bot)"
 
 
 @dataclass
-class WebSampleManifest:
+class WebSampleManifest(JsonManifest):
     """What a generated sample contains, so tests can assert exact ingest outcomes."""
 
     seed: int
@@ -83,13 +84,6 @@ class WebSampleManifest:
     warcinfo_records: int = 0
     expected_dispositions: dict[str, int] = field(default_factory=dict)
     expected_reasons: dict[str, int] = field(default_factory=dict)
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2, sort_keys=True)
-
-    @classmethod
-    def from_json(cls, text: str) -> WebSampleManifest:
-        return cls(**json.loads(text))
 
 
 @dataclass
