@@ -62,6 +62,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"  Dagster UI  .venv/bin/pilehouse ui         then open http://{LOCALHOST}:3000")
     print(f"  MLflow UI   .venv/bin/pilehouse mlflow-ui  then open http://{LOCALHOST}:5000")
     print('  SQL         .venv/bin/pilehouse sql "SELECT reason, count(*) FROM rejects GROUP BY 1"')
+    print("  catalog     .venv/bin/pilehouse catalog     (tables, columns, versions, sizes)")
+    print(f"  report      {settings.lake_uri}/_reports/corpus/  (HTML, also linked in the UI)")
     return 0 if success else 1
 
 
