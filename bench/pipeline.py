@@ -1,5 +1,6 @@
-"""Whole-pipeline throughput (workload W8): the Dagster job `web_pipeline` in process, on a
-generated sample crawl in a scratch PILEHOUSE_HOME, with docs, MB and seconds per step.
+"""Whole-pipeline throughput (workload W8): what `pilehouse run` materializes, in process, for the
+web family (the registry cut down to its web sources) on a generated sample crawl in a scratch
+PILEHOUSE_HOME, with docs, MB and seconds per step.
 
     python -m bench.pipeline --pages 2000
 """
@@ -14,37 +15,31 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import yaml
+
+if TYPE_CHECKING:  # importing orchestration/spark_jobs must wait for the scratch home
+    from spark_jobs.lake import Lake
 
 # Everything the run writes goes under the scratch home: settings that point the lake,
-# landing zone, MLflow or Dagster elsewhere would make a benchmark write into real tables.
+# landing zone, sources, MLflow or Dagster elsewhere would make a benchmark write real tables.
 REDIRECTING_ENV = (
     "DAGSTER_HOME",
     "PILEHOUSE_PROFILE",
     "PILEHOUSE_LAKE_URI",
     "PILEHOUSE_LANDING_URI",
+    "PILEHOUSE_SOURCES_FILE",
     "PILEHOUSE_MLFLOW_TRACKING_URI",
     "PILEHOUSE_DAGSTER_POSTGRES_URL",
 )
-# What each step reads: a lake table, or "landing" for the WARC files.
-STEP_INPUTS = {
-    "raw__web": "landing",
-    "annotated__web": "raw.web",
-    "curated__web": "annotated.web",
-    "curated__web_curated_documents": "curated.web",  # the blocking GX check
-    "training__curated_web_run": "curated.web",
-}
-STEP_STAGES = {
-    "raw__web": "ingest",
-    "annotated__web": "annotate",
-    "curated__web": "curate",
-    "curated__web_curated_documents": "validate",
-    "training__curated_web_run": "mlflow",
-}
+# The layer each asset layer is computed from; raw reads the source's landing files.
+READS = {"annotated": "raw", "curated": "annotated"}
 
 
 @dataclass(frozen=True)
 class Volume:
-    """Documents and bytes a step reads: WARC records and file bytes, or rows and text bytes."""
+    """What a step reads: landing records and file bytes, or table rows and their text bytes."""
 
     docs: int
     bytes: int
@@ -52,10 +47,11 @@ class Volume:
 
 @dataclass(frozen=True)
 class StepLine:
-    stage: str
+    job: str
+    partition: str
     step: str
-    volume: Volume | None
     seconds: float
+    volume: Volume | None
 
 
 def use_scratch_home(home: Path) -> None:
@@ -65,127 +61,185 @@ def use_scratch_home(home: Path) -> None:
     os.environ["PILEHOUSE_HOME"] = str(home)
 
 
-def input_volumes(lake, landing: Path) -> dict[str, Volume]:
-    """Docs and bytes of every step input, read from the committed tables."""
-    from orchestration.sql import connect
-
-    con = connect(lake)
-    try:
-        records = con.execute(
-            "SELECT (SELECT count(*) FROM raw.web)"
-            " + (SELECT count(*) FROM rejects WHERE stage = 'ingest')"
-            " + (SELECT count(*) FROM quarantine)"
-        ).fetchone()[0]
-        warc_bytes = sum(p.stat().st_size for p in landing.rglob("*.warc.gz"))
-        volumes = {"landing": Volume(records, warc_bytes)}
-        for name in ("raw.web", "annotated.web", "curated.web"):
-            docs, size = con.execute(
-                f"SELECT count(*), coalesce(sum(byte_length), 0) FROM {name}"
-            ).fetchone()
-            volumes[name] = Volume(docs, size)
-        return volumes
-    finally:
-        con.close()
+def use_web_sources_only(registry: Path, home: Path) -> None:
+    """Register only the web sources of `registry` (opt-out list included) for this process."""
+    entries = yaml.safe_load(registry.read_text())
+    entries["sources"] = {
+        name: entry for name, entry in entries["sources"].items() if entry["corpus"] == "web"
+    }
+    web_only = home / "sources-web.yaml"
+    web_only.write_text(yaml.safe_dump(entries, sort_keys=False))
+    os.environ["PILEHOUSE_SOURCES_FILE"] = str(web_only)
 
 
-def render(lines: list[StepLine], cores: int, job_seconds: float, spark_seconds: float) -> str:
-    header = (
-        f"{'stage':<9} {'step':<31} {'docs in':>8} {'MB in':>7} {'seconds':>8} "
-        f"{'docs/s':>8} {'docs/s/core':>11}"
-    )
-    out = [header]
+class LakeVolumes:
+    """Docs and bytes of each step's input, read from the committed tables and landing files."""
 
-    def row(stage: str, step: str, volume: Volume | None, seconds: float) -> str:
-        if volume is None:
-            return f"{stage:<9} {step:<31} {'':>8} {'':>7} {seconds:>8.1f}"
-        rate = volume.docs / seconds if seconds else float("nan")
-        return (
-            f"{stage:<9} {step:<31} {volume.docs:>8} {volume.bytes / 1e6:>7.1f} "
-            f"{seconds:>8.1f} {rate:>8.1f} {rate / cores:>11.1f}"
+    def __init__(self, lake: Lake, sources: dict[str, Path]) -> None:
+        from orchestration.sql import connect
+
+        self.con = connect(lake)
+        self.sources = sources  # source name -> landing folder
+
+    def close(self) -> None:
+        self.con.close()
+
+    def _one(self, sql: str) -> tuple:
+        return self.con.execute(sql).fetchone()
+
+    def table(self, name: str, source: str = "") -> Volume:
+        where = f"WHERE source = '{source}'" if source else ""
+        docs, size = self._one(
+            f"SELECT count(*), coalesce(sum(byte_length), 0) FROM {name} {where}"
         )
+        return Volume(docs, size)
+
+    def landing(self, corpus: str, source: str) -> Volume:
+        """Input records of one source: every one ends in raw, ingest rejects or quarantine."""
+        kept = self.table(f"raw.{corpus}", source).docs
+        where = f"corpus = '{corpus}' AND source = '{source}'"
+        skipped = self._one(f"SELECT count(*) FROM rejects WHERE {where} AND stage = 'ingest'")
+        quarantined = self._one(f"SELECT count(*) FROM quarantine WHERE {where}")
+        folder = self.sources[source]
+        # Files named _* (the sample's _manifest.json) are not read by ingest.
+        files = [p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("_")]
+        size = sum(p.stat().st_size for p in files)
+        return Volume(kept + skipped[0] + quarantined[0], size)
+
+    def of_step(self, step: str, partition: str) -> Volume | None:
+        """What a step read: raw__web the landing files, annotated__web raw.web, curated__web
+        annotated.web, a check such as curated__web_conservation the table it checks; MLflow
+        and report steps get none."""
+        layer, _, rest = step.partition("__")
+        corpus, _, check = rest.partition("_")
+        if layer not in ("raw", *READS):
+            return None
+        if check:
+            return self.table(f"{layer}.{corpus}", partition)
+        if layer == "raw":
+            return self.landing(corpus, partition)
+        return self.table(f"{READS[layer]}.{corpus}", partition)
+
+
+def is_ingest(step: str) -> bool:
+    """raw__web, not a check on it such as raw__web_raw_documents."""
+    layer, _, corpus = step.partition("__")
+    return layer == "raw" and "_" not in corpus
+
+
+def render(lines: list[StepLine], cores: int, records: Volume, wall: float) -> str:
+    row = "{:<16} {:<22} {:<40} {:>8} {:>7} {:>8} {:>8} {:>11}".format
+    out = [row("job", "partition", "step", "docs in", "MB in", "seconds", "docs/s", "docs/s/core")]
+
+    def numbers(volume: Volume | None, seconds: float) -> list[str]:
+        if volume is None:
+            return ["", "", f"{seconds:.1f}", "", ""]
+        rate = volume.docs / seconds if seconds else float("nan")
+        return [
+            str(volume.docs),
+            f"{volume.bytes / 1e6:.1f}",
+            f"{seconds:.1f}",
+            f"{rate:.1f}",
+            f"{rate / cores:.1f}",
+        ]
 
     for line in lines:
-        out.append(row(line.stage, line.step, line.volume, line.seconds))
-    first = next((line.volume for line in lines if line.step == "raw__web"), None)
-    steps_total = sum(line.seconds for line in lines)
-    out.append(row("all", "sum of steps", first, steps_total))
-    out.append(row("all", "end to end (job wall clock)", first, job_seconds))
-    out.append(row("all", "end to end + Spark start", first, job_seconds + spark_seconds))
-    return "\n".join(out)
+        out.append(row(line.job, line.partition, line.step, *numbers(line.volume, line.seconds)))
+    steps = sum(line.seconds for line in lines)
+    out.append(row("all", "", "sum of steps", *numbers(records, steps)))
+    out.append(row("all", "", "end to end (wall clock)", *numbers(records, wall)))
+    return "\n".join(line.rstrip() for line in out)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.pipeline", description=__doc__)
-    parser.add_argument("--pages", type=int, default=2000, help="sample crawl size (responses)")
+    parser.add_argument("--pages", type=int, default=2000, help="web sample size (responses)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--keep", action="store_true", help="keep the scratch PILEHOUSE_HOME")
     args = parser.parse_args(argv)
 
     home = Path(tempfile.mkdtemp(prefix="pilehouse-bench-"))
     use_scratch_home(home)
+    code = 1
     try:
-        return _run(args, home)
+        code = _run(args)
     finally:
-        if args.keep:
+        if args.keep or code:  # a failed run's event log and tables are the evidence
             print(f"\nscratch home kept: {home}")
         else:
             shutil.rmtree(home, ignore_errors=True)
+    return code
 
 
-def _run(args: argparse.Namespace, home: Path) -> int:
+def _run(args: argparse.Namespace) -> int:
     import dagster as dg
 
-    from orchestration.cli import ensure_sample_corpus
-    from orchestration.definitions import WEB_PIPELINE, defs
     from orchestration.instance import prepare_dagster_home
+    from orchestration.pipeline import materialize_all
     from orchestration.report import step_durations
+    from orchestration.resources import registered_sources
     from orchestration.settings import load_settings
-    from spark_jobs.lake import Lake
+    from spark_jobs.lake import CORPORA, Lake
+    from spark_jobs.samples.web import generate_web_sample
     from spark_jobs.session import get_spark
 
+    defaults = load_settings()
+    use_web_sources_only(defaults.sources_file, defaults.home)
     settings = load_settings()
     prepare_dagster_home(settings)
-    landing = ensure_sample_corpus(settings, pages=args.pages, seed=args.seed, regenerate=True)
+    for source in registered_sources(settings, "web"):
+        started = time.monotonic()
+        generate_web_sample(source.location, pages=args.pages, seed=args.seed)
+        took = time.monotonic() - started
+        print(f"sample crawl: {args.pages} pages into {source.location} in {took:.1f} s")
 
-    # Started before the clock so the JVM start (~10 s) is reported apart from the first step.
+    # Started before the clock so the JVM start is reported apart from the first step.
     started = time.monotonic()
     get_spark(settings.spark_master, conf=settings.spark_conf)
     spark_seconds = time.monotonic() - started
 
     instance = dg.DagsterInstance.get()
     started = time.monotonic()
-    result = defs.resolve_job_def(WEB_PIPELINE).execute_in_process(
-        instance=instance,
-        raise_on_error=False,
-        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-    )
-    job_seconds = time.monotonic() - started
-    if not result.success:
-        print(
-            f"run {result.run_id} failed; see the Dagster event log under {home}", file=sys.stderr
-        )
-        args.keep = True  # the event log and tables are the evidence
+    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    results = materialize_all(instance, settings, run_config=quiet)
+    wall = time.monotonic() - started
+    failed = [r.run_id for r in results if not r.success]
+    if failed:
+        print(f"runs failed: {', '.join(failed)}", file=sys.stderr)
         return 1
 
-    volumes = input_volumes(Lake(settings.lake_uri, settings.store), landing)
-    lines = []
-    for step, seconds in step_durations(instance, result.run_id).items():
-        source = STEP_INPUTS.get(step)
-        lines.append(StepLine(STEP_STAGES.get(step, "?"), step, volumes.get(source or ""), seconds))
+    sources = {
+        source.name: Path(source.location)
+        for corpus in CORPORA
+        for source in registered_sources(settings, corpus)
+    }
+    volumes = LakeVolumes(Lake(settings.lake_uri, settings.store), sources)
+    try:
+        lines = []
+        for result in results:
+            partition = result.dagster_run.tags.get("dagster/partition", "")
+            for step, seconds in step_durations(instance, result.run_id).items():
+                volume = volumes.of_step(step, partition)
+                lines.append(
+                    StepLine(result.dagster_run.job_name, partition, step, seconds, volume)
+                )
+        ingests = [line.volume for line in lines if is_ingest(line.step) and line.volume]
+        records = Volume(sum(v.docs for v in ingests), sum(v.bytes for v in ingests))
+    finally:
+        volumes.close()
+
     cores = os.cpu_count() or 1
     print()
     print(
-        f"W8 pipeline: {args.pages} sample pages (seed {args.seed}), Spark "
-        f"{settings.spark_master}, {cores} cores (os.cpu_count); Spark session start "
-        f"{spark_seconds:.1f} s, not in the steps"
+        f"W8 pipeline: web sample crawl of {args.pages} pages (seed {args.seed}), web sources "
+        f"only; {len(results)} Dagster runs in process; Spark "
+        f"{settings.spark_master}, {cores} cores (os.cpu_count)"
     )
-    print("docs in: WARC records (ingest), else rows of the table the step reads;")
-    print("MB in: compressed WARC bytes (ingest), else UTF-8 text bytes of those rows")
+    print(f"Spark session start: {spark_seconds:.1f} s (before the clock, not in any step)")
+    print("docs in: landing records (raw__*), else rows of the table the step reads;")
+    print("MB in: landing file bytes (raw__*), else UTF-8 text bytes of those rows")
     print()
-    print(render(lines, cores, job_seconds, spark_seconds))
-    print()
-    out = ", ".join(f"{name} {v.docs}" for name, v in volumes.items() if name != "landing")
-    print(f"rows written: {out}")
+    print(render(lines, cores, records, wall))
     return 0
 
 
