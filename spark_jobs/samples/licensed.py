@@ -15,19 +15,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from faker import Faker
 
-from spark_jobs.samples.manifest import JsonManifest
+from spark_jobs.samples.manifest import JsonManifest, Plant
 from spark_jobs.samples.papers import prose_paragraphs
-
-
-@dataclass(frozen=True)
-class Plant:
-    """A planted document: its format and what ingest must make of it."""
-
-    category: str
-    format: str  # text | text_gz | jsonl | parquet
-    disposition: str
-    reason: str | None = None
-
 
 PLANTS = (
     Plant("gutenberg_book", "text", "kept"),  # header and footer stripped, title from the header

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Self
 
 
@@ -16,3 +16,13 @@ class JsonManifest:
     @classmethod
     def from_json(cls, text: str) -> Self:
         return cls(**json.loads(text))
+
+
+@dataclass(frozen=True)
+class Plant:
+    """A planted sample input: its kind, its format, and what ingest must make of it."""
+
+    category: str
+    format: str  # e.g. latex | pdf | jsonl | parquet | text | text_gz
+    disposition: str  # kept | skipped | quarantined
+    reason: str | None = None

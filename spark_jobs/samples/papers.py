@@ -18,18 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from faker import Faker
 
-from spark_jobs.samples.manifest import JsonManifest
-
-
-@dataclass(frozen=True)
-class Plant:
-    """A planted paper: its format and what ingest must make of it."""
-
-    category: str
-    format: str  # latex | pdf | jsonl | parquet
-    disposition: str
-    reason: str | None = None
-
+from spark_jobs.samples.manifest import JsonManifest, Plant
 
 PLANTS = (
     Plant("latex_multi_file", "latex", "kept"),  # \input, \include, macros, a decoy standalone
