@@ -1,6 +1,7 @@
 """The asset trio every corpus family has: raw and annotated per source partition, curated whole."""
 
 import dagster as dg
+import pydantic
 
 from assets.metadata import stage_metadata
 from orchestration.automation import EAGER_AFTER_GATES
@@ -9,6 +10,19 @@ from spark_jobs import stages
 
 # Spark-heavy steps share this pool so two big jobs do not fight over a small machine.
 SPARK_POOL = "spark"
+
+# Retrying ingest is safe: the whole-source mode overwrites the source's partitions, the
+# files mode skips ids already present. What a retry cannot fix (a missing landing
+# location, an unknown source) fails at once with allow_retries=False.
+INGEST_RETRY = dg.RetryPolicy(
+    max_retries=2, delay=10, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
+)
+
+
+class RawIngestConfig(dg.Config):
+    """Landing files to ingest (relative to the source's location); none: all of them."""
+
+    files: list[str] = pydantic.Field(default_factory=list)
 
 
 def source_partitions(corpus: str) -> dg.DynamicPartitionsDefinition:
@@ -36,19 +50,28 @@ def corpus_assets(corpus: str) -> list[dg.AssetsDefinition]:
         description=f"{corpus} documents read from one source's landing files; "
         "bad records go to quarantine, out-of-scope ones to rejects.",
         code_version="1",
+        retry_policy=INGEST_RETRY,
         **common,
     )
     def raw(
-        context: dg.AssetExecutionContext, lakehouse: LakehouseResource
+        context: dg.AssetExecutionContext, config: RawIngestConfig, lakehouse: LakehouseResource
     ) -> dg.MaterializeResult:
-        report = stages.ingest_source(
-            lakehouse.spark,
-            lakehouse.lake,
-            lakehouse.source(context.partition_key),
-            run_id=context.run.run_id,
-            metadata=lakehouse.commit_metadata(context),
+        try:
+            source = lakehouse.source(context.partition_key)
+            if config.files:
+                source = source.only(config.files)
+            report = stages.ingest_source(
+                lakehouse.spark,
+                lakehouse.lake,
+                source,
+                run_id=context.run.run_id,
+                metadata=lakehouse.commit_metadata(context),
+            )
+        except (KeyError, FileNotFoundError) as error:
+            raise dg.Failure(description=str(error), allow_retries=False) from error
+        return dg.MaterializeResult(
+            metadata={**stage_metadata(report), "landing files": len(config.files) or "all"}
         )
-        return dg.MaterializeResult(metadata=stage_metadata(report))
 
     @dg.asset(
         key=annotated_key,

@@ -253,7 +253,8 @@ def ingest_files(
     The files are listed now and read when the DataFrame is evaluated, one Spark task each.
     """
     schema = ingest_schema(reader.extra_fields)
-    files = list_units(reader, source.location, store)
+    # A landing-sensor run names its new files; otherwise read everything at the location.
+    files = list(source.files) if source.files else list_units(reader, source.location, store)
     log.info(
         "ingesting %d %s files of source %s (run %s)",
         len(files),

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
@@ -20,6 +21,13 @@ class Source:
     license: str
     license_evidence: str = "declared"
     options: dict = field(default_factory=dict)
+    # Only these files (relative to location) instead of everything there: the new files a
+    # landing-sensor run was asked to ingest. Empty means the whole location.
+    files: tuple[str, ...] = ()
+
+    def only(self, files: Sequence[str]) -> Source:
+        """This source restricted to `files` (relative to its location)."""
+        return replace(self, files=tuple(files))
 
 
 def load_sources(path: str | Path, *, landing_uri: str) -> dict[str, Source]:

@@ -13,7 +13,7 @@ from pyspark.sql import functions as F
 
 from spark_jobs.annotate import annotate_documents
 from spark_jobs.corpora import ingest_documents
-from spark_jobs.delta import CommitResult, open_table, read_spark, write_table
+from spark_jobs.delta import CommitResult, open_table, read_spark, table_exists, write_table
 from spark_jobs.ingest import KEPT, QUARANTINED, SKIPPED
 from spark_jobs.lake import Lake, document_tables
 from spark_jobs.select import REJECT_COLUMNS, Recipe, select_documents
@@ -87,31 +87,54 @@ def ingest_source(
     run_id: str,
     metadata: Mapping[str, object],
 ) -> StageReport:
-    """A source's landing files -> its partitions of raw.<corpus>, rejects and quarantine."""
+    """A source's landing files -> its partitions of raw.<corpus>, rejects and quarantine.
+
+    The whole location (`make run`, a backfill) overwrites the source's partitions, so a
+    re-run is idempotent. A source restricted to some files (`Source.only`, what a landing
+    sensor run asks for) appends their records instead; records whose id is already in
+    the partition are left out (counted as `already_present`), so a file ingested twice
+    adds nothing.
+    """
     raw_table, _, _ = document_tables(source.corpus)
-    log.info("ingesting %s source %s from %s", source.corpus, source.name, source.location)
+    appending = bool(source.files)
+    log.info(
+        "ingesting %s source %s from %s (%s)",
+        source.corpus,
+        source.name,
+        source.location,
+        f"{len(source.files)} new files, append" if appending else "all files, overwrite",
+    )
     ingested, raw_columns = ingest_documents(spark, source, run_id=run_id, store=lake.store)
     ingested = ingested.persist(StorageLevel.MEMORY_AND_DISK)
     partition = {"corpus": source.corpus, "source": source.name}
+    outputs = {
+        raw_table: (
+            ingested.where(F.col("disposition") == KEPT).select(*raw_columns),
+            {"source": source.name},
+        ),
+        "rejects": (
+            _verdict_rows(ingested, SKIPPED, REJECT_COLUMNS),
+            {**partition, "stage": "ingest"},
+        ),
+        "quarantine": (_verdict_rows(ingested, QUARANTINED, QUARANTINE_COLUMNS), partition),
+    }
+    already_present = 0
+    commits = {}
     try:
-        kept = ingested.where(F.col("disposition") == KEPT).select(*raw_columns)
-        commits = {
-            raw_table: _write(lake, raw_table, kept, metadata, {"source": source.name}),
-            "rejects": _write(
-                lake,
-                "rejects",
-                _verdict_rows(ingested, SKIPPED, REJECT_COLUMNS),
-                metadata,
-                {**partition, "stage": "ingest"},
-            ),
-            "quarantine": _write(
-                lake,
-                "quarantine",
-                _verdict_rows(ingested, QUARANTINED, QUARANTINE_COLUMNS),
-                metadata,
-                partition,
-            ),
-        }
+        for name, (rows, where) in outputs.items():
+            if not appending:
+                commits[name] = _write(lake, name, rows, metadata, where)
+                continue
+            new_rows = _absent_from(spark, lake, name, rows, where)
+            commits[name] = write_table(
+                new_rows,
+                lake.uri(name),
+                mode="append",
+                partition_by=lake.spec(name).partition_by,
+                metadata={**metadata, "lineage.landing_files": len(source.files)},
+                store=lake.store,
+            )
+            already_present += rows.count() - commits[name].num_rows
     finally:
         ingested.unpersist()
     counts = {
@@ -119,8 +142,20 @@ def ingest_source(
         "skipped": commits["rejects"].num_rows,
         "quarantined": commits["quarantine"].num_rows,
     }
+    if appending:
+        counts["already_present"] = already_present
     counts["input_records"] = sum(counts.values())
     return StageReport(commits=commits, counts=counts)
+
+
+def _absent_from(
+    spark: SparkSession, lake: Lake, name: str, rows: DataFrame, partition: Mapping[str, str]
+) -> DataFrame:
+    """`rows` whose id is not yet in the table's partition (all of them if it has none)."""
+    if not table_exists(lake.uri(name), lake.store):
+        return rows
+    present, _ = _read_latest(spark, lake, name, partition)
+    return rows.join(present.select("id").distinct(), "id", "left_anti").select(*rows.columns)
 
 
 def annotate_source(
