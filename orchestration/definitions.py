@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import dagster as dg
 
-from assets import code, licensed, papers, reports, training, web
+from assets import code, licensed, ops, papers, reports, training, web
 from assets.corpus import corpus_keys
 from orchestration.jobs import curate_job, ingest_jobs
 from orchestration.resources import LakehouseResource
-from orchestration.sensors import source_registry_sensor
+from orchestration.schedules import scheduled_jobs, schedules
+from orchestration.sensors import landing_sensor, run_failure_sensor, source_registry_sensor
 from quality.checks import corpus_checks
 from spark_jobs.lake import CORPORA
 
@@ -20,14 +21,16 @@ defs = dg.Definitions(
         *licensed.licensed_assets,
         training.curated_corpora_run,
         reports.corpus_report,
+        ops.source_registry,
     ],
     asset_checks=[
         check
         for corpus in CORPORA
         for check in corpus_checks(corpus, corpus_keys(corpus)[0], corpus_keys(corpus)[2])
     ],
-    jobs=[*ingest_jobs.values(), curate_job],
-    sensors=[source_registry_sensor],
+    jobs=[*ingest_jobs.values(), curate_job, *scheduled_jobs],
+    schedules=schedules,
+    sensors=[source_registry_sensor, landing_sensor, run_failure_sensor],
     resources={"lakehouse": LakehouseResource()},
     # One process per run so a run shares one Spark session (a JVM start costs ~10 s).
     executor=dg.in_process_executor,

@@ -116,6 +116,21 @@ TABLES: dict[str, TableSpec] = {
 }
 
 
+TABLES["ops.run_failures"] = TableSpec(
+    "ops.run_failures",
+    (),
+    "Failed Dagster runs, one row per failed step, written by the run_failure_sensor",
+    {
+        "run_id": "Dagster run id of the failed run",
+        "job": "the run's job, e.g. ingest_web",
+        "partition": "the run's partition (source name), null for unpartitioned runs",
+        "step": "the failed step (op) key, null when the run failed outside a step",
+        "error_class": "class of the exception that failed the step (under Dagster's wrappers)",
+        "message": "the error message",
+        "failed_at": "when the sensor recorded the failure (UTC)",
+    },
+)
+
 # The corpus families; each has raw, annotated and curated tables partitioned by source.
 CORPORA = ("web", "code", "papers", "licensed")
 COMMON_DOCUMENT_COLUMNS = {
