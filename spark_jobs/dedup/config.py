@@ -1,0 +1,155 @@
+"""Dedup settings as data: MinHash parameters, text normalization, keep policy, paragraph dedup.
+
+The YAML form is orchestration/recipes/dedup.yaml. Everything that changes a document's band
+keys goes into `DedupConfig.fingerprint`; signatures computed under another fingerprint are
+refused by `near_duplicate_pairs`, so a stored signatures table can never be silently mixed
+with signatures of another configuration.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DEFAULT_CONFIG_PATH = (
+    Path(__file__).resolve().parents[2] / "orchestration" / "recipes" / "dedup.yaml"
+)
+
+# Bumped when the shingling/hashing code changes in a way that changes band keys.
+ALGORITHM_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Normalization:
+    """Text normalization before shingling (datatrove's TextNormConfig defaults)."""
+
+    lowercase: bool = True
+    norm_numbers: bool = True
+    remove_punctuation: bool = True
+    norm_whitespace: bool = True
+    norm_unicode_diacritics: bool = True
+
+
+@dataclass(frozen=True)
+class KeepRule:
+    """One step of the keep policy, mapped to a Spark sort expression.
+
+    kind "column": sort by the first present column of `columns` (coalesced in order).
+    kind "license_rank": documents of the licensed corpus first, then by license class
+    (public domain, permissive, weak copyleft, copyleft, unknown) from license_class or license.
+    """
+
+    columns: tuple[str, ...]
+    order: str = "asc"  # asc | desc; nulls always sort last
+    kind: str = "column"  # column | license_rank
+
+    def __post_init__(self) -> None:
+        if self.order not in ("asc", "desc"):
+            raise ValueError(f"keep rule order must be asc or desc, not {self.order!r}")
+        if self.kind not in ("column", "license_rank"):
+            raise ValueError(f"keep rule kind must be column or license_rank, not {self.kind!r}")
+        if not self.columns:
+            raise ValueError("a keep rule needs at least one column")
+
+
+DEFAULT_KEEP_RULES: dict[str, KeepRule] = {
+    "licensed_first": KeepRule(("corpus", "license_class", "license"), kind="license_rank"),
+    "quality_desc": KeepRule(("quality_score", "classifier_score"), order="desc"),
+    "oldest": KeepRule(("published_date", "fetch_date"), order="asc"),
+    "id": KeepRule(("id",), order="asc"),
+}
+
+
+@dataclass(frozen=True)
+class DedupConfig:
+    """MinHash-LSH and keep-policy settings (defaults: FineWeb's 5-grams, 14 bands x 8 rows)."""
+
+    shingle_size: int = 5
+    bands: int = 14
+    rows: int = 8
+    seed: int = 1
+    normalization: Normalization = field(default_factory=Normalization)
+    keep_policy: tuple[str, ...] = ("licensed_first", "quality_desc", "oldest", "id")
+    keep_rules: tuple[tuple[str, KeepRule], ...] = tuple(DEFAULT_KEEP_RULES.items())
+    paragraph_min_chars: int = 40
+    paragraph_min_count: int = 2
+
+    def __post_init__(self) -> None:
+        for name in ("shingle_size", "bands", "rows"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1")
+        rules = dict(self.keep_rules)
+        unknown = [name for name in self.keep_policy if name not in rules]
+        if unknown:
+            raise ValueError(f"keep policy names unknown rules {unknown}; rules: {sorted(rules)}")
+
+    @property
+    def num_hashes(self) -> int:
+        return self.bands * self.rows
+
+    @property
+    def threshold(self) -> float:
+        """Jaccard similarity at which a pair is found with probability ~1/2: (1/b)^(1/r)."""
+        return (1.0 / self.bands) ** (1.0 / self.rows)
+
+    def rule(self, name: str) -> KeepRule:
+        return dict(self.keep_rules)[name]
+
+    @property
+    def fingerprint(self) -> str:
+        """Hash of everything that determines band keys; equal fingerprints, comparable keys."""
+        content = {
+            "algorithm": ALGORITHM_VERSION,
+            "shingle_size": self.shingle_size,
+            "bands": self.bands,
+            "rows": self.rows,
+            "seed": self.seed,
+            "normalization": asdict(self.normalization),
+        }
+        return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:16]
+
+    def with_(self, **changes: Any) -> DedupConfig:
+        return replace(self, **changes)
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> DedupConfig:
+        raw = dict(raw or {})
+        minhash = dict(raw.pop("minhash", {}) or {})
+        norm = Normalization(**(minhash.pop("normalization", {}) or {}))
+        kwargs: dict[str, Any] = {"normalization": norm}
+        for key in ("shingle_size", "bands", "rows", "seed"):
+            if key in minhash:
+                kwargs[key] = int(minhash.pop(key))
+        if minhash:
+            raise ValueError(f"dedup config: unknown minhash keys {sorted(minhash)}")
+        if "keep_policy" in raw:
+            kwargs["keep_policy"] = tuple(raw.pop("keep_policy"))
+        rules = dict(DEFAULT_KEEP_RULES)
+        for name, spec in (raw.pop("keep_rules", {}) or {}).items():
+            spec = dict(spec)
+            spec["columns"] = tuple(spec.get("columns", ()))
+            rules[name] = KeepRule(**spec)
+        kwargs["keep_rules"] = tuple(rules.items())
+        paragraphs = dict(raw.pop("paragraphs", {}) or {})
+        if "min_chars" in paragraphs:
+            kwargs["paragraph_min_chars"] = int(paragraphs.pop("min_chars"))
+        if "min_count" in paragraphs:
+            kwargs["paragraph_min_count"] = int(paragraphs.pop("min_count"))
+        if paragraphs:
+            raise ValueError(f"dedup config: unknown paragraphs keys {sorted(paragraphs)}")
+        if raw:
+            raise ValueError(f"dedup config: unknown keys {sorted(raw)}")
+        return cls(**kwargs)
+
+    @classmethod
+    def from_yaml(cls, path: str | Path = DEFAULT_CONFIG_PATH) -> DedupConfig:
+        return cls.from_dict(yaml.safe_load(Path(path).read_text()) or {})
+
+
+class ConfigMismatchError(ValueError):
+    """Signatures were computed under another dedup configuration than the one in use."""
