@@ -4,7 +4,7 @@ import pydoc_data.topics
 import pytest
 
 from spark_jobs.annotate import annotate_documents
-from spark_jobs.select import Recipe, select_documents
+from spark_jobs.select import PiiPolicy, Recipe, select_documents
 
 pytestmark = pytest.mark.spark
 
@@ -49,7 +49,7 @@ def _documents(spark):
 
 def test_each_document_gets_exactly_one_outcome_with_a_reason(spark):
     annotated = annotate_documents(_documents(spark))
-    kept, rejects = select_documents(annotated, Recipe(), run_id="r1")
+    kept, rejects = select_documents(annotated, Recipe(pii=PiiPolicy("drop", 0)), run_id="r1")
     kept_ids = {r.id for r in kept.collect()}
     reasons = {r.id: (r.reason, r.detail) for r in rejects.collect()}
     assert kept_ids == {"b", "c"}
