@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from spark_jobs.storage import LOCAL, ObjectStore
 
@@ -115,6 +116,59 @@ TABLES: dict[str, TableSpec] = {
     ]
 }
 
+# Training mixtures (spark_jobs/mixtures): one table mixtures.<name> per recipe.
+MIXTURE_COLUMNS = {
+    "position": "place of this row in the mixture's token stream (0 first)",
+    "id": "document id (joins to curated.<corpus> id)",
+    "corpus": "corpus family",
+    "source": "source name",
+    "license": "SPDX id of the document's license",
+    "language": "fastText language code (null where the corpus has none)",
+    "component": "recipe component that selected the document",
+    "repetition": "0 the first time the document appears in the mixture, 1 the second, ...",
+    "token_count": "tokens of the document with the mixture's tokenizer, end-of-text included",
+}
+TABLES["ops.shard_exports"] = TableSpec(
+    "ops.shard_exports",
+    (),
+    "Training shards exported from a mixture version, one row per shard (immutable files)",
+    {
+        "mixture": "mixture name",
+        "mixture_version": "Delta version of mixtures.<name> the shards were cut from",
+        "manifest_uri": "manifest.json of the export",
+        "shard": "shard file name (.bin; its .idx sits next to it)",
+        "sha256": "checksum of the .bin file",
+        "tokens": "tokens in the shard",
+        "first_position": "first mixture position with tokens in the shard",
+        "last_position": "last mixture position with tokens in the shard",
+    },
+)
+TABLES["ops.takedowns"] = TableSpec(
+    "ops.takedowns",
+    (),
+    "Takedown / opt-out requests: what matched, what was deleted where, which runs it affects",
+    {
+        "request_id": "takedown request id",
+        "requested_at": "when the takedown ran (UTC)",
+        "criteria": "the request as JSON: ids, url_pattern, domain, source, license, reason",
+        "document_ids": "ids of the documents removed",
+        "tables": "per table: version before, version written, rows deleted",
+        "affected_runs": "MLflow run ids whose dataset inputs held any of the documents",
+        "affected_shards": "exported shard files (immutable) that hold any of the documents",
+    },
+)
+
+# The mixtures of the recipe files shipped with the code location (file stem = mixture name),
+# so the catalog and SQL know them before they are first built.
+_MIXTURE_RECIPES = Path(__file__).parents[1] / "orchestration" / "mixtures"
+for _recipe_file in sorted(_MIXTURE_RECIPES.glob("*.yaml")):
+    TABLES[f"mixtures.{_recipe_file.stem}"] = TableSpec(
+        f"mixtures.{_recipe_file.stem}",
+        (),
+        f"Documents of the {_recipe_file.stem} training mixture, in token-stream order",
+        MIXTURE_COLUMNS,
+    )
+
 
 TABLES["ops.run_failures"] = TableSpec(
     "ops.run_failures",
@@ -156,6 +210,108 @@ for _corpus in CORPORA[1:]:
         TABLES[f"{_stage}.{_corpus}"] = TableSpec(
             f"{_stage}.{_corpus}", ("source",), _description.format(corpus=_corpus), _columns
         )
+
+
+# Decontamination and cross-corpus dedup (spark_jobs/decontaminate.py, spark_jobs/curate.py).
+TABLES["benchmarks.items"] = TableSpec(
+    "benchmarks.items",
+    ("benchmark",),
+    "Benchmark items documents are decontaminated against, loaded from JSONL files",
+    {
+        "benchmark": "benchmark name (the JSONL file's name unless a line says otherwise)",
+        "item_id": "item id within the benchmark",
+        "split": "benchmark split, e.g. test or dev",
+        "question": "the item's prompt text",
+        "answer": "the item's reference answer",
+    },
+)
+TABLES["decontamination.flags"] = TableSpec(
+    "decontamination.flags",
+    ("corpus",),
+    "Documents that share a word n-gram with a benchmark item, one row per (document, item)",
+    {
+        "id": "id of the flagged document (joins to annotated.<corpus> id)",
+        "corpus": "corpus family of the document",
+        "source": "source of the document",
+        "benchmark": "benchmark the shared text comes from (benchmarks.items benchmark)",
+        "item_id": "the benchmark item it shares an n-gram with (benchmarks.items item_id)",
+        "ngram": "the first shared n-gram: lower-cased words joined by spaces",
+        "ngram_size": "n, the number of words per n-gram the scan used",
+        "matches": "how many of the document's n-gram positions match this item",
+    },
+)
+TABLES["dedup.signatures"] = TableSpec(
+    "dedup.signatures",
+    ("corpus", "source"),
+    "MinHash-LSH band keys of every annotated document, recomputed per changed source",
+    {
+        "id": "document id (annotated.<corpus> id)",
+        "corpus": "corpus family",
+        "source": "source name",
+        "band_keys": "MinHash-LSH band keys, one per band (null: the text has no shingles)",
+        "num_shingles": "distinct word shingles of the normalized text",
+        "config_fingerprint": "dedup config (orchestration/recipes/dedup.yaml) the keys were "
+        "computed under; keys of different configs are never compared",
+        "annotated_version": "annotated.<corpus> version the keys were computed from",
+        "annotated_fingerprint": "hash of the annotated partition's data files then; when it "
+        "differs from the current one, the partition's keys are recomputed",
+    },
+)
+TABLES["dedup.clusters"] = TableSpec(
+    "dedup.clusters",
+    ("corpus",),
+    "Exact and near-duplicate clusters across corpora, with the keeper of each",
+    {
+        "id": "a document in a duplicate cluster",
+        "corpus": "its corpus family",
+        "source": "its source",
+        "cluster_id": "the cluster (its smallest member id)",
+        "kind": "exact (same normalized text hash) or fuzzy (MinHash-LSH near duplicates)",
+        "keeper_id": "the member the keep policy keeps; the others are rejected naming it",
+        "is_keeper": "whether this document is its cluster's keeper",
+        "cluster_size": "members in the cluster",
+    },
+)
+
+# Classifier scores and sentence embeddings (spark_jobs/classifiers), one pair per family.
+CLASSIFIED_COLUMNS = {
+    "id": "document id (joins to annotated.<corpus> id)",
+    "source": "source name",
+    "quality_score": "P(reference quality) from the fastText quality classifier (0..1)",
+    "quality_model": "MLflow registered model that produced quality_score",
+    "quality_model_version": "its registered version",
+    "edu_score": "educational value 0..5 (MiniLM embedding + PyTorch regression head)",
+    "edu_model": "MLflow registered model that produced edu_score",
+    "edu_model_version": "its registered version",
+    "topic": "topic/format class (MiniLM embedding + PyTorch classification head)",
+    "topic_score": "probability of that class",
+    "topic_model": "MLflow registered model that produced topic",
+    "topic_model_version": "its registered version",
+    "embedding_model": "sentence encoder the heads ran on, with the package that ships it",
+    "tokens": "encoder tokens the document was embedded from (first 128)",
+    "device": "torch device that scored the document (cuda:N or cpu)",
+    "gpu_addresses": "GPU addresses Spark assigned to the task (empty: none requested)",
+}
+for _corpus in CORPORA:
+    TABLES[f"classified.{_corpus}"] = TableSpec(
+        f"classified.{_corpus}",
+        ("source",),
+        f"Classifier scores of annotated.{_corpus}: quality, educational value, topic, "
+        "with the model version of each",
+        CLASSIFIED_COLUMNS,
+    )
+    TABLES[f"embeddings.{_corpus}"] = TableSpec(
+        f"embeddings.{_corpus}",
+        ("source",),
+        f"all-MiniLM-L6-v2 sentence embeddings of annotated.{_corpus} (for semantic dedup)",
+        {
+            "id": "document id",
+            "source": "source name",
+            "embedding_model": "the encoder and the package that ships it",
+            "tokens": "tokens embedded (first 128)",
+            "embedding": "384 floats, L2-normalised mean-pooled token embeddings",
+        },
+    )
 
 
 def document_tables(corpus: str) -> tuple[str, str, str]:

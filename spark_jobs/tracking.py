@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+import json
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import mlflow
 from mlflow.data.delta_dataset_source import DeltaDatasetSource
 from mlflow.data.meta_dataset import MetaDataset
+
+from spark_jobs.delta import open_table
+from spark_jobs.storage import LOCAL, ObjectStore
 
 
 class DeltaSnapshotSource(DeltaDatasetSource):
@@ -62,3 +67,109 @@ def log_dataset_run(
         if metrics:
             mlflow.log_metrics(dict(metrics))
         return run.info.run_id
+
+
+# --- Mixture runs: proxy training and external training jobs -------------------------------
+
+MIXTURE_TAG = "pilehouse.mixture"
+MANIFEST_TAG = "pilehouse.manifest_uri"
+# MLflow rejects longer param values.
+_PARAM_LIMIT = 6000
+
+
+@contextlib.contextmanager
+def open_run(
+    tracking_uri: str,
+    experiment: str,
+    *,
+    run_id: str | None = None,
+    run_name: str | None = None,
+    tags: Mapping[str, str] | None = None,
+    artifact_location: str | None = None,
+) -> Iterator[mlflow.ActiveRun]:
+    """Start a run in `experiment`, or attach to an existing run by id (external jobs)."""
+    mlflow.set_tracking_uri(tracking_uri)
+    if run_id is None:
+        if mlflow.get_experiment_by_name(experiment) is None:
+            mlflow.create_experiment(experiment, artifact_location=artifact_location)
+        mlflow.set_experiment(experiment)
+        with mlflow.start_run(run_name=run_name, tags=dict(tags or {})) as run:
+            yield run
+        return
+    # An attached run belongs to the job that opened it: leave its status as it was.
+    status = mlflow.MlflowClient(tracking_uri).get_run(run_id).info.status
+    run = mlflow.start_run(run_id=run_id, tags=dict(tags or {}))
+    try:
+        yield run
+    finally:
+        mlflow.end_run(status=status)
+
+
+def manifest_snapshots(manifest: Mapping, store: ObjectStore = LOCAL) -> list[TableSnapshot]:
+    """The Delta tables a mixture export was cut from: its curated inputs and the mixture."""
+    snapshots = []
+    tables = [*manifest["inputs"], {**manifest["mixture"], "table": manifest["mixture"]["table"]}]
+    for entry in tables:
+        table = open_table(entry["uri"], version=entry["version"], store=store)
+        rows = sum(int(n) for n in table.get_add_actions(flatten=True).column("num_records"))
+        snapshots.append(TableSnapshot(entry["table"], entry["uri"], entry["version"], rows))
+    return snapshots
+
+
+def log_manifest(manifest: Mapping, manifest_uri: str, snapshots: Sequence[TableSnapshot]) -> None:
+    """Log a mixture manifest into the active run: datasets, params, tags, manifest.json."""
+    for snapshot in snapshots:
+        source = DeltaSnapshotSource(path=snapshot.uri, delta_table_version=snapshot.version)
+        dataset = MetaDataset(source=source, name=snapshot.name, digest=snapshot.digest)
+        mlflow.log_input(dataset, context="training")
+    mixture = manifest["mixture"]
+    recipe = json.dumps(manifest["recipe"], sort_keys=True)
+    mlflow.log_params(
+        {
+            "mixture.name": mixture["name"],
+            "mixture.version": mixture["version"],
+            "mixture.recipe_hash": manifest["recipe_hash"],
+            "mixture.recipe": recipe[:_PARAM_LIMIT],
+            "mixture.tokens": manifest["totals"]["tokens"],
+            "mixture.sequence_length": manifest["sequence_length"],
+            "tokenizer.version": manifest["tokenizer"]["version"],
+            "tokenizer.vocab_size": manifest["tokenizer"]["vocab_size"],
+            **{f"table.{s.name}.version": s.version for s in snapshots},
+        }
+    )
+    mlflow.set_tags({MIXTURE_TAG: mixture["name"], MANIFEST_TAG: manifest_uri})
+    mlflow.log_dict(dict(manifest), "manifest.json")
+
+
+@dataclass(frozen=True)
+class RunInput:
+    """A Delta dataset input read back from an MLflow run."""
+
+    name: str
+    uri: str
+    version: int | None
+    context: str | None
+
+
+def run_inputs(client: mlflow.MlflowClient, run_id: str) -> list[RunInput]:
+    """The Delta table snapshots a run logged as dataset inputs."""
+    run = client.get_run(run_id)
+    found = []
+    for dataset_input in run.inputs.dataset_inputs or []:
+        dataset = dataset_input.dataset
+        if dataset.source_type != "delta_table":
+            continue
+        source = json.loads(dataset.source)
+        version = source.get("delta_table_version")
+        context = next(
+            (t.value for t in dataset_input.tags if t.key == "mlflow.data.context"), None
+        )
+        found.append(
+            RunInput(
+                dataset.name,
+                source.get("path") or source.get("delta_table_name") or "",
+                int(version) if version is not None else None,
+                context,
+            )
+        )
+    return found

@@ -1,0 +1,570 @@
+"""Build a mixture: select documents from pinned curated snapshots, count their tokens, write
+mixtures.<name>, then cut training shards and a manifest from it.
+
+Every choice is a function of the recipe (seed included) and the input table versions:
+candidates are ordered by a seeded hash of their id, never by file or partition order, so
+two builds over the same versions give the same rows, the same shards and equal checksums.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+import xxhash
+import yaml
+
+from spark_jobs.delta import open_table, snapshot_dataset, table_exists, write_arrow
+from spark_jobs.lake import Lake
+from spark_jobs.licenses import license_allowed
+from spark_jobs.mixtures.recipe import Component, MixtureRecipe, register_mixture_table
+from spark_jobs.mixtures.shards import ShardWriter, TextShardWriter, token_dtype, write_bytes
+from spark_jobs.mixtures.tokenizer import (
+    MixtureTokenizer,
+    load_tokenizer_file,
+    log_tokenizer,
+    train_bpe,
+)
+
+log = logging.getLogger(__name__)
+
+MANIFEST_FORMAT = "pilehouse-mixture-manifest/1"
+SHARD_FORMAT = "pilehouse-shards/1"
+EXPORTS_TABLE = "ops.shard_exports"
+_ENCODE_BATCH_ROWS = 512
+
+MIXTURE_SCHEMA = pa.schema(
+    [
+        ("position", pa.int64()),
+        ("id", pa.string()),
+        ("corpus", pa.string()),
+        ("source", pa.string()),
+        ("license", pa.string()),
+        ("language", pa.string()),
+        ("component", pa.string()),
+        ("repetition", pa.int32()),
+        ("token_count", pa.int64()),
+    ]
+)
+EXPORT_SCHEMA = pa.schema(
+    [
+        ("mixture", pa.string()),
+        ("mixture_version", pa.int64()),
+        ("manifest_uri", pa.string()),
+        ("shard", pa.string()),
+        ("sha256", pa.string()),
+        ("tokens", pa.int64()),
+        ("first_position", pa.int64()),
+        ("last_position", pa.int64()),
+    ]
+)
+
+
+@dataclass
+class TokenCache:
+    """Every candidate document's tokens (end-of-text appended), spilled to a local file."""
+
+    path: str
+    offsets: dict[str, tuple[int, int]] = field(default_factory=dict)  # id -> (start, length)
+    dtype: np.dtype = field(default_factory=lambda: np.dtype("<u4"))
+
+    def tokens(self, doc_id: str) -> np.ndarray:
+        start, length = self.offsets[doc_id]
+        return self._array[start : start + length]
+
+    def open(self) -> None:
+        size = os.path.getsize(self.path) // self.dtype.itemsize
+        self._array = (
+            np.memmap(self.path, dtype=self.dtype, mode="r", shape=(size,))
+            if size
+            else np.empty(0, dtype=self.dtype)
+        )
+
+
+@dataclass
+class MixtureBuild:
+    """What building a mixture committed and what the export needs."""
+
+    recipe: MixtureRecipe
+    table: str
+    uri: str
+    version: int
+    inputs: dict[str, tuple[str, int]]  # table -> (uri, version)
+    rows: pa.Table  # the mixture rows, in position order
+    tokenizer: MixtureTokenizer
+    cache: TokenCache
+    empty_documents: int = 0
+
+    def token_shares(self, by: str = "component") -> dict[str, float]:
+        totals = self.token_totals(by)
+        grand = sum(totals.values()) or 1
+        return {key: value / grand for key, value in totals.items()}
+
+    def token_totals(self, by: str) -> dict[str, int]:
+        grouped = self.rows.group_by(by).aggregate([("token_count", "sum")]).to_pylist()
+        return {str(g[by]): int(g["token_count_sum"]) for g in sorted(grouped, key=str)}
+
+
+def _seeded_hash(seed: int, *parts: object) -> int:
+    return xxhash.xxh64_intdigest(":".join(str(p) for p in parts).encode(), seed=seed)
+
+
+def _read_candidates(
+    lake: Lake, table: str, version: int, recipe: MixtureRecipe, component: Component
+) -> pa.Table:
+    dataset = snapshot_dataset(lake.uri(table), version=version, store=lake.store)
+    wanted = ["id", "corpus", "source", "license", "language"]
+    columns = [c for c in wanted if c in dataset.schema.names]
+    rows = dataset.to_table(columns=columns)
+    for column in wanted:
+        if column not in rows.column_names:
+            rows = rows.append_column(column, pa.nulls(rows.num_rows, pa.string()))
+    rows = rows.select(wanted).cast(pa.schema([(c, pa.string()) for c in wanted]))
+    if component.sources:
+        rows = rows.filter(pc.is_in(rows["source"], pa.array(component.sources)))
+    languages = recipe.component_languages(component)
+    if languages:
+        rows = rows.filter(pc.fill_null(pc.is_in(rows["language"], pa.array(languages)), False))
+    licenses = pc.unique(rows["license"]).to_pylist()
+    allowed = [lic for lic in licenses if license_allowed(lic, recipe.license_policy)]
+    rows = rows.filter(
+        pc.fill_null(pc.is_in(rows["license"], pa.array(allowed, pa.string())), False)
+    )
+    return rows.append_column("component", pa.array([component.name] * rows.num_rows, pa.string()))
+
+
+def _tokenizer_sample(
+    lake: Lake, inputs: Mapping[str, int], candidates: pa.Table, recipe: MixtureRecipe
+) -> list[str]:
+    ids = sorted(set(candidates["id"].to_pylist()))
+    ids.sort(key=lambda i: _seeded_hash(recipe.seed, "tokenizer", i))
+    sample = set(ids[: recipe.tokenizer.sample_docs])
+    texts: dict[str, str] = {}
+    for table, version in inputs.items():
+        dataset = snapshot_dataset(lake.uri(table), version=version, store=lake.store)
+        found = dataset.to_table(
+            columns=["id", "text"], filter=ds.field("id").isin(pa.array(sorted(sample)))
+        )
+        texts.update(zip(found["id"].to_pylist(), found["text"].to_pylist(), strict=True))
+    # Sorted by id so the trainer sees the same sequence whatever the file layout.
+    return [texts[i] for i in sorted(texts) if texts[i]]
+
+
+def _encode_candidates(
+    lake: Lake,
+    inputs: Mapping[str, int],
+    ids: set[str],
+    tokenizer: MixtureTokenizer,
+    scratch: str,
+) -> tuple[TokenCache, int]:
+    cache = TokenCache(os.path.join(scratch, "tokens.u32"))
+    eos = tokenizer.eos_id
+    empty = 0
+    position = 0
+    with open(cache.path, "wb") as sink:
+        for table, version in inputs.items():
+            dataset = snapshot_dataset(lake.uri(table), version=version, store=lake.store)
+            scanner = dataset.scanner(
+                columns=["id", "text"],
+                filter=ds.field("id").isin(pa.array(sorted(ids))),
+                batch_size=_ENCODE_BATCH_ROWS,
+            )
+            for batch in scanner.to_batches():
+                doc_ids = batch.column("id").to_pylist()
+                texts = batch.column("text").to_pylist()
+                keep = [
+                    (d, t)
+                    for d, t in zip(doc_ids, texts, strict=True)
+                    if t and d not in cache.offsets
+                ]
+                empty += sum(1 for t in texts if not t)
+                encodings = tokenizer.tokenizer.encode_batch([t for _, t in keep])
+                for (doc_id, _), encoding in zip(keep, encodings, strict=True):
+                    tokens = np.array([*encoding.ids, eos], dtype="<u4")
+                    sink.write(tokens.tobytes())
+                    cache.offsets[doc_id] = (position, len(tokens))
+                    position += len(tokens)
+    cache.open()
+    return cache, empty
+
+
+def _pick(
+    ids: list[str], tokens: dict[str, int], target: float, seed: int, component: str
+) -> list[tuple[str, int]]:
+    """Walk seeded passes over the documents until `target` tokens, stopping at whichever
+    document boundary lands closest to it."""
+    picked: list[tuple[str, int]] = []
+    total = 0
+    repetition = 0
+    while total < target:
+        order = sorted(ids, key=lambda i: (_seeded_hash(seed, component, repetition, i), i))
+        for doc_id in order:
+            count = tokens[doc_id]
+            if total + count > target:
+                if total + count - target < target - total:
+                    picked.append((doc_id, repetition))
+                return picked
+            picked.append((doc_id, repetition))
+            total += count
+        repetition += 1
+    return picked
+
+
+def _select(
+    recipe: MixtureRecipe, candidates: pa.Table, cache: TokenCache
+) -> list[tuple[Component, str, int]]:
+    per_component: dict[str, list[str]] = {c.name: [] for c in recipe.components}
+    for component, doc_id in zip(
+        candidates["component"].to_pylist(), candidates["id"].to_pylist(), strict=True
+    ):
+        if doc_id in cache.offsets:
+            per_component[component].append(doc_id)
+    tokens = {doc_id: length for doc_id, (_, length) in cache.offsets.items()}
+    for component in recipe.components:
+        if not per_component[component.name]:
+            raise ValueError(
+                f"mixture {recipe.name}: component {component.name} matches no document of "
+                f"{component.table} (sources {component.sources}, languages "
+                f"{recipe.component_languages(component)}, license policy "
+                f"{recipe.license_policy}); widen the filter or drop the component"
+            )
+    chosen: list[tuple[Component, str, int]] = []
+    epoch_tokens = 0
+    for component in recipe.components:
+        if component.epochs is None:
+            continue
+        ids = sorted(set(per_component[component.name]))
+        target = component.epochs * sum(tokens[i] for i in ids)
+        picks = _pick(ids, tokens, target, recipe.seed, component.name)
+        epoch_tokens += sum(tokens[i] for i, _ in picks)
+        chosen += [(component, i, r) for i, r in picks]
+    weighted = [c for c in recipe.components if c.weight is not None]
+    if weighted:
+        budget = (recipe.token_budget or 0) - epoch_tokens
+        if budget <= 0:
+            raise ValueError(
+                f"mixture {recipe.name}: epoch components already take {epoch_tokens} tokens "
+                f"of the {recipe.token_budget}-token budget; raise token_budget"
+            )
+        weights = sum(c.weight or 0.0 for c in weighted)
+        for component in weighted:
+            ids = sorted(set(per_component[component.name]))
+            target = budget * (component.weight or 0.0) / weights
+            picks = _pick(ids, tokens, target, recipe.seed, component.name)
+            chosen += [(component, i, r) for i, r in picks]
+    return chosen
+
+
+def build_mixture(
+    lake: Lake,
+    recipe: MixtureRecipe,
+    *,
+    tokenizer: MixtureTokenizer | None = None,
+    tracking_uri: str | None = None,
+    artifact_location: str | None = None,
+    metadata: Mapping[str, object] | None = None,
+    scratch_dir: str | None = None,
+) -> MixtureBuild:
+    """Select, tokenize and commit mixtures.<recipe.name> from the current curated snapshots.
+
+    Args:
+        lake: where the curated tables are and the mixture table goes.
+        recipe: the mixture recipe.
+        tokenizer: use this tokenizer; default: the recipe's file, or train one on a sample.
+        tracking_uri: MLflow tracking URI to version a trained tokenizer in (skipped if None).
+        artifact_location: artifact root for the tokenizer experiment, if it is created.
+        metadata: extra commit metadata (Dagster run id, ...).
+        scratch_dir: where to spill the token cache (default: a temporary directory).
+    """
+    table_name = register_mixture_table(recipe.name)
+    inputs: dict[str, int] = {}
+    for component in recipe.components:
+        uri = lake.uri(component.table)
+        if component.table not in inputs:
+            if not table_exists(uri, lake.store):
+                raise FileNotFoundError(
+                    f"mixture {recipe.name} needs {component.table} ({uri}), which does not "
+                    "exist yet; run curation first (pilehouse run)"
+                )
+            inputs[component.table] = open_table(uri, store=lake.store).version()
+    candidates = pa.concat_tables(
+        _read_candidates(lake, c.table, inputs[c.table], recipe, c) for c in recipe.components
+    )
+    if tokenizer is None:
+        if recipe.tokenizer.path:
+            tokenizer = load_tokenizer_file(recipe.tokenizer.path)
+        else:
+            sample = _tokenizer_sample(lake, inputs, candidates, recipe)
+            tokenizer = train_bpe(sample, recipe.tokenizer.vocab_size)
+    if tracking_uri and tokenizer.mlflow_run_id is None:
+        tokenizer = log_tokenizer(tokenizer, tracking_uri, artifact_location=artifact_location)
+    scratch = scratch_dir or tempfile.mkdtemp(prefix=f"mixture-{recipe.name}-")
+    ids = set(candidates["id"].to_pylist())
+    cache, empty = _encode_candidates(lake, inputs, ids, tokenizer, scratch)
+    chosen = _select(recipe, candidates, cache)
+    info = {
+        (c, i): row
+        for c, i, row in zip(
+            candidates["component"].to_pylist(),
+            candidates["id"].to_pylist(),
+            candidates.select(["corpus", "source", "license", "language"]).to_pylist(),
+            strict=True,
+        )
+    }
+    chosen.sort(key=lambda p: (_seeded_hash(recipe.seed, "order", p[0].name, p[2], p[1]), p))
+    records = [
+        {
+            "position": position,
+            "id": doc_id,
+            **info[(component.name, doc_id)],
+            "component": component.name,
+            "repetition": repetition,
+            "token_count": cache.offsets[doc_id][1],
+        }
+        for position, (component, doc_id, repetition) in enumerate(chosen)
+    ]
+    rows = pa.Table.from_pylist(records, schema=MIXTURE_SCHEMA)
+    commit = write_arrow(
+        rows,
+        lake.uri(table_name),
+        mode="overwrite",
+        overwrite_schema=True,
+        metadata={
+            **(metadata or {}),
+            **{f"lineage.input.{t}": v for t, v in inputs.items()},
+            "lineage.recipe": recipe.name,
+            "lineage.recipe_hash": recipe.fingerprint,
+            "lineage.seed": recipe.seed,
+            "lineage.tokenizer_version": tokenizer.version,
+        },
+        store=lake.store,
+    )
+    log.info(
+        "mixture %s v%d: %d rows, %d tokens", recipe.name, commit.version, rows.num_rows,
+        pc.sum(rows["token_count"]).as_py() or 0,
+    )  # fmt: skip
+    return MixtureBuild(
+        recipe=recipe,
+        table=table_name,
+        uri=lake.uri(table_name),
+        version=commit.version,
+        inputs={t: (lake.uri(t), v) for t, v in inputs.items()},
+        rows=rows,
+        tokenizer=tokenizer,
+        cache=cache,
+        empty_documents=empty,
+    )
+
+
+def _breakdown(rows: pa.Table, by: str) -> dict[str, dict[str, int]]:
+    grouped = rows.group_by(by).aggregate([("token_count", "sum"), ("id", "count_distinct"),
+                                            ("id", "count")])  # fmt: skip
+    return {
+        str(g[by]): {
+            "tokens": int(g["token_count_sum"]),
+            "documents": int(g["id_count_distinct"]),
+            "rows": int(g["id_count"]),
+        }
+        for g in sorted(grouped.to_pylist(), key=lambda g: str(g[by]))
+    }
+
+
+def token_report(rows: pa.Table) -> dict[str, dict[str, dict[str, int]]]:
+    """Tokens, documents and rows per component, corpus, source, license and language."""
+    return {
+        by: _breakdown(rows, by) for by in ("component", "corpus", "source", "license", "language")
+    }
+
+
+def default_export_uri(lake: Lake, name: str, version: int) -> str:
+    return f"{lake.root_uri.rstrip('/')}/_exports/mixtures/{name}/v{version}"
+
+
+@dataclass(frozen=True)
+class MixtureExport:
+    build: MixtureBuild
+    directory: str
+    manifest_uri: str
+    manifest: dict
+
+
+def export_shards(lake: Lake, build: MixtureBuild, directory: str | None = None) -> MixtureExport:
+    """Write the packed shards, optional jsonl.zst text, tokenizer.json, recipe.yaml and
+    manifest.json of a built mixture, and register the shards in ops.shard_exports."""
+    recipe = build.recipe
+    directory = (directory or default_export_uri(lake, recipe.name, build.version)).rstrip("/")
+    store = lake.store
+    components = [c.name for c in recipe.components]
+    sources = sorted(set(build.rows["source"].to_pylist()))
+    component_index = {name: i for i, name in enumerate(components)}
+    source_index = {name: i for i, name in enumerate(sources)}
+    writer = ShardWriter(
+        directory,
+        sequence_length=recipe.sequence_length,
+        sequences_per_shard=recipe.sequences_per_shard,
+        dtype=token_dtype(build.tokenizer.vocab_size),
+        store=store,
+    )
+    texts = (
+        TextShardWriter(directory, rows_per_shard=10_000, store=store)
+        if recipe.text_export
+        else None
+    )
+    for row in build.rows.select(["position", "id", "component", "source"]).to_pylist():
+        tokens = build.cache.tokens(row["id"])
+        writer.add(
+            row["position"], tokens, component_index[row["component"]], source_index[row["source"]]
+        )
+        if texts is not None:
+            text = build.tokenizer.tokenizer.decode(tokens[:-1].tolist())
+            line = {"id": row["id"], "source": row["source"], "text": text}
+            texts.add(json.dumps(line, ensure_ascii=False).encode() + b"\n")
+    shards = writer.close()
+    text_shards = texts.close() if texts is not None else []
+    tokenizer_sha = write_bytes(
+        f"{directory}/tokenizer.json", build.tokenizer.to_json().encode(), store
+    )
+    write_bytes(
+        f"{directory}/recipe.yaml",
+        yaml.safe_dump(recipe.to_dict(), sort_keys=False).encode(),
+        store,
+    )
+    totals = sum(s.tokens for s in shards)
+    manifest = {
+        "format": MANIFEST_FORMAT,
+        "shard_format": SHARD_FORMAT,
+        "mixture": {
+            "name": recipe.name,
+            "table": build.table,
+            "uri": build.uri,
+            "version": build.version,
+        },
+        "recipe": recipe.to_dict(),
+        "recipe_hash": recipe.fingerprint,
+        "inputs": [
+            {"table": table, "uri": uri, "version": version}
+            for table, (uri, version) in sorted(build.inputs.items())
+        ],
+        "tokenizer": {
+            "version": build.tokenizer.version,
+            "origin": build.tokenizer.origin,
+            "vocab_size": build.tokenizer.vocab_size,
+            "eos_id": build.tokenizer.eos_id,
+            "file": "tokenizer.json",
+            "sha256": tokenizer_sha,
+            "mlflow_run_id": build.tokenizer.mlflow_run_id,
+            "artifact_uri": build.tokenizer.artifact_uri,
+        },
+        "sequence_length": recipe.sequence_length,
+        "token_dtype": writer.dtype.name,
+        "components": components,
+        "sources": sources,
+        "shards": [
+            {
+                "file": s.name,
+                "index": s.index_name,
+                "sha256": s.sha256,
+                "index_sha256": s.index_sha256,
+                "tokens": s.tokens,
+                "sequences": s.sequences,
+                "bytes": s.bytes,
+                "first_position": s.first_position,
+                "last_position": s.last_position,
+            }
+            for s in shards
+        ],
+        "text_shards": text_shards,
+        "totals": {
+            "tokens": totals,
+            "rows": build.rows.num_rows,
+            "documents": len(set(build.rows["id"].to_pylist())),
+            "sequences": sum(s.sequences for s in shards),
+            **token_report(build.rows),
+        },
+    }
+    manifest_uri = f"{directory}/manifest.json"
+    write_bytes(manifest_uri, json.dumps(manifest, indent=2, sort_keys=True).encode(), store)
+    register_export(lake, recipe.name, build.version, manifest_uri, manifest)
+    return MixtureExport(build, directory, manifest_uri, manifest)
+
+
+def register_export(
+    lake: Lake, name: str, version: int, manifest_uri: str, manifest: Mapping
+) -> None:
+    rows = pa.Table.from_pylist(
+        [
+            {
+                "mixture": name,
+                "mixture_version": version,
+                "manifest_uri": manifest_uri,
+                "shard": s["file"],
+                "sha256": s["sha256"],
+                "tokens": s["tokens"],
+                "first_position": s["first_position"],
+                "last_position": s["last_position"],
+            }
+            for s in manifest["shards"]
+        ],
+        schema=EXPORT_SCHEMA,
+    )
+    write_arrow(
+        rows,
+        lake.uri(EXPORTS_TABLE),
+        mode="append",
+        metadata={f"lineage.input.mixtures.{name}": version},
+        store=lake.store,
+    )
+
+
+def latest_export(lake: Lake, name: str) -> str:
+    """The manifest URI of the newest export of a mixture."""
+    uri = lake.uri(EXPORTS_TABLE)
+    if not table_exists(uri, lake.store):
+        raise FileNotFoundError(f"no mixture has been exported yet (no {EXPORTS_TABLE})")
+    exports = snapshot_dataset(uri, store=lake.store).to_table(
+        columns=["mixture", "mixture_version", "manifest_uri"], filter=ds.field("mixture") == name
+    )
+    if exports.num_rows == 0:
+        raise FileNotFoundError(
+            f"mixture {name!r} has no export; build it first (pilehouse mixture build {name})"
+        )
+    newest = max(exports.to_pylist(), key=lambda r: r["mixture_version"])
+    return newest["manifest_uri"]
+
+
+def read_manifest(uri: str, store) -> dict:
+    fs, path = store.filesystem(uri)
+    with fs.open_input_stream(path, compression=None) as stream:
+        return json.loads(stream.read())
+
+
+def materialize_mixture(
+    lake: Lake,
+    recipe: MixtureRecipe,
+    *,
+    export_uri: str | None = None,
+    tracking_uri: str | None = None,
+    artifact_location: str | None = None,
+    metadata: Mapping[str, object] | None = None,
+) -> MixtureExport:
+    """Build mixtures.<name> and export its shards and manifest (the asset's one call)."""
+    with tempfile.TemporaryDirectory(prefix=f"mixture-{recipe.name}-") as scratch:
+        build = build_mixture(
+            lake,
+            recipe,
+            tracking_uri=tracking_uri,
+            artifact_location=artifact_location,
+            metadata=metadata,
+            scratch_dir=scratch,
+        )
+        exported = export_shards(lake, build, export_uri)
+        build.cache._array = None  # release the memory map before the directory goes
+        return exported
