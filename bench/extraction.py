@@ -279,11 +279,12 @@ def render_ratios(results: Sequence[ExtractionResult]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None) -> dict[str, float]:
     parser = argparse.ArgumentParser(prog="python -m bench.extraction", description=__doc__)
-    parser.add_argument("--pages", type=int, default=2000, help="sample crawl size (responses)")
+    parser.add_argument("--pages", type=int, help="sample crawl size (responses; default 2000)")
+    parser.add_argument("--quick", action="store_true", help="300 pages, one timed pass")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--repeat", type=int, default=3, help="timed passes; the fastest counts")
+    parser.add_argument("--repeat", type=int, help="timed passes; the fastest counts (default 3)")
     parser.add_argument(
         "--no-favor-precision",
         dest="favor_precision",
@@ -291,6 +292,10 @@ def main(argv: list[str] | None = None) -> int:
         help="skip the trafilatura favor_precision=True run",
     )
     args = parser.parse_args(argv)
+    if args.pages is None:
+        args.pages = 300 if args.quick else 2000
+    if args.repeat is None:
+        args.repeat = 1 if args.quick else 3
 
     with tempfile.TemporaryDirectory(prefix="pilehouse-bench-") as tmp:
         started = time.perf_counter()
@@ -318,8 +323,14 @@ def main(argv: list[str] | None = None) -> int:
     if any(r.name.startswith("trafilatura") for r in results):
         print()
         print(render_ratios(results))
-    return 0
+    figures: dict[str, float] = {"pages": len(pages)}
+    for r in results:
+        figures[f"{r.name} pages/s"] = r.pages_per_second
+        figures[f"{r.name} MB/s"] = r.mb_per_second
+        figures[f"{r.name} article kept"] = r.recall
+    return figures
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
+    sys.exit(0)

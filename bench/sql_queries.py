@@ -273,17 +273,23 @@ def bench_spark(
     return results
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None) -> dict[str, float]:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--docs", type=int, default=200_000)
-    parser.add_argument("--repeats", type=int, default=5, help="timed runs after the first")
+    parser.add_argument("--docs", type=int, help="lake size (default 200000)")
+    parser.add_argument("--quick", action="store_true", help="20000 documents, 2 repeats")
+    parser.add_argument("--repeats", type=int, help="timed runs after the first (default 5)")
     parser.add_argument("--master", default="local[*]", help="Spark master of the SQL server")
     parser.add_argument("--no-spark", action="store_true")
     parser.add_argument("--workdir", help="where to build the lake (default: a temp dir, removed)")
     args = parser.parse_args(argv)
+    if args.docs is None:
+        args.docs = 20_000 if args.quick else 200_000
+    if args.repeats is None:
+        args.repeats = 2 if args.quick else 5
 
+    figures: dict[str, float] = {"docs": args.docs}
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="pilehouse-sql-bench-"))
     try:
         started = time.perf_counter()
@@ -315,11 +321,15 @@ def main(argv: list[str] | None = None) -> int:
                     f"{s_median:.3f}",
                 )
             )
+            figures[f"{name} duckdb median s"] = d_median
+            if name in spark:
+                figures[f"{name} spark median s"] = s_median
     finally:
         if not args.workdir:
             shutil.rmtree(workdir, ignore_errors=True)
-    return 0
+    return figures
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
+    sys.exit(0)
