@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from assets import code, licensed, ops, papers, reports, training, web
+from assets import classifiers, code, licensed, ops, papers, reports, training, web
 from assets.corpus import corpus_keys
 from orchestration.jobs import curate_job, ingest_jobs
 from orchestration.resources import LakehouseResource
@@ -22,12 +22,15 @@ defs = dg.Definitions(
         training.curated_corpora_run,
         reports.corpus_report,
         ops.source_registry,
+        *classifiers.classifier_model_assets,
+        *classifiers.classified_assets,
     ],
     asset_checks=[
         check
         for corpus in CORPORA
         for check in corpus_checks(corpus, corpus_keys(corpus)[0], corpus_keys(corpus)[2])
-    ],
+    ]
+    + classifiers.classified_checks,
     jobs=[*ingest_jobs.values(), curate_job, *scheduled_jobs],
     schedules=schedules,
     sensors=[source_registry_sensor, landing_sensor, run_failure_sensor],
