@@ -304,16 +304,19 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--quick", action="store_true", help=f"{QUICK_MB} MB, 20 Spark appends")
+    parser.add_argument(
+        "--quick", action="store_true", help=f"{QUICK_MB} MB, 50 tasks, 20 Spark appends"
+    )
     parser.add_argument("--mb", type=float, help=f"table size in MB of Arrow (default {FULL_MB})")
     parser.add_argument("--repeat", type=int, default=3, help="timed runs; the fastest counts")
-    parser.add_argument("--tasks", type=int, default=200, help="tasks of the per-task job")
+    parser.add_argument("--tasks", type=int, help="tasks of the per-task job (200; quick 50)")
     parser.add_argument("--spark-appends", type=int, help="write_table appends (default 100)")
     parser.add_argument("--no-spark", action="store_true", help="Arrow and appends only")
     parser.add_argument("--master", default="local[*]")
     parser.add_argument("--workdir", type=Path, help="where to write (default: a temp dir)")
     args = parser.parse_args(argv)
     target_mb = args.mb or (QUICK_MB if args.quick else FULL_MB)
+    tasks = args.tasks or (50 if args.quick else 200)
     spark_appends = args.spark_appends
     if spark_appends is None:
         spark_appends = 20 if args.quick else APPENDS
@@ -341,7 +344,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
                 f"\nSpark session start ({args.master}): {figures['spark session start s']:.1f} s"
             )
             figures.update(bench_spark(spark, table_mb, work, args.repeat))
-            figures.update(bench_tasks(spark, args.tasks, args.repeat))
+            figures.update(bench_tasks(spark, tasks, args.repeat))
         figures.update(bench_appends(spark, work, spark_appends))
         if spark is not None:
             spark.stop()

@@ -153,3 +153,22 @@ def test_w0_quick_on_the_benchmark_corpus(tmp_path):
     outcome = run_workload(w0, ["--quick", "--repeat", "1"], 900, tmp_path, echo=lambda _: None)
     assert outcome.status == "ok", outcome.detail
     assert outcome.figures["docs"] > 0
+
+
+def test_merge_keeps_earlier_measurements_of_workloads_not_run_again(tmp_path):
+    earlier = [
+        Outcome("W0", "bench.baseline", "", "ok", 5.0, {"docs": 10}, command="run A"),
+        Outcome("W7", "bench.delta_layer", "", "ok", 9.0, {"table MB": 50}, command="run A"),
+        Outcome("W3", "bench.minhash", "", "failed", detail="exit code 1"),
+    ]
+    run_all.write_report(earlier, "run A", {}, tmp_path)
+    previous = run_all.previous_outcomes(tmp_path)
+    assert [o.key for o in previous] == ["W0", "W7", "W3"]
+    now = [Outcome("W7", "bench.delta_layer", "", "ok", 8.0, {"table MB": 1000}, command="B")]
+    merged = run_all.merge(previous, now)
+    assert [(o.key, o.figures) for o in merged] == [
+        ("W0", {"docs": 10}),
+        ("W7", {"table MB": 1000}),
+    ]
+    text = run_all.write_report(merged, "B", {}, tmp_path).read_text()
+    assert "Commands: `B`, `run A`" in text
