@@ -11,7 +11,9 @@ dates and long integers must not look like addresses, keys or card numbers.
 
 from __future__ import annotations
 
+import ipaddress
 import re
+import string
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -19,80 +21,116 @@ from functools import cache
 
 # --- patterns ------------------------------------------------------------------------------
 
-_SECRET_KEY_NAMES = (
-    r"(?:[A-Za-z0-9]+[_.-])*"
-    r"(?:pass(?:word|wd|phrase)?|pwd|secret(?:[_.-]?key)?|api[_.-]?key|apikey|access[_.-]?key"
-    r"(?:[_.-]?id)?|auth[_.-]?token|access[_.-]?token|secret[_.-]?token|private[_.-]?key"
-    r"|client[_.-]?secret|token)"
+# Speed: Python's `re` skips ahead quickly only to a literal, or (slower) to a character
+# class, that a pattern must start with. So every pattern starts with one, context before a
+# match is checked by a lookbehind after that first character, the digit-led and the
+# capital-led types share one scan each (`_LEADS`), credentials are anchored on literal key
+# names in the lowercase text, and IPv6 on its colons.
+
+# The value of a credential assigned in code or config (password = "...", api_key: ...).
+_ASSIGNED = (
+    r"[\"']?[ \t]*(?::=|=>|[:=])[ \t]*"
+    r"(?:\"([^\"\n]{4,200})\"|'([^'\n]{4,200})'|([^\s\"',;#]{6,200}))"
 )
 
-PII_PATTERNS: dict[str, str] = {
-    "email": r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b",
-    # International (+CC ...), NANP (415-555-0100, (415)555-0100), and trunk-prefix national
-    # numbers with separators (020 7946 0958, 04 15 39 15 00, 080-9141-7776). Runs of bare
-    # digits are numbers, not phone numbers, unless they start with "+". The digit count is
-    # checked after the match.
-    "phone": (
-        r"(?<![\w+@/.-])(?:"
-        r"\+[1-9]\d{0,2}(?:[ .-]?\(0\))?(?:[ .-]?\(?\d{1,6}\)?){1,6}"
-        r"|(?:00|011)[ .-]?\d{1,3}(?:[ .-]\d{1,6}){2,5}"
-        r"|(?:\(\d{3}\)[ ]?|\d{3}[ .-])\d{3}[ .-]\d{4}"
-        r"|\(0\d{1,5}\)(?:[ -]?\d{2,8}){1,4}"
-        r"|0\d{1,5}(?:[ .-]\d{2,8}){1,4}"
-        r"|\d{2}[ ]\d{4,5}-\d{4}"
-        r")(?:[ ]?(?:x|ext\.?)[ ]?\d{1,5})?(?![\w@-]|\.\d)"
+# Patterns that share a scan: (scan, index of the pattern within its type) -> (the
+# lookbehind on the first character, the rest). The pattern is scan's class + both.
+_LEAD_CLASS = {"digit": r"[+(\d]", "capital": r"[A-Z]"}
+_LEAD_LOOKBEHIND = {"digit": r"(?<![\w.].)", "capital": r"(?<!\w.)"}
+_LED: dict[tuple[str, int], tuple[str, str, str]] = {
+    # International (+CC ...), NANP (415-555-0100, (415)555-0100), trunk-prefix national
+    # numbers with separators (020 7946 0958, 04 15 39 15 00, 080-9141-7776), and Brazilian
+    # (11 3915-0008). Runs of bare digits are numbers, not phone numbers, unless they start
+    # with "+". The digit count is checked after the match.
+    ("phone", 0): (
+        "digit",
+        r"(?<![\w+@/.-].)(?<!\d[ .-].)",
+        r"(?:(?<=\+)[1-9]\d{0,2}(?:[ .-]?\(0\))?(?:[ .-]?\(?\d{1,6}\)?){1,6}"
+        r"|(?<=\()(?:\d{3}\)[ ]?\d{3}[ .-]\d{4}|0\d{1,5}\)(?:[ -]?\d{2,8}){1,4})"
+        r"|(?<=0)0[ .-]?[1-9]\d{0,2}(?:[ .-]\d{1,6}){2,5}"
+        r"|(?<=\d)\d{2}[ .-]\d{3}[ .-]\d{4}"
+        r"|(?<=0)\d{1,5}(?:[ .-]\d{2,8}){1,4}"
+        r"|(?<=\d)\d[ ]\d{4,5}-\d{4}|(?<=\d)\d-\d{4}-\d{4}"
+        r")(?:[ ]?(?:x|ext\.?)[ ]?\d{1,5})?(?![\w@-]|\.\d)",
     ),
-    # Exactly four octets: the lookarounds keep version numbers (3.11.7) and longer dotted
-    # runs (1.2.3.4.5) out.
-    "ipv4": (
-        r"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}"
-        r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\d]|\.\d)"
-    ),
-    # Full eight-group form, or a compressed form that starts with a 3-4 digit group
-    # (fe80::1, 2001:db8::7); short forms like 1::2 are Python slices.
-    "ipv6": (
-        r"(?<![:\w])(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}"
-        r"|[0-9A-Fa-f]{3,4}(?::[0-9A-Fa-f]{1,4}){0,5}::(?:[0-9A-Fa-f]{1,4}:){0,5}[0-9A-Fa-f]{1,4})"
-        r"(?![:\w])"
-    ),
+    # Exactly four octets (values checked after the match): the lookarounds keep version
+    # numbers (3.11.7, 1.2.3.4.dev0) and longer dotted runs (1.2.3.4.5) out.
+    ("ipv4", 0): ("digit", r"(?<=\d)", r"\d{0,2}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?!\d|\.\w)"),
     # 12-19 digits, contiguous or in groups of 4 (and the 4-6-5 / 4-6-4 Amex and Diners
     # groupings); Luhn and the card networks' prefixes are checked after the match.
-    "card": (
-        r"(?<![\w.-])(?:\d{12,19}"
-        r"|\d{4}([ -])\d{4}\1\d{4}\1\d{1,4}(?:\1\d{1,3})?"
-        r"|\d{4}([ -])\d{6}\2\d{4,5})(?![\w]|[.-]\d)"
+    ("card", 0): (
+        "digit",
+        r"(?<=\d)(?<![\w.-].)",
+        r"(?:\d{11,18}|\d{3}(?P<g4>[ -])\d{4}(?P=g4)\d{4}(?P=g4)\d{1,4}(?:(?P=g4)\d{1,3})?"
+        r"|\d{3}(?P<g6>[ -])\d{6}(?P=g6)\d{4,5})(?![\w]|[.-]\d)",
     ),
+    ("us_ssn", 0): ("digit", r"(?<=\d)(?<![\w-].)", r"\d{2}-\d{2}-\d{4}(?![\w]|-\d)"),
+    ("es_dni", 0): ("digit", r"(?<=\d)(?<![\w-].)", r"\d{7}-?[A-Z](?![\w-])"),
+    ("es_dni", 1): ("capital", r"(?<=[XYZ])(?<![\w-].)", r"\d{7}-?[A-Z](?![\w-])"),
     # Country code, check digits, then the BBAN contiguous or in groups of four; the
     # country's length and the mod-97 check are applied after the match.
-    "iban": r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b",
-    "us_ssn": r"(?<![\w-])(\d{3})-(\d{2})-(\d{4})(?![\w]|-\d)",
-    "uk_nino": r"\b[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b",
-    # A bare nine-digit number is only a BSN when it is labelled as one.
-    "nl_bsn": (
-        r"(?i:\b(?:bsn|burgerservicenummer|sofi-?nummer)\b)[^\n\d]{0,30}?"
-        r"(\d{4}\.?\d{2}\.?\d{3}|\d{9})\b"
+    ("iban", 0): ("capital", "", r"[A-Z]\d{2}(?: ?[A-Z0-9]){11,30}\b"),
+    ("uk_nino", 0): (
+        "capital",
+        r"(?<=[A-CEGHJ-PR-TW-Z])",
+        r"[A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b",
     ),
-    "es_dni": r"(?<![\w-])(?:\d{8}|[XYZ]\d{7})-?[A-Z](?![\w-])",
+}
+
+
+def _led(kind: str, index: int = 0) -> str:
+    scan, lookbehind, rest = _LED[kind, index]
+    return _LEAD_CLASS[scan] + _LEAD_LOOKBEHIND[scan] + lookbehind + rest
+
+
+PII_PATTERNS: dict[str, tuple[str, ...]] = {
+    # Found from each "@" (see `_emails`); this pattern is the whole address.
+    "email": (r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b",),
+    "phone": (_led("phone"),),
+    "ipv4": (_led("ipv4"),),
+    # Full eight-group form, or a compressed form with at least three groups (fe80::1:2,
+    # 2001:db8::7, 2001:db8:1::); short forms like 1::2 are Python slices.
+    # Found from its colons (see `_ipv6_spans`).
+    "ipv6": (
+        r"[0-9A-Fa-f](?<![:\w].)(?:[0-9A-Fa-f]{0,3}(?::[0-9A-Fa-f]{1,4}){7}"
+        r"|[0-9A-Fa-f]{0,3}(?::[0-9A-Fa-f]{1,4}){0,5}::(?:[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){0,5})?)"
+        r"(?![:\w])",
+    ),
+    "card": (_led("card"),),
+    "iban": (_led("iban"),),
+    "us_ssn": (_led("us_ssn"),),
+    "uk_nino": (_led("uk_nino"),),
+    # A bare nine-digit number is only a BSN when it is labelled as one (lowercase text).
+    "nl_bsn": (
+        r"\b(?:bsn|burgerservicenummer|sofi-?nummer)\b[^\n\d]{0,30}?"
+        r"(\d{4}\.?\d{2}\.?\d{3}|\d{9})\b",
+    ),
+    "es_dni": (_led("es_dni", 0), _led("es_dni", 1)),
     # The whole block, or through its base64 lines when the END line is missing.
     "private_key": (
         r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"
         r"(?:[\s\S]*?-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"
-        r"|(?:\r?\n[ \t]*[A-Za-z0-9+/=:,\- ]*)*)"
+        r"|(?:\r?\n[ \t]*[A-Za-z0-9+/=:,\- ]*)*)",
     ),
-    "aws_key": r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA)[0-9A-Z]{16}\b",
-    "github_token": r"\b(?:gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{82})\b",
+    "aws_key": (r"A(?<!\wA)(?:KIA|SIA|GPA|IDA|ROA|IPA|NPA|NVA)[0-9A-Z]{16}\b",),
+    "github_token": (r"g(?<!\wg)(?:h[pousr]_[A-Za-z0-9]{36}|ithub_pat_[A-Za-z0-9_]{82})\b",),
     "slack_token": (
-        r"\bxox[abposr]-[0-9A-Za-z-]{10,}"
-        r"|https://hooks\.slack\.com/services/T[A-Z0-9]+/B[A-Z0-9]+/[A-Za-z0-9]+"
+        r"x(?<!\wx)ox[abposr]-[0-9A-Za-z-]{10,}",
+        r"https://hooks\.slack\.com/services/T[A-Z0-9]+/B[A-Z0-9]+/[A-Za-z0-9]+",
     ),
-    "stripe_key": r"\b[sr]k_(?:live|test)_[0-9A-Za-z]{16,}\b",
+    "stripe_key": (r"[sr](?<!\w[sr])k_(?:live|test)_[0-9A-Za-z]{16,}\b",),
     # Credentials assigned in code and config (password = "...", api_key: ..., SECRET_KEY=...)
     # and bearer tokens / JWTs; the span is the value only, so the key name stays readable.
+    # All but the JWT run on the lowercase text (`_ON_LOWERCASE`).
     "secret": (
-        r"\b(?i:" + _SECRET_KEY_NAMES + r")[\"']?[ \t]*(?::=|=>|[:=])[ \t]*"
-        r"(?:\"([^\"\n]{4,200})\"|'([^'\n]{4,200})'|([^\s\"',;#]{6,200}))"
-        r"|(?i:bearer)[ \t]+([A-Za-z0-9._~+/-]{20,}=*)"
-        r"|\b(eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,})"
+        r"pass(?<![a-z]pass)(?:word|wd|phrase)?" + _ASSIGNED,
+        r"pwd(?<![a-z]pwd)" + _ASSIGNED,
+        r"secret(?<![a-z]secret)(?:[_.-]?(?:key|token))?" + _ASSIGNED,
+        r"key(?:(?<=api[_.-]key)|(?<=apikey)|(?<=access[_.-]key)|(?<=private[_.-]key))"
+        r"(?:[_.-]?id)?" + _ASSIGNED,
+        r"token(?:(?<![a-z]token)|(?<=authtoken))" + _ASSIGNED,
+        r"bearer(?<![a-z]bearer)[ \t]+([a-z0-9._~+/-]{20,}=*)",
+        r"e(?<!\we)yJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}",
     ),
 }
 PII_TYPES = tuple(PII_PATTERNS)
@@ -165,13 +203,13 @@ def luhn_valid(digits: str) -> bool:
 # Issuer prefixes of the card networks (Visa, Mastercard, Amex, Discover, JCB, Diners,
 # Maestro, UnionPay) with their lengths; contiguous digit runs must start with one.
 _CARD_PREFIXES = re.compile(
-    r"4\d{11}(?:\d{3})?(?:\d{3})?"  # Visa 13/16/19 (12 only via Maestro rules below)
+    r"4\d{12}(?:\d{3}){0,2}"  # Visa 13/16/19
     r"|5[1-5]\d{14}|2(?:2[2-9]\d|[3-6]\d\d|7[01]\d|720)\d{12}"  # Mastercard
     r"|3[47]\d{13}"  # Amex
     r"|6(?:011|5\d\d|4[4-9]\d)\d{12}(?:\d{3})?"  # Discover
-    r"|(?:35(?:2[89]|[3-8]\d)\d{12}(?:\d{3})?|(?:2131|1800)\d{11})"  # JCB
+    r"|(?:35\d{14}(?:\d{3})?|(?:2131|1800)\d{11})"  # JCB
     r"|3(?:0[0-5]|[689]\d)\d{11}(?:\d{2})?"  # Diners 14/16
-    r"|(?:5[06-9]|6\d)\d{10,17}"  # Maestro 12-19
+    r"|(?:5[06-9]|6\d|0604)\d{8,17}"  # Maestro 12-19
     r"|62\d{14,17}"  # UnionPay
 )
 
@@ -262,7 +300,7 @@ def _secret_value_ok(value: str, unquoted: bool) -> bool:
 
 # --- detection -----------------------------------------------------------------------------
 
-_Candidate = Callable[[re.Match[str]], tuple[int, int] | None]
+_Validator = Callable[[re.Match[str]], tuple[int, int] | None]
 
 
 def _whole(m: re.Match[str]) -> tuple[int, int] | None:
@@ -270,7 +308,29 @@ def _whole(m: re.Match[str]) -> tuple[int, int] | None:
 
 
 def _phone(m: re.Match[str]) -> tuple[int, int] | None:
-    return m.span() if _phone_digits_ok(m.group()) else None
+    text = m.group()
+    # SSN-shaped (123-45-6789) is never taken for a phone number, valid SSN or not.
+    if len(text) == 11 and text[3] == "-" and text[6] == "-":
+        return None
+    return m.span() if _phone_digits_ok(text) else None
+
+
+def _ipv4(m: re.Match[str]) -> tuple[int, int] | None:
+    octets = m.group().split(".")
+    ok = all(o == "0" or (o[0] != "0" and int(o) <= 255) for o in octets)
+    return m.span() if ok else None
+
+
+def _ipv6(m: re.Match[str]) -> tuple[int, int] | None:
+    text = m.group()
+    # Compressed forms need three groups: 1::2 is a Python slice, dead:: a C++ scope.
+    if "::" in text and sum(1 for g in text.split(":") if g) < 3:
+        return None
+    try:
+        ipaddress.IPv6Address(text)
+    except ValueError:
+        return None
+    return m.span()
 
 
 def _card(m: re.Match[str]) -> tuple[int, int] | None:
@@ -293,13 +353,13 @@ def _iban(m: re.Match[str]) -> tuple[int, int] | None:
         return None
     compact = "".join(text[i] for i in positions[:length])
     end = positions[length - 1] + 1
-    if end < len(text) and text[end] not in " " and text[end].isalnum():
+    if end < len(text) and text[end].isalnum():
         return None
     return (m.start(), m.start() + end) if iban_valid(compact) else None
 
 
 def _ssn(m: re.Match[str]) -> tuple[int, int] | None:
-    return m.span() if ssn_valid(*m.groups()) else None
+    return m.span() if ssn_valid(*m.group().split("-")) else None
 
 
 def _nino(m: re.Match[str]) -> tuple[int, int] | None:
@@ -314,28 +374,32 @@ def _dni(m: re.Match[str]) -> tuple[int, int] | None:
     return m.span() if dni_valid(m.group()) else None
 
 
-def _secret(m: re.Match[str]) -> tuple[int, int] | None:
-    for group in range(1, 6):
-        if m.group(group) is not None:
-            value = m.group(group)
-            if group <= 3 and not _secret_value_ok(value, unquoted=group == 3):
-                return None
-            return m.span(group)
+def _secret_assignment(m: re.Match[str]) -> tuple[int, int] | None:
+    for group in (1, 2, 3):
+        value = m.group(group)
+        if value is not None:
+            return m.span(group) if _secret_value_ok(value, unquoted=group == 3) else None
     return None
 
 
-_VALIDATORS: dict[str, _Candidate] = {
-    "phone": _phone,
-    "card": _card,
-    "iban": _iban,
-    "us_ssn": _ssn,
-    "uk_nino": _nino,
-    "nl_bsn": _bsn,
-    "es_dni": _dni,
-    "secret": _secret,
+def _group1(m: re.Match[str]) -> tuple[int, int] | None:
+    return m.span(1)
+
+
+_VALIDATORS: dict[str, tuple[_Validator, ...]] = {
+    "phone": (_phone,),
+    "ipv4": (_ipv4,),
+    "ipv6": (_ipv6,),
+    "card": (_card,),
+    "iban": (_iban,),
+    "us_ssn": (_ssn,),
+    "uk_nino": (_nino,),
+    "nl_bsn": (_bsn,),
+    "es_dni": (_dni, _dni),
+    "secret": (*[_secret_assignment] * 5, _group1, _whole),
 }
-# Cheap substring tests: a text without any of these cannot hold the type, so its regex
-# pass is skipped (most documents hold no key block, no token, no @).
+# Cheap substring tests (on the text, or on its lowercase copy for `_REQUIRES_LOWER`): a text
+# without any of these cannot hold the type, so its regex pass is skipped.
 _REQUIRES: dict[str, tuple[str, ...]] = {
     "email": ("@",),
     "private_key": ("PRIVATE KEY",),
@@ -343,28 +407,168 @@ _REQUIRES: dict[str, tuple[str, ...]] = {
     "github_token": ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
     "slack_token": ("xox", "hooks.slack.com"),
     "stripe_key": ("k_live_", "k_test_"),
-    "ipv4": (".",),
-    "ipv6": (":",),
-    "uk_nino": (),
+    "ipv6": ("::", ":"),
+}
+_REQUIRES_LOWER: dict[str, tuple[str, ...]] = {
+    "nl_bsn": ("bsn", "burgerservicenummer", "sofi"),
 }
 
 
+# Patterns (type, index) that run on `text.lower()`: literal key names then anchor a fast
+# search; where lowercasing changes the length, they run case-insensitively on the text.
+_ON_LOWERCASE = frozenset({*[("secret", i) for i in range(6)], ("nl_bsn", 0)})
+
+
+@dataclass(frozen=True)
+class _Pass:
+    kind: str
+    pattern: re.Pattern[str]
+    validate: _Validator
+    on_lowercase: bool
+    ignorecase: re.Pattern[str]  # the same pattern, case-insensitive, for the fallback
+
+
 @cache
-def _compiled() -> dict[str, re.Pattern[str]]:
-    return {name: re.compile(pattern) for name, pattern in PII_PATTERNS.items()}
+def _compiled() -> dict[str, tuple[_Pass, ...]]:
+    passes = {}
+    for kind, patterns in PII_PATTERNS.items():
+        validators = _VALIDATORS.get(kind, (_whole,) * len(patterns))
+        passes[kind] = tuple(
+            _Pass(
+                kind,
+                re.compile(pattern),
+                validate,
+                (kind, i) in _ON_LOWERCASE,
+                re.compile(pattern, re.IGNORECASE),
+            )
+            for i, (pattern, validate) in enumerate(zip(patterns, validators, strict=True))
+        )
+    return passes
+
+
+_GROUP_NAME = re.compile(r"\(\?P([<=])(\w+)")
+
+
+@cache
+def _lead_scans() -> dict[str, re.Pattern[str]]:
+    """One scan per `_LEAD_CLASS`: where any of its patterns may start."""
+    scans = {}
+    for scan, first in _LEAD_CLASS.items():
+        # Group names inside the rests get a number appended, to stay unique.
+        rests = "|".join(
+            f"(?:{lookbehind}" + _GROUP_NAME.sub(rf"(?P\1\2_{i}", rest) + ")"
+            for i, (led_by, lookbehind, rest) in enumerate(_LED.values())
+            if led_by == scan
+        )
+        scans[scan] = re.compile(f"{first}{_LEAD_LOOKBEHIND[scan]}(?:{rests})")
+    return scans
+
+
+_IPV6_HINT = re.compile(r":[0-9A-Fa-f]{0,4}:")
+_HEX_OR_COLON = frozenset("0123456789abcdefABCDEF:")
+
+
+def _ipv6_spans(text: str, p: _Pass) -> Iterator[PiiSpan]:
+    """IPv6 addresses found from their colons (rare in prose), backing up to the start."""
+    pos = 0
+    while (hint := _IPV6_HINT.search(text, pos)) is not None:
+        start = hint.start()
+        while start > 0 and hint.start() - start < 40 and text[start - 1] in _HEX_OR_COLON:
+            start -= 1
+        found = None
+        for begin in range(start, hint.start()):
+            m = p.pattern.match(text, begin)
+            if m and m.end() > hint.start():
+                found = p.validate(m)
+                break
+        if found:
+            yield PiiSpan("ipv6", *found)
+            pos = found[1]
+        else:
+            pos = hint.start() + 1
+
+
+_EMAIL_LOCAL_CHARS = frozenset(string.ascii_letters + string.digits + "._%+-")
+_EMAIL_DOMAIN = re.compile(r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
+
+
+def _emails(text: str) -> Iterator[tuple[int, int]]:
+    """Addresses found from each "@": the local part before it, the domain after it."""
+    at = text.find("@")
+    while at >= 0:
+        start = at
+        while start > 0 and at - start < 64 and text[start - 1] in _EMAIL_LOCAL_CHARS:
+            start -= 1
+        domain = _EMAIL_DOMAIN.match(text, at + 1) if start < at else None
+        if domain and (start == 0 or not text[start - 1].isalnum()):
+            yield start, domain.end()
+            at = text.find("@", domain.end())
+            continue
+        at = text.find("@", at + 1)
+
+
+def _run(p: _Pass, text: str, lower: str | None, start: int = 0) -> Iterator[PiiSpan]:
+    if p.on_lowercase:
+        matches = (
+            p.pattern.finditer(lower, start)
+            if lower is not None and len(lower) == len(text)
+            else p.ignorecase.finditer(text, start)
+        )
+    else:
+        matches = p.pattern.finditer(text, start)
+    for m in matches:
+        span = p.validate(m)
+        if span is not None and span[1] > span[0]:
+            yield PiiSpan(p.kind, *span)
+
+
+def _led_spans(text: str, scan: str, kinds: set[str]) -> Iterator[PiiSpan]:
+    """Spans of the chosen types led by `scan`'s class: the shared scan finds where one may
+    start, then each type's own pattern is tried there."""
+    compiled = _compiled()
+    members = [
+        compiled[kind][index]
+        for (kind, index), (led_by, _, _) in _LED.items()
+        if led_by == scan and kind in kinds
+    ]
+    finder = _lead_scans()[scan]
+    pos = 0
+    while (hit := finder.search(text, pos)) is not None:
+        start = hit.start()
+        for p in members:
+            m = p.pattern.match(text, start)
+            span = p.validate(m) if m else None
+            if span is not None:
+                yield PiiSpan(p.kind, *span)
+        pos = start + 1
 
 
 def _candidates(text: str, types: Iterable[str]) -> Iterator[PiiSpan]:
     compiled = _compiled()
-    for kind in types:
+    wanted = set(types)
+    for scan in _LEAD_CLASS:
+        if any(kind in wanted and led_by == scan for (kind, _), (led_by, _, _) in _LED.items()):
+            yield from _led_spans(text, scan, wanted)
+    lower = None
+    for kind in wanted:
         needles = _REQUIRES.get(kind)
         if needles and not any(n in text for n in needles):
             continue
-        validate = _VALIDATORS.get(kind, _whole)
-        for m in compiled[kind].finditer(text):
-            span = validate(m)
-            if span is not None and span[1] > span[0]:
-                yield PiiSpan(kind, *span)
+        if kind in _REQUIRES_LOWER:
+            lower = text.lower() if lower is None else lower
+            if not any(n in lower for n in _REQUIRES_LOWER[kind]):
+                continue
+        if kind == "email":
+            for start, end in _emails(text):
+                yield PiiSpan(kind, start, end)
+        elif kind == "ipv6":
+            yield from _ipv6_spans(text, compiled[kind][0])
+        for index, p in enumerate(compiled[kind]):
+            if (kind, index) in _LED or kind in ("email", "ipv6"):
+                continue
+            if p.on_lowercase and lower is None:
+                lower = text.lower()
+            yield from _run(p, text, lower)
 
 
 def _resolve(spans: Iterable[PiiSpan]) -> list[PiiSpan]:
