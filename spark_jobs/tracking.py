@@ -111,7 +111,8 @@ def manifest_snapshots(manifest: Mapping, store: ObjectStore = LOCAL) -> list[Ta
     tables = [*manifest["inputs"], {**manifest["mixture"], "table": manifest["mixture"]["table"]}]
     for entry in tables:
         table = open_table(entry["uri"], version=entry["version"], store=store)
-        rows = sum(int(n) for n in table.get_add_actions(flatten=True).column("num_records"))
+        records = table.get_add_actions(flatten=True).column("num_records").to_pylist()
+        rows = sum(int(n) for n in records)
         snapshots.append(TableSnapshot(entry["table"], entry["uri"], entry["version"], rows))
     return snapshots
 
