@@ -238,4 +238,4 @@ def ingest_units(corpus: str, files: list[str]) -> list[str]:
 
 def run_key(source: str, files: list[str]) -> str:
     """The same source and file list always get the same key, so Dagster never runs it twice."""
-    return f"landing:{source}:{xxhash.xxh3_64_hexdigest(chr(0).join(sorted(files)))}"
+    return f"landing:{source}:{xxhash.xxh3_64_hexdigest(chr(0).join(sorted(files)).encode())}"
