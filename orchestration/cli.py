@@ -214,6 +214,132 @@ def cmd_summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_mixture(args: argparse.Namespace) -> int:
+    """Build a mixture (table, shards, manifest), or list the recipes."""
+    from spark_jobs.mixtures.build import materialize_mixture
+    from spark_jobs.mixtures.recipe import load_recipe, load_recipes, recipes_dir
+
+    if args.action == "list":
+        for name, recipe in load_recipes(recipes_dir()).items():
+            parts = ", ".join(f"{c.name} ({c.table})" for c in recipe.components)
+            print(f"{name}: {parts}; policy {recipe.license_policy}; seed {recipe.seed}")
+        return 0
+    if not args.name:
+        print("error: name the mixture to build (pilehouse mixture list)", file=sys.stderr)
+        return 2
+    settings = load_settings()
+    exported = materialize_mixture(
+        _lake(),
+        load_recipe(args.name),
+        export_uri=args.export_uri,
+        tracking_uri=settings.mlflow_tracking_uri,
+        artifact_location=settings.mlflow_artifacts_uri,
+    )
+    manifest = exported.manifest
+    totals = manifest["totals"]
+    print(
+        f"mixtures.{args.name} v{manifest['mixture']['version']}: {totals['rows']} rows, "
+        f"{totals['tokens']} tokens in {len(manifest['shards'])} shard(s); "
+        f"tokenizer {manifest['tokenizer']['version']}"
+    )
+    for by in ("component", "source", "license", "language"):
+        shares = ", ".join(f"{k} {v['tokens']}" for k, v in totals[by].items())
+        print(f"  tokens by {by}: {shares}")
+    print(f"manifest: {exported.manifest_uri}")
+    return 0
+
+
+def cmd_training(args: argparse.Namespace) -> int:
+    """Register an external training run on a mixture, or train a proxy model on it."""
+    from spark_jobs.lineage import TRAINING_EXPERIMENT, start_training_run
+    from spark_jobs.mixtures.build import latest_export
+    from spark_jobs.mixtures.proxy import PROXY_EXPERIMENT, ProxyConfig, run_proxy_training
+
+    settings = load_settings()
+    lake = _lake()
+    try:
+        if args.action == "start":
+            run_id = start_training_run(
+                lake,
+                args.mixture,
+                tracking_uri=settings.mlflow_tracking_uri,
+                experiment=args.experiment or TRAINING_EXPERIMENT,
+                run_id=args.run_id,
+                manifest_uri=args.manifest,
+                artifact_location=settings.mlflow_artifacts_uri,
+            )
+            print(run_id)
+            print(f"export MLFLOW_RUN_ID={run_id}  # then mlflow.start_run() attaches to it")
+            return 0
+        run_id, result = run_proxy_training(
+            args.manifest or latest_export(lake, args.mixture),
+            tracking_uri=settings.mlflow_tracking_uri,
+            experiment=args.experiment or PROXY_EXPERIMENT,
+            config=ProxyConfig(steps=args.steps),
+            store=lake.store,
+            artifact_location=settings.mlflow_artifacts_uri,
+        )
+    except FileNotFoundError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"proxy run {run_id} on {result.device}: val_loss {result.val_loss:.4f}")
+    for source, loss in result.val_loss_by_source.items():
+        print(f"  val_loss {source}: {loss:.4f}")
+    return 0
+
+
+def cmd_lineage(args: argparse.Namespace) -> int:
+    """What fed a training run, or where a document went."""
+    from spark_jobs.lineage import (
+        document_lineage,
+        render_document_lineage,
+        render_run_lineage,
+        run_lineage,
+    )
+
+    settings = load_settings()
+    if args.document:
+        lineage = document_lineage(args.document, _lake(), settings.mlflow_tracking_uri)
+        print(render_document_lineage(lineage))
+        return 0
+    if not args.run_id:
+        print("error: give a RUN_ID or --document ID", file=sys.stderr)
+        return 2
+    from mlflow.exceptions import MlflowException
+
+    try:
+        lineage = run_lineage(args.run_id, settings.mlflow_tracking_uri, settings.store)
+    except MlflowException as error:
+        print(f"error: {error.message}", file=sys.stderr)
+        return 2
+    print(render_run_lineage(lineage))
+    return 0
+
+
+def cmd_takedown(args: argparse.Namespace) -> int:
+    """Delete documents from every table, record the request, list affected runs and shards."""
+    from spark_jobs.takedown import TakedownRequest, takedown
+
+    settings = load_settings()
+    try:
+        request = TakedownRequest(
+            ids=tuple(args.ids or ()),
+            url_pattern=args.url_pattern,
+            domain=args.domain,
+            source=args.source,
+            license=args.license,
+            reason=args.reason or "",
+        )
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    report = takedown(
+        _lake(), request, tracking_uri=settings.mlflow_tracking_uri, dry_run=args.dry_run
+    )
+    print(report.render())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pilehouse", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -285,6 +411,44 @@ def build_parser() -> argparse.ArgumentParser:
 
     summary = commands.add_parser("summary", help="print the lake's current summary")
     summary.set_defaults(func=cmd_summary)
+
+    mixture = commands.add_parser(
+        "mixture", help="build a training mixture (table, shards, manifest) or list recipes"
+    )
+    mixture.add_argument("action", choices=["build", "list"])
+    mixture.add_argument("name", nargs="?", help="recipe name (orchestration/mixtures/NAME.yaml)")
+    mixture.add_argument("--export-uri", help="where the shards go (local dir or s3://)")
+    mixture.set_defaults(func=cmd_mixture)
+
+    training = commands.add_parser(
+        "training", help="register an external training run on a mixture, or train a proxy"
+    )
+    training.add_argument("action", choices=["start", "proxy"])
+    training.add_argument("--mixture", required=True)
+    training.add_argument("--run-id", help="attach to this MLflow run instead of opening one")
+    training.add_argument("--experiment", help="MLflow experiment of a new run")
+    training.add_argument("--manifest", help="a specific export's manifest.json")
+    training.add_argument("--steps", type=int, default=200, help="proxy training steps")
+    training.set_defaults(func=cmd_training)
+
+    lineage = commands.add_parser(
+        "lineage", help="tables/versions/sources/licenses of a run, or a document's path"
+    )
+    lineage.add_argument("run_id", nargs="?", help="an MLflow run id")
+    lineage.add_argument("--document", help="a document id instead of a run")
+    lineage.set_defaults(func=cmd_lineage)
+
+    takedown = commands.add_parser(
+        "takedown", help="delete documents from every table; report affected runs and shards"
+    )
+    takedown.add_argument("--ids", nargs="+", help="document ids")
+    takedown.add_argument("--url-pattern", help="regular expression searched in url/locator")
+    takedown.add_argument("--domain", help="a host; its subdomains match too")
+    takedown.add_argument("--source", help="every document of this source")
+    takedown.add_argument("--license", help="every document under this SPDX license")
+    takedown.add_argument("--reason", help="why (kept with the request)")
+    takedown.add_argument("--dry-run", action="store_true", help="report matches, delete nothing")
+    takedown.set_defaults(func=cmd_takedown)
     return parser
 
 

@@ -1,8 +1,8 @@
 """Opt-out and takedown: remove documents from every derived table, record the request,
 and say which training runs and exported shards already hold them.
 
-Deletes are Delta DELETE commits (delta-rs), so current versions no longer hold the
-documents while time travel still shows what each run consumed. Shards already exported
+Each touched partition is rewritten without the documents in a new Delta version, so current
+versions no longer hold them while time travel still shows what each run consumed. Shards already exported
 are immutable files: they are reported, not rewritten; rebuild the mixture to drop them.
 """
 
@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from deltalake import CommitProperties, DeltaTable
+import pyarrow.dataset as ds
 
 from spark_jobs.delta import open_table, snapshot_dataset, table_exists, write_arrow
 from spark_jobs.lake import Lake
@@ -33,8 +33,6 @@ from spark_jobs.lineage import (
 TAKEDOWNS_TABLE = "ops.takedowns"
 # Tables that describe the lake rather than hold documents.
 _NOT_DOCUMENT_TABLES = ("ops.", "quality.")
-# Ids per DELETE predicate: keeps the SQL small; each chunk is one commit.
-_DELETE_CHUNK = 1000
 
 TAKEDOWN_SCHEMA = pa.schema(
     [
@@ -189,30 +187,54 @@ def find_documents(lake: Lake, request: TakedownRequest) -> list[str]:
     return sorted(found | set(request.ids))
 
 
-def _sql_list(ids: list[str]) -> str:
-    return ", ".join("'" + i.replace("'", "''") + "'" for i in ids)
+def _partition_filter(values: dict[str, object]) -> ds.Expression:
+    expression = ds.scalar(True)
+    for column, value in values.items():
+        field_ = ds.field(column)
+        expression &= field_.is_null() if value is None else field_ == value
+    return expression
 
 
 def delete_documents(
     lake: Lake, name: str, ids: list[str], metadata: dict[str, str]
 ) -> TableDeletion | None:
-    """Delete the rows of these ids from one table in DELETE commits; None if it holds none."""
+    """Rewrite the partitions of one table that hold these ids without them; None if none.
+
+    Each touched partition is overwritten through the lake's one write path (replace_where
+    on the partition, one commit each), rather than with delta-rs DELETE: its rewritten
+    files carry Arrow string_view types that pyarrow cannot filter against the table's
+    string schema, which would break filtered reads (DuckDB SQL included) afterwards.
+    """
     uri = lake.uri(name)
-    before = open_table(uri, store=lake.store).version()
-    holding = rows_with_ids(uri, ids, version=before, store=lake.store)
+    snapshot = open_table(uri, store=lake.store)
+    before = snapshot.version()
+    partition_by = list(snapshot.metadata().partition_columns)
+    dataset = snapshot_dataset(uri, version=before, store=lake.store)
+    if "id" not in dataset.schema.names:
+        return None
+    doomed = ds.field("id").isin(pa.array(sorted(ids), pa.string()))
+    holding = dataset.to_table(columns=["id", *partition_by], filter=doomed)
     if holding.num_rows == 0:
         return None
-    present = sorted(set(holding["id"].to_pylist()))
-    table = DeltaTable(uri, storage_options=lake.store.delta_storage_options(uri))
-    deleted = 0
-    for start in range(0, len(present), _DELETE_CHUNK):
-        chunk = present[start : start + _DELETE_CHUNK]
-        metrics = table.delete(
-            f"id IN ({_sql_list(chunk)})",
-            commit_properties=CommitProperties(custom_metadata=metadata),
-        )
-        deleted += int(metrics.get("num_deleted_rows", 0))
-    return TableDeletion(name, before, table.version(), deleted)
+    partitions = holding.group_by(partition_by).aggregate([]).to_pylist() if partition_by else [{}]
+    version = before
+    for values in sorted(partitions, key=lambda v: json.dumps(v, default=str)):
+        kept = dataset.to_table(filter=_partition_filter(values) & ~doomed)
+        if any(v is None for v in values.values()):
+            raise ValueError(
+                f"{name}: rows of a null {partition_by} partition match the takedown; "
+                "rewrite that partition by hand (replace_where cannot name a null value)"
+            )
+        version = write_arrow(
+            kept,
+            uri,
+            mode="overwrite",
+            partition_by=partition_by,
+            replace_where={k: str(v) for k, v in values.items()} or None,
+            metadata=metadata,
+            store=lake.store,
+        ).version
+    return TableDeletion(name, before, version, holding.num_rows)
 
 
 def takedown(
@@ -226,8 +248,8 @@ def takedown(
     """Remove every document the request covers from every table holding it.
 
     Finds the documents, lists the runs and exported shards that consumed them (through
-    the snapshots they recorded), deletes them table by table (one Delta DELETE commit per
-    table, tagged with the request id), and appends the request to ops.takedowns.
+    the snapshots they recorded), deletes them table by table (one commit per touched
+    partition, tagged with the request id), and appends the request to ops.takedowns.
     """
     request_id = f"takedown-{uuid.uuid4().hex[:12]}"
     ids = find_documents(lake, request)

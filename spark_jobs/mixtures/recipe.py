@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -196,3 +197,21 @@ def register_mixture_table(name: str) -> str:
         TableSpec(table, (), f"Documents of the {name} training mixture", MIXTURE_COLUMNS),
     )
     return table
+
+
+# The recipes shipped with the code location; PILEHOUSE_MIXTURES_DIR points elsewhere.
+SHIPPED_RECIPES = Path(__file__).parents[2] / "orchestration" / "mixtures"
+
+
+def recipes_dir() -> Path:
+    return Path(os.environ.get("PILEHOUSE_MIXTURES_DIR") or SHIPPED_RECIPES)
+
+
+def load_recipe(name: str, directory: str | Path | None = None) -> MixtureRecipe:
+    """The recipe of mixture `name` (<name>.yaml in the recipes directory)."""
+    directory = Path(directory or recipes_dir())
+    path = directory / f"{name}.yaml"
+    if not path.exists():
+        known = ", ".join(sorted(p.stem for p in directory.glob("*.yaml"))) or "none"
+        raise FileNotFoundError(f"no mixture recipe {path}; recipes in {directory}: {known}")
+    return MixtureRecipe.from_yaml(path)
