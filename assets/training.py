@@ -3,10 +3,13 @@
 import dagster as dg
 
 from assets.corpus import corpus_keys
+from assets.mixtures import mixture_recipes
 from orchestration.automation import EAGER_AFTER_GATES
 from orchestration.resources import LakehouseResource
 from spark_jobs.delta import open_table, table_exists
 from spark_jobs.lake import CORPORA
+from spark_jobs.mixtures.build import latest_export
+from spark_jobs.mixtures.proxy import PROXY_EXPERIMENT, ProxyConfig, run_proxy_training
 from spark_jobs.tracking import TableSnapshot, log_dataset_run
 
 CURATED_RUN = dg.AssetKey(["training", "curated_corpora_run"])
@@ -54,3 +57,51 @@ def curated_corpora_run(
             **{f"{s.name} rows": s.rows for s in snapshots},
         }
     )
+
+
+def proxy_key(mixture: str) -> dg.AssetKey:
+    return dg.AssetKey(["training", "proxy", mixture])
+
+
+# Enough steps to separate recipes on the sample lake; a few minutes on a CPU.
+PROXY_CONFIG = ProxyConfig(steps=200)
+
+
+def proxy_training_asset(mixture: str, config: ProxyConfig = PROXY_CONFIG):
+    """A proxy LM trained on a mixture's newest export, recorded as an MLflow run."""
+
+    @dg.asset(
+        key=proxy_key(mixture),
+        deps=[dg.AssetKey(["mixtures", mixture])],
+        automation_condition=EAGER_AFTER_GATES,
+        group_name="training",
+        kinds={"pytorch", "mlflow"},
+        description=f"Proxy causal LM on mixtures.{mixture}: per-source validation loss in MLflow",
+    )
+    def _proxy(
+        context: dg.AssetExecutionContext, lakehouse: LakehouseResource
+    ) -> dg.MaterializeResult:
+        settings, lake = lakehouse.settings, lakehouse.lake
+        run_id, result = run_proxy_training(
+            latest_export(lake, mixture),
+            tracking_uri=settings.mlflow_tracking_uri,
+            experiment=PROXY_EXPERIMENT,
+            config=config,
+            store=lake.store,
+            artifact_location=settings.mlflow_artifacts_uri,
+            tags={"dagster.run_id": context.run.run_id},
+        )
+        return dg.MaterializeResult(
+            metadata={
+                "mlflow run id": run_id,
+                "mlflow experiment": PROXY_EXPERIMENT,
+                "device": result.device,
+                "val_loss": result.val_loss,
+                **{f"val_loss {k}": v for k, v in result.val_loss_by_source.items()},
+            }
+        )
+
+    return _proxy
+
+
+proxy_training_assets = [proxy_training_asset(name) for name in mixture_recipes]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from assets import classifiers, code, licensed, ops, papers, reports, training, web
+from assets import classifiers, code, licensed, mixtures, ops, papers, reports, training, web
 from assets.corpus import corpus_keys
 from orchestration.jobs import curate_job, ingest_jobs
 from orchestration.resources import LakehouseResource
@@ -20,6 +20,8 @@ defs = dg.Definitions(
         *papers.papers_assets,
         *licensed.licensed_assets,
         training.curated_corpora_run,
+        *mixtures.mixture_assets,
+        *training.proxy_training_assets,
         reports.corpus_report,
         ops.source_registry,
         *classifiers.classifier_model_assets,
