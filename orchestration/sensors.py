@@ -186,10 +186,20 @@ RUN_FAILURE_SCHEMA = pa.schema(
 
 
 def _root_error(error: SerializableErrorInfo | None) -> SerializableErrorInfo | None:
-    """The user's exception under Dagster's wrappers (the first cause that is not Dagster's)."""
-    while error is not None and error.cause is not None and error.cls_name.startswith("Dagster"):
+    """The user's exception under Dagster's wrappers (and under a dg.Failure raised from it)."""
+    while (
+        error is not None
+        and error.cause is not None
+        and (error.cls_name.startswith("Dagster") or error.cls_name == "Failure")
+    ):
         error = error.cause
     return error
+
+
+def _error_message(error: SerializableErrorInfo) -> str:
+    """The message without the leading `module.ClassName: ` Dagster puts in front of it."""
+    head, sep, rest = error.message.strip().partition(": ")
+    return rest if sep and head.split(".")[-1] == error.cls_name else error.message.strip()
 
 
 def failure_rows(context: dg.RunFailureSensorContext) -> list[dict]:
@@ -209,7 +219,7 @@ def failure_rows(context: dg.RunFailureSensorContext) -> list[dict]:
             | {
                 "step": event.step_key,
                 "error_class": error.cls_name if error else None,
-                "message": (error.message.strip() if error else event.message or "")[:4000],
+                "message": (_error_message(error) if error else event.message or "")[:4000],
             }
         )
     if not rows:
