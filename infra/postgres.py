@@ -67,9 +67,16 @@ class LocalPostgres:
         self.password_file = self.data_dir.parent / f".{self.data_dir.name}.password"
 
     @property
-    def url(self) -> str:
+    def dsn(self) -> str:
+        """libpq's URL (psycopg2.connect, psql)."""
         password = self.password_file.read_text().strip()
         return f"postgresql://{USER}:{password}@127.0.0.1:{self.port}/{DATABASE}"
+
+    @property
+    def url(self) -> str:
+        """SQLAlchemy's URL, what Dagster's postgres_url takes. SQLAlchemy 2.1 maps a bare
+        postgresql:// to psycopg 3; the driver installed here is psycopg2."""
+        return self.dsn.replace("postgresql://", "postgresql+psycopg2://", 1)
 
     def _run(self, *args: str) -> subprocess.CompletedProcess:
         command = [str(self.bin / args[0]), *args[1:]]
