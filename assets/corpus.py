@@ -39,9 +39,9 @@ def corpus_keys(corpus: str) -> tuple[dg.AssetKey, dg.AssetKey, dg.AssetKey]:
 
 
 def corpus_assets(corpus: str) -> list[dg.AssetsDefinition]:
-    """raw/<corpus>, annotated/<corpus> (partitioned by source) and curated/<corpus>."""
+    """raw/<corpus> and annotated/<corpus>, partitioned by source."""
     partitions = source_partitions(corpus)
-    raw_key, annotated_key, curated_key = corpus_keys(corpus)
+    raw_key, annotated_key, _ = corpus_keys(corpus)
     common = {"group_name": corpus, "kinds": {"spark", "delta"}, "pool": SPARK_POOL}
 
     @dg.asset(
@@ -95,29 +95,6 @@ def corpus_assets(corpus: str) -> list[dg.AssetsDefinition]:
         )
         return dg.MaterializeResult(metadata=stage_metadata(report))
 
-    @dg.asset(
-        key=curated_key,
-        automation_condition=EAGER_AFTER_GATES,
-        deps=[annotated_key],
-        description=f"{corpus} documents kept by the recipe ({corpus}-default.yaml), one per "
-        "exact duplicate across all sources.",
-        code_version="1",
-        **common,
-    )
-    def curated(
-        context: dg.AssetExecutionContext, lakehouse: LakehouseResource
-    ) -> dg.MaterializeResult:
-        recipe = lakehouse.recipe(corpus)
-        report = stages.curate_corpus(
-            lakehouse.spark,
-            lakehouse.lake,
-            corpus,
-            recipe,
-            run_id=context.run.run_id,
-            metadata=lakehouse.commit_metadata(context),
-        )
-        return dg.MaterializeResult(
-            metadata={**stage_metadata(report), "recipe hash": recipe.fingerprint}
-        )
-
-    return [raw, annotated, curated]
+    # curated/<corpus> is written by assets.dedup.curated_corpora together with every other
+    # family's, since decontamination and dedup span all families.
+    return [raw, annotated]

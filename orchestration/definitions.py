@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from assets import classifiers, code, licensed, mixtures, ops, papers, reports, training, web
+from assets import classifiers, code, dedup, licensed, mixtures, ops, papers, reports, training, web
 from assets.corpus import corpus_keys
 from orchestration.jobs import curate_job, ingest_jobs
 from orchestration.resources import LakehouseResource
@@ -19,6 +19,8 @@ defs = dg.Definitions(
         *code.code_assets,
         *papers.papers_assets,
         *licensed.licensed_assets,
+        dedup.benchmark_items,
+        dedup.curated_corpora,
         training.curated_corpora_run,
         *mixtures.mixture_assets,
         *training.proxy_training_assets,

@@ -3,6 +3,7 @@
 import dagster as dg
 
 from assets.corpus import corpus_keys
+from assets.dedup import CURATION_KEYS
 from assets.reports import CORPUS_REPORT
 from assets.training import CURATED_RUN
 from spark_jobs.lake import CORPORA
@@ -25,9 +26,8 @@ ingest_jobs = {
 
 curate_job = dg.define_asset_job(
     CURATE_JOB,
-    selection=dg.AssetSelection.assets(
-        *[corpus_keys(c)[2] for c in CORPORA], CURATED_RUN, CORPUS_REPORT
-    ),
-    description="Select every family's curated table with its recipe, run the quality gates, "
-    "log the validated versions to MLflow, and write the corpus report.",
+    selection=dg.AssetSelection.assets(*CURATION_KEYS, CURATED_RUN, CORPUS_REPORT),
+    description="Register the benchmarks, select every family's curated table with its recipe "
+    "(decontaminated and deduplicated across families), run the quality gates, log the "
+    "validated versions to MLflow, and write the corpus report.",
 )

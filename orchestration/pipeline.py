@@ -7,6 +7,7 @@ import logging
 import dagster as dg
 
 from assets.corpus import corpus_keys, source_partitions
+from assets.dedup import BENCHMARK_ITEMS, DECONTAMINATION_FLAGS, DEDUP_CLUSTERS
 from assets.reports import CORPUS_REPORT
 from assets.training import CURATED_RUN
 from orchestration.definitions import defs
@@ -57,7 +58,13 @@ def materialize_all(
             results.append(result)
             if not result.success:
                 return results
-    selection = [*[corpus_keys(corpus)[2] for corpus in sources], CURATED_RUN]
+    selection = [
+        BENCHMARK_ITEMS,
+        *[corpus_keys(corpus)[2] for corpus in sources],
+        DEDUP_CLUSTERS,
+        DECONTAMINATION_FLAGS,
+        CURATED_RUN,
+    ]
     if "web" in sources:  # the corpus report reads curated.web
         selection.append(CORPUS_REPORT)
     results.append(

@@ -3,23 +3,58 @@ and commits its tables once."""
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
+import pyarrow as pa
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from spark_jobs.annotate import annotate_documents
 from spark_jobs.corpora import ingest_documents
-from spark_jobs.delta import CommitResult, open_table, read_spark, table_exists, write_table
+from spark_jobs.curate import (
+    SignaturePlan,
+    annotated_partitions,
+    cluster_across_corpora,
+    contamination_flags,
+    drop_contaminated,
+    drop_duplicate_paragraphs,
+    drop_duplicates,
+    plan_signatures,
+    with_signature_state,
+)
+from spark_jobs.decontaminate import (
+    BUNDLED_BENCHMARKS,
+    BenchmarkIndex,
+    build_index,
+    contamination_verdicts,
+    load_benchmark_items,
+)
+from spark_jobs.dedup import DedupConfig, minhash_signatures
+from spark_jobs.delta import (
+    CommitResult,
+    open_table,
+    read_arrow,
+    read_spark,
+    table_exists,
+    write_arrow,
+    write_table,
+)
 from spark_jobs.ingest import KEPT, QUARANTINED, SKIPPED
 from spark_jobs.lake import Lake, document_tables
-from spark_jobs.select import REJECT_COLUMNS, Recipe, select_documents
+from spark_jobs.select import REJECT_COLUMNS, Recipe, filter_documents
 from spark_jobs.sources import Source
 
 log = logging.getLogger(__name__)
+
+BENCHMARK_TABLE = "benchmarks.items"
+SIGNATURE_TABLE = "dedup.signatures"
+CLUSTER_TABLE = "dedup.clusters"
+FLAG_TABLE = "decontamination.flags"
 
 QUARANTINE_COLUMNS = [
     "id",
@@ -184,6 +219,278 @@ def annotate_source(
     )
 
 
+@dataclass
+class CurationReport:
+    """What one curate run committed: a report per family, and the shared tables (dedup
+    clusters, signatures, decontamination flags) with their counts."""
+
+    families: dict[str, StageReport] = field(default_factory=dict)
+    shared: StageReport = field(default_factory=StageReport)
+    dedup_config: str = ""
+
+
+def register_benchmarks(
+    lake: Lake, locations: Sequence[str | Path], *, metadata: Mapping[str, object]
+) -> StageReport:
+    """Benchmark JSONL files (or directories of them) -> benchmarks.items, replaced whole."""
+    items = load_benchmark_items(locations)
+    commit = write_arrow(
+        items,
+        lake.uri(BENCHMARK_TABLE),
+        mode="overwrite",
+        partition_by=lake.spec(BENCHMARK_TABLE).partition_by,
+        metadata={**metadata, "lineage.benchmark_files": ",".join(map(str, locations))},
+        store=lake.store,
+        overwrite_schema=True,
+    )
+    benchmarks = len(set(items.column("benchmark").to_pylist()))
+    return StageReport(
+        commits={BENCHMARK_TABLE: commit},
+        counts={"items": commit.num_rows, "benchmarks": benchmarks},
+    )
+
+
+def _benchmark_items(lake: Lake) -> tuple[pa.Table, int | None]:
+    uri = lake.uri(BENCHMARK_TABLE)
+    if table_exists(uri, lake.store):
+        table = open_table(uri, store=lake.store)
+        return read_arrow(uri, version=table.version(), store=lake.store), table.version()
+    log.warning(
+        "%s is not registered yet; decontaminating against the bundled benchmarks in %s",
+        BENCHMARK_TABLE,
+        BUNDLED_BENCHMARKS,
+    )
+    return load_benchmark_items([BUNDLED_BENCHMARKS]), None
+
+
+def _replace(lake: Lake, name: str, df: DataFrame, metadata: Mapping[str, object]) -> CommitResult:
+    # Whole-table outputs of curation; their columns follow the recipe (e.g. redaction counts).
+    return write_table(
+        df,
+        lake.uri(name),
+        mode="overwrite",
+        partition_by=lake.spec(name).partition_by,
+        metadata=metadata,
+        store=lake.store,
+        overwrite_schema=True,
+    )
+
+
+def _refresh_signatures(
+    spark: SparkSession,
+    lake: Lake,
+    versions: Mapping[str, int],
+    config: DedupConfig,
+    metadata: Mapping[str, object],
+) -> tuple[DataFrame, SignaturePlan, list[CommitResult]]:
+    """Bring dedup.signatures up to date with the annotated tables, recomputing only the
+    (corpus, source) partitions whose annotated data files changed; return all signatures."""
+    uri = lake.uri(SIGNATURE_TABLE)
+    partitions = [
+        p
+        for corpus, version in versions.items()
+        for p in annotated_partitions(
+            lake.uri(document_tables(corpus)[1]), corpus, version, lake.store
+        )
+    ]
+    stored: dict[tuple[str, str], set[tuple[str, str]]] = {}
+    if table_exists(uri, lake.store):
+        state = read_spark(
+            spark,
+            uri,
+            columns=["corpus", "source", "annotated_fingerprint", "config_fingerprint"],
+            store=lake.store,
+        ).distinct()
+        for row in state.collect():
+            stored.setdefault((row.corpus, row.source), set()).add(
+                (row.annotated_fingerprint, row.config_fingerprint)
+            )
+    plan = plan_signatures(partitions, stored, config)
+    commits = []
+    if plan.recompute:
+        documents = None
+        for p in plan.recompute:
+            part = read_spark(
+                spark,
+                lake.uri(document_tables(p.corpus)[1]),
+                version=p.version,
+                columns=["id", "corpus", "source", "text"],
+                store=lake.store,
+                partitions={"source": p.source},
+            )
+            documents = part if documents is None else documents.unionByName(part)
+        fresh = with_signature_state(minhash_signatures(documents, config), plan.recompute)
+        fresh = fresh.persist(StorageLevel.MEMORY_AND_DISK)
+        try:
+            for p in plan.recompute:
+                commits.append(
+                    _write(
+                        lake,
+                        SIGNATURE_TABLE,
+                        fresh.where((F.col("corpus") == p.corpus) & (F.col("source") == p.source)),
+                        {
+                            **metadata,
+                            f"lineage.input.{document_tables(p.corpus)[1]}": p.version,
+                            "lineage.dedup_config": config.fingerprint,
+                        },
+                        {"corpus": p.corpus, "source": p.source},
+                    )
+                )
+            empty = fresh.limit(0)
+            for corpus, source in plan.remove:
+                commits.append(
+                    _write(
+                        lake, SIGNATURE_TABLE, empty, metadata, {"corpus": corpus, "source": source}
+                    )
+                )
+        finally:
+            fresh.unpersist()
+    signatures = read_spark(spark, uri, store=lake.store) if table_exists(uri, lake.store) else None
+    return signatures, plan, commits
+
+
+def curate_corpora(
+    spark: SparkSession,
+    lake: Lake,
+    recipes: Mapping[str, Recipe],
+    dedup_config: DedupConfig | None = None,
+    *,
+    run_id: str,
+    metadata: Mapping[str, object],
+    families: Collection[str] | None = None,
+    table_metadata: Mapping[str, Mapping[str, object]] | None = None,
+    shared_tables: Collection[str] = (CLUSTER_TABLE, FLAG_TABLE),
+) -> CurationReport:
+    """annotated.* + recipes -> curated.<family> for every family, curate-stage rejects,
+    dedup.clusters, dedup.signatures (incrementally) and decontamination.flags.
+
+    Every family with an annotated table takes part in decontamination and dedup; only the
+    `families` given (default: all of them) get their curated table and rejects rewritten.
+    `table_metadata` adds commit metadata per table (e.g. the Dagster asset key writing it).
+    Of dedup.clusters and decontamination.flags only `shared_tables` are committed;
+    dedup.signatures is kept up to date whenever a recipe deduplicates near duplicates.
+    """
+    extra = table_metadata or {}
+    config = dedup_config or DedupConfig()
+    annotated: dict[str, DataFrame] = {}
+    versions: dict[str, int] = {}
+    for corpus in recipes:
+        table = document_tables(corpus)[1]
+        if table_exists(lake.uri(table), lake.store):
+            frame, versions[corpus] = _read_latest(spark, lake, table)
+            annotated[corpus] = frame.persist(StorageLevel.MEMORY_AND_DISK)
+    write = [c for c in annotated if families is None or c in families]
+    inputs = {document_tables(c)[1]: v for c, v in versions.items()}
+    shared_lineage = {
+        **metadata,
+        **{f"lineage.input.{name}": v for name, v in inputs.items()},
+        "lineage.dedup_config": config.fingerprint,
+    }
+    report = CurationReport(dedup_config=config.fingerprint)
+    cached: list[DataFrame] = list(annotated.values())
+    try:
+        signatures, plan, signature_commits = None, None, []
+        if any(recipes[c].dedup.fuzzy for c in annotated):
+            signatures, plan, signature_commits = _refresh_signatures(
+                spark, lake, versions, config, {**metadata, **extra.get(SIGNATURE_TABLE, {})}
+            )
+
+        items, items_version = _benchmark_items(lake)
+        if items_version is not None:
+            shared_lineage[f"lineage.input.{BENCHMARK_TABLE}"] = items_version
+
+        @functools.cache
+        def index(n: int, benchmarks: str | tuple[str, ...]) -> BenchmarkIndex:
+            return build_index(items, n, benchmarks)
+
+        flags = contamination_flags(annotated, recipes, index)
+        verdicts = None
+        if flags is not None:
+            flags = flags.persist(StorageLevel.MEMORY_AND_DISK)
+            cached.append(flags)
+            verdicts = contamination_verdicts(flags).persist(StorageLevel.MEMORY_AND_DISK)
+            cached.append(verdicts)
+
+        kept: dict[str, DataFrame] = {}
+        rejects: dict[str, list[DataFrame]] = {}
+        for corpus, frame in annotated.items():
+            recipe = recipes[corpus]
+            kept[corpus], filtered = filter_documents(frame, recipe, run_id)
+            rejects[corpus] = [filtered]
+            if verdicts is not None and recipe.decontamination is not None:
+                kept[corpus], contaminated = drop_contaminated(
+                    kept[corpus], verdicts, recipe, run_id
+                )
+                rejects[corpus].append(contaminated)
+        kept, paragraph_rejects = drop_duplicate_paragraphs(kept, recipes, config, run_id)
+        for corpus, frame in paragraph_rejects.items():
+            rejects[corpus].append(frame)
+        for corpus in kept:
+            kept[corpus] = kept[corpus].persist(StorageLevel.MEMORY_AND_DISK)
+            cached.append(kept[corpus])
+
+        clusters = cluster_across_corpora(kept, recipes, config, signatures)
+        if clusters is not None:
+            clusters = clusters.persist(StorageLevel.MEMORY_AND_DISK)
+            cached.append(clusters)
+            kept, duplicate_rejects = drop_duplicates(kept, clusters, run_id)
+            for corpus, frame in duplicate_rejects.items():
+                rejects[corpus].append(frame)
+
+        for corpus in write:
+            recipe = recipes[corpus]
+            lineage = {
+                **shared_lineage,
+                "lineage.recipe": recipe.name,
+                "lineage.recipe_hash": recipe.fingerprint,
+            }
+            removed = rejects[corpus][0]
+            for frame in rejects[corpus][1:]:
+                removed = removed.unionByName(frame)
+            removed = removed.persist(StorageLevel.MEMORY_AND_DISK)
+            cached.append(removed)
+            curated_table = document_tables(corpus)[2]
+            lineage.update(extra.get(curated_table, {}))
+            curated = _replace(lake, curated_table, kept[corpus], lineage)
+            rejected = _write(
+                lake, "rejects", removed, lineage, {"corpus": corpus, "stage": "curate"}
+            )
+            by_reason = {
+                f"rejected: {row.reason}": row["count"]
+                for row in removed.groupBy("reason").count().collect()
+            }
+            report.families[corpus] = StageReport(
+                commits={curated_table: curated, "rejects": rejected},
+                counts={"kept": curated.num_rows, "rejected": rejected.num_rows, **by_reason},
+                inputs=inputs,
+            )
+
+        shared = report.shared
+        shared.inputs = dict(inputs)
+        if clusters is not None and CLUSTER_TABLE in shared_tables:
+            shared.commits[CLUSTER_TABLE] = _replace(
+                lake, CLUSTER_TABLE, clusters, {**shared_lineage, **extra.get(CLUSTER_TABLE, {})}
+            )
+            shared.counts["duplicate clusters"] = (
+                clusters.select("kind", "cluster_id").distinct().count()
+            )
+        if flags is not None and FLAG_TABLE in shared_tables:
+            shared.commits[FLAG_TABLE] = _replace(
+                lake, FLAG_TABLE, flags, {**shared_lineage, **extra.get(FLAG_TABLE, {})}
+            )
+            shared.counts["contaminated documents"] = verdicts.count()
+        if plan is not None:
+            shared.counts["signature partitions recomputed"] = len(plan.recompute)
+            shared.counts["signature partitions reused"] = len(plan.reuse)
+            shared.counts["signature partitions removed"] = len(plan.remove)
+            if signature_commits:
+                shared.commits[SIGNATURE_TABLE] = signature_commits[-1]
+    finally:
+        for frame in cached:
+            frame.unpersist()
+    return report
+
+
 def curate_corpus(
     spark: SparkSession,
     lake: Lake,
@@ -192,28 +499,11 @@ def curate_corpus(
     *,
     run_id: str,
     metadata: Mapping[str, object],
+    dedup_config: DedupConfig | None = None,
 ) -> StageReport:
-    """annotated.<corpus> + recipe -> curated.<corpus> and the curate-stage rejects.
-
-    Whole-table: exact dedup spans every source of the family.
-    """
-    _, annotated_table, curated_table = document_tables(corpus)
-    annotated, version = _read_latest(spark, lake, annotated_table)
-    annotated = annotated.persist(StorageLevel.MEMORY_AND_DISK)
-    try:
-        kept, rejects = select_documents(annotated, recipe, run_id)
-        lineage = {
-            **metadata,
-            f"lineage.input.{annotated_table}": version,
-            "lineage.recipe": recipe.name,
-            "lineage.recipe_hash": recipe.fingerprint,
-        }
-        curated = _write(lake, curated_table, kept, lineage)
-        rejected = _write(lake, "rejects", rejects, lineage, {"corpus": corpus, "stage": "curate"})
-    finally:
-        annotated.unpersist()
-    return StageReport(
-        commits={curated_table: curated, "rejects": rejected},
-        counts={"kept": curated.num_rows, "rejected": rejected.num_rows},
-        inputs={annotated_table: version},
+    """annotated.<corpus> + recipe -> curated.<corpus> and its curate-stage rejects, with
+    decontamination and dedup over this family alone (curate_corpora spans every family)."""
+    report = curate_corpora(
+        spark, lake, {corpus: recipe}, dedup_config, run_id=run_id, metadata=metadata
     )
+    return report.families[corpus]

@@ -1,0 +1,150 @@
+"""Curation across families: the benchmark items, and one step that writes every curated table
+together with the dedup clusters and decontamination flags they were decided from."""
+
+import os
+from pathlib import Path
+
+import dagster as dg
+
+from assets.corpus import SPARK_POOL, corpus_keys
+from assets.metadata import stage_metadata
+from orchestration.automation import EAGER_AFTER_GATES
+from orchestration.resources import CODE_VERSION, LakehouseResource
+from orchestration.settings import Settings
+from spark_jobs import stages
+from spark_jobs.decontaminate import BUNDLED_BENCHMARKS
+from spark_jobs.dedup import DEFAULT_CONFIG_PATH, DedupConfig
+from spark_jobs.lake import CORPORA
+
+BENCHMARK_ITEMS = dg.AssetKey(["benchmarks", "items"])
+DEDUP_CLUSTERS = dg.AssetKey(["dedup", "clusters"])
+DECONTAMINATION_FLAGS = dg.AssetKey(["decontamination", "flags"])
+CURATED = {corpus: corpus_keys(corpus)[2] for corpus in CORPORA}
+# Everything the curation step can write, in the order a job selects it.
+CURATION_KEYS = [BENCHMARK_ITEMS, *CURATED.values(), DEDUP_CLUSTERS, DECONTAMINATION_FLAGS]
+# Benchmark JSONL files or directories, separated by os.pathsep; default: the bundled sample.
+BENCHMARKS_ENV = "PILEHOUSE_BENCHMARKS"
+_SHARED = {DEDUP_CLUSTERS: stages.CLUSTER_TABLE, DECONTAMINATION_FLAGS: stages.FLAG_TABLE}
+_TABLES = {**{key: f"curated.{corpus}" for corpus, key in CURATED.items()}, **_SHARED}
+
+
+def benchmark_locations() -> list[Path]:
+    value = os.environ.get(BENCHMARKS_ENV)
+    if not value:
+        return [BUNDLED_BENCHMARKS]
+    return [Path(part) for part in value.split(os.pathsep) if part]
+
+
+def dedup_config(settings: Settings) -> DedupConfig:
+    """orchestration/recipes/dedup.yaml, or the copy in the configured recipes directory."""
+    path = settings.recipes_dir / "dedup.yaml"
+    return DedupConfig.from_yaml(path if path.exists() else DEFAULT_CONFIG_PATH)
+
+
+def _lineage(context: dg.AssetExecutionContext, key: dg.AssetKey | None) -> dict[str, str]:
+    return {
+        "dagster.run_id": context.run.run_id,
+        "dagster.asset_key": key.to_user_string() if key else "",
+        "dagster.partition": "",
+        "lineage.code_version": CODE_VERSION,
+    }
+
+
+@dg.asset(
+    key=BENCHMARK_ITEMS,
+    group_name="decontamination",
+    kinds={"delta"},
+    description="Benchmark items (JSONL) that curated documents must not overlap; "
+    f"${BENCHMARKS_ENV} points at your own files or directories.",
+    code_version="1",
+)
+def benchmark_items(
+    context: dg.AssetExecutionContext, lakehouse: LakehouseResource
+) -> dg.MaterializeResult:
+    locations = benchmark_locations()
+    report = stages.register_benchmarks(
+        lakehouse.lake, locations, metadata=_lineage(context, BENCHMARK_ITEMS)
+    )
+    return dg.MaterializeResult(
+        metadata={
+            **stage_metadata(report),
+            "files": dg.MetadataValue.text("\n".join(map(str, locations))),
+        }
+    )
+
+
+def _curated_spec(corpus: str) -> dg.AssetSpec:
+    return dg.AssetSpec(
+        CURATED[corpus],
+        deps=[corpus_keys(corpus)[1]],
+        group_name=corpus,
+        kinds={"spark", "delta"},
+        description=f"{corpus} documents kept by the recipe ({corpus}-default.yaml), free of "
+        "benchmark text, one per exact or near-duplicate cluster across all families.",
+        automation_condition=EAGER_AFTER_GATES,
+        code_version="2",
+        skippable=True,
+    )
+
+
+@dg.multi_asset(
+    name="curated_corpora",
+    specs=[
+        *[_curated_spec(corpus) for corpus in CORPORA],
+        dg.AssetSpec(
+            DEDUP_CLUSTERS,
+            deps=[corpus_keys(corpus)[1] for corpus in CORPORA],
+            group_name="dedup",
+            kinds={"spark", "delta"},
+            description="Exact and near-duplicate (MinHash-LSH) clusters across families, with "
+            "the keeper of each; the other members are curate rejects naming it.",
+            code_version="1",
+            skippable=True,
+        ),
+        dg.AssetSpec(
+            DECONTAMINATION_FLAGS,
+            deps=[BENCHMARK_ITEMS, *[corpus_keys(corpus)[1] for corpus in CORPORA]],
+            group_name="decontamination",
+            kinds={"spark", "delta"},
+            description="Annotated documents sharing a 13-word n-gram with a benchmark item, "
+            "one row per (document, item).",
+            code_version="1",
+            skippable=True,
+        ),
+    ],
+    can_subset=True,
+    pool=SPARK_POOL,
+)
+def curated_corpora(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):
+    """Select every family with its recipe; decontaminate and deduplicate across families."""
+    selected = context.selected_asset_keys
+    recipes = {corpus: lakehouse.recipe(corpus) for corpus in CORPORA}
+    report = stages.curate_corpora(
+        lakehouse.spark,
+        lakehouse.lake,
+        recipes,
+        dedup_config(lakehouse.settings),
+        run_id=context.run.run_id,
+        metadata=_lineage(context, None),
+        families=[corpus for corpus, key in CURATED.items() if key in selected],
+        shared_tables=[table for key, table in _SHARED.items() if key in selected],
+        table_metadata={
+            **{table: _lineage(context, key) for key, table in _TABLES.items()},
+            stages.SIGNATURE_TABLE: {"dagster.asset_key": DEDUP_CLUSTERS.to_user_string()},
+        },
+    )
+    shared = stage_metadata(report.shared)
+    for corpus, family in report.families.items():
+        yield dg.MaterializeResult(
+            asset_key=CURATED[corpus],
+            metadata={
+                **stage_metadata(family),
+                "recipe hash": recipes[corpus].fingerprint,
+                "dedup config": report.dedup_config,
+            },
+        )
+    for key, table in _SHARED.items():
+        if table in report.shared.commits:
+            yield dg.MaterializeResult(
+                asset_key=key, metadata={**shared, "dedup config": report.dedup_config}
+            )
