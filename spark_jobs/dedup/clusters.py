@@ -5,10 +5,14 @@ from __future__ import annotations
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
-from spark_jobs.dedup.components import connected_components
+from spark_jobs.dedup.components import connected_components, truncate
 from spark_jobs.dedup.config import DedupConfig
 from spark_jobs.dedup.keep import rank_within
 from spark_jobs.dedup.lsh import minhash_signatures, near_duplicate_pairs
+
+# Candidate-pair graphs up to this many edges are clustered on the driver (one job instead of a
+# few per round of label propagation); larger ones stay in Spark.
+DRIVER_MAX_EDGES = 1_000_000
 
 CLUSTER_COLUMNS = [
     "id",
@@ -59,6 +63,7 @@ def fuzzy_clusters(
     config: DedupConfig | None = None,
     *,
     signatures: DataFrame | None = None,
+    driver_max_edges: int = DRIVER_MAX_EDGES,
 ) -> DataFrame:
     """MinHash-LSH near-duplicate clusters (across all corpora); cluster_id = smallest id.
 
@@ -66,10 +71,12 @@ def fuzzy_clusters(
     are computed from `docs` when not given; they must carry `config`'s fingerprint.
     """
     config = config or DedupConfig()
+    check = signatures is not None
     if signatures is None:
-        signatures = minhash_signatures(docs, config)
-    pairs = near_duplicate_pairs(signatures, config)
-    components = connected_components(pairs)
+        # Computed once: the pairs read them twice (buckets, and sketches for verification).
+        signatures = truncate(minhash_signatures(docs, config))
+    pairs = near_duplicate_pairs(signatures, config, check=check)
+    components = connected_components(pairs, driver_max_edges=driver_max_edges)
     members = docs.drop("text").join(components, "id")
     return _with_keepers(members, "fuzzy", config)
 
@@ -80,6 +87,7 @@ def cluster_duplicates(
     *,
     exact_key_col: str = "text_hash",
     signatures: DataFrame | None = None,
+    driver_max_edges: int = DRIVER_MAX_EDGES,
     fuzzy: bool = True,
     exact: bool = True,
 ) -> DataFrame:
@@ -97,7 +105,9 @@ def cluster_duplicates(
     if exact and exact_key_col in docs.columns:
         parts.append(exact_clusters(docs, config, exact_key_col=exact_key_col))
     if fuzzy:
-        parts.append(fuzzy_clusters(docs, config, signatures=signatures))
+        parts.append(
+            fuzzy_clusters(docs, config, signatures=signatures, driver_max_edges=driver_max_edges)
+        )
     if not parts:
         raise ValueError("cluster_duplicates needs exact or fuzzy clustering")
     out = parts[0]

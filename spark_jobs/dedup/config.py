@@ -74,6 +74,10 @@ class DedupConfig:
     rows: int = 8
     seed: int = 1
     normalization: Normalization = field(default_factory=Normalization)
+    # Candidate pairs from LSH buckets are kept only when the signatures' estimated Jaccard
+    # similarity reaches this (None: keep every bucket collision, as datatrove does). Needs the
+    # 16-bit signature sketch stored next to the band keys (224 bytes per document at 112 hashes).
+    verify_threshold: float | None = 0.8
     keep_policy: tuple[str, ...] = ("licensed_first", "quality_desc", "oldest", "id")
     keep_rules: tuple[tuple[str, KeepRule], ...] = tuple(DEFAULT_KEEP_RULES.items())
     paragraph_min_chars: int = 40
@@ -83,6 +87,8 @@ class DedupConfig:
         for name in ("shingle_size", "bands", "rows"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1")
+        if self.verify_threshold is not None and not 0.0 <= self.verify_threshold <= 1.0:
+            raise ValueError("verify_threshold must be between 0 and 1 (or null)")
         rules = dict(self.keep_rules)
         unknown = [name for name in self.keep_policy if name not in rules]
         if unknown:
@@ -125,6 +131,9 @@ class DedupConfig:
         for key in ("shingle_size", "bands", "rows", "seed"):
             if key in minhash:
                 kwargs[key] = int(minhash.pop(key))
+        if "verify_threshold" in minhash:
+            value = minhash.pop("verify_threshold")
+            kwargs["verify_threshold"] = None if value is None else float(value)
         if minhash:
             raise ValueError(f"dedup config: unknown minhash keys {sorted(minhash)}")
         if "keep_policy" in raw:

@@ -24,7 +24,8 @@ def minhash_signatures(
     passthrough: tuple[str, ...] | list[str] | None = None,
 ) -> DataFrame:
     """Band keys of every document: id, passthrough columns, band_keys array<bigint> (one key
-    per band; null when the text has no words), num_shingles int, config_fingerprint string.
+    per band; null when the text has no words), num_shingles int, config_fingerprint string,
+    and, when the config verifies pairs, minhash_sketch array<smallint> (16 bits per hash).
 
     `passthrough` defaults to the corpus and source columns that exist in `df`. The keys depend
     only on the text and the config, so keys computed at different times (partition by
@@ -43,6 +44,11 @@ def minhash_signatures(
             T.StructField("num_shingles", T.IntegerType(), False),
             T.StructField("config_fingerprint", T.StringType(), False),
         ]
+        + (
+            [T.StructField("minhash_sketch", T.ArrayType(T.ShortType(), False), True)]
+            if config.verify_threshold is not None
+            else []
+        )
     )
     body = partial(arrow_band_keys, config=config, text_column=text_col, keep_columns=keep)
     return source.mapInArrow(body, schema)
@@ -74,14 +80,19 @@ def near_duplicate_pairs(
     id_col: str = "id",
     check: bool = True,
 ) -> DataFrame:
-    """Candidate near-duplicate pairs (id_a < id_b) of documents sharing an LSH bucket.
+    """Near-duplicate pairs (id_a < id_b, similarity) of documents sharing an LSH bucket.
 
     Each (band, key) bucket becomes a star: every member is paired with the bucket's smallest
     id, so a bucket of k documents gives k-1 pairs, not k(k-1)/2; connected components over
-    these pairs equal those over all in-bucket pairs. `signatures` may be the union of
-    signatures computed at different times; with `check` their config fingerprints must all be
-    equal (and equal to `config`'s when given), otherwise ConfigMismatchError.
+    these pairs equal those over all in-bucket pairs. With the config's verify_threshold, a pair
+    is kept only when its estimated Jaccard similarity (fraction of equal sketch entries)
+    reaches it; `similarity` is that estimate (null without verification).
+
+    `signatures` may be the union of signatures computed at different times; with `check`
+    their config fingerprints must all be equal (and equal to `config`'s when given), otherwise
+    ConfigMismatchError.
     """
+    config = config or DedupConfig()
     if check:
         check_fingerprint(signatures, config)
     exploded = signatures.where(F.col("band_keys").isNotNull()).select(
@@ -91,4 +102,26 @@ def near_duplicate_pairs(
     stars = exploded.select("id", F.min("id").over(bucket).alias("root")).where(
         F.col("id") != F.col("root")
     )
-    return stars.select(F.col("root").alias("id_a"), F.col("id").alias("id_b")).distinct()
+    pairs = stars.select(F.col("root").alias("id_a"), F.col("id").alias("id_b")).distinct()
+    if config.verify_threshold is None:
+        return pairs.withColumn("similarity", F.lit(None).cast("double"))
+    if "minhash_sketch" not in signatures.columns:
+        raise ConfigMismatchError(
+            "the config verifies pairs (verify_threshold) but the signatures have no "
+            "minhash_sketch column; recompute them with this config"
+        )
+    sketches = signatures.select(F.col(id_col).alias("id"), "minhash_sketch")
+    both = pairs.join(
+        sketches.withColumnRenamed("id", "id_a").withColumnRenamed("minhash_sketch", "sa"), "id_a"
+    ).join(
+        sketches.withColumnRenamed("id", "id_b").withColumnRenamed("minhash_sketch", "sb"), "id_b"
+    )
+    equal = F.aggregate(
+        F.zip_with("sa", "sb", lambda x, y: F.when(x == y, 1).otherwise(0)),
+        F.lit(0),
+        lambda a, b: a + b,
+    )
+    similarity = equal / F.size("sa")
+    return both.select("id_a", "id_b", similarity.alias("similarity")).where(
+        F.col("similarity") >= F.lit(config.verify_threshold)
+    )

@@ -239,30 +239,44 @@ def estimate_jaccard(sig_a: np.ndarray, sig_b: np.ndarray) -> float:
     return float(np.mean(sig_a == sig_b))
 
 
+def sketch_of(minhashes: np.ndarray) -> np.ndarray:
+    """16-bit sketch of signatures (documents x num_hashes int16): the low bits of each minimum.
+
+    Equal minima give equal sketch entries; unequal ones collide with probability 2^-16, so the
+    fraction of equal entries still estimates Jaccard similarity (b-bit MinHash, b=16).
+    """
+    return (minhashes & np.uint64(0xFFFF)).astype(np.uint16).view(np.int16)
+
+
 def arrow_band_keys(
     batches: Iterator[pa.RecordBatch],
     config: DedupConfig,
     text_column: str,
     keep_columns: list[str],
 ) -> Iterator[pa.RecordBatch]:
-    """mapInArrow body: passthrough columns + band_keys (null without shingles) + num_shingles."""
+    """mapInArrow body: passthrough columns, band_keys (null without shingles), num_shingles,
+    config_fingerprint, and minhash_sketch when the config verifies candidate pairs."""
     fingerprint = config.fingerprint
+    with_sketch = config.verify_threshold is not None
     for batch in batches:
         if batch.num_rows == 0:
             continue
         mins, counts = batch_minhashes(batch.column(text_column), config)
-        keys = band_keys_of(mins, config).view(np.int64)
-        offsets = np.arange(0, (len(counts) + 1) * config.bands, config.bands, dtype=np.int32)
         mask = pa.array(counts == 0)
-        band_keys = pa.ListArray.from_arrays(
-            pa.array(offsets), pa.array(keys.reshape(-1)), mask=mask
-        )
+        keys = band_keys_of(mins, config).view(np.int64)
         columns = [batch.column(name) for name in keep_columns]
         columns += [
-            band_keys,
+            _lists(keys, config.bands, mask),
             pa.array(counts.astype(np.int32)),
             pa.array([fingerprint] * batch.num_rows, pa.string()),
         ]
-        yield pa.RecordBatch.from_arrays(
-            columns, names=[*keep_columns, "band_keys", "num_shingles", "config_fingerprint"]
-        )
+        names = [*keep_columns, "band_keys", "num_shingles", "config_fingerprint"]
+        if with_sketch:
+            columns.append(_lists(sketch_of(mins), config.num_hashes, mask))
+            names.append("minhash_sketch")
+        yield pa.RecordBatch.from_arrays(columns, names=names)
+
+
+def _lists(values: np.ndarray, width: int, mask: pa.Array) -> pa.ListArray:
+    offsets = np.arange(0, (values.shape[0] + 1) * width, width, dtype=np.int32)
+    return pa.ListArray.from_arrays(pa.array(offsets), pa.array(values.reshape(-1)), mask=mask)

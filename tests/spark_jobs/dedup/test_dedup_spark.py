@@ -65,8 +65,23 @@ def test_lsh_finds_planted_near_duplicate_only(spark):
     assert set(sigs.columns) >= {"id", "corpus", "source", "band_keys", "config_fingerprint"}
     rows = {r["id"]: r for r in sigs.collect()}
     assert len(rows["a"]["band_keys"]) == 14 and rows["e"]["band_keys"] is None
-    pairs = {(r.id_a, r.id_b) for r in near_duplicate_pairs(sigs, DedupConfig()).collect()}
-    assert pairs == {("a", "b")}
+    pairs = near_duplicate_pairs(sigs, DedupConfig()).collect()
+    assert [(r.id_a, r.id_b) for r in pairs] == [("a", "b")]
+    assert 0.85 < pairs[0].similarity <= 1.0
+
+
+def test_verification_drops_pairs_below_threshold(spark):
+    docs = _docs(spark, [{"id": "a", "text": TEXTS[0]}, {"id": "b", "text": _edit(TEXTS[0], 6, 9)}])
+    strict = DedupConfig().with_(verify_threshold=0.999)
+    assert near_duplicate_pairs(minhash_signatures(docs, strict), strict).count() == 0
+    lax = DedupConfig().with_(verify_threshold=None)
+    unverified = minhash_signatures(docs, lax)
+    assert "minhash_sketch" not in unverified.columns
+    assert [(r.id_a, r.id_b) for r in near_duplicate_pairs(unverified, lax).collect()] == [
+        ("a", "b")
+    ]
+    with pytest.raises(ConfigMismatchError, match="minhash_sketch"):
+        near_duplicate_pairs(unverified, DedupConfig())
 
 
 def test_signatures_computed_apart_are_comparable_and_mismatch_refused(spark):
@@ -82,12 +97,14 @@ def test_signatures_computed_apart_are_comparable_and_mismatch_refused(spark):
         near_duplicate_pairs(other, config)
 
 
-def test_connected_components_chain_and_pair(spark):
+@pytest.mark.parametrize("driver_max_edges", [0, 100], ids=["spark", "driver"])
+def test_connected_components_chain_and_pair(spark, driver_max_edges):
     pairs = spark.createDataFrame(
         [("a", "b"), ("b", "c"), ("d", "e"), ("f", "g"), ("g", "h"), ("h", "i"), ("i", "j")],
         "id_a string, id_b string",
     )
-    got = {r.id: r.cluster_id for r in connected_components(pairs).collect()}
+    found = connected_components(pairs, driver_max_edges=driver_max_edges)
+    got = {r.id: r.cluster_id for r in found.collect()}
     assert got == {
         "a": "a", "b": "a", "c": "a",
         "d": "d", "e": "d",
