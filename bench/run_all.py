@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import fnmatch
 import importlib
 import importlib.util
 import json
@@ -95,6 +96,10 @@ def _value(figures: dict[str, float], name: str | tuple[str, str]) -> float | No
         if top is None or not bottom:
             return None
         return top / bottom
+    if "*" in name:  # the smallest of the figures the pattern matches
+        matches = [_value(figures, k) for k in figures if fnmatch.fnmatchcase(k, name)]
+        values = [v for v in matches if v is not None]
+        return min(values) if values else None
     value = figures.get(name)
     if value is None or not isinstance(value, int | float) or math.isnan(value):
         return None
@@ -102,17 +107,19 @@ def _value(figures: dict[str, float], name: str | tuple[str, str]) -> float | No
 
 
 TARGETS = [
-    Target("W1", "W1 docs/s/core >= 2x datatrove", "speedup vs datatrove", ">=", 2.0),
-    Target("W1", "W1 decision agreement >= 99.5%", "decision agreement", ">=", 0.995),
-    Target("W3", "W3 signatures >= 3x datatrove", "speedup vs datatrove", ">=", 3.0),
+    Target("W1", "W1 >= 2x datatrove per core", "datatrove/pilehouse time ratio", ">=", 2.0),
+    Target("W1", "W1 decision agreement >= 99.5% (every rule set)", "* agreement %", ">=", 99.5),
+    Target("W3", "W3 signatures >= 3x datatrove", "pilehouse/datatrove", ">=", 3.0),
     Target("W4", "W4 F1 >= datatrove's F1", "pilehouse F1", ">=", "datatrove F1"),
     Target("W4", "W4 wall time <= datatrove's", "pilehouse wall s", "<=", "datatrove wall s"),
-    Target("W5", "W5 >= 0.3 of the bare xxh3 loop", "ratio vs bare xxh3 loop", ">=", 0.3),
+    Target("W5", "W5 >= 0.3 of the bare xxh3 loop", "pilehouse/bare xxh3 loop", ">=", 0.3),
     Target("W6", "W6 recall >= 0.98", "pilehouse recall", ">=", 0.98),
     Target("W6", "W6 >= 20 MB/s/core", "pilehouse MB/s/core", ">=", 20.0),
     Target("W7", "W7 Delta write >= 0.8x pyarrow", "write_arrow / pyarrow write", ">=", 0.8),
     Target("W7", "W7 Delta read >= 0.9x pyarrow", "read_arrow / pyarrow read", ">=", 0.9),
     Target("W7", "W7 100 commits <= 30 s", "100 small appends seconds", "<=", 30.0),
+    # Not from issue #10: the classifiers issue's goal for the Spark scoring stage.
+    Target("CLS", "CLS Spark stage >= 0.9x the bare loop", "spark/bare ratio", ">=", 0.9),
 ]
 
 # The W0 figures other workloads' per-core rates are divided by ("fraction of the limit").
@@ -140,6 +147,9 @@ class Outcome:
 
 
 def child(module_name: str, argv: list[str]) -> int:
+    # The runner stops a workload with SIGTERM: exit through SystemExit so that the
+    # workload's finally blocks run (servers it started in their own sessions, temp dirs).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     module = importlib.import_module(module_name)
     result = module.main(argv)
     if isinstance(result, int) and not isinstance(result, bool):
@@ -505,7 +515,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", help="comma-separated workload ids or module names (W3,W4)")
     parser.add_argument("--quick", action="store_true", help="pass --quick: small sizes")
     parser.add_argument(
-        "--timeout", type=float, help="seconds per workload (default 900, 300 with --quick)"
+        "--timeout", type=float, help="seconds per workload (default 1200, 600 with --quick)"
     )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="report folder")
     parser.add_argument("--list", action="store_true", help="list the workloads and exit")
@@ -523,7 +533,7 @@ def main(argv: list[str] | None = None) -> int:
             default = "" if w.default else " (only with --only)"
             print(f"{w.key:<4} {w.module:<24} {built:<10} {w.title}{default}")
         return 0
-    timeout = args.timeout or (300.0 if args.quick else 900.0)
+    timeout = args.timeout or (600.0 if args.quick else 1200.0)
     child_args = ["--quick"] if args.quick else []
     command = ("python -m bench.run_all " + " ".join(argv)).strip()
     info = machine()

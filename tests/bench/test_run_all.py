@@ -97,6 +97,13 @@ def test_targets_are_judged_from_figures():
         ),
         Outcome("W4", "bench.fuzzy_dedup", "", "ok", figures={"pilehouse F1": 0.9}),
         Outcome("W3", "bench.minhash", "", "not built"),
+        Outcome(
+            "W1",
+            "bench.annotation",
+            "",
+            "ok",
+            figures={"c4 agreement %": 99.9, "fineweb agreement %": 99.2, "pages": 5},
+        ),
     ]
     verdicts = {row[0]: row[3] for row in target_rows(outcomes)}
     assert verdicts["W7 Delta write >= 0.8x pyarrow"] == "MET"
@@ -104,7 +111,14 @@ def test_targets_are_judged_from_figures():
     assert verdicts["W7 100 commits <= 30 s"] == "MET"
     assert verdicts["W4 F1 >= datatrove's F1"] == "not measured (figure missing)"
     assert verdicts["W3 signatures >= 3x datatrove"] == "not measured (not built)"
-    assert verdicts["W1 decision agreement >= 99.5%"] == "not run"
+    assert verdicts["W5 >= 0.3 of the bare xxh3 loop"] == "not run"
+    rows = {row[0]: row for row in target_rows(outcomes)}
+    # A pattern target takes the worst of the figures it matches.
+    assert rows["W1 decision agreement >= 99.5% (every rule set)"][1:] == (
+        "99.2",
+        ">= 99.5",
+        "NOT MET",
+    )
 
 
 def test_report_files_are_written(tmp_path):
