@@ -23,7 +23,7 @@ import xxhash
 import yaml
 
 from spark_jobs.delta import open_table, snapshot_dataset, table_exists, write_arrow
-from spark_jobs.lake import Lake
+from spark_jobs.lake import CORPORA, Lake
 from spark_jobs.licenses import license_allowed
 from spark_jobs.mixtures.recipe import Component, MixtureRecipe, register_mixture_table
 from spark_jobs.mixtures.shards import ShardWriter, TextShardWriter, token_dtype, write_bytes
@@ -102,6 +102,8 @@ class MixtureBuild:
     tokenizer: MixtureTokenizer
     cache: TokenCache
     empty_documents: int = 0
+    # Tables the tokenizer was trained on (empty for a given or file tokenizer).
+    tokenizer_inputs: dict[str, tuple[str, int]] = field(default_factory=dict)
 
     def token_shares(self, by: str = "component") -> dict[str, float]:
         totals = self.token_totals(by)
@@ -141,14 +143,37 @@ def _read_candidates(
     return rows.append_column("component", pa.array([component.name] * rows.num_rows, pa.string()))
 
 
+def _tokenizer_inputs(
+    lake: Lake, recipe: MixtureRecipe, inputs: Mapping[str, int]
+) -> dict[str, int]:
+    """The tables (pinned versions) the tokenizer's training sample is drawn from."""
+    if recipe.tokenizer.sample == "mixture":
+        return dict(inputs)
+    tables = {}
+    for corpus in CORPORA:
+        name = f"curated.{corpus}"
+        if name in inputs:
+            tables[name] = inputs[name]
+        elif table_exists(lake.uri(name), lake.store):
+            tables[name] = open_table(lake.uri(name), store=lake.store).version()
+    return tables
+
+
 def _tokenizer_sample(
-    lake: Lake, inputs: Mapping[str, int], candidates: pa.Table, recipe: MixtureRecipe
+    lake: Lake, tables: Mapping[str, int], candidates: pa.Table, recipe: MixtureRecipe
 ) -> list[str]:
-    ids = sorted(set(candidates["id"].to_pylist()))
-    ids.sort(key=lambda i: _seeded_hash(recipe.seed, "tokenizer", i))
-    sample = set(ids[: recipe.tokenizer.sample_docs])
+    spec = recipe.tokenizer
+    if spec.sample == "mixture":
+        ids, seed = set(candidates["id"].to_pylist()), recipe.seed
+    else:
+        ids, seed = set(), spec.seed
+        for table, version in tables.items():
+            dataset = snapshot_dataset(lake.uri(table), version=version, store=lake.store)
+            ids |= set(dataset.to_table(columns=["id"])["id"].to_pylist())
+    ordered = sorted(ids, key=lambda i: (_seeded_hash(seed, "tokenizer", i), i))
+    sample = set(ordered[: spec.sample_docs])
     texts: dict[str, str] = {}
-    for table, version in inputs.items():
+    for table, version in tables.items():
         dataset = snapshot_dataset(lake.uri(table), version=version, store=lake.store)
         found = dataset.to_table(
             columns=["id", "text"], filter=ds.field("id").isin(pa.array(sorted(sample)))
@@ -298,11 +323,13 @@ def build_mixture(
     candidates = pa.concat_tables(
         _read_candidates(lake, c.table, inputs[c.table], recipe, c) for c in recipe.components
     )
+    tokenizer_inputs: dict[str, int] = {}
     if tokenizer is None:
         if recipe.tokenizer.path:
             tokenizer = load_tokenizer_file(recipe.tokenizer.path)
         else:
-            sample = _tokenizer_sample(lake, inputs, candidates, recipe)
+            tokenizer_inputs = _tokenizer_inputs(lake, recipe, inputs)
+            sample = _tokenizer_sample(lake, tokenizer_inputs, candidates, recipe)
             tokenizer = train_bpe(sample, recipe.tokenizer.vocab_size)
     if tracking_uri and tokenizer.mlflow_run_id is None:
         tokenizer = log_tokenizer(tokenizer, tracking_uri, artifact_location=artifact_location)
@@ -340,6 +367,7 @@ def build_mixture(
         metadata={
             **(metadata or {}),
             **{f"lineage.input.{t}": v for t, v in inputs.items()},
+            **{f"lineage.tokenizer_input.{t}": v for t, v in tokenizer_inputs.items()},
             "lineage.recipe": recipe.name,
             "lineage.recipe_hash": recipe.fingerprint,
             "lineage.seed": recipe.seed,
@@ -357,6 +385,7 @@ def build_mixture(
         uri=lake.uri(table_name),
         version=commit.version,
         inputs={t: (lake.uri(t), v) for t, v in inputs.items()},
+        tokenizer_inputs={t: (lake.uri(t), v) for t, v in tokenizer_inputs.items()},
         rows=rows,
         tokenizer=tokenizer,
         cache=cache,
@@ -456,6 +485,11 @@ def export_shards(lake: Lake, build: MixtureBuild, directory: str | None = None)
         "tokenizer": {
             "version": build.tokenizer.version,
             "origin": build.tokenizer.origin,
+            "sample": recipe.tokenizer.sample if build.tokenizer_inputs else None,
+            "sample_inputs": [
+                {"table": table, "uri": uri, "version": version}
+                for table, (uri, version) in sorted(build.tokenizer_inputs.items())
+            ],
             "vocab_size": build.tokenizer.vocab_size,
             "eos_id": build.tokenizer.eos_id,
             "file": "tokenizer.json",

@@ -58,10 +58,19 @@ class Component:
 
 @dataclass(frozen=True)
 class TokenizerSpec:
-    """Train a byte-level BPE on a sample of the mixture's documents, or use a file."""
+    """Train a byte-level BPE on a sample of curated text, or use a tokenizer.json file.
+
+    `sample: curated` (default) draws `sample_docs` documents from every curated table with
+    the tokenizer's own seed, whatever the recipe's weights: recipes with the same spec get
+    the same tokenizer, so their proxy losses are per token of one vocabulary and comparable.
+    `sample: mixture` draws from the recipe's own candidates (after its license and
+    language filters) with the recipe's seed.
+    """
 
     vocab_size: int = DEFAULT_VOCAB_SIZE
     sample_docs: int = 2000
+    sample: str = "curated"
+    seed: int = 0
     path: str | None = None
 
 
@@ -176,6 +185,8 @@ def _validate(recipe: MixtureRecipe, origin: str) -> None:
         raise ValueError(f"{origin}: weighted components need a token_budget")
     if recipe.sequence_length < 2 or recipe.sequences_per_shard < 1:
         raise ValueError(f"{origin}: sequence_length >= 2 and sequences_per_shard >= 1 required")
+    if recipe.tokenizer.sample not in ("curated", "mixture"):
+        raise ValueError(f"{origin}: tokenizer.sample must be curated or mixture")
     if recipe.tokenizer.vocab_size < 260 and recipe.tokenizer.path is None:
         raise ValueError(f"{origin}: tokenizer.vocab_size must be >= 260 (256 bytes + specials)")
 

@@ -31,6 +31,14 @@ def test_proxy_runs_of_two_mixtures_land_in_mlflow_with_inputs_and_per_source_lo
         run_ids[mix.name] = (run_id, exported.manifest)
         assert result.train_losses[-1] < result.train_losses[0]
 
+    # One tokenizer for both recipes (drawn from all curated text), so losses compare.
+    manifests = [manifest for _, manifest in run_ids.values()]
+    assert manifests[0]["tokenizer"]["version"] == manifests[1]["tokenizer"]["version"]
+    assert [i["table"] for i in manifests[0]["tokenizer"]["sample_inputs"]] == [
+        "curated.code",
+        "curated.web",
+    ]
+
     client = mlflow.MlflowClient(tracking)
     experiment = client.get_experiment_by_name("proxy-test")
     compared = client.search_runs([experiment.experiment_id])
