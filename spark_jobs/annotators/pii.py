@@ -318,6 +318,9 @@ def _phone(m: re.Match[str]) -> tuple[int, int] | None:
 def _ipv4(m: re.Match[str]) -> tuple[int, int] | None:
     octets = m.group().split(".")
     ok = all(o == "0" or (o[0] != "0" and int(o) <= 255) for o in octets)
+    # Loopback, "any" and broadcast addresses name no one (127.0.0.1, 0.0.0.0 in configs).
+    if octets[0] in ("0", "127") or m.group() == "255.255.255.255":
+        return None
     return m.span() if ok else None
 
 
@@ -522,60 +525,79 @@ def _run(p: _Pass, text: str, lower: str | None, start: int = 0) -> Iterator[Pii
             yield PiiSpan(p.kind, *span)
 
 
-def _led_spans(text: str, scan: str, kinds: set[str]) -> Iterator[PiiSpan]:
-    """Spans of the chosen types led by `scan`'s class: the shared scan finds where one may
-    start, then each type's own pattern is tried there."""
-    compiled = _compiled()
-    members = [
-        compiled[kind][index]
-        for (kind, index), (led_by, _, _) in _LED.items()
-        if led_by == scan and kind in kinds
-    ]
-    finder = _lead_scans()[scan]
-    pos = 0
-    while (hit := finder.search(text, pos)) is not None:
-        start = hit.start()
-        for p in members:
-            m = p.pattern.match(text, start)
-            span = p.validate(m) if m else None
-            if span is not None:
-                yield PiiSpan(p.kind, *span)
-        pos = start + 1
+@dataclass(frozen=True)
+class _Plan:
+    """What to run for a choice of types, worked out once per choice."""
+
+    led: tuple[tuple[re.Pattern[str], tuple[_Pass, ...]], ...]  # (scan, its chosen patterns)
+    # (type, substrings one of which it needs, same in lowercase, its own passes)
+    others: tuple[tuple[str, tuple[str, ...], tuple[str, ...], tuple[_Pass, ...]], ...]
 
 
-def _candidates(text: str, types: Iterable[str]) -> Iterator[PiiSpan]:
-    compiled = _compiled()
-    wanted = set(types)
+@cache
+def _plan(types: tuple[str, ...]) -> _Plan:
+    compiled, scans = _compiled(), _lead_scans()
+    led = []
     for scan in _LEAD_CLASS:
-        if any(kind in wanted and led_by == scan for (kind, _), (led_by, _, _) in _LED.items()):
-            yield from _led_spans(text, scan, wanted)
+        members = tuple(
+            compiled[kind][index]
+            for (kind, index), (led_by, _, _) in _LED.items()
+            if led_by == scan and kind in types
+        )
+        if members:
+            led.append((scans[scan], members))
+    others = []
+    for kind in types:
+        passes = tuple(p for i, p in enumerate(compiled[kind]) if (kind, i) not in _LED)
+        if passes:
+            needles = (_REQUIRES.get(kind, ()), _REQUIRES_LOWER.get(kind, ()))
+            others.append((kind, *needles, passes))
+    return _Plan(tuple(led), tuple(others))
+
+
+def _candidates(text: str, types: tuple[str, ...]) -> Iterator[PiiSpan]:
+    plan = _plan(types)
+    # The shared scans find where a led pattern may start; each chosen pattern is tried there.
+    for finder, members in plan.led:
+        pos = 0
+        while (hit := finder.search(text, pos)) is not None:
+            start = hit.start()
+            for p in members:
+                m = p.pattern.match(text, start)
+                span = p.validate(m) if m else None
+                if span is not None:
+                    yield PiiSpan(p.kind, *span)
+            pos = start + 1
     lower = None
-    for kind in wanted:
-        needles = _REQUIRES.get(kind)
+    for kind, needles, lower_needles, passes in plan.others:
         if needles and not any(n in text for n in needles):
             continue
-        if kind in _REQUIRES_LOWER:
+        if lower_needles:
             lower = text.lower() if lower is None else lower
-            if not any(n in lower for n in _REQUIRES_LOWER[kind]):
+            if not any(n in lower for n in lower_needles):
                 continue
         if kind == "email":
             for start, end in _emails(text):
                 yield PiiSpan(kind, start, end)
         elif kind == "ipv6":
-            yield from _ipv6_spans(text, compiled[kind][0])
-        for index, p in enumerate(compiled[kind]):
-            if (kind, index) in _LED or kind in ("email", "ipv6"):
-                continue
-            if p.on_lowercase and lower is None:
-                lower = text.lower()
-            yield from _run(p, text, lower)
+            yield from _ipv6_spans(text, passes[0])
+        else:
+            for p in passes:
+                if p.on_lowercase and lower is None:
+                    lower = text.lower()
+                yield from _run(p, text, lower)
+
+
+_RANK = {kind: i for i, kind in enumerate(PRIORITY)}
 
 
 def _resolve(spans: Iterable[PiiSpan]) -> list[PiiSpan]:
     """Non-overlapping spans in text order: by type priority, then earlier, then longer."""
-    rank = {kind: i for i, kind in enumerate(PRIORITY)}
+    ordered = sorted(spans, key=lambda s: (_RANK[s.type], s.start, -s.end))
+    if len(ordered) < 2:
+        return ordered
     kept: list[PiiSpan] = []
-    for span in sorted(spans, key=lambda s: (rank[s.type], s.start, -s.end)):
+    for span in ordered:
         if all(span.end <= k.start or span.start >= k.end for k in kept):
             kept.append(span)
     return sorted(kept, key=lambda s: s.start)
@@ -584,19 +606,18 @@ def _resolve(spans: Iterable[PiiSpan]) -> list[PiiSpan]:
 def _types(types: Iterable[str] | None) -> tuple[str, ...]:
     if types is None:
         return PII_TYPES
-    chosen = tuple(types)
-    unknown = set(chosen) - set(PII_TYPES)
+    chosen = set(types)
+    unknown = chosen - set(PII_TYPES)
     if unknown:
         raise ValueError(f"unknown PII types {sorted(unknown)}; known: {', '.join(PII_TYPES)}")
-    return chosen
+    return tuple(kind for kind in PII_TYPES if kind in chosen)
 
 
 def pii_spans(text: str, types: Iterable[str] | None = None) -> list[PiiSpan]:
     """The personal data and secrets in `text`, as non-overlapping typed spans in text order.
 
-    `types` limits detection to some of `PII_TYPES` (default: all). Overlaps between types
-    are resolved by `PRIORITY`, so the spans (and their counts) do not depend on `types`
-    only where the chosen types do not overlap.
+    `types` limits detection to some of `PII_TYPES` (default: all). Overlapping candidates
+    are resolved by `PRIORITY` among the chosen types only.
     """
     if not text:
         return []

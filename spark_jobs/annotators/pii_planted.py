@@ -129,7 +129,9 @@ def _slack(rng: random.Random, fakers: dict[str, Faker]) -> str:
 
 ENTITIES: dict[str, Callable[[random.Random, dict[str, Faker]], str]] = {
     "email": lambda rng, f: f[rng.choice(PHONE_LOCALES)].email(),
-    "ipv4": lambda rng, f: f["en_US"].ipv4(),
+    "ipv4": lambda rng, f: (
+        f["en_US"].ipv4_public() if rng.random() < 0.7 else f["en_US"].ipv4_private()
+    ),
     "ipv6": _ipv6,
     "card": _card,
     "iban": _iban,
