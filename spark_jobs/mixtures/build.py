@@ -521,6 +521,8 @@ def export_shards(lake: Lake, build: MixtureBuild, directory: str | None = None)
             "rows": build.rows.num_rows,
             "documents": len(set(build.rows["id"].to_pylist())),
             "sequences": sum(s.sequences for s in shards),
+            # Candidates with no text: counted here, never silently dropped.
+            "empty_documents_skipped": build.empty_documents,
             **token_report(build.rows),
         },
     }
