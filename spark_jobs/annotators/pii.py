@@ -101,9 +101,9 @@ PII_PATTERNS: dict[str, tuple[str, ...]] = {
     "us_ssn": (_led("us_ssn"),),
     "uk_nino": (_led("uk_nino"),),
     # A bare nine-digit number is only a BSN when it is labelled as one (lowercase text).
-    "nl_bsn": (
-        r"\b(?:bsn|burgerservicenummer|sofi-?nummer)\b[^\n\d]{0,30}?"
-        r"(\d{4}\.?\d{2}\.?\d{3}|\d{9})\b",
+    "nl_bsn": tuple(
+        label + r"\b[^\n\d]{0,30}?(\d{4}\.?\d{2}\.?\d{3}|\d{9})\b"
+        for label in (r"bsn(?<![a-z0-9_]bsn)", "burgerservicenummer", r"sofi-?nummer")
     ),
     "es_dni": (_led("es_dni", 0), _led("es_dni", 1)),
     # The whole block, or through its base64 lines when the END line is missing.
@@ -397,7 +397,7 @@ _VALIDATORS: dict[str, tuple[_Validator, ...]] = {
     "iban": (_iban,),
     "us_ssn": (_ssn,),
     "uk_nino": (_nino,),
-    "nl_bsn": (_bsn,),
+    "nl_bsn": (_bsn,) * 3,
     "es_dni": (_dni, _dni),
     "secret": (*[_secret_assignment] * 5, _group1, _whole),
 }
@@ -419,7 +419,7 @@ _REQUIRES_LOWER: dict[str, tuple[str, ...]] = {
 
 # Patterns (type, index) that run on `text.lower()`: literal key names then anchor a fast
 # search; where lowercasing changes the length, they run case-insensitively on the text.
-_ON_LOWERCASE = frozenset({*[("secret", i) for i in range(6)], ("nl_bsn", 0)})
+_ON_LOWERCASE = frozenset({*[("secret", i) for i in range(6)], *[("nl_bsn", i) for i in range(3)]})
 
 
 @dataclass(frozen=True)
