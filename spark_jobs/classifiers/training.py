@@ -12,7 +12,12 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from spark_jobs.classifiers import registry
-from spark_jobs.classifiers.embeddings import ENCODER_NAME, encoder_version, load_encoder
+from spark_jobs.classifiers.embeddings import (
+    ENCODER_NAME,
+    MAX_TOKENS,
+    encoder_version,
+    load_encoder,
+)
 from spark_jobs.classifiers.fasttext_quality import (
     QUALITY_MODEL_NAME,
     QualityTrainingConfig,
@@ -123,6 +128,7 @@ def train_embedding_heads(
     *,
     seed_file: Path = SEED_FILE,
     limit_per_topic: int | None = None,
+    max_tokens: int = MAX_TOKENS,
     tags: Mapping[str, str] | None = None,
 ) -> tuple[TrainedModel, TrainedModel]:
     """Embed the seed set with MiniLM, train the edu and topic heads, register both."""
@@ -130,7 +136,7 @@ def train_embedding_heads(
     rows = load_seed_set(seed_file)
     if limit_per_topic is not None:
         rows = _first_per_topic(rows, limit_per_topic)
-    embedded = load_encoder("cpu").embed([r["text"] for r in rows])
+    embedded = load_encoder("cpu", max_tokens).embed([r["text"] for r in rows])
     edu, topic = train_heads(
         embedded.vectors, [r["edu_score"] for r in rows], [r["topic"] for r in rows], config
     )
@@ -145,6 +151,7 @@ def train_embedding_heads(
                 "encoder_version": encoder_version(),
                 "seed_file": seed_file.name,
                 "seed_documents": len(rows),
+                "max_tokens": max_tokens,
                 "classes": ",".join(head.classes),
             }
             ref, run_id = registry.log_and_register(
@@ -159,3 +166,35 @@ def train_embedding_heads(
             )
         trained.append(TrainedModel(ref, run_id, head.metrics, {}))
     return trained[0], trained[1]
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Train and register all three classifiers outside Dagster; print the held-out figures.
+
+    python -m spark_jobs.classifiers.training --lake var/lake --tracking-uri sqlite:///var/mlflow.db
+    """
+    import argparse
+
+    from spark_jobs.lake import Lake
+    from spark_jobs.session import get_spark
+
+    parser = argparse.ArgumentParser(description=main.__doc__.splitlines()[0])
+    parser.add_argument("--lake", required=True, help="lake root (local path or s3:// URI)")
+    parser.add_argument("--tracking-uri", required=True, help="MLflow tracking URI")
+    parser.add_argument("--experiment", default="pilehouse-classifiers")
+    parser.add_argument("--skip-heads", action="store_true", help="train the quality model only")
+    args = parser.parse_args(argv)
+    target = MlflowTarget(args.tracking_uri, args.experiment)
+    quality = train_quality_classifier(get_spark(), Lake(args.lake), target)
+    print(f"{quality.ref}: inputs {quality.inputs}")
+    print("  held-out " + ", ".join(f"{k}={v:.3f}" for k, v in quality.metrics.items()))
+    if not args.skip_heads:
+        for head in train_embedding_heads(target):
+            print(
+                f"{head.ref}: held-out "
+                + ", ".join(f"{k}={v:.3f}" for k, v in head.metrics.items())
+            )
+
+
+if __name__ == "__main__":
+    main()
