@@ -21,9 +21,17 @@ from spark_jobs.delta import open_table, snapshot_dataset, table_exists
 from spark_jobs.lake import Lake
 from spark_jobs.mixtures.build import EXPORTS_TABLE, latest_export, read_manifest
 from spark_jobs.storage import LOCAL, ObjectStore
-from spark_jobs.tracking import RunInput, log_manifest, manifest_snapshots, open_run, run_inputs
+from spark_jobs.tracking import (
+    MIXTURE_SOURCE_CONTEXT,
+    RunInput,
+    log_manifest,
+    manifest_snapshots,
+    open_run,
+    run_inputs,
+)
 
 TRAINING_EXPERIMENT = "pilehouse-training"
+ROLES = {"training": "trained on", MIXTURE_SOURCE_CONTEXT: "mixture drawn from"}
 
 
 # --- Tables -----------------------------------------------------------------------------
@@ -89,6 +97,7 @@ class InputSummary:
     by_source: dict[str, int]
     by_license: dict[str, int]
     error: str | None = None
+    context: str | None = None  # the MLflow dataset context: training, mixture_source
 
 
 @dataclass(frozen=True)
@@ -121,7 +130,9 @@ def summarize_input(item: RunInput, store: ObjectStore = LOCAL) -> InputSummary:
         columns = [c for c in ("source", "license", "token_count") if c in dataset.schema.names]
         table = dataset.to_table(columns=columns)
     except (FileNotFoundError, ValueError, OSError) as error:
-        return InputSummary(item.name, item.uri, item.version, 0, None, {}, {}, str(error))
+        return InputSummary(
+            item.name, item.uri, item.version, 0, None, {}, {}, str(error), item.context
+        )
     weight = "token_count" if "token_count" in table.column_names else None
     return InputSummary(
         name=item.name,
@@ -131,6 +142,7 @@ def summarize_input(item: RunInput, store: ObjectStore = LOCAL) -> InputSummary:
         tokens=int(pc.sum(table["token_count"]).as_py() or 0) if weight else None,
         by_source=_count_by(table, "source", weight),
         by_license=_count_by(table, "license", weight),
+        context=item.context,
     )
 
 
@@ -165,7 +177,8 @@ def render_run_lineage(lineage: RunLineage) -> str:
     if not lineage.inputs:
         lines.append("no Delta dataset inputs were logged on this run")
     for item in lineage.inputs:
-        lines.append(f"  {item.name} @ v{item.version}  {item.uri}")
+        role = ROLES.get(item.context or "", item.context or "input")
+        lines.append(f"  {item.name} @ v{item.version}  {item.uri}  [{role}]")
         if item.error:
             lines.append(f"    unreadable: {item.error}")
             continue

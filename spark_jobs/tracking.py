@@ -73,6 +73,7 @@ def log_dataset_run(
 
 MIXTURE_TAG = "pilehouse.mixture"
 MANIFEST_TAG = "pilehouse.manifest_uri"
+MIXTURE_SOURCE_CONTEXT = "mixture_source"
 # MLflow rejects longer param values.
 _PARAM_LIMIT = 6000
 
@@ -97,7 +98,10 @@ def open_run(
             yield run
         return
     # An attached run belongs to the job that opened it: leave its status as it was.
-    status = mlflow.MlflowClient(tracking_uri).get_run(run_id).info.status
+    info = mlflow.MlflowClient(tracking_uri).get_run(run_id).info
+    status = info.status
+    # The fluent API refuses a run of another experiment than the active one.
+    mlflow.set_experiment(experiment_id=info.experiment_id)
     run = mlflow.start_run(run_id=run_id, tags=dict(tags or {}))
     try:
         yield run
@@ -119,11 +123,14 @@ def manifest_snapshots(manifest: Mapping, store: ObjectStore = LOCAL) -> list[Ta
 
 def log_manifest(manifest: Mapping, manifest_uri: str, snapshots: Sequence[TableSnapshot]) -> None:
     """Log a mixture manifest into the active run: datasets, params, tags, manifest.json."""
+    mixture = manifest["mixture"]
     for snapshot in snapshots:
         source = DeltaSnapshotSource(path=snapshot.uri, delta_table_version=snapshot.version)
         dataset = MetaDataset(source=source, name=snapshot.name, digest=snapshot.digest)
-        mlflow.log_input(dataset, context="training")
-    mixture = manifest["mixture"]
+        # The mixture is what the run trained on; the curated tables are what it was drawn
+        # from (the UI shows the context next to each dataset).
+        context = "training" if snapshot.name == mixture["table"] else MIXTURE_SOURCE_CONTEXT
+        mlflow.log_input(dataset, context=context)
     recipe = json.dumps(manifest["recipe"], sort_keys=True)
     mlflow.log_params(
         {

@@ -3,6 +3,7 @@ the CLI on a small real lake, real Delta commits and a real MLflow store."""
 
 import json
 
+import mlflow
 import pyarrow.compute as pc
 import pytest
 import yaml
@@ -63,11 +64,23 @@ def test_runs_lineage_and_takedown_end_to_end(home, capsys, tmp_path):
         [TableSnapshot("curated.web", lake.uri("curated.web"), 0, 60)],
     )
 
+    # A job that opened its own run attaches to it; the run stays RUNNING for the job.
+    client = mlflow.MlflowClient(f"sqlite:///{tmp_path}/mlflow.db")
+    own = client.create_run(client.create_experiment("my-trainer")).info.run_id
+    _run(capsys, "training", "start", "--mixture", "small-mix", "--run-id", own)
+    attached = client.get_run(own)
+    assert attached.info.status == "RUNNING"
+    assert {d.dataset.name for d in attached.inputs.dataset_inputs} == {
+        "curated.web",
+        "curated.code",
+        "mixtures.small-mix",
+    }
+
     lineage = _run(capsys, "lineage", run_id)
     assert f"run {run_id}" in lineage
     assert "mixture small-mix v0" in lineage
-    assert f"curated.web @ v0  {lake.uri('curated.web')}" in lineage
-    assert "mixtures.small-mix @ v0" in lineage
+    assert f"curated.web @ v0  {lake.uri('curated.web')}  [mixture drawn from]" in lineage
+    assert "mixtures.small-mix @ v0" in lineage and "[trained on]" in lineage
     assert "licenses (tokens): Apache-2.0" in lineage and "PSF-2.0" in lineage
     assert "GPL-2.0-only" not in lineage.split("mixtures.small-mix")[1]
     assert "sources (tokens): crawl-a" in lineage
@@ -110,7 +123,7 @@ def test_runs_lineage_and_takedown_end_to_end(home, capsys, tmp_path):
     assert tables["curated.web"]["version_before"] == 0
     assert tables["curated.web"]["version_written"] == delete["version"] > 0
     assert tables["raw.web"]["rows_deleted"] == 2
-    assert set(request["affected_runs"]) == {run_id, curated_run}
+    assert set(request["affected_runs"]) == {run_id, curated_run, own}
     assert request["affected_shards"]
 
     # Afterwards the document's lineage still shows what consumed it, and nothing holds it now.
