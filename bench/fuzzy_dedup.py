@@ -55,10 +55,12 @@ _WORD = re.compile(r"\S+")
 # --- corpus -------------------------------------------------------------------------------
 
 
-def _module_docstrings(root: Path, limit_words: int) -> Iterable[str]:
-    words = 0
+POOL_WORDS = 1_000_000  # the text pool's size: fixed, so corpora do not depend on the cache
+
+
+def _module_docstrings(root: Path) -> Iterable[str]:
     for path in sorted(root.rglob("*.py")):
-        if "test" in path.name or words >= limit_words:
+        if "test" in path.name:
             continue
         try:
             tree = ast.parse(path.read_text(encoding="utf-8"))
@@ -68,30 +70,28 @@ def _module_docstrings(root: Path, limit_words: int) -> Iterable[str]:
             if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
                 doc = ast.get_docstring(node)
                 if doc and len(doc.split()) >= 12:
-                    words += len(doc.split())
                     yield doc
 
 
-def text_pool(min_words: int) -> list[str]:
-    """Real offline English lines, deduplicated, with at least `min_words` words (cached)."""
+def text_pool() -> list[str]:
+    """Real offline English lines, deduplicated, POOL_WORDS words in all (cached)."""
     CACHE.mkdir(parents=True, exist_ok=True)
-    cached = CACHE / "text_pool.json"
+    cached = CACHE / f"text_pool-{POOL_WORDS}.json"
     if cached.exists():
-        lines = json.loads(cached.read_text())
-        if sum(len(line.split()) for line in lines) >= min_words:
-            return lines
+        return json.loads(cached.read_text())
     import pydoc_data.topics
 
     def sources() -> Iterable[str]:
         yield from pydoc_data.topics.topics.values()
-        for dist in importlib.metadata.distributions():
-            yield dist.metadata.get_payload() or dist.metadata.get("Description") or ""
-        stdlib = (
-            Path(sys.base_prefix) / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}"
+        dists = sorted(
+            importlib.metadata.distributions(), key=lambda d: (d.metadata["Name"] or "").lower()
         )
-        yield from _module_docstrings(stdlib, 3 * min_words)
+        for dist in dists:
+            yield dist.metadata.get_payload() or dist.metadata.get("Description") or ""
+        version = f"python{sys.version_info[0]}.{sys.version_info[1]}"
+        yield from _module_docstrings(Path(sys.base_prefix) / "lib" / version)
         for site in sorted({Path(p) for p in sys.path if p.endswith("site-packages")}):
-            yield from _module_docstrings(site, 3 * min_words)
+            yield from _module_docstrings(site)
 
     seen: set[str] = set()
     lines: list[str] = []
@@ -104,7 +104,7 @@ def text_pool(min_words: int) -> list[str]:
             seen.add(key)
             lines.append(line.strip())
             words += len(key.split())
-        if words >= 2 * min_words:
+        if words >= POOL_WORDS:
             break
     cached.write_text(json.dumps(lines))
     return lines
@@ -171,7 +171,7 @@ def make_corpus(n_docs: int, seed: int, config: DedupConfig) -> list[Doc]:
     rng = random.Random(seed)
     n_variants = round(0.3 * n_docs)
     n_bases = n_docs - n_variants
-    lines = text_pool(n_bases * 280)
+    lines = text_pool()
     stream = [w for line in lines for w in (*_WORD.findall(line), "\n")]
     vocabulary = sorted({w for w in stream[:200_000] if w != "\n"})
     docs: list[Doc] = []

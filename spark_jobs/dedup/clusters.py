@@ -49,7 +49,8 @@ def exact_clusters(
     config = config or DedupConfig()
     by_key = Window.partitionBy(exact_key_col)
     members = (
-        docs.where(F.col(exact_key_col).isNotNull())
+        docs.drop("text")
+        .where(F.col(exact_key_col).isNotNull())
         .withColumn("cluster_id", F.min("id").over(by_key))
         .withColumn("_n", F.count(F.lit(1)).over(by_key))
         .where(F.col("_n") > 1)
