@@ -14,7 +14,6 @@ from __future__ import annotations
 import ipaddress
 import re
 import string
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -48,7 +47,7 @@ _LED: dict[tuple[str, int], tuple[str, str, str]] = {
         r"(?:(?<=\+)[1-9]\d{0,2}(?:[ .-]?\(0\))?(?:[ .-]?\(?\d{1,6}\)?){1,6}"
         r"|(?<=\()(?:\d{3}\)[ ]?\d{3}[ .-]\d{4}|0\d{1,5}\)(?:[ -]?\d{2,8}){1,4})"
         r"|(?<=0)0[ .-]?[1-9]\d{0,2}(?:[ .-]\d{1,6}){2,5}"
-        r"|(?<=\d)\d{2}[ .-]\d{3}[ .-]\d{4}"
+        r"|(?<=\d)\d{2}[ .-]\d{3}[ .-]\d{4}|(?<=1)[ .-](?:\(\d{3}\)[ ]?|\d{3}[ .-])\d{3}[ .-]\d{4}"
         r"|(?<=0)\d{1,5}(?:[ .-]\d{2,8}){1,4}"
         r"|(?<=\d)\d[ ]\d{4,5}-\d{4}|(?<=\d)\d-\d{4}-\d{4}"
         r")(?:[ ]?(?:x|ext\.?)[ ]?\d{1,5})?(?![\w@-]|\.\d)",
@@ -78,6 +77,12 @@ _LED: dict[tuple[str, int], tuple[str, str, str]] = {
 }
 
 
+_PHONE_AFTER_KEYWORD = (
+    r"[a-zé]{0,8}\.?[^\w\n]{0,4}(?:(?:me |us |at |on |or |no\. |number |nr\. |tel\. )*)"
+    r"([+(]?\d[\d ()./-]{5,22}\d)(?![\w@-]|\.\d)"
+)
+
+
 def _led(kind: str, index: int = 0) -> str:
     scan, lookbehind, rest = _LED[kind, index]
     return _LEAD_CLASS[scan] + _LEAD_LOOKBEHIND[scan] + lookbehind + rest
@@ -86,7 +91,15 @@ def _led(kind: str, index: int = 0) -> str:
 PII_PATTERNS: dict[str, tuple[str, ...]] = {
     # Found from each "@" (see `_emails`); this pattern is the whole address.
     "email": (r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b",),
-    "phone": (_led("phone"),),
+    # Plus, after a phone keyword (lowercase text), any 8-15 digits in groups: national
+    # formats without a trunk prefix (609 141 777, 3533 7406, 08-60 42 30).
+    "phone": (
+        _led("phone"),
+        *[
+            keyword + _PHONE_AFTER_KEYWORD
+            for keyword in ("tel", "phone", "call", "mobil", "fax", "cell", "tlf", "tél")
+        ],
+    ),
     "ipv4": (_led("ipv4"),),
     # Full eight-group form, or a compressed form with at least three groups (fe80::1:2,
     # 2001:db8::7, 2001:db8:1::); short forms like 1::2 are Python slices.
@@ -315,6 +328,17 @@ def _phone(m: re.Match[str]) -> tuple[int, int] | None:
     return m.span() if _phone_digits_ok(text) else None
 
 
+_DATE_OR_TIME = re.compile(r"\d{4}-\d\d-\d\d|\d\d:\d\d|\d+\.\d+\.\d+\.\d+")
+
+
+def _phone_after_keyword(m: re.Match[str]) -> tuple[int, int] | None:
+    number = m.group(1)
+    digits = sum(ch.isdigit() for ch in number)
+    if not 8 <= digits <= 15 or _DATE_OR_TIME.search(number) or ".." in number:
+        return None
+    return m.span(1)
+
+
 def _ipv4(m: re.Match[str]) -> tuple[int, int] | None:
     octets = m.group().split(".")
     ok = all(o == "0" or (o[0] != "0" and int(o) <= 255) for o in octets)
@@ -390,7 +414,7 @@ def _group1(m: re.Match[str]) -> tuple[int, int] | None:
 
 
 _VALIDATORS: dict[str, tuple[_Validator, ...]] = {
-    "phone": (_phone,),
+    "phone": (_phone, *[_phone_after_keyword] * 8),
     "ipv4": (_ipv4,),
     "ipv6": (_ipv6,),
     "card": (_card,),
@@ -419,7 +443,13 @@ _REQUIRES_LOWER: dict[str, tuple[str, ...]] = {
 
 # Patterns (type, index) that run on `text.lower()`: literal key names then anchor a fast
 # search; where lowercasing changes the length, they run case-insensitively on the text.
-_ON_LOWERCASE = frozenset({*[("secret", i) for i in range(6)], *[("nl_bsn", i) for i in range(3)]})
+_ON_LOWERCASE = frozenset(
+    {
+        *[("secret", i) for i in range(6)],
+        *[("nl_bsn", i) for i in range(3)],
+        *[("phone", i) for i in range(1, 9)],
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -648,8 +678,3 @@ def redact(text: str, types: Iterable[str] | None = None) -> tuple[str, dict[str
         counts[span.type] += 1
     parts.append(text[last:])
     return "".join(parts), counts
-
-
-def residual_counts(text: str, types: Iterable[str] | None = None) -> dict[str, int]:
-    """Spans of `types` still in `text` (the quality gate's measure after redaction)."""
-    return dict(Counter(span.type for span in pii_spans(text, types)))

@@ -151,6 +151,15 @@ def test_overlaps_are_resolved_by_priority_whatever_the_order():
     assert redact(text)[0] == "git clone https://<SECRET>@github.com/o/r\n<PRIVATE_KEY>"
 
 
+def test_text_whose_lowercase_changes_length_keeps_exact_spans():
+    # "İ".lower() is two characters: the lowercase fast path would shift every offset.
+    text = 'İİ İstanbul: password = "hunter2-Xy9", BSN 111222333'
+    assert [(s.type, text[s.start : s.end]) for s in pii_spans(text)] == [
+        ("secret", "hunter2-Xy9"),
+        ("nl_bsn", "111222333"),
+    ]
+
+
 def test_every_type_has_a_placeholder():
     assert set(PLACEHOLDERS) == set(PII_TYPES)
     assert all(p.startswith("<") and p.endswith(">") for p in PLACEHOLDERS.values())
