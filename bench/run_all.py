@@ -553,6 +553,8 @@ def main(argv: list[str] | None = None) -> int:
         outcome.command = command
         print(f"----- {workload.key}: {outcome.status} in {outcome.seconds:.0f} s", flush=True)
         outcomes.append(outcome)
+        # After every workload, so an interrupted run still leaves what it measured.
+        write_report(merge(previous, outcomes) if args.merge else outcomes, command, info, args.out)
     if args.merge:
         outcomes = merge(previous, outcomes)
     print("\n" + render(outcomes))
