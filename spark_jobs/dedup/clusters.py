@@ -26,10 +26,16 @@ CLUSTER_COLUMNS = [
 ]
 
 
-def _with_keepers(members: DataFrame, kind: str, config: DedupConfig) -> DataFrame:
-    """members: document rows with cluster_id; adds kind, keeper_id, is_keeper, cluster_size."""
-    ranked = rank_within(members, "cluster_id", config)
-    size = F.count(F.lit(1)).over(Window.partitionBy("cluster_id"))
+def _with_keepers(
+    members: DataFrame, kind: str, config: DedupConfig, group_col: str = "cluster_id"
+) -> DataFrame:
+    """members: document rows with cluster_id; adds kind, keeper_id, is_keeper, cluster_size.
+
+    `group_col` is the column the rows are grouped by: cluster_id, or a column that determines
+    it (the exact key), so the windows share one shuffle with the clustering.
+    """
+    ranked = rank_within(members, group_col, config)
+    size = F.count(F.lit(1)).over(Window.partitionBy(group_col))
     return ranked.select(
         "id",
         "corpus",
@@ -45,7 +51,10 @@ def _with_keepers(members: DataFrame, kind: str, config: DedupConfig) -> DataFra
 def exact_clusters(
     docs: DataFrame, config: DedupConfig | None = None, *, exact_key_col: str = "text_hash"
 ) -> DataFrame:
-    """Documents sharing an exact-dedup key (across all corpora); cluster_id = smallest id."""
+    """Documents sharing an exact-dedup key (across all corpora); cluster_id = smallest id.
+
+    All windows are partitioned by the key: one shuffle of the documents (without their text).
+    """
     config = config or DedupConfig()
     by_key = Window.partitionBy(exact_key_col)
     members = (
@@ -56,7 +65,7 @@ def exact_clusters(
         .where(F.col("_n") > 1)
         .drop("_n")
     )
-    return _with_keepers(members, "exact", config)
+    return _with_keepers(members, "exact", config, group_col=exact_key_col)
 
 
 def fuzzy_clusters(

@@ -54,7 +54,8 @@ def keep_order(columns: list[str] | set[str], config: DedupConfig | None = None)
             continue
         expr = F.coalesce(*[F.col(c) for c in present]) if len(present) > 1 else F.col(present[0])
         order.append(expr.desc_nulls_last() if rule.order == "desc" else expr.asc_nulls_last())
-    order.append(F.col("id").asc())
+    if not (config.keep_policy and config.rule(config.keep_policy[-1]).columns == ("id",)):
+        order.append(F.col("id").asc())
     return order
 
 
