@@ -1,4 +1,8 @@
-"""Annotation stage: adds language, quality signals and exact-dedup key columns, non-destructively."""
+"""Annotation stage: adds language, script, quality signals, dedup key and PII counts, non-destructively.
+
+One Arrow batch at a time, one pass over each document's text per annotator. Recipes apply
+their thresholds to these columns later (spark_jobs.select): annotations are computed once.
+"""
 
 from __future__ import annotations
 
@@ -6,47 +10,40 @@ from collections.abc import Iterator
 
 import pyarrow as pa
 from pyspark.sql import DataFrame
-from pyspark.sql.types import DoubleType, LongType, StringType, StructField, StructType
+from pyspark.sql.types import (
+    BooleanType,
+    DoubleType,
+    LongType,
+    StringType,
+    StructField,
+    StructType,
+)
 
-from spark_jobs.annotators.gopher import INTEGER_SIGNALS, SIGNAL_NAMES, gopher_signals
 from spark_jobs.annotators.language import identify_language
 from spark_jobs.annotators.pii import PII_TYPES, pii_counts
+from spark_jobs.annotators.quality import SIGNALS, quality_signals
+from spark_jobs.annotators.script import dominant_script
 from spark_jobs.annotators.text_hash import exact_dedup_key
 
-QUALITY_SIGNALS = StructType(
-    [
-        StructField(name, LongType() if name in INTEGER_SIGNALS else DoubleType(), False)
-        for name in SIGNAL_NAMES
-    ]
-)
+_SPARK_TYPES = {"int": LongType(), "float": DoubleType(), "bool": BooleanType()}
+_ARROW_TYPES = {"int": pa.int64(), "float": pa.float64(), "bool": pa.bool_()}
+QUALITY_SIGNALS = StructType([StructField(s.name, _SPARK_TYPES[s.kind], False) for s in SIGNALS])
 PII_COUNTS = StructType([StructField(name, LongType(), False) for name in PII_TYPES])
 ANNOTATION_FIELDS = [
     StructField("language", StringType(), False),
     StructField("language_score", DoubleType(), False),
-    # Gopher signals; a recipe applies its thresholds to them (spark_jobs.select).
+    # Dominant Unicode script of the letters (spark_jobs.annotators.script).
+    StructField("script", StringType(), False),
+    # RedPajama-V2-style signals; a recipe's rule sets apply thresholds to them.
     StructField("quality_signals", QUALITY_SIGNALS, False),
     StructField("text_hash", StringType(), False),
     # Spans of personal data / secrets per type (spark_jobs.annotators.pii).
     StructField("pii_counts", PII_COUNTS, False),
 ]
-
-
-def _signals_array(texts: list[str]) -> pa.StructArray:
-    signals = [gopher_signals(t) for t in texts]
-    arrays = [
-        pa.array(
-            [getattr(s, name) for s in signals],
-            pa.int64() if name in INTEGER_SIGNALS else pa.float64(),
-        )
-        for name in SIGNAL_NAMES
-    ]
-    return pa.StructArray.from_arrays(arrays, names=list(SIGNAL_NAMES))
-
-
-def _pii_array(texts: list[str]) -> pa.StructArray:
-    counts = [pii_counts(t) for t in texts]
-    arrays = [pa.array([c[name] for c in counts], pa.int64()) for name in PII_TYPES]
-    return pa.StructArray.from_arrays(arrays, names=list(PII_TYPES))
+_ARROW_SIGNALS = pa.struct(
+    [pa.field(s.name, _ARROW_TYPES[s.kind], nullable=False) for s in SIGNALS]
+)
+_ARROW_PII = pa.struct([pa.field(name, pa.int64(), nullable=False) for name in PII_TYPES])
 
 
 def annotate_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
@@ -56,9 +53,10 @@ def annotate_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
     columns = {
         "language": pa.array([lang for lang, _ in languages], pa.string()),
         "language_score": pa.array([score for _, score in languages], pa.float64()),
-        "quality_signals": _signals_array(texts),
+        "script": pa.array([dominant_script(t) for t in texts], pa.string()),
+        "quality_signals": pa.array([quality_signals(t) for t in texts], _ARROW_SIGNALS),
         "text_hash": pa.array([exact_dedup_key(t) for t in texts], pa.string()),
-        "pii_counts": _pii_array(texts),
+        "pii_counts": pa.array([pii_counts(t) for t in texts], _ARROW_PII),
     }
     return pa.RecordBatch.from_arrays(
         [*batch.columns, *columns.values()], names=[*batch.schema.names, *columns]

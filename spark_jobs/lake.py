@@ -41,8 +41,10 @@ ANNOTATED_WEB_COLUMNS = {
     **RAW_WEB_COLUMNS,
     "language": "fastText lid.176 language code of the text",
     "language_score": "fastText lid.176 probability of that language (0..1)",
-    "quality_signals": "Gopher quality signals; quality_signals.word_count is the number of "
-    "whitespace-separated words that are not bare punctuation (no tokenizer: words, not tokens)",
+    "script": "dominant Unicode script of the letters (Latin, Cyrillic, Han, ...)",
+    "quality_signals": "RedPajama-V2-style quality signals (spark_jobs/annotators/quality.py "
+    "SIGNALS, documented in docs/curation.md); quality_signals.word_count is the number of "
+    "spaCy-English tokens that are not only punctuation (Gopher's words)",
     "text_hash": "exact-dedup key: hash of the normalized text",
 }
 REJECT_COLUMNS = {

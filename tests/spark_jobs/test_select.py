@@ -4,7 +4,7 @@ import pydoc_data.topics
 import pytest
 
 from spark_jobs.annotate import annotate_documents
-from spark_jobs.select import PiiPolicy, Recipe, select_documents
+from spark_jobs.select import PiiPolicy, Recipe, filter_documents, select_documents
 
 pytestmark = pytest.mark.spark
 
@@ -47,15 +47,35 @@ def _documents(spark):
     )
 
 
-def test_each_document_gets_exactly_one_outcome_with_a_reason(spark):
-    annotated = annotate_documents(_documents(spark))
-    kept, rejects = select_documents(annotated, Recipe(pii=PiiPolicy("drop", 0)), run_id="r1")
+# The Gopher paper's alpha-words rule (datatrove's default counts punctuation tokens).
+PAPER_GOPHER = {
+    "gopher_quality": {
+        "min_alpha_words_ratio": None,
+        "min_alpha_words_ratio_excluding_punctuation": 0.8,
+    }
+}
+
+
+@pytest.fixture(scope="module")
+def annotated(spark, tmp_path_factory):
+    """The documents annotated once and stored: every selection below reads the stored
+    annotations, so a recipe change never re-runs annotation."""
+    path = str(tmp_path_factory.mktemp("annotated") / "annotated")
+    annotate_documents(_documents(spark)).write.parquet(path)
+    return spark.read.parquet(path)
+
+
+def test_each_document_gets_exactly_one_outcome_with_a_reason(annotated):
+    recipe = Recipe(rules=PAPER_GOPHER, pii=PiiPolicy("drop", 0))
+    kept, rejects = select_documents(annotated, recipe, run_id="r1")
     kept_ids = {r.id for r in kept.collect()}
     reasons = {r.id: (r.reason, r.detail) for r in rejects.collect()}
     assert kept_ids == {"b", "c"}
     assert reasons["a"][0] == "exact_duplicate" and reasons["a"][1].endswith(" b")
     assert reasons["d"][0] == "language_not_allowed" and "language de" in reasons["d"][1]
-    assert reasons["e"][0].startswith("gopher_too_many_ellipsis")
+    assert reasons["e"][0] == "gopher_too_many_ellipsis_lines"
+    assert reasons["e"][1].startswith("gopher_quality: ellipsis_lines_ratio = ")
+    assert reasons["e"][1].endswith("(> 0.3); recipe default")
     assert reasons["f"] == (
         "license_not_allowed",
         "license CC-BY-NC-4.0 is unknown; policy platform does not allow it",
@@ -66,14 +86,38 @@ def test_each_document_gets_exactly_one_outcome_with_a_reason(spark):
     assert {r.stage for r in rejects.collect()} == {"curate"}
 
 
-def test_recipe_thresholds_change_the_selection(spark, tmp_path):
+def test_redact_policy_keeps_the_document_with_placeholders(annotated):
+    recipe = Recipe(rules=PAPER_GOPHER, pii=PiiPolicy("redact"))
+    kept, rejects = filter_documents(annotated, recipe, run_id="r3")
+    rows = {r.id: r for r in kept.collect()}
+    assert set(rows) == {"a", "b", "c", "h"}  # no dedup in filter_documents
+    h = rows["h"]
+    assert "jane.doe@example.com" not in h.text and "415-555-0199" not in h.text
+    assert "<EMAIL>" in h.text and "<PHONE>" in h.text
+    assert (h.pii_redacted.email, h.pii_redacted.phone) == (1, 1)
+    assert h.pii_counts.email == 0 and h.pii_counts.phone == 0
+    assert rows["c"].text == OTHER_ENGLISH and rows["c"].pii_redacted.email == 0
+    assert "pii_above_threshold" not in {r.reason for r in rejects.collect()}
+    # Only the listed types are redacted.
+    only_email = Recipe(rules=PAPER_GOPHER, pii=PiiPolicy("redact", types=("email",)))
+    h = {r.id: r for r in filter_documents(annotated, only_email, "r4")[0].collect()}["h"]
+    assert "<EMAIL>" in h.text and "415-555-0199" in h.text and h.pii_counts.phone == 1
+
+
+def test_recipe_thresholds_change_the_selection_without_reannotation(annotated, tmp_path):
     path = tmp_path / "recipe.yaml"
     path.write_text(
-        "name: lenient\nlanguages: [en, de]\ngopher_quality:\n  max_ellipsis_lines_ratio: 1.0\n  max_symbol_word_ratio: 1.0\n  min_stop_words: null\n"
+        "name: lenient\nlanguages: [en, de]\nrules:\n  gopher_quality:\n"
+        "    max_ellipsis_lines_ratio: 1.0\n    max_symbol_word_ratio: 1.0\n"
+        "    min_stop_words: null\n    min_alpha_words_ratio: null\n"
+        "pii: {policy: drop, max_spans: 0}\n"
     )
     recipe = Recipe.from_yaml(path)
-    assert recipe.fingerprint != Recipe().fingerprint
-    kept, rejects = select_documents(annotate_documents(_documents(spark)), recipe, run_id="r2")
+    strict = Recipe(rules=PAPER_GOPHER, pii=PiiPolicy("drop", 0))
+    assert recipe.fingerprint != strict.fingerprint
+    kept, rejects = select_documents(annotated, recipe, run_id="r2")
+    # Selection read the stored annotations: nothing in its plan annotates again.
+    assert "MapInArrow" not in kept._jdf.queryExecution().executedPlan().toString()
     assert {r.id for r in kept.collect()} == {"b", "c", "d"}
     # e now passes the filters, and only then is found to repeat c's words (punctuation aside).
     assert {r.id: r.reason for r in rejects.collect()} == {
@@ -83,6 +127,11 @@ def test_recipe_thresholds_change_the_selection(spark, tmp_path):
         "g": "license_not_allowed",
         "h": "pii_above_threshold",
     }
+    # The same stored annotations under datatrove's default alpha rule reject b and c too.
+    datatrove = Recipe(rules={"gopher_quality": {}}, pii=PiiPolicy("drop", 0))
+    kept, rejects = filter_documents(annotated, datatrove, run_id="r5")
+    assert kept.count() == 0
+    assert {r.id: r.reason for r in rejects.collect()}["c"] == "gopher_below_alpha_words_ratio"
 
 
 def test_unknown_recipe_key_is_reported(tmp_path):
