@@ -136,3 +136,29 @@ def test_takedown_needs_a_criterion_and_lineage_needs_a_run(home, capsys):
     assert cli.main(["takedown"]) == 2
     assert "at least one criterion" in capsys.readouterr().err
     assert cli.main(["lineage", "no-such-run"]) == 2
+
+
+def test_takedown_criteria_select_the_right_documents(tmp_path):
+    from spark_jobs.takedown import TakedownRequest, find_documents
+
+    lake = Lake(str(tmp_path / "lake"))
+    write_sample_lake(lake)
+    site3 = {f"web-{i:04d}" for i in range(60) if i % 5 == 3}
+    assert set(find_documents(lake, TakedownRequest(domain="site3.example.org"))) == site3
+    # Subdomains of the host match, other hosts that merely end the same way do not.
+    assert set(find_documents(lake, TakedownRequest(domain="example.org"))) == {
+        f"web-{i:04d}" for i in range(60)
+    }
+    assert find_documents(lake, TakedownRequest(domain="ample.org")) == []
+    pattern = TakedownRequest(url_pattern=r"/page/1[0-2]$")
+    assert find_documents(lake, pattern) == ["web-0010", "web-0011", "web-0012"]
+    gpl = find_documents(lake, TakedownRequest(license="GPL-2.0-only"))
+    assert gpl == [f"code-{i:04d}" for i in range(3, 24, 4)]
+    # Criteria combine with OR; locator is matched where a table has no url column.
+    both = TakedownRequest(source="crawl-b", url_pattern=r"^repo0/")
+    found = set(find_documents(lake, both))
+    assert found == {f"web-{i:04d}" for i in range(1, 60, 2)} | {
+        f"code-{i:04d}" for i in range(0, 24, 3)
+    }
+    with pytest.raises(ValueError, match="at least one criterion"):
+        TakedownRequest(reason="no criterion")
