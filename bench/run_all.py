@@ -64,6 +64,7 @@ WORKLOADS = [
     Workload("W7", "bench.delta_layer", "Delta layer and Spark overheads vs pyarrow"),
     Workload("W8", "bench.pipeline", "whole pipeline on the web sample crawl"),
     Workload("CLS", "bench.classifiers", "classifier heads"),
+    Workload("DEC", "bench.decontamination", "decontamination n-gram scan vs a Python set", False),
     Workload("EXT", "bench.extraction", "HTML extraction: resiliparse vs trafilatura", False),
     Workload("SQL", "bench.sql_queries", "analyst SQL: DuckDB vs Spark SQL", False),
 ]
