@@ -119,8 +119,12 @@ def _count_by(table: pa.Table, column: str, weight: str | None) -> dict[str, int
     else:
         grouped = table.group_by(column).aggregate([(column, "count")])
         values = grouped[f"{column}_count"]
-    return dict(sorted(zip(grouped[column].to_pylist(), (int(v) for v in values.to_pylist()),
-                           strict=True), key=lambda kv: str(kv[0])))  # fmt: skip
+    return dict(
+        sorted(
+            zip(grouped[column].to_pylist(), (int(v) for v in values.to_pylist()), strict=True),
+            key=lambda kv: str(kv[0]),
+        )
+    )
 
 
 def summarize_input(item: RunInput, store: ObjectStore = LOCAL) -> InputSummary:
@@ -320,9 +324,12 @@ def shards_holding(lake: Lake, mixtures: Iterable[MixtureHit]) -> list[ShardHit]
         if inside:
             positions = set(inside)
             rows = rows_with_ids(
-                lake.uri(f"mixtures.{hit.mixture}"), hit.document_ids, version=hit.version,
-                columns=["position"], store=lake.store,
-            )  # fmt: skip
+                lake.uri(f"mixtures.{hit.mixture}"),
+                hit.document_ids,
+                version=hit.version,
+                columns=["position"],
+                store=lake.store,
+            )
             ids = sorted({r["id"] for r in rows.to_pylist() if r["position"] in positions})
             found.append(
                 ShardHit(

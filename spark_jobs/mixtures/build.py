@@ -376,9 +376,12 @@ def build_mixture(
         store=lake.store,
     )
     log.info(
-        "mixture %s v%d: %d rows, %d tokens", recipe.name, commit.version, rows.num_rows,
+        "mixture %s v%d: %d rows, %d tokens",
+        recipe.name,
+        commit.version,
+        rows.num_rows,
         pc.sum(rows["token_count"]).as_py() or 0,
-    )  # fmt: skip
+    )
     return MixtureBuild(
         recipe=recipe,
         table=table_name,
@@ -394,8 +397,9 @@ def build_mixture(
 
 
 def _breakdown(rows: pa.Table, by: str) -> dict[str, dict[str, int]]:
-    grouped = rows.group_by(by).aggregate([("token_count", "sum"), ("id", "count_distinct"),
-                                            ("id", "count")])  # fmt: skip
+    grouped = rows.group_by(by).aggregate(
+        [("token_count", "sum"), ("id", "count_distinct"), ("id", "count")]
+    )
     return {
         str(g[by]): {
             "tokens": int(g["token_count_sum"]),

@@ -98,9 +98,14 @@ class Shard:
 def encode_shard(tokens: np.ndarray, sequence_length: int) -> bytes:
     sequences = -(-len(tokens) // sequence_length)
     header = _HEADER.pack(
-        SHARD_MAGIC, FORMAT_VERSION, tokens.dtype.itemsize, sequence_length, 0, len(tokens),
+        SHARD_MAGIC,
+        FORMAT_VERSION,
+        tokens.dtype.itemsize,
+        sequence_length,
+        0,
+        len(tokens),
         sequences,
-    )  # fmt: skip
+    )
     return header + tokens.astype(tokens.dtype.newbyteorder("<"), copy=False).tobytes()
 
 

@@ -33,13 +33,12 @@ def test_same_seed_and_versions_give_identical_shards(sample_lake, recipe, tmp_p
     assert commit["lineage.tokenizer_version"] == first.manifest["tokenizer"]["version"]
     assert first.manifest["totals"]["tokens"] == sum(s["tokens"] for s in first.manifest["shards"])
 
-    changed = materialize_mixture(sample_lake, MixtureRecipe.from_dict({**_dict(recipe), "seed": 8}),
-                                  export_uri=str(tmp_path / "c"))  # fmt: skip
+    changed = materialize_mixture(
+        sample_lake,
+        MixtureRecipe.from_dict({**recipe.to_dict(), "seed": 8}),
+        export_uri=str(tmp_path / "c"),
+    )
     assert changed.manifest["shards"][0]["sha256"] != shards[0][1]
-
-
-def _dict(recipe):
-    return recipe.to_dict()
 
 
 @pytest.mark.parametrize("weights", [{"web": 3, "code": 1}, {"web": 1, "code": 1}])
