@@ -459,6 +459,17 @@ class _Pass:
     validate: _Validator
     on_lowercase: bool
     ignorecase: re.Pattern[str]  # the same pattern, case-insensitive, for the fallback
+    # The literal the pattern starts with (3+ characters), if any: a text without it is
+    # skipped by a substring test, which is many times faster than the regex's own search.
+    needle: str | None
+
+
+def _leading_literal(pattern: str) -> str | None:
+    literal = re.match(r"[A-Za-z0-9_é-]*", pattern).group()
+    # A literal followed by a quantifier is not required in full ("ab?" needs only "a").
+    if len(pattern) > len(literal) and pattern[len(literal)] in "?*{":
+        literal = literal[:-1]
+    return literal if len(literal) >= 3 else None
 
 
 @cache
@@ -473,6 +484,7 @@ def _compiled() -> dict[str, tuple[_Pass, ...]]:
                 validate,
                 (kind, i) in _ON_LOWERCASE,
                 re.compile(pattern, re.IGNORECASE),
+                _leading_literal(pattern),
             )
             for i, (pattern, validate) in enumerate(zip(patterns, validators, strict=True))
         )
@@ -615,6 +627,8 @@ def _candidates(text: str, types: tuple[str, ...]) -> Iterator[PiiSpan]:
             for p in passes:
                 if p.on_lowercase and lower is None:
                     lower = text.lower()
+                if p.needle is not None and p.needle not in (lower if p.on_lowercase else text):
+                    continue
                 yield from _run(p, text, lower)
 
 
