@@ -4,10 +4,11 @@ import dagster as dg
 
 from assets.corpus import corpus_keys
 from orchestration.resources import LakehouseResource
-from spark_jobs.mixtures.build import materialize_mixture
+from spark_jobs.mixtures.build import materialize_mixture, recipe_conformance
 from spark_jobs.mixtures.recipe import MixtureRecipe, load_recipes, recipes_dir
 
 GROUP = "mixtures"
+CONFORMANCE_CHECK = "recipe_conformance"
 
 
 def mixture_key(name: str) -> dg.AssetKey:
@@ -24,6 +25,14 @@ def mixture_asset(recipe: MixtureRecipe) -> dg.AssetsDefinition:
         kinds={"delta", "python"},
         description=f"mixtures.{recipe.name}: documents, token counts, shards and manifest",
         tags={"pilehouse/recipe_hash": recipe.fingerprint},
+        check_specs=[
+            dg.AssetCheckSpec(
+                CONFORMANCE_CHECK,
+                asset=mixture_key(recipe.name),
+                blocking=True,
+                description="Licenses allowed by the policy; weighted shares within 1 point",
+            )
+        ],
     )
     def _mixture(
         context: dg.AssetExecutionContext, lakehouse: LakehouseResource
@@ -37,7 +46,18 @@ def mixture_asset(recipe: MixtureRecipe) -> dg.AssetsDefinition:
             metadata=LakehouseResource.commit_metadata(context),
         )
         manifest, totals = exported.manifest, exported.manifest["totals"]
+        conformance = recipe_conformance(recipe, manifest)
         return dg.MaterializeResult(
+            check_results=[
+                dg.AssetCheckResult(
+                    check_name=CONFORMANCE_CHECK,
+                    passed=bool(conformance["passed"]),
+                    metadata={
+                        "problems": dg.MetadataValue.json(conformance["problems"]),
+                        "shares (target, measured)": dg.MetadataValue.json(conformance["shares"]),
+                    },
+                )
+            ],
             metadata={
                 "table version": manifest["mixture"]["version"],
                 "rows": totals["rows"],
@@ -53,7 +73,7 @@ def mixture_asset(recipe: MixtureRecipe) -> dg.AssetsDefinition:
                 "tokens by license": dg.MetadataValue.json(
                     {k: v["tokens"] for k, v in totals["license"].items()}
                 ),
-            }
+            },
         )
 
     return _mixture

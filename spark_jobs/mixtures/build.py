@@ -40,6 +40,8 @@ MANIFEST_FORMAT = "pilehouse-mixture-manifest/1"
 SHARD_FORMAT = "pilehouse-shards/1"
 EXPORTS_TABLE = "ops.shard_exports"
 _ENCODE_BATCH_ROWS = 512
+# How far a weighted component's token share may be from its weight's share (absolute).
+SHARE_TOLERANCE = 0.01
 
 MIXTURE_SCHEMA = pa.schema(
     [
@@ -608,3 +610,32 @@ def materialize_mixture(
         exported = export_shards(lake, build, export_uri)
         build.cache._array = None  # release the memory map before the directory goes
         return exported
+
+
+def recipe_conformance(recipe: MixtureRecipe, manifest: Mapping) -> dict[str, object]:
+    """Whether an export holds what its recipe promises: every license allowed by the
+    policy, and each weighted component's share of the weighted tokens within 1 point.
+
+    Returns {"passed": bool, "problems": [...], "shares": {component: (target, measured)}}.
+    """
+    totals = manifest["totals"]
+    problems = [
+        f"license {lic} is not allowed by policy {recipe.license_policy}"
+        for lic in totals["license"]
+        if not license_allowed(None if lic == "None" else lic, recipe.license_policy)
+    ]
+    weighted = [c for c in recipe.components if c.weight is not None]
+    tokens = {name: v["tokens"] for name, v in totals["component"].items()}
+    weighted_tokens = sum(tokens.get(c.name, 0) for c in weighted) or 1
+    weights = sum(c.weight or 0.0 for c in weighted) or 1.0
+    shares = {}
+    for c in weighted:
+        target = (c.weight or 0.0) / weights
+        measured = tokens.get(c.name, 0) / weighted_tokens
+        shares[c.name] = (round(target, 4), round(measured, 4))
+        if abs(measured - target) > SHARE_TOLERANCE:
+            problems.append(
+                f"component {c.name} has {measured:.2%} of the weighted tokens, "
+                f"recipe asks {target:.2%}"
+            )
+    return {"passed": not problems, "problems": problems, "shares": shares}

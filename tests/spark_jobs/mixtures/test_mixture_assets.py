@@ -24,6 +24,8 @@ def test_mixture_then_proxy_assets(sample_lake, recipe, tmp_path, monkeypatch):
         resources={"lakehouse": LakehouseResource()},
     )
     assert result.success
+    checks = result.get_asset_check_evaluations()
+    assert [(c.check_name, c.passed) for c in checks] == [("recipe_conformance", True)]
     built = result.asset_materializations_for_node("mixtures__asset_mix")[0].metadata
     assert built["tokens"].value > 0 and built["curated.web version"].value == 0
     proxy = result.asset_materializations_for_node("training__proxy__asset_mix")[0].metadata

@@ -5,7 +5,12 @@ import pyarrow as pa
 import pytest
 
 from spark_jobs.delta import read_arrow, table_history
-from spark_jobs.mixtures.build import build_mixture, export_shards, materialize_mixture
+from spark_jobs.mixtures.build import (
+    build_mixture,
+    export_shards,
+    materialize_mixture,
+    recipe_conformance,
+)
 from spark_jobs.mixtures.recipe import MixtureRecipe
 from spark_jobs.mixtures.shards import read_shard
 from spark_jobs.mixtures.tokenizer import load_tokenizer_file
@@ -53,6 +58,17 @@ def test_weights_set_the_token_shares_within_one_percent(sample_lake, recipe, we
     # Code is small: reaching its share up-samples it, and repetitions are recorded.
     code = build.rows.filter(pa.compute.equal(build.rows["component"], "code"))
     assert max(code["repetition"].to_pylist()) >= 1
+
+
+def test_conformance_gate_catches_a_wrong_license_or_share(sample_lake, recipe, tmp_path):
+    manifest = materialize_mixture(sample_lake, recipe, export_uri=str(tmp_path / "m")).manifest
+    assert recipe_conformance(recipe, manifest)["passed"]
+    totals = manifest["totals"]
+    totals["license"]["GPL-2.0-only"] = {"tokens": 10, "documents": 1, "rows": 1}
+    totals["component"]["code"]["tokens"] *= 2
+    problems = recipe_conformance(recipe, manifest)["problems"]
+    assert problems[0] == "license GPL-2.0-only is not allowed by policy permissive-only"
+    assert any(p.startswith("component code has") for p in problems)
 
 
 def test_license_and_language_filters_keep_documents_out(sample_lake, recipe):
