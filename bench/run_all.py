@@ -6,6 +6,7 @@ with the project's targets.
     python -m bench.run_all --only W3,W4    # some workloads (ids or module names)
     python -m bench.run_all --list          # what there is, and what is built
     python -m bench.run_all --only W7 --merge   # re-run one, keep the others' last figures
+    python -m bench.run_all --combine var/bench/part2   # merge another run's report in
 
 A workload is a module `bench/<name>.py` whose `main(argv) -> dict` prints its own table and
 returns its headline figures ({"figure name": number}). Each runs in a fresh interpreter
@@ -480,7 +481,7 @@ def write_report(
     outcomes: Sequence[Outcome], command: str, info: dict[str, str], out_dir: Path
 ) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
-    commands = sorted({o.command for o in outcomes if o.command} | {command})
+    commands = sorted({o.command for o in outcomes if o.command} | ({command} - {""}))
     lines = [
         "# Latest benchmark run",
         "",
@@ -533,6 +534,13 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="keep the last report's measured workloads that this run does not run",
     )
+    parser.add_argument(
+        "--combine",
+        type=Path,
+        action="append",
+        metavar="DIR",
+        help="run nothing: merge the reports in DIR (repeatable) into the one in --out",
+    )
     args = parser.parse_args(argv)
 
     chosen = select(args.only)
@@ -541,6 +549,14 @@ def main(argv: list[str] | None = None) -> int:
             built = "built" if is_built(w) else "not built"
             default = "" if w.default else " (only with --only)"
             print(f"{w.key:<4} {w.module:<24} {built:<10} {w.title}{default}")
+        return 0
+    if args.combine:
+        outcomes = previous_outcomes(args.out)
+        for folder in args.combine:  # a later report's workloads replace the earlier ones
+            outcomes = merge([], [*outcomes, *previous_outcomes(folder)])
+        print(render(outcomes))
+        path = write_report(outcomes, "", machine(), args.out)
+        print(f"\nwritten to {path} and {path.with_suffix('.json')}")
         return 0
     timeout = args.timeout or (600.0 if args.quick else 1200.0)
     child_args = ["--quick"] if args.quick else []

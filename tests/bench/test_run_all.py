@@ -186,3 +186,19 @@ def test_merge_keeps_earlier_measurements_of_workloads_not_run_again(tmp_path):
     ]
     text = run_all.write_report(merged, "B", {}, tmp_path).read_text()
     assert "Commands: `B`, `run A`" in text
+
+
+def test_combine_merges_reports_of_separate_runs(tmp_path):
+    first, second = tmp_path / "a", tmp_path / "b"
+    run_all.write_report(
+        [Outcome("W7", "bench.delta_layer", "", "ok", 1.0, {"x": 1}, command="A")], "A", {}, first
+    )
+    run_all.write_report(
+        [Outcome("W3", "bench.minhash", "", "failed", detail="exit code 1", command="B")],
+        "B",
+        {},
+        second,
+    )
+    assert run_all.main(["--out", str(first), "--combine", str(second)]) == 0
+    combined = run_all.previous_outcomes(first)
+    assert [(o.key, o.status) for o in combined] == [("W3", "failed"), ("W7", "ok")]
