@@ -12,7 +12,7 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -40,6 +40,8 @@ MANIFEST_FORMAT = "pilehouse-mixture-manifest/1"
 SHARD_FORMAT = "pilehouse-shards/1"
 EXPORTS_TABLE = "ops.shard_exports"
 _ENCODE_BATCH_ROWS = 512
+# Documents a weighted component encodes when its walk first needs one; doubles each time.
+_FIRST_ENCODE_CHUNK = 256
 # How far a weighted component's token share may be from its weight's share (absolute).
 SHARE_TOLERANCE = 0.01
 
@@ -70,25 +72,74 @@ EXPORT_SCHEMA = pa.schema(
 )
 
 
-@dataclass
 class TokenCache:
-    """Every candidate document's tokens (end-of-text appended), spilled to a local file."""
+    """Tokens of the documents a build looked at (end-of-text appended), spilled to a local
+    file as they are encoded. Weighted components encode lazily, in their seeded walk order,
+    so a large corpus sampled down to a small share is not tokenized in full."""
 
-    path: str
-    offsets: dict[str, tuple[int, int]] = field(default_factory=dict)  # id -> (start, length)
-    dtype: np.dtype = field(default_factory=lambda: np.dtype("<u4"))
+    def __init__(self, path: str, tokenizer: MixtureTokenizer) -> None:
+        self.path = path
+        self.tokenizer = tokenizer
+        self.dtype = np.dtype("<u4")
+        self.offsets: dict[str, tuple[int, int]] = {}  # id -> (start, length)
+        self.empty: set[str] = set()  # candidates without text: counted, never packed
+        self._position = 0
+        self._sink = open(path, "wb")  # noqa: SIM115 - closed by open_for_reading
+        self._array: np.ndarray | None = None
 
-    def tokens(self, doc_id: str) -> np.ndarray:
-        start, length = self.offsets[doc_id]
-        return self._array[start : start + length]
+    def known(self, doc_id: str) -> bool:
+        return doc_id in self.offsets or doc_id in self.empty
 
-    def open(self) -> None:
-        size = os.path.getsize(self.path) // self.dtype.itemsize
+    def length(self, doc_id: str) -> int:
+        """Tokens of an encoded document; 0 for one without text."""
+        return self.offsets[doc_id][1] if doc_id in self.offsets else 0
+
+    def encode(self, dataset: ds.Dataset, ids: Iterable[str]) -> None:
+        """Encode the documents of `ids` not encoded yet, reading their text from `dataset`."""
+        missing = sorted(i for i in set(ids) if not self.known(i))
+        if not missing:
+            return
+        eos = self.tokenizer.eos_id
+        scanner = dataset.scanner(
+            columns=["id", "text"],
+            filter=ds.field("id").isin(pa.array(missing, pa.string())),
+            batch_size=_ENCODE_BATCH_ROWS,
+        )
+        for batch in scanner.to_batches():
+            keep = []
+            for doc_id, text in zip(
+                batch.column("id").to_pylist(), batch.column("text").to_pylist(), strict=True
+            ):
+                if self.known(doc_id):
+                    continue
+                if text:
+                    keep.append((doc_id, text))
+                else:
+                    self.empty.add(doc_id)
+            encodings = self.tokenizer.tokenizer.encode_batch([t for _, t in keep])
+            for (doc_id, _), encoding in zip(keep, encodings, strict=True):
+                tokens = np.array([*encoding.ids, eos], dtype=self.dtype)
+                self._sink.write(tokens.tobytes())
+                self.offsets[doc_id] = (self._position, len(tokens))
+                self._position += len(tokens)
+
+    def open_for_reading(self) -> None:
+        self._sink.close()
+        size = self._position
         self._array = (
             np.memmap(self.path, dtype=self.dtype, mode="r", shape=(size,))
             if size
             else np.empty(0, dtype=self.dtype)
         )
+
+    def tokens(self, doc_id: str) -> np.ndarray:
+        start, length = self.offsets[doc_id]
+        return self._array[start : start + length]
+
+    def release(self) -> None:
+        if not self._sink.closed:
+            self._sink.close()
+        self._array = None
 
 
 @dataclass
@@ -185,76 +236,53 @@ def _tokenizer_sample(
     return [texts[i] for i in sorted(texts) if texts[i]]
 
 
-def _encode_candidates(
-    lake: Lake,
-    inputs: Mapping[str, int],
-    ids: set[str],
-    tokenizer: MixtureTokenizer,
-    scratch: str,
-) -> tuple[TokenCache, int]:
-    cache = TokenCache(os.path.join(scratch, "tokens.u32"))
-    eos = tokenizer.eos_id
-    empty = 0
-    position = 0
-    with open(cache.path, "wb") as sink:
-        for table, version in inputs.items():
-            dataset = snapshot_dataset(lake.uri(table), version=version, store=lake.store)
-            scanner = dataset.scanner(
-                columns=["id", "text"],
-                filter=ds.field("id").isin(pa.array(sorted(ids))),
-                batch_size=_ENCODE_BATCH_ROWS,
-            )
-            for batch in scanner.to_batches():
-                doc_ids = batch.column("id").to_pylist()
-                texts = batch.column("text").to_pylist()
-                keep = [
-                    (d, t)
-                    for d, t in zip(doc_ids, texts, strict=True)
-                    if t and d not in cache.offsets
-                ]
-                empty += sum(1 for t in texts if not t)
-                encodings = tokenizer.tokenizer.encode_batch([t for _, t in keep])
-                for (doc_id, _), encoding in zip(keep, encodings, strict=True):
-                    tokens = np.array([*encoding.ids, eos], dtype="<u4")
-                    sink.write(tokens.tobytes())
-                    cache.offsets[doc_id] = (position, len(tokens))
-                    position += len(tokens)
-    cache.open()
-    return cache, empty
-
-
 def _pick(
-    ids: list[str], tokens: dict[str, int], target: float, seed: int, component: str
+    ids: list[str],
+    cache: TokenCache,
+    encode: Callable[[list[str]], None],
+    target: float,
+    seed: int,
+    component: str,
 ) -> list[tuple[str, int]]:
     """Walk seeded passes over the documents until `target` tokens, stopping at whichever
-    document boundary lands closest to it."""
+    document boundary lands closest to it; encode documents in growing chunks as the walk
+    reaches them."""
     picked: list[tuple[str, int]] = []
     total = 0
     repetition = 0
+    chunk = _FIRST_ENCODE_CHUNK
     while total < target:
         order = sorted(ids, key=lambda i: (_seeded_hash(seed, component, repetition, i), i))
-        for doc_id in order:
-            count = tokens[doc_id]
+        for index, doc_id in enumerate(order):
+            if not cache.known(doc_id):
+                encode(order[index : index + chunk])
+                chunk *= 2
+            count = cache.length(doc_id)
+            if count == 0:
+                continue
             if total + count > target:
                 if total + count - target < target - total:
                     picked.append((doc_id, repetition))
                 return picked
             picked.append((doc_id, repetition))
             total += count
+        if total == 0:
+            raise ValueError(f"component {component}: every candidate document has empty text")
         repetition += 1
     return picked
 
 
 def _select(
-    recipe: MixtureRecipe, candidates: pa.Table, cache: TokenCache
+    recipe: MixtureRecipe,
+    candidates: pa.Table,
+    cache: TokenCache,
+    datasets: Mapping[str, ds.Dataset],
 ) -> list[tuple[Component, str, int]]:
     per_component: dict[str, list[str]] = {c.name: [] for c in recipe.components}
     for component, doc_id in zip(
         candidates["component"].to_pylist(), candidates["id"].to_pylist(), strict=True
     ):
-        if doc_id in cache.offsets:
-            per_component[component].append(doc_id)
-    tokens = {doc_id: length for doc_id, (_, length) in cache.offsets.items()}
+        per_component[component].append(doc_id)
     for component in recipe.components:
         if not per_component[component.name]:
             raise ValueError(
@@ -263,15 +291,20 @@ def _select(
                 f"{recipe.component_languages(component)}, license policy "
                 f"{recipe.license_policy}); widen the filter or drop the component"
             )
+
+    def encoder(component: Component) -> Callable[[list[str]], None]:
+        return lambda ids: cache.encode(datasets[component.table], ids)
+
     chosen: list[tuple[Component, str, int]] = []
     epoch_tokens = 0
     for component in recipe.components:
         if component.epochs is None:
             continue
         ids = sorted(set(per_component[component.name]))
-        target = component.epochs * sum(tokens[i] for i in ids)
-        picks = _pick(ids, tokens, target, recipe.seed, component.name)
-        epoch_tokens += sum(tokens[i] for i, _ in picks)
+        cache.encode(datasets[component.table], ids)  # an epoch needs every document
+        target = component.epochs * sum(cache.length(i) for i in ids)
+        picks = _pick(ids, cache, encoder(component), target, recipe.seed, component.name)
+        epoch_tokens += sum(cache.length(i) for i, _ in picks)
         chosen += [(component, i, r) for i, r in picks]
     weighted = [c for c in recipe.components if c.weight is not None]
     if weighted:
@@ -285,7 +318,7 @@ def _select(
         for component in weighted:
             ids = sorted(set(per_component[component.name]))
             target = budget * (component.weight or 0.0) / weights
-            picks = _pick(ids, tokens, target, recipe.seed, component.name)
+            picks = _pick(ids, cache, encoder(component), target, recipe.seed, component.name)
             chosen += [(component, i, r) for i, r in picks]
     return chosen
 
@@ -336,9 +369,15 @@ def build_mixture(
     if tracking_uri and tokenizer.mlflow_run_id is None:
         tokenizer = log_tokenizer(tokenizer, tracking_uri, artifact_location=artifact_location)
     scratch = scratch_dir or tempfile.mkdtemp(prefix=f"mixture-{recipe.name}-")
-    ids = set(candidates["id"].to_pylist())
-    cache, empty = _encode_candidates(lake, inputs, ids, tokenizer, scratch)
-    chosen = _select(recipe, candidates, cache)
+    cache = TokenCache(os.path.join(scratch, "tokens.u32"), tokenizer)
+    datasets = {
+        table: snapshot_dataset(lake.uri(table), version=version, store=lake.store)
+        for table, version in inputs.items()
+    }
+    try:
+        chosen = _select(recipe, candidates, cache, datasets)
+    finally:
+        cache.open_for_reading()
     info = {
         (c, i): row
         for c, i, row in zip(
@@ -394,7 +433,7 @@ def build_mixture(
         rows=rows,
         tokenizer=tokenizer,
         cache=cache,
-        empty_documents=empty,
+        empty_documents=len(cache.empty),
     )
 
 
@@ -608,7 +647,7 @@ def materialize_mixture(
             scratch_dir=scratch,
         )
         exported = export_shards(lake, build, export_uri)
-        build.cache._array = None  # release the memory map before the directory goes
+        build.cache.release()  # the memory map goes before its directory
         return exported
 
 
