@@ -360,11 +360,17 @@ def _ipv6(m: re.Match[str]) -> tuple[int, int] | None:
     return m.span()
 
 
+_AFTER_COUNTRY_CODE = re.compile(r"\+\d{1,3}[ .-]?\Z")
+
+
 def _card(m: re.Match[str]) -> tuple[int, int] | None:
     text = m.group()
     digits = text.replace(" ", "").replace("-", "")
     if len(digits) != len(text):  # grouped: the grouping itself says "card number"
         return m.span() if 13 <= len(digits) <= 19 and luhn_valid(digits) else None
+    # The subscriber part of an international number (+43 568203417684) is no card.
+    if _AFTER_COUNTRY_CODE.search(m.string, max(0, m.start() - 6), m.start()):
+        return None
     return m.span() if card_valid(digits) else None
 
 

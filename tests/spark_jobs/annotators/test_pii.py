@@ -51,6 +51,10 @@ POSITIVES = [
     ("phone", "Tel. 080-9141-7776", "080-9141-7776"),
     ("phone", "+34878533740 es", "+34878533740"),
     ("phone", "ligue +55 61 9141-7776", "+55 61 9141-7776"),
+    # The subscriber part is a Luhn-valid Maestro-like run: still one phone number.
+    ("phone", "Tel +43 568203417684 bitte", "+43 568203417684"),
+    ("phone", "Telefon: 3533 7406", "3533 7406"),
+    ("phone", "call 1-800-555-0199 free", "1-800-555-0199"),
     ("ipv4", "host 192.168.1.20 answered", "192.168.1.20"),
     ("ipv6", "route 2001:db8::7 added", "2001:db8::7"),
     ("ipv6", "addr fe80:0:0:0:202:b3ff:fe1e:8329 up", "fe80:0:0:0:202:b3ff:fe1e:8329"),
