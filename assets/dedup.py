@@ -141,6 +141,7 @@ def curated_corpora(context: dg.AssetExecutionContext, lakehouse: LakehouseResou
                 **stage_metadata(family),
                 "recipe hash": recipes[corpus].fingerprint,
                 "dedup config": report.dedup_config,
+                **{k: v for k, v in shared.items() if k.startswith("signature partitions")},
             },
         )
     for key, table in _SHARED.items():

@@ -209,9 +209,9 @@ def drop_duplicates(
             F.lit(DUPLICATE_REASONS["fuzzy"])
         )
         detail = F.format_string(
-            "%s of kept document %s (curated.%s)",
+            "%s kept document %s (curated.%s)",
             F.when(F.col("kind") == "exact", F.lit("same normalized text as")).otherwise(
-                F.lit("near duplicate (MinHash-LSH)")
+                F.lit("near duplicate (MinHash-LSH) of")
             ),
             F.col("keeper_id"),
             F.col("keeper_corpus"),
