@@ -2,7 +2,7 @@
 components -> keepers) against datatrove's four MinHash stages and datasketch's MinHashLSH, on a
 generated corpus with near-duplicates planted at known Jaccard similarities.
 
-    python -m bench.fuzzy_dedup            # 20,000 documents
+    python -m bench.fuzzy_dedup            # 10,000 documents
     python -m bench.fuzzy_dedup --quick    # 3,000 documents
 
 Corpus: base documents are disjoint windows (120-400 words) of real offline English text
@@ -43,9 +43,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import xxhash
 
-from spark_jobs.dedup import DedupConfig, shingle_set
+from spark_jobs.dedup import DedupConfig, jaccard, shingle_sets
 
-FULL_DOCS = 20_000
+FULL_DOCS = 10_000
 QUICK_DOCS = 3_000
 SEED = 0
 CACHE = Path(tempfile.gettempdir()) / "pilehouse-bench"
@@ -143,28 +143,38 @@ def _apply(words: list[str], ops: list[tuple]) -> list[str]:
     return out
 
 
-def plant_variant(
-    text: str, target: float, vocabulary: list[str], rng: random.Random, config: DedupConfig
-) -> tuple[str, float]:
-    """A word-edited copy of text whose 5-gram Jaccard to text is as close to target as edits
-    allow (binary search over the number of edits); returns it and its exact Jaccard."""
-    words = text.split(" ")
-    base = shingle_set(text, config)
-    ops = _edit_ops(words, vocabulary, rng)
-    lo, hi = 0, len(ops)
-    best = (text, 1.0)
-    while lo <= hi:
-        k = (lo + hi) // 2
-        candidate = " ".join(_apply(words, ops[:k]))
-        other = shingle_set(candidate, config)
-        j = len(base & other) / len(base | other) if base or other else 1.0
-        if abs(j - target) < abs(best[1] - target):
-            best = (candidate, j)
-        if j > target:
-            lo = k + 1
-        else:
-            hi = k - 1
-    return best
+def plant_variants(
+    texts: list[str],
+    targets: list[float],
+    vocabulary: list[str],
+    rng: random.Random,
+    config: DedupConfig,
+) -> list[tuple[str, float]]:
+    """For each text, a word-edited copy whose 5-gram Jaccard to it is as close to its target
+    as edits allow, with that exact Jaccard. Binary search over the number of edits, all texts
+    in step (one batch of shingle sets per step)."""
+    words = [t.split(" ") for t in texts]
+    bases = shingle_sets(texts, config)
+    ops = [_edit_ops(w, vocabulary, rng) for w in words]
+    lo = [0] * len(texts)
+    hi = [len(o) for o in ops]
+    best = [(t, 1.0) for t in texts]
+    while True:
+        active = [i for i in range(len(texts)) if lo[i] <= hi[i]]
+        if not active:
+            return best
+        ks = {i: (lo[i] + hi[i]) // 2 for i in active}
+        candidates = [" ".join(_apply(words[i], ops[i][: ks[i]])) for i in active]
+        for i, text, other in zip(
+            active, candidates, shingle_sets(candidates, config), strict=True
+        ):
+            j = jaccard(bases[i], other)
+            if abs(j - targets[i]) < abs(best[i][1] - targets[i]):
+                best[i] = (text, j)
+            if j > targets[i]:
+                lo[i] = ks[i] + 1
+            else:
+                hi[i] = ks[i] - 1
 
 
 def make_corpus(n_docs: int, seed: int, config: DedupConfig) -> list[Doc]:
@@ -186,12 +196,12 @@ def make_corpus(n_docs: int, seed: int, config: DedupConfig) -> list[Doc]:
         position += length
         text = " ".join(window).replace(" \n ", "\n").strip()
         docs.append(Doc(f"d{i:07d}", text, f"d{i:07d}", 1.0))
-    bases = list(docs)
-    for i in range(n_variants):
-        # One base in four of the planted ones gets a second variant (clusters of three).
-        base = bases[i % max(1, round(n_variants * 0.8))] if i % 4 == 3 else bases[i]
-        target = rng.uniform(0.5, 1.0)
-        text, _ = plant_variant(base.text, target, vocabulary, rng, config)
+    # Variant i is made from base i, except that every fourth one is a second variant of the
+    # previous variant's base (clusters of three).
+    chosen = [docs[i - 1] if i % 4 == 3 else docs[i] for i in range(n_variants)]
+    targets = [rng.uniform(0.5, 1.0) for _ in range(n_variants)]
+    variants = plant_variants([b.text for b in chosen], targets, vocabulary, rng, config)
+    for i, (base, target, (text, _)) in enumerate(zip(chosen, targets, variants, strict=True)):
         docs.append(Doc(f"v{i:07d}", text, base.id, target))
     rng.shuffle(docs)
     return docs
@@ -442,7 +452,9 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     started = time.perf_counter()
     docs = make_corpus(n_docs, args.seed, config)
     folder = write_parquet(docs, work / "input")
-    shingles = {d.id: shingle_set(d.text, config) for d in docs}
+    shingles = dict(
+        zip([d.id for d in docs], shingle_sets([d.text for d in docs], config), strict=True)
+    )
     truth_j = true_pairs(shingles, min(args.threshold, 0.7))
     truth = {pair for pair, j in truth_j.items() if j >= args.threshold}
     planted = sum(1 for d in docs if d.id != d.base)

@@ -31,6 +31,7 @@ from spark_jobs.dedup.minhash import (
     estimate_jaccard,
     jaccard,
     shingle_set,
+    shingle_sets,
     signature,
 )
 from spark_jobs.dedup.paragraphs import paragraph_duplicate_fractions, paragraph_hashes
@@ -59,5 +60,6 @@ __all__ = [
     "paragraph_duplicate_fractions",
     "paragraph_hashes",
     "shingle_set",
+    "shingle_sets",
     "signature",
 ]

@@ -228,6 +228,18 @@ def shingle_set(text: str, config: DedupConfig | None = None) -> set[int]:
     return set(shingles.tolist())
 
 
+def shingle_sets(texts: list[str | None], config: DedupConfig | None = None) -> list[set[int]]:
+    """shingle_set of many texts in one batch (the Arrow kernels run once, not per text)."""
+    config = config or DedupConfig()
+    words, counts = _words(pa.array(texts, pa.string()), config.normalization)
+    shingles, shingle_counts = _shingles(words, counts, config.shingle_size)
+    ends = np.cumsum(shingle_counts)
+    values = shingles.tolist()
+    return [
+        set(values[e - c : e]) for e, c in zip(ends.tolist(), shingle_counts.tolist(), strict=True)
+    ]
+
+
 def jaccard(a: set[int], b: set[int]) -> float:
     if not a and not b:
         return 1.0
