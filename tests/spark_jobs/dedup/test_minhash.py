@@ -17,6 +17,7 @@ from spark_jobs.dedup import (
     estimate_jaccard,
     jaccard,
     shingle_set,
+    shingle_sets,
     signature,
 )
 
@@ -106,3 +107,9 @@ def test_band_keys_collide_only_with_equal_rows():
     assert keys.shape == (2, 14)
     assert keys[0, 0] != keys[1, 0]
     assert np.array_equal(keys[0, 1:], keys[1, 1:])
+
+
+def test_batched_shingle_sets_equal_single():
+    texts = [TEXTS[0], "", "short text", TEXTS[1]]
+    assert shingle_sets(texts) == [shingle_set(t) for t in texts]
+    assert shingle_sets(texts)[1] == set() and len(shingle_sets(texts)[2]) == 1
