@@ -232,7 +232,7 @@ def run_workload(
     load_before = _load()
     started = time.monotonic()
     figures: dict | None = None
-    with log_path.open("w") as log:
+    with log_path.open("w", buffering=1) as log:  # line-buffered: readable while it runs
         log.write(f"$ {' '.join(command)}\n")
         process = subprocess.Popen(
             command,
