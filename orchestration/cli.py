@@ -80,12 +80,36 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def _running_daemon_age() -> float | None:
+    """Seconds since a dagster-daemon last beat on this instance, if one did in the last minute."""
+    import dagster as dg
+
+    with dg.DagsterInstance.get() as instance:
+        beats = instance.get_daemon_heartbeats().values()
+    latest = max((beat.timestamp for beat in beats), default=None)
+    if latest is not None and time.time() - latest < 60:
+        return time.time() - latest
+    return None
+
+
 def cmd_ui(args: argparse.Namespace) -> int:
-    """Dagster webserver + daemon (`dagster dev`) on loopback, on the same DAGSTER_HOME as `run`."""
+    """Dagster webserver + exactly one daemon (`dagster dev`) on loopback, on the same
+    DAGSTER_HOME as `run`."""
+    import signal
+
     from orchestration.instance import prepare_dagster_home
 
     settings = load_settings()
     prepare_dagster_home(settings)
+    # Two daemons on one instance would both tick sensors and schedules and launch runs twice.
+    age = _running_daemon_age()
+    if age is not None:
+        print(
+            f"error: a dagster-daemon is already running on DAGSTER_HOME={os.environ['DAGSTER_HOME']} "
+            f"(last heartbeat {age:.0f} s ago); stop it first (or wait a minute if it just stopped)",
+            file=sys.stderr,
+        )
+        return 2
     command = [
         str(Path(sys.executable).with_name("dagster")),
         "dev",
@@ -99,7 +123,11 @@ def cmd_ui(args: argparse.Namespace) -> int:
     print(
         f"Dagster UI on http://{args.host}:{args.port} (DAGSTER_HOME={os.environ['DAGSTER_HOME']})"
     )
-    return subprocess.call(command)
+    child = subprocess.Popen(command)
+    # Pass a stop request on to `dagster dev`, which shuts the webserver and daemon down.
+    for stop in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop, lambda number, frame: child.send_signal(number))
+    return child.wait()
 
 
 def cmd_mlflow_ui(args: argparse.Namespace) -> int:
@@ -212,6 +240,54 @@ def cmd_summary(args: argparse.Namespace) -> int:
     settings = load_settings()
     print(render_summary(Lake(settings.lake_uri, settings.store)))
     return 0
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    """Re-ingest sources of a family: one run per source partition (whole-location mode)."""
+    from orchestration.instance import prepare_dagster_home
+
+    settings = load_settings()
+    prepare_dagster_home(settings)
+
+    import dagster as dg
+
+    from orchestration.definitions import defs
+    from orchestration.jobs import ingest_job_name
+    from orchestration.pipeline import QUIET_LOGS, sync_source_partitions
+
+    instance = dg.DagsterInstance.get()
+    registered = sync_source_partitions(instance, settings).get(args.corpus, [])
+    chosen = args.partitions.split(",") if args.partitions else registered
+    unknown = sorted(set(chosen) - set(registered))
+    if unknown or not chosen:
+        print(
+            f"error: {', '.join(unknown) or 'no sources'}: not registered {args.corpus} sources; "
+            f"registered: {', '.join(registered) or 'none'} ({settings.sources_file})",
+            file=sys.stderr,
+        )
+        return 2
+    job = ingest_job_name(args.corpus)
+    if args.launch:
+        # A Dagster backfill on this instance: the daemon runs it (pool "spark": one at a
+        # time) and the UI shows its progress under Overview > Backfills.
+        command = [
+            str(Path(sys.executable).with_name("dagster")),
+            *("job", "backfill", "-m", "orchestration.definitions", "-j", job),
+            *("--partitions", ",".join(chosen), "--noprompt"),
+        ]
+        return subprocess.call(command)
+    failed = 0
+    for name in chosen:
+        result = defs.resolve_job_def(job).execute_in_process(
+            instance=instance,
+            partition_key=name,
+            raise_on_error=False,
+            run_config=QUIET_LOGS,
+            tags={"pilehouse/trigger": "backfill"},
+        )
+        failed += not result.success
+        print(f"  {job:<16} {name:<24} {'ok' if result.success else 'FAILED'}  run {result.run_id}")
+    return 1 if failed else 0
 
 
 def cmd_mixture(args: argparse.Namespace) -> int:
@@ -411,6 +487,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     summary = commands.add_parser("summary", help="print the lake's current summary")
     summary.set_defaults(func=cmd_summary)
+
+    backfill = commands.add_parser(
+        "backfill",
+        help="re-ingest a family's sources (all, or --partitions), one run per source",
+    )
+    backfill.add_argument("corpus", choices=["web", "code", "papers", "licensed"])
+    backfill.add_argument("--partitions", help="comma-separated source names (default: all)")
+    backfill.add_argument(
+        "--launch",
+        action="store_true",
+        help="submit a Dagster backfill for the daemon (shown in the UI) instead of running here",
+    )
+    backfill.set_defaults(func=cmd_backfill)
 
     mixture = commands.add_parser(
         "mixture", help="build a training mixture (table, shards, manifest) or list recipes"
