@@ -23,6 +23,7 @@ Spark session start is reported apart.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import shutil
 import sys
@@ -46,6 +47,8 @@ def make_corpus(n_docs: int, seed: int) -> Path:
     folder = CACHE / f"exact-{n_docs}-{seed}"
     if (folder / "_SUCCESS").exists():
         return folder
+    # Written to a folder of this process, then renamed: concurrent runs do not collide.
+    final, folder = folder, CACHE / f"exact-{n_docs}-{seed}.{os.getpid()}.partial"
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
@@ -66,7 +69,11 @@ def make_corpus(n_docs: int, seed: int) -> Path:
         table = pa.table({"id": ids[f::2], "text": texts[f::2]})
         pq.write_table(table, folder / f"part-{f:05d}.parquet")
     (folder / "_SUCCESS").write_text("")
-    return folder
+    try:
+        folder.rename(final)
+    except OSError:  # another run finished first: use its files
+        shutil.rmtree(folder, ignore_errors=True)
+    return final
 
 
 def bare_loop(texts: list[str]) -> tuple[float, int]:
@@ -201,7 +208,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     bare_s, bare_dups = min(bare_loop(texts) for _ in range(3))
     del texts
     rows: list[tuple[str, float, int, int]] = [("bare xxh3+set loop", bare_s, 1, bare_dups)]
-    work = CACHE / f"exact-work-{n_docs}"
+    work = CACHE / f"exact-work-{n_docs}-{os.getpid()}"
     session_s = None
     if "pilehouse" not in skip:
         from_text_s, from_keys_s, session_s, removed = run_pilehouse(folder, work / "pilehouse")
@@ -231,6 +238,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     if session_s is not None:
         print(f"(Spark session start, not included above: {session_s:.1f} s)")
         figures["pilehouse spark start s"] = round(session_s, 2)
+    shutil.rmtree(work, ignore_errors=True)
     return figures
 
 

@@ -27,6 +27,7 @@ import ast
 import importlib.metadata
 import json
 import math
+import os
 import random
 import re
 import shutil
@@ -446,7 +447,8 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     n_docs = args.docs or (QUICK_DOCS if args.quick else FULL_DOCS)
     skip = set(filter(None, args.skip.split(",")))
     config = DedupConfig()
-    work = CACHE / f"fuzzy-{n_docs}-{args.seed}"
+    # Per process: two runs at once (the bench runner and a user) must not share files.
+    work = CACHE / f"fuzzy-{n_docs}-{args.seed}-{os.getpid()}"
     work.mkdir(parents=True, exist_ok=True)
 
     started = time.perf_counter()
@@ -534,6 +536,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         figures["pilehouse/datatrove wall"] = round(
             results["pilehouse"][1] / results["datatrove"][1], 3
         )
+    shutil.rmtree(work, ignore_errors=True)
     return figures
 
 
