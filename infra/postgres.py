@@ -193,8 +193,8 @@ def main(argv: list[str] | None = None) -> int:
         server.stop()
         return 0
     server.start()
-    print(f"PostgreSQL on 127.0.0.1:{server.port} (data {server.data_dir})")
-    print("export PILEHOUSE_DAGSTER_POSTGRES_URL='<url>' where <url> is:", file=sys.stderr)
+    # The URL alone on stdout, so `export VAR=$(python -m infra.postgres start DIR)` works.
+    print(f"PostgreSQL on 127.0.0.1:{server.port} (data {server.data_dir})", file=sys.stderr)
     print(server.url)
     return 0
 
