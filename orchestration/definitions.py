@@ -9,7 +9,12 @@ from assets.corpus import corpus_keys
 from orchestration.jobs import curate_job, ingest_jobs
 from orchestration.resources import LakehouseResource
 from orchestration.schedules import scheduled_jobs, schedules
-from orchestration.sensors import landing_sensor, run_failure_sensor, source_registry_sensor
+from orchestration.sensors import (
+    automation_sensor,
+    landing_sensor,
+    run_failure_sensor,
+    source_registry_sensor,
+)
 from quality.checks import corpus_checks
 from spark_jobs.lake import CORPORA
 
@@ -37,7 +42,7 @@ defs = dg.Definitions(
     + classifiers.classified_checks,
     jobs=[*ingest_jobs.values(), curate_job, *scheduled_jobs],
     schedules=schedules,
-    sensors=[source_registry_sensor, landing_sensor, run_failure_sensor],
+    sensors=[source_registry_sensor, landing_sensor, run_failure_sensor, automation_sensor],
     resources={"lakehouse": LakehouseResource()},
     # One process per run so a run shares one Spark session (a JVM start costs ~10 s).
     executor=dg.in_process_executor,

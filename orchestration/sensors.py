@@ -172,6 +172,17 @@ def build_landing_sensor(
 
 landing_sensor = build_landing_sensor()
 
+# Declared here rather than left to Dagster's default automation sensor so that it starts
+# RUNNING: downstream stages follow their inputs (EAGER_AFTER_GATES) without a toggle.
+automation_sensor = dg.AutomationConditionSensorDefinition(
+    "automation_sensor",
+    target=dg.AssetSelection.all(),
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=30,
+    description="Requests the assets whose automation condition is true: annotated, curated "
+    "and reports follow their inputs, never past a failed blocking check.",
+)
+
 RUN_FAILURE_SCHEMA = pa.schema(
     [
         pa.field("run_id", pa.string(), nullable=False),

@@ -35,6 +35,11 @@ def test_sensors_run_by_default_and_spark_assets_share_a_pool_limited_to_one(tmp
     sensors = {s.name: defs.resolve_sensor_def(s.name) for s in defs.sensors}
     assert {"landing_sensor", "source_registry_sensor", "run_failure_sensor"} <= set(sensors)
     assert sensors["landing_sensor"].default_status == dg.DefaultSensorStatus.RUNNING
+    # Downstream stages follow by automation without anyone switching it on.
+    assert sensors["automation_sensor"].default_status == dg.DefaultSensorStatus.RUNNING
+    automated = sensors["automation_sensor"].asset_selection.resolve(defs.resolve_asset_graph())
+    assert {dg.AssetKey(["annotated", c]) for c in CORPORA} <= automated
+    assert {dg.AssetKey(["curated", c]) for c in CORPORA} <= automated
     graph = defs.resolve_asset_graph()
     for corpus in CORPORA:
         for stage in ("raw", "annotated", "curated"):
