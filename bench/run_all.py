@@ -111,7 +111,8 @@ def _value(figures: dict[str, float], name: str | tuple[str, str]) -> float | No
 TARGETS = [
     Target("W1", "W1 >= 2x datatrove per core", "datatrove/pilehouse time ratio", ">=", 2.0),
     Target("W1", "W1 decision agreement >= 99.5% (every rule set)", "* agreement %", ">=", 99.5),
-    Target("W3", "W3 signatures >= 3x datatrove", "pilehouse/datatrove", ">=", 3.0),
+    # The worse of Pilehouse's signature code alone and its Spark stage.
+    Target("W3", "W3 signatures >= 3x datatrove (worst path)", "pilehouse*/datatrove", ">=", 3.0),
     Target("W4", "W4 F1 >= datatrove's F1", "pilehouse F1", ">=", "datatrove F1"),
     Target("W4", "W4 wall time <= datatrove's", "pilehouse wall s", "<=", "datatrove wall s"),
     Target(
