@@ -3,12 +3,14 @@ of only those files; ticks page through thousands of keys; nothing is ingested t
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import dagster as dg
 import pyarrow.compute as pc
 import pytest
+from botocore.exceptions import ClientError
 
 from orchestration.definitions import defs
 from orchestration.landing import LandingCursor, key_digest
@@ -151,8 +153,20 @@ def test_thousands_of_objects_are_paged_across_ticks_each_requested_once(landing
     bucket, registry, client = landing_home
     registry.write_text(_registry(bucket, "bulk"))
     keys = [f"landing/web/bulk/{i // 500:02d}/f{i:05d}.warc.gz" for i in range(2500)]
-    with ThreadPoolExecutor(8) as pool:
-        list(pool.map(lambda k: client.put_object(Bucket=bucket, Key=k, Body=b"x"), keys))
+
+    def put(key: str) -> None:
+        # SeaweedFS on a busy machine answers an occasional InternalError: try again.
+        for attempt in range(5):
+            try:
+                client.put_object(Bucket=bucket, Key=key, Body=b"x")
+                return
+            except ClientError:
+                if attempt == 4:
+                    raise
+                time.sleep(0.5 * (attempt + 1))
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(put, keys))
     sensor = build_landing_sensor(
         page_size=100, max_keys_per_tick=1000, settle_seconds=0, max_files_per_run=400
     )
