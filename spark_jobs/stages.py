@@ -48,6 +48,7 @@ from spark_jobs.ingest import KEPT, QUARANTINED, SKIPPED
 from spark_jobs.lake import Lake, document_tables
 from spark_jobs.select import REJECT_COLUMNS, Recipe, filter_documents
 from spark_jobs.sources import Source
+from spark_jobs.takedown import taken_down_ids
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +141,7 @@ def ingest_source(
         f"{len(source.files)} new files, append" if appending else "all files, overwrite",
     )
     ingested, raw_columns = ingest_documents(spark, source, run_id=run_id, store=lake.store)
-    ingested = ingested.persist(StorageLevel.MEMORY_AND_DISK)
+    ingested = _honour_takedowns(spark, lake, ingested).persist(StorageLevel.MEMORY_AND_DISK)
     partition = {"corpus": source.corpus, "source": source.name}
     outputs = {
         raw_table: (
@@ -181,6 +182,29 @@ def ingest_source(
         counts["already_present"] = already_present
     counts["input_records"] = sum(counts.values())
     return StageReport(commits=commits, counts=counts)
+
+
+def _honour_takedowns(spark: SparkSession, lake: Lake, ingested: DataFrame) -> DataFrame:
+    """Documents a takedown removed stay out when their landing data is ingested again:
+    they become ingest rejects (reason `taken_down`), so the record balance still holds."""
+    removed = taken_down_ids(lake)
+    if not removed:
+        return ingested
+    marks = spark.createDataFrame([(i,) for i in sorted(removed)], "id string")
+    marks = marks.withColumn("_taken_down", F.lit(True))
+    flagged = ingested.join(F.broadcast(marks), "id", "left")
+    hit = F.coalesce(F.col("_taken_down"), F.lit(False)) & (F.col("disposition") == KEPT)
+    replaced = {
+        "disposition": F.lit(SKIPPED),
+        "reason": F.lit("taken_down"),
+        "detail": F.lit("removed by a takedown request (see ops.takedowns)"),
+    }
+    return flagged.select(
+        *[
+            F.when(hit, replaced[c]).otherwise(F.col(c)).alias(c) if c in replaced else F.col(c)
+            for c in ingested.columns
+        ]
+    )
 
 
 def _absent_from(
