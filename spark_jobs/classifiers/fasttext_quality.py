@@ -36,6 +36,9 @@ class QualityTrainingConfig:
     lr: float = 0.5
     min_count: int = 1
     max_chars: int = 20000  # DCLM trains on whole documents; cap pathological ones
+    # Train on as many negatives as positives (DCLM trains on balanced sets); without it a
+    # small reference set against a large crawl gives a model that rarely says "hq".
+    balance: bool = True
     extra: dict[str, str] = field(default_factory=dict)
 
     def params(self) -> dict[str, object]:
@@ -84,6 +87,17 @@ def train_quality_model(
         )
     rng = np.random.default_rng(config.seed)
     train = [train[i] for i in rng.permutation(len(train))]
+    if config.balance:
+        smaller = min(
+            sum(lbl == POSITIVE for lbl, _ in train), sum(lbl == NEGATIVE for lbl, _ in train)
+        )
+        kept = {POSITIVE: 0, NEGATIVE: 0}
+        balanced = []
+        for label, line in train:
+            if kept[label] < smaller:
+                kept[label] += 1
+                balanced.append((label, line))
+        train = balanced
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as scratch:
         train_file = Path(scratch) / "train.txt"
