@@ -564,6 +564,11 @@ def main(argv: list[str] | None = None) -> int:
     command = ("python -m bench.run_all " + " ".join(argv)).strip()
     info = machine()
     previous = previous_outcomes(args.out) if args.merge else []
+
+    def interrupted(*_: object) -> None:
+        raise KeyboardInterrupt  # run_workload then stops the running workload's group
+
+    signal.signal(signal.SIGTERM, interrupted)
     outcomes = []
     for workload in chosen:
         print(f"\n===== {workload.key} {workload.module}: {workload.title} =====", flush=True)
