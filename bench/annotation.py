@@ -131,10 +131,17 @@ def run_datatrove(shards: Path, work: Path) -> tuple[dict[str, dict], float]:
     start = time.perf_counter()
     executor.run()
     seconds = time.perf_counter() - start
+    (work / "datatrove-seconds.json").write_text(json.dumps({"seconds": seconds}))
+    return load_datatrove(work)
+
+
+def load_datatrove(work: Path) -> tuple[dict[str, dict], float]:
+    """The verdicts and wall time of the last datatrove run under `work`."""
     verdicts = {}
-    for part in sorted(out.glob("*.json")):
+    for part in sorted((work / "datatrove-verdicts").glob("*.json")):
         for row in json.loads(part.read_text()):
             verdicts[row.pop("id")] = row
+    seconds = json.loads((work / "datatrove-seconds.json").read_text())["seconds"]
     return verdicts, seconds
 
 
@@ -163,6 +170,9 @@ def run_pilehouse(corpus: Path, work: Path) -> tuple[dict[str, dict], float]:
     annotate_documents(documents).write.parquet(str(annotated_path))
     seconds = time.perf_counter() - start
     annotated = spark.read.parquet(str(annotated_path))
+    expected = pq.read_metadata(corpus).num_rows
+    if annotated.count() != expected:
+        raise RuntimeError(f"{annotated_path}: {annotated.count()} rows, expected {expected}")
     rows = annotated.select("id", *[rule_reason(name).alias(name) for name in RULESETS])
     verdicts = {row["id"]: row.asDict() for row in rows.collect()}
     for row in verdicts.values():
@@ -264,6 +274,11 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--show", type=int, default=5, help="disagreements shown per rule set")
     parser.add_argument("--scale", type=int, default=0, help="also annotate N docs, ours only")
+    parser.add_argument(
+        "--reuse-datatrove",
+        action="store_true",
+        help="reuse the verdicts and time of the last datatrove run on this corpus (slow peer)",
+    )
     parser.add_argument("--export-tokenizer", action="store_true")
     args = parser.parse_args(argv)
     if args.export_tokenizer:
@@ -271,7 +286,7 @@ def main(argv: list[str] | None = None) -> dict:
         return {}
     n_docs = 2_000 if args.quick else args.docs
     corpus = ensure_corpus(n_docs, args.seed)
-    work = BENCH_DIR / "annotation"
+    work = BENCH_DIR / "annotation" / corpus.stem
     work.mkdir(parents=True, exist_ok=True)
     table = pq.read_table(corpus, columns=["id", "text"])
     texts = dict(zip(table["id"].to_pylist(), table["text"].to_pylist(), strict=True))
@@ -279,7 +294,11 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"corpus: {corpus} ({len(texts):,} documents, {mb:.1f} MB)")
 
     ours, our_seconds = run_pilehouse(corpus, work)
-    theirs, their_seconds = run_datatrove(_shards(corpus, work, CORES * 2), work)
+    if args.reuse_datatrove and (work / "datatrove-seconds.json").exists():
+        theirs, their_seconds = load_datatrove(work)
+        print(f"datatrove: reusing the verdicts and time of its last run in {work}")
+    else:
+        theirs, their_seconds = run_datatrove(_shards(corpus, work, CORES * 2), work)
     skipped = {i: t for i, t in texts.items() if i not in theirs}
     if skipped:
         print(f"datatrove's reader skipped {len(skipped)} documents; their filters run directly")
