@@ -22,8 +22,8 @@ from spark_jobs.annotators.tokenizer import english
 
 # datatrove.utils.text.PUNCTUATION: a token made only of these is a "symbol", not a word.
 _PUNCTUATION = (
-    "!/—”:％１〈&(、━\\【#%「」，】；+^]~“《„';’{|∶´[=-`*．（–？！：$～«〉,><》)?）。…@_.\"}►»"
-    + "".join(  # noqa: RUF001
+    "!/—”:％１〈&(、━\\【#%「」，】；+^]~“《„';’{|∶´[=-`*．（–？！：$～«〉,><》)?）。…@_.\"}►»"  # noqa: RUF001
+    + "".join(
         map(chr, (x for a, b in ((0, 9), (11, 13), (13, 32), (127, 160)) for x in range(a, b)))
     )
 )
