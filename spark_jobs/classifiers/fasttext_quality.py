@@ -36,8 +36,9 @@ class QualityTrainingConfig:
     lr: float = 0.5
     min_count: int = 1
     max_chars: int = 20000  # DCLM trains on whole documents; cap pathological ones
-    # Train on as many negatives as positives (DCLM trains on balanced sets); without it a
-    # small reference set against a large crawl gives a model that rarely says "hq".
+    # Repeat the smaller class's documents until both classes are the same size (DCLM trains
+    # on balanced sets); without it a small reference set against a large crawl gives a
+    # model that rarely says "hq". Oversampling rather than dropping negatives keeps data.
     balance: bool = True
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -65,6 +66,17 @@ def _write_training_file(path: Path, labelled: Sequence[tuple[str, str]]) -> Non
             out.write(f"{label} {line}\n")
 
 
+def _oversample_smaller_class(
+    train: list[tuple[str, str]], rng: np.random.Generator
+) -> list[tuple[str, str]]:
+    by_label = {label: [x for x in train if x[0] == label] for label in (POSITIVE, NEGATIVE)}
+    target = max(len(docs) for docs in by_label.values())
+    out = []
+    for docs in by_label.values():
+        out += [docs[i % len(docs)] for i in range(target)]
+    return [out[i] for i in rng.permutation(len(out))]
+
+
 def train_quality_model(
     positives: Sequence[str], negatives: Sequence[str], config: QualityTrainingConfig, out_dir: Path
 ) -> dict[str, float]:
@@ -88,16 +100,7 @@ def train_quality_model(
     rng = np.random.default_rng(config.seed)
     train = [train[i] for i in rng.permutation(len(train))]
     if config.balance:
-        smaller = min(
-            sum(lbl == POSITIVE for lbl, _ in train), sum(lbl == NEGATIVE for lbl, _ in train)
-        )
-        kept = {POSITIVE: 0, NEGATIVE: 0}
-        balanced = []
-        for label, line in train:
-            if kept[label] < smaller:
-                kept[label] += 1
-                balanced.append((label, line))
-        train = balanced
+        train = _oversample_smaller_class(train, rng)
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as scratch:
         train_file = Path(scratch) / "train.txt"

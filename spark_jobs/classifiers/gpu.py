@@ -64,9 +64,11 @@ def select_device(addresses: Sequence[str]) -> str:
     real GPU machine); a task that got an address on a machine where CUDA is not usable
     (a fake address list in tests) falls back to the CPU.
     """
+    if not addresses:
+        return "cpu"
     import torch
 
-    if addresses and torch.cuda.is_available():
+    if torch.cuda.is_available():
         ordinal = int(addresses[0])
         if ordinal < torch.cuda.device_count():
             return f"cuda:{ordinal}"

@@ -181,14 +181,17 @@ def classify_documents(
     """
 
     def score_batches(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        import torch
         from pyspark import TaskContext
 
-        context = TaskContext.get()
-        if context is not None:
-            torch.set_num_threads(max(1, context.cpus()))  # the cores Spark gave this task
         addresses = assigned_gpus()
-        device = select_device(addresses)
+        device = "cpu"
+        if classifiers.needs_embeddings:  # fastText alone needs no torch
+            import torch
+
+            context = TaskContext.get()
+            if context is not None:
+                torch.set_num_threads(max(1, context.cpus()))  # the cores Spark gave this task
+            device = select_device(addresses)
         for batch in batches:
             yield _scored_batch(batch, classifiers, device, addresses)
 
