@@ -48,7 +48,7 @@ C4_MIN_WORDS_PER_LINE = 3
 C4_MAX_WORD_LENGTH = 1000
 FINEWEB_SHORT_LINE_LENGTH = 30
 TOP_NGRAMS = (2, 3, 4)
-DUP_NGRAMS = (5, 6, 7, 8, 9, 10)
+DUP_NGRAMS = (2, 3, 4, 5, 6, 7, 8, 9, 10)
 # Markers of generated code in a file's first lines (The Stack / StarCoder).
 AUTO_GENERATED = (
     "auto-generated",

@@ -42,6 +42,9 @@ def test_repeated_ngrams_count_once_and_the_walk_jumps_past_them():
     # joined without spaces); the walk then jumps past it.
     s = quality_signals("a b c d e a b c d e")
     assert s["dup_5_gram_char_frac"] == 5 / 19
+    # 2-grams ab bc cd de ea AB -> jump to CD: two repeats of 2 characters.
+    assert s["dup_2_gram_char_frac"] == 4 / 19
+    assert s["dup_3_gram_char_frac"] == 3 / 19 and s["dup_4_gram_char_frac"] == 4 / 19
     assert s["dup_6_gram_char_frac"] == 0
 
 
