@@ -6,6 +6,7 @@ import contextlib
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import mlflow
 from mlflow.data.delta_dataset_source import DeltaDatasetSource
@@ -39,6 +40,30 @@ class TableSnapshot:
         return f"v{self.version}"
 
 
+def default_artifact_location(tracking_uri: str) -> str | None:
+    """Where a new experiment's artifacts go when the caller names no place.
+
+    MLflow's own default for a database store is `./mlruns` in the working directory; for
+    a SQLite store Pilehouse keeps them next to the database instead.
+    """
+    if tracking_uri.startswith("sqlite:///"):
+        database = Path(tracking_uri.removeprefix("sqlite:///"))
+        return str(database.parent / "mlflow-artifacts")
+    return None
+
+
+def ensure_experiment(
+    tracking_uri: str, experiment: str, artifact_location: str | None = None
+) -> str:
+    """The id of `experiment`, created (with its artifact root) if it does not exist yet."""
+    client = mlflow.MlflowClient(tracking_uri)
+    found = client.get_experiment_by_name(experiment)
+    if found is not None:
+        return found.experiment_id
+    location = artifact_location or default_artifact_location(tracking_uri)
+    return client.create_experiment(experiment, artifact_location=location)
+
+
 def log_dataset_run(
     tracking_uri: str,
     experiment: str,
@@ -52,8 +77,7 @@ def log_dataset_run(
 ) -> str:
     """Open an MLflow run, log each table snapshot as a dataset input, return the run id."""
     mlflow.set_tracking_uri(tracking_uri)
-    if mlflow.get_experiment_by_name(experiment) is None:
-        mlflow.create_experiment(experiment, artifact_location=artifact_location)
+    ensure_experiment(tracking_uri, experiment, artifact_location)
     mlflow.set_experiment(experiment)
     with mlflow.start_run(run_name=run_name, tags=dict(tags or {})) as run:
         for snapshot in datasets:
@@ -91,8 +115,7 @@ def open_run(
     """Start a run in `experiment`, or attach to an existing run by id (external jobs)."""
     mlflow.set_tracking_uri(tracking_uri)
     if run_id is None:
-        if mlflow.get_experiment_by_name(experiment) is None:
-            mlflow.create_experiment(experiment, artifact_location=artifact_location)
+        ensure_experiment(tracking_uri, experiment, artifact_location)
         mlflow.set_experiment(experiment)
         with mlflow.start_run(run_name=run_name, tags=dict(tags or {})) as run:
             yield run

@@ -11,6 +11,8 @@ import mlflow
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
+from spark_jobs.tracking import ensure_experiment
+
 LATEST = "latest"
 
 
@@ -43,8 +45,7 @@ def log_and_register(
     """Log a training run with `model_dir` as its `model` artifact; register it as a new
     version of `model_name`. Returns the version and the run id."""
     mlflow.set_tracking_uri(tracking_uri)
-    if mlflow.get_experiment_by_name(experiment) is None:
-        mlflow.create_experiment(experiment, artifact_location=artifact_location)
+    ensure_experiment(tracking_uri, experiment, artifact_location)
     mlflow.set_experiment(experiment)
     with mlflow.start_run(run_name=model_name, tags=dict(tags or {})) as run:
         mlflow.log_params({k: str(v) for k, v in params.items()})

@@ -15,6 +15,8 @@ from pathlib import Path
 import mlflow
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
+from spark_jobs.tracking import ensure_experiment
+
 END_OF_TEXT = "<|endoftext|>"
 TOKENIZER_EXPERIMENT = "pilehouse-tokenizers"
 VERSION_TAG = "tokenizer.version"
@@ -94,12 +96,7 @@ def log_tokenizer(
     """Version the tokenizer as an MLflow artifact; reuse the run that already holds it."""
     mlflow.set_tracking_uri(tracking_uri)
     client = mlflow.MlflowClient(tracking_uri)
-    found = client.get_experiment_by_name(experiment)
-    experiment_id = (
-        found.experiment_id
-        if found is not None
-        else client.create_experiment(experiment, artifact_location=artifact_location)
-    )
+    experiment_id = ensure_experiment(tracking_uri, experiment, artifact_location)
     existing = client.search_runs(
         [experiment_id], filter_string=f"tags.`{VERSION_TAG}` = '{tok.version}'", max_results=1
     )
