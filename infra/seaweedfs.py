@@ -149,6 +149,10 @@ class SeaweedS3:
             "-master.telemetry=false",
             # Volumes sized for test and sample data, not the production default of 30 GiB.
             "-master.volumeSizeLimitMB=256",
+            # Every bucket is a collection that grows its own volumes (several at its first
+            # write); the default cap of 8 volumes runs out at the third bucket. Volumes are
+            # sparse files (no preallocation), so a higher cap costs no disk up front.
+            "-volume.max=200",
             f"-volume.port={p['volume']}",
             f"-volume.port.grpc={p['volume_grpc']}",
             # The default 10 s pre-stop pause only matters for clusters that drain traffic.

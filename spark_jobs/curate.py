@@ -24,6 +24,7 @@ from spark_jobs.dedup.clusters import CLUSTER_COLUMNS
 from spark_jobs.dedup.paragraphs import paragraph_duplicate_fractions
 from spark_jobs.delta import open_table
 from spark_jobs.recipe import Recipe
+from spark_jobs.select import reject_rows
 from spark_jobs.storage import ObjectStore
 
 # Columns the keep policy may look at (spark_jobs/dedup/keep.py), with the type every family
@@ -42,20 +43,6 @@ DUPLICATE_REASONS = {"exact": "exact_duplicate", "fuzzy": "near_duplicate"}
 # ---------------------------------------------------------------------------------------
 # Rejects
 # ---------------------------------------------------------------------------------------
-
-
-def reject_rows(docs: DataFrame, reason: F.Column, detail: F.Column, run_id: str) -> DataFrame:
-    """Curate-stage reject rows (spark_jobs.select.REJECT_COLUMNS) for `docs`."""
-    return docs.select(
-        "id",
-        "corpus",
-        "source",
-        "locator",
-        F.lit("curate").alias("stage"),
-        reason.alias("reason"),
-        detail.alias("detail"),
-        F.lit(run_id).alias("run_id"),
-    )
 
 
 def drop_contaminated(

@@ -70,8 +70,9 @@ def rule_detail(name: str, thresholds: dict[str, Any] | None, reason: F.Column) 
     return detail
 
 
-def _reject(df: DataFrame, reason: F.Column, detail: F.Column, run_id: str) -> DataFrame:
-    return df.select(
+def reject_rows(docs: DataFrame, reason: F.Column, detail: F.Column, run_id: str) -> DataFrame:
+    """Curate-stage reject rows (REJECT_COLUMNS) for `docs`."""
+    return docs.select(
         "id",
         "corpus",
         "source",
@@ -115,7 +116,7 @@ def filter_documents(
                 F.lit(f"license {lic} is {cls}; policy {recipe.license_policy} does not allow it"),
             ).otherwise(detail)
         rejects.append(
-            _reject(remaining.where(~license_ok), F.lit("license_not_allowed"), detail, run_id)
+            reject_rows(remaining.where(~license_ok), F.lit("license_not_allowed"), detail, run_id)
         )
         remaining = remaining.where(license_ok)
     if recipe.languages is not None:
@@ -125,7 +126,7 @@ def filter_documents(
             F.lit(False),
         )
         rejects.append(
-            _reject(
+            reject_rows(
                 remaining.where(~language_ok),
                 F.lit("language_not_allowed"),
                 F.format_string(
@@ -155,7 +156,7 @@ def filter_documents(
             ).otherwise(detail)
         remaining = remaining.withColumn("_reason", reason).withColumn("_detail", detail)
         rejects.append(
-            _reject(
+            reject_rows(
                 remaining.where(F.col("_reason").isNotNull()),
                 F.col("_reason"),
                 F.col("_detail"),
@@ -178,7 +179,7 @@ def filter_documents(
                 ],
             )
             rejects.append(
-                _reject(
+                reject_rows(
                     remaining.where(spans > recipe.pii.max_spans),
                     F.lit("pii_above_threshold"),
                     F.concat(
@@ -197,7 +198,7 @@ def filter_documents(
         for more in rejects[1:]:
             all_rejects = all_rejects.unionByName(more)
     else:  # a recipe that removes nothing
-        all_rejects = _reject(
+        all_rejects = reject_rows(
             annotated.limit(0), F.lit(None).cast("string"), F.lit(None).cast("string"), run_id
         )
     return remaining, all_rejects
@@ -254,7 +255,7 @@ def exact_dedup(documents: DataFrame, keep_order: tuple[str, ...], run_id: str):
     ranked = documents.withColumn("_rank", F.row_number().over(window)).withColumn(
         "_keeper", F.first("id").over(window)
     )
-    duplicate_rejects = _reject(
+    duplicate_rejects = reject_rows(
         ranked.where(F.col("_rank") > 1),
         F.lit("exact_duplicate"),
         F.concat(F.lit("same normalized text as kept document "), F.col("_keeper")),

@@ -14,6 +14,7 @@ import pytest
 
 from assets import web
 from assets.corpus import source_partitions
+from assets.dedup import curated_corpora
 from assets.training import CURATED_RUN
 from assets.web import ANNOTATED_WEB, CURATED_WEB
 from orchestration.automation import EAGER_AFTER_GATES
@@ -236,7 +237,7 @@ def test_every_outcome_is_queryable_in_quality_validations(planted, pipeline):
     assert all(not r["suite_success"] for r in rows)
     assert any(
         ids["emailed"] in r["sample_ids"]
-        and r["expectation"] == "expect_column_values_to_not_match_regex"
+        and r["expectation"] == "expect_column_values_to_hold_no_pii"
         for r in failed
     )
     assert all(r["table"] == "curated.web" and r["version"] > 0 for r in rows)
@@ -320,7 +321,8 @@ def test_automation_does_not_run_past_a_failed_gate(pipeline):
     nor on a later tick after the bad data is curated again outside automation."""
     settings, instance, _ = pipeline
     auto_defs = dg.Definitions(
-        assets=[*web.web_assets, web_shards, web_shards_ungated],
+        # curated/web is one spec of the cross-family curation multi-asset.
+        assets=[*web.web_assets, curated_corpora, web_shards, web_shards_ungated],
         asset_checks=corpus_checks("web", web.RAW_WEB, CURATED_WEB),
         resources={"lakehouse": LakehouseResource()},
     )
@@ -350,7 +352,9 @@ def test_automation_does_not_run_past_a_failed_gate(pipeline):
     assert tick.get_num_requested(CURATED_WEB) == 1
     assert tick.get_num_requested(UNGATED_SHARDS) == 1
     run = _run_requested(auto_defs, instance, tick)
-    assert run.asset_materializations_for_node("curated__web")
+    assert [m.asset_key for m in run.asset_materializations_for_node("curated_corpora")] == [
+        CURATED_WEB
+    ]
     documents = _checks(run, CURATED_WEB)[CURATED_DOCUMENTS]
     assert not documents.passed
     assert duplicated in _failures(documents)["no two documents share an id"]["sample_ids"]
