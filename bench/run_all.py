@@ -68,6 +68,7 @@ WORKLOADS = [
     Workload("DEC", "bench.decontamination", "decontamination n-gram scan vs a Python set", False),
     Workload("EXT", "bench.extraction", "HTML extraction: resiliparse vs trafilatura", False),
     Workload("SQL", "bench.sql_queries", "analyst SQL: DuckDB vs Spark SQL", False),
+    Workload("SCL", "bench.curation_scale", "annotation + dedup stages on 200k documents", False),
 ]
 
 

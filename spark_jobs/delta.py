@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import heapq
 import json
 import math
 import time
@@ -39,6 +40,9 @@ NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"
 # Rows of one file are buffered up to this many bytes and written as one row group: Spark
 # hands Python ~2000-row batches, and a row group per batch would make scans seek a lot.
 ROW_GROUP_BYTES = 32 << 20
+# read_spark cuts big files into row ranges of at least this many rows: below that, a task's
+# start-up costs more than the rows it would take over.
+SPLIT_MIN_ROWS = 1000
 COMPRESSION = "zstd"
 RESERVED_METADATA_PREFIX = "pilehouse."
 # Commits lost to concurrent writers are retried on a fresh snapshot; the files stay valid.
@@ -983,8 +987,16 @@ def _check_supported_features(table: DeltaTable, uri: str) -> None:
 
 
 def _file_table(table: DeltaTable, schema: pa.Schema, partition_by: Sequence[str]) -> pa.Table:
+    """One row per data file: path, rows (null where the log has no stats), p0.. partitions."""
     adds = pa.table(table.get_add_actions(flatten=True))
-    columns: dict[str, pa.Array | pa.ChunkedArray] = {"path": adds.column("path")}
+    columns: dict[str, pa.Array | pa.ChunkedArray] = {
+        "path": adds.column("path"),
+        "rows": (
+            adds.column("num_records").cast(pa.int64())
+            if "num_records" in adds.column_names
+            else pa.nulls(adds.num_rows, pa.int64())
+        ),
+    }
     for i, column in enumerate(partition_by):
         name = f"partition.{column}"
         dtype = schema.field(column).type
@@ -1016,12 +1028,68 @@ def _read_files_task(
                 store.filesystem(path) if "://" in path else (fs, f"{root}/{unquote(path)}")
             )
             constants = {column: files.column(slot)[i] for column, slot in partition_slot.items()}
+            start, stop = files.column("start")[i].as_py(), files.column("stop")[i].as_py()
             with file_fs.open_input_file(full) as handle:
                 parquet = pq.ParquetFile(handle)
                 present = set(parquet.schema_arrow.names)
                 to_read = [c for c in data_columns if c in present]
-                for batch in parquet.iter_batches(columns=to_read):
+                for batch in _row_range(parquet, to_read, start, stop):
                     yield _output_batch(batch, output, constants)
+
+
+def _row_range(
+    parquet: pq.ParquetFile, columns: list[str], start: int | None, stop: int | None
+) -> Iterator[pa.RecordBatch]:
+    """The batches of rows [start, stop) of a file (all of it when start is None), reading only
+    the row groups that hold them."""
+    if start is None:
+        yield from parquet.iter_batches(columns=columns)
+        return
+    offset = 0
+    for group in range(parquet.metadata.num_row_groups):
+        rows = parquet.metadata.row_group(group).num_rows
+        if offset + rows > start and offset < stop:
+            position = offset
+            for batch in parquet.iter_batches(columns=columns, row_groups=[group]):
+                lo, hi = max(start - position, 0), min(stop - position, batch.num_rows)
+                if hi > lo:
+                    yield batch.slice(lo, hi - lo)
+                position += batch.num_rows
+        offset += rows
+        if offset >= stop:
+            return
+
+
+def _task_groups(files: pa.Table, tasks: int, min_rows: int) -> list[list[tuple]]:
+    """`files` rows (plus start, stop) grouped into at most `tasks` groups of about equal rows.
+
+    Files with more than total/tasks rows (and more than `min_rows`) are cut into row ranges
+    of at most that size, so one big file does not keep a stage on one core; the pieces
+    then go, largest first, to the group with the fewest rows. A file whose row count the log
+    does not hold is read whole and counted as an average piece.
+    """
+    rows = files.column("rows").to_pylist()
+    known = [n for n in rows if n is not None]
+    chunk = max(min_rows, -(-sum(known) // tasks)) if known else 0
+    average = sum(known) / len(known) if known else 1
+    pieces: list[tuple[float, tuple]] = []
+    for row, n in zip(
+        zip(*(column.to_pylist() for column in files.columns), strict=True), rows, strict=True
+    ):
+        count = 1 if n is None or n <= chunk else -(-n // chunk)
+        if count == 1:
+            pieces.append((average if n is None else n, (*row, None, None)))
+            continue
+        for k in range(count):
+            lo, hi = n * k // count, n * (k + 1) // count
+            pieces.append((hi - lo, (*row, lo, hi)))
+    groups: list[list[tuple]] = [[] for _ in range(min(tasks, len(pieces)))]
+    heap = [(0.0, i) for i in range(len(groups))]
+    for size, piece in sorted(pieces, key=lambda p: -p[0]):
+        load, i = heapq.heappop(heap)
+        groups[i].append(piece)
+        heapq.heappush(heap, (load + size, i))
+    return groups
 
 
 def _output_batch(
@@ -1066,8 +1134,9 @@ def read_spark(
         spark: the session.
         uri, version, timestamp, store: as for `open_table`.
         columns: read only these columns, in this order.
-        num_partitions: Spark partitions to spread the files over (default: up to four
-            per core, never more than the number of files).
+        num_partitions: Spark tasks to spread the rows over (default: four per core);
+            big files are cut into row ranges and the pieces balanced by rows over the
+            tasks (see _task_groups), never more tasks than pieces.
         partitions: read only the files of these partition values, e.g. {"source": "x"}.
 
     Raises:
@@ -1086,12 +1155,17 @@ def read_spark(
         files = files.filter(pc.fill_null(pc.equal(slot, value), False))
     if num_partitions is None:
         num_partitions = max(1, spark.sparkContext.defaultParallelism) * 4
-    num_partitions = max(1, min(num_partitions, files.num_rows))
+    groups = _task_groups(files, max(1, num_partitions), SPLIT_MIN_ROWS)
     task = functools.partial(
         _read_files_task, store=store, uri=uri, output=output, partition_by=partition_by
     )
-    file_rows = spark.createDataFrame(files, schema=from_arrow_schema(files.schema))
-    return file_rows.repartition(num_partitions).mapInArrow(task, from_arrow_schema(output))
+    ranges = files.schema.append(pa.field("start", pa.int64())).append(pa.field("stop", pa.int64()))
+    # One Spark partition per group, exactly (a repartition of a few rows lands them unevenly).
+    listed = spark.sparkContext.parallelize(groups or [[]], max(1, len(groups))).flatMap(
+        lambda group: group
+    )
+    file_rows = spark.createDataFrame(listed, schema=from_arrow_schema(ranges))
+    return file_rows.mapInArrow(task, from_arrow_schema(output))
 
 
 # ---------------------------------------------------------------------------------------

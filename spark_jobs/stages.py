@@ -300,7 +300,7 @@ def _replace(lake: Lake, name: str, df: DataFrame, metadata: Mapping[str, object
     )
 
 
-def _refresh_signatures(
+def refresh_signatures(
     spark: SparkSession,
     lake: Lake,
     versions: Mapping[str, int],
@@ -415,7 +415,7 @@ def curate_corpora(
     try:
         signatures, plan, signature_commits = None, None, []
         if any(recipes[c].dedup.fuzzy for c in annotated):
-            signatures, plan, signature_commits = _refresh_signatures(
+            signatures, plan, signature_commits = refresh_signatures(
                 spark, lake, versions, config, {**metadata, **extra.get(SIGNATURE_TABLE, {})}
             )
 

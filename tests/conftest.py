@@ -1,4 +1,5 @@
-"""Shared fixtures: one Spark session per test run, a scratch lake, a real S3 server."""
+"""Shared fixtures: one Spark session per test run, a scratch lake, a real S3 server, and a
+headless Chromium."""
 
 from __future__ import annotations
 
@@ -11,6 +12,17 @@ import pytest
 from infra.seaweedfs import SeaweedS3, find_weed
 
 _S3_ENV = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
+# Debian's browser: Playwright drives it and never downloads one of its own.
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="session")
@@ -70,3 +82,18 @@ def _forward_to_running_spark(server: SeaweedS3) -> dict[str, str]:
     context.environment["AWS_ACCESS_KEY_ID"] = server.access_key
     context.environment["AWS_SECRET_ACCESS_KEY"] = server.secret_key
     return context.environment
+
+
+@pytest.fixture
+def chromium():
+    """A launched headless Chromium (Playwright's Browser); skips where it is not installed."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"Debian chromium not installed ({CHROMIUM}): apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        try:
+            yield browser
+        finally:
+            browser.close()

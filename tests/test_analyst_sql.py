@@ -33,16 +33,6 @@ from spark_jobs.samples.web import generate_web_sample
 pytestmark = [pytest.mark.slow, pytest.mark.spark]
 
 REPO = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SPARK_EXAMPLES = ["words_by_license", "words_by_source_language_license", "removal_reasons"]
 
 
@@ -227,11 +217,7 @@ def test_corpus_report_asset_links_its_html(report):
 
 
 @pytest.mark.browser
-def test_corpus_report_renders_non_empty_charts_in_chromium(report, tmp_path):
-    if not CHROMIUM.exists():
-        pytest.skip("Debian chromium not installed (/usr/bin/chromium): apt-get install chromium")
-    from playwright.sync_api import sync_playwright
-
+def test_corpus_report_renders_non_empty_charts_in_chromium(report, chromium, tmp_path):
     directory = Path(report["report path"].value).parent
     handler = functools.partial(_QuietHandler, directory=str(directory))
     # Served over http (not file://) so the page may read its images' pixels.
@@ -239,14 +225,11 @@ def test_corpus_report_renders_non_empty_charts_in_chromium(report, tmp_path):
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     shot = tmp_path / "corpus-report.png"
     try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
-            page = browser.new_page(viewport={"width": 1200, "height": 900})
-            page.goto(f"http://127.0.0.1:{httpd.server_port}/index.html")
-            page.wait_for_load_state("networkidle")
-            images = page.evaluate(_INK_PER_IMAGE)
-            page.screenshot(path=str(shot), full_page=True)
-            browser.close()
+        page = chromium.new_page(viewport={"width": 1200, "height": 900})
+        page.goto(f"http://127.0.0.1:{httpd.server_port}/index.html")
+        page.wait_for_load_state("networkidle")
+        images = page.evaluate(_INK_PER_IMAGE)
+        page.screenshot(path=str(shot), full_page=True)
     finally:
         httpd.shutdown()
     artifacts = REPO / "var" / "test-artifacts"

@@ -24,16 +24,6 @@ from spark_jobs.lake import CORPORA
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 # Loading the code location on a busy 2-core machine can take minutes.
 START_TIMEOUT_S = 420
 RUN_TIMEOUT_S = 300
@@ -61,11 +51,11 @@ def _group_commands(pgid: int) -> list[str]:
 
 
 @pytest.fixture
-def dagster_ui(tmp_path: Path):
+def dagster_ui(chromium, tmp_path: Path):
     """`pilehouse ui` on a free loopback port, over an empty source registry (so the running
-    sensors start no Spark work beside the test); yields (base URL, DAGSTER_HOME, pgid)."""
-    if not CHROMIUM.exists():
-        pytest.skip("Debian chromium not installed (/usr/bin/chromium): apt-get install chromium")
+    sensors start no Spark work beside the test); yields (base URL, DAGSTER_HOME, pgid).
+
+    Asks for the browser first, so a machine without one skips before the UI starts."""
     (tmp_path / "sources.yaml").write_text("sources: {}\n")
     env = {
         **os.environ,
@@ -108,9 +98,9 @@ def dagster_ui(tmp_path: Path):
         log.close()
 
 
-def test_the_ui_shows_the_corpus_groups_and_launches_a_materialization(dagster_ui, tmp_path):
-    from playwright.sync_api import sync_playwright
-
+def test_the_ui_shows_the_corpus_groups_and_launches_a_materialization(
+    dagster_ui, chromium, tmp_path
+):
     base, dagster_home, pgid = dagster_ui
     commands = _group_commands(pgid)
     assert len([c for c in commands if "dagster._daemon run" in c]) == 1, commands
@@ -118,37 +108,32 @@ def test_the_ui_shows_the_corpus_groups_and_launches_a_materialization(dagster_u
     assert "--host 127.0.0.1" in webserver
 
     screenshot = tmp_path / "dagster-asset-graph.png"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
-        try:
-            page = browser.new_page(viewport={"width": 1600, "height": 1000})
-            page.goto(f"{base}/asset-groups", timeout=120_000)
-            page.get_by_text("Global asset lineage").wait_for(timeout=120_000)
-            page.wait_for_timeout(5000)
-            skip = page.get_by_role("button", name="Skip")  # the first-visit community dialog
-            if skip.count():
-                skip.click()
-            # Zoom out so the whole graph is drawn (nodes outside the view are not rendered).
-            zoom_out = page.locator("button:has([aria-label='zoom_out'])")
-            for _ in range(4):
-                zoom_out.click()
-                page.wait_for_timeout(300)
-            # Each family is a group: listed in the sidebar and drawn as a node of the graph.
-            for group in CORPORA:
-                shown = page.get_by_text(group, exact=True)
-                deadline = time.monotonic() + 60
-                while sum(e.is_visible() for e in shown.all()) < 2:
-                    assert time.monotonic() < deadline, f"group {group} is not drawn in the graph"
-                    page.wait_for_timeout(500)
-            page.screenshot(path=str(screenshot))
+    page = chromium.new_page(viewport={"width": 1600, "height": 1000})
+    page.goto(f"{base}/asset-groups", timeout=120_000)
+    page.get_by_text("Global asset lineage").wait_for(timeout=120_000)
+    page.wait_for_timeout(5000)
+    skip = page.get_by_role("button", name="Skip")  # the first-visit community dialog
+    if skip.count():
+        skip.click()
+    # Zoom out so the whole graph is drawn (nodes outside the view are not rendered).
+    zoom_out = page.locator("button:has([aria-label='zoom_out'])")
+    for _ in range(4):
+        zoom_out.click()
+        page.wait_for_timeout(300)
+    # Each family is a group: listed in the sidebar and drawn as a node of the graph.
+    for group in CORPORA:
+        shown = page.get_by_text(group, exact=True)
+        deadline = time.monotonic() + 60
+        while sum(e.is_visible() for e in shown.all()) < 2:
+            assert time.monotonic() < deadline, f"group {group} is not drawn in the graph"
+            page.wait_for_timeout(500)
+    page.screenshot(path=str(screenshot))
 
-            page.goto(f"{base}/assets/ops/source_registry", timeout=120_000)
-            page.get_by_text("Materialize", exact=True).first.click(timeout=120_000)
-            page.get_by_text("Launched run", exact=False).or_(
-                page.get_by_text("Materializing", exact=False)
-            ).first.wait_for(timeout=60_000)
-        finally:
-            browser.close()
+    page.goto(f"{base}/assets/ops/source_registry", timeout=120_000)
+    page.get_by_text("Materialize", exact=True).first.click(timeout=120_000)
+    page.get_by_text("Launched run", exact=False).or_(
+        page.get_by_text("Materializing", exact=False)
+    ).first.wait_for(timeout=60_000)
     assert screenshot.stat().st_size > 10_000
     if os.environ.get("PILEHOUSE_DOCS_SCREENSHOT"):
         shutil.copyfile(screenshot, os.environ["PILEHOUSE_DOCS_SCREENSHOT"])

@@ -243,40 +243,21 @@ def test_every_outcome_is_queryable_in_quality_validations(planted, pipeline):
     assert all(r["table"] == "curated.web" and r["version"] > 0 for r in rows)
 
 
-def test_data_docs_list_the_suites_in_a_browser(pipeline, planted, tmp_path):
-    pytest.importorskip("playwright")
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
+@pytest.mark.browser
+def test_data_docs_list_the_suites_in_a_browser(pipeline, planted, chromium, tmp_path):
     result, _ = planted
     index = Path(_checks(result, CURATED_WEB)[CURATED_DOCUMENTS].metadata["data docs path"].value)
     shot = tmp_path / "data-docs.png"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(index.as_uri())
-        page.wait_for_load_state("load")
-        text = page.inner_text("body")
-        page.screenshot(path=str(shot), full_page=True)
-        browser.close()
+    page = chromium.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(index.as_uri())
+    page.wait_for_load_state("load")
+    text = page.inner_text("body")
+    page.screenshot(path=str(shot), full_page=True)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shutil.copy(shot, ARTIFACTS / "data-docs.png")
     for suite in [*CURATED_SUITES, RAW_DOCUMENTS]:
         assert suite in text, f"suite {suite} not listed in {index}"
     assert "curated.web-v1-run-" in text  # the failed validation of the planted version
-
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 # Stand-in consumers of curated.web: one gated like every Pilehouse asset, one with plain

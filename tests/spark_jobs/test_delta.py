@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 import pyarrow.fs as pafs
+import pyarrow.parquet as pq
 import pytest
 from deltalake import DeltaTable
 from pyspark.sql import functions as F
@@ -379,3 +380,45 @@ def test_a_fresh_delta_rs_process_reads_the_table(lake):
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == [["a b", 1], ["a b", 2], ["x/y", 3]]
+
+
+def test_one_big_file_is_read_by_several_balanced_tasks(spark, lake):
+    uri = str(lake / "one-file")
+    ids = pa.array(range(10_000), pa.int64())
+    delta.write_arrow(pa.table({"doc_id": ids, "source": ["s"] * 10_000}), uri, mode="overwrite")
+    assert len(DeltaTable(uri).file_uris()) == 1
+
+    frame = delta.read_spark(spark, uri, num_partitions=4)
+    sizes = frame.rdd.glom().map(len).collect()
+    assert sizes == [2500] * 4
+    assert sorted(r.doc_id for r in frame.collect()) == list(range(10_000))
+    # Small files stay whole: a task per 1,000 rows at least.
+    assert delta.read_spark(spark, uri, num_partitions=64).rdd.getNumPartitions() == 10
+
+
+def test_files_are_spread_over_tasks_by_rows(spark, lake):
+    uri = str(lake / "uneven")
+    for n, source in ((6000, "big"), (1500, "a"), (1500, "b"), (1000, "c")):
+        batch = pa.table({"doc_id": pa.array(range(n), pa.int64()), "source": [source] * n})
+        delta.write_arrow(batch, uri, mode="append", partition_by=["source"])
+    frame = delta.read_spark(spark, uri, num_partitions=4)
+    per_task = frame.rdd.glom().map(len).collect()
+    # Pieces of at most 2,500 rows (the big file in three), largest first to the emptiest task.
+    assert len(per_task) == 4 and sum(per_task) == 10_000
+    assert max(per_task) <= 3000
+    counts = {r.source: r["count"] for r in frame.groupBy("source").count().collect()}
+    assert counts == {"big": 6000, "a": 1500, "b": 1500, "c": 1000}
+
+
+def test_row_ranges_cross_row_groups_exactly(tmp_path):
+    path = tmp_path / "groups.parquet"
+    pq.write_table(pa.table({"n": pa.array(range(1000), pa.int64())}), path, row_group_size=128)
+    parquet = pq.ParquetFile(path)
+    assert parquet.metadata.num_row_groups == 8
+    for start, stop in ((0, 1000), (100, 300), (128, 256), (999, 1000), (250, 251)):
+        got = [
+            v
+            for b in delta._row_range(parquet, ["n"], start, stop)
+            for v in b.column(0).to_pylist()
+        ]
+        assert got == list(range(start, stop)), (start, stop)
