@@ -52,6 +52,7 @@ class Workload:
     module: str
     title: str
     default: bool = True  # part of a plain `run_all` (else only with --only)
+    minutes: float = 20  # full-size time limit (half with --quick) unless --timeout says
 
 
 WORKLOADS = [
@@ -68,7 +69,9 @@ WORKLOADS = [
     Workload("DEC", "bench.decontamination", "decontamination n-gram scan vs a Python set", False),
     Workload("EXT", "bench.extraction", "HTML extraction: resiliparse vs trafilatura", False),
     Workload("SQL", "bench.sql_queries", "analyst SQL: DuckDB vs Spark SQL", False),
-    Workload("SCL", "bench.curation_scale", "annotation + dedup stages on 200k documents", False),
+    Workload(
+        "SCL", "bench.curation_scale", "annotation + dedup stages on 200k documents", False, 60
+    ),
 ]
 
 
@@ -527,7 +530,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", help="comma-separated workload ids or module names (W3,W4)")
     parser.add_argument("--quick", action="store_true", help="pass --quick: small sizes")
     parser.add_argument(
-        "--timeout", type=float, help="seconds per workload (default 1200, 600 with --quick)"
+        "--timeout",
+        type=float,
+        help="seconds per workload (default: its own limit, 20 minutes for most, half with --quick)",
     )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="report folder")
     parser.add_argument("--list", action="store_true", help="list the workloads and exit")
@@ -560,7 +565,6 @@ def main(argv: list[str] | None = None) -> int:
         path = write_report(outcomes, "", machine(), args.out)
         print(f"\nwritten to {path} and {path.with_suffix('.json')}")
         return 0
-    timeout = args.timeout or (600.0 if args.quick else 1200.0)
     child_args = ["--quick"] if args.quick else []
     command = ("python -m bench.run_all " + " ".join(argv)).strip()
     info = machine()
@@ -573,6 +577,7 @@ def main(argv: list[str] | None = None) -> int:
     outcomes = []
     for workload in chosen:
         print(f"\n===== {workload.key} {workload.module}: {workload.title} =====", flush=True)
+        timeout = args.timeout or workload.minutes * (30 if args.quick else 60)
         outcome = run_workload(workload, child_args, timeout, args.out / "logs")
         outcome.command = command
         print(f"----- {workload.key}: {outcome.status} in {outcome.seconds:.0f} s", flush=True)
