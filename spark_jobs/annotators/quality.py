@@ -11,12 +11,11 @@ All signals of one document come from one pass over its text and its token list.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import dataclass
 from functools import cache
-from itertools import compress
-from operator import ne
 from pathlib import Path
+
+import numpy as np
 
 from spark_jobs.annotators.tokenizer import english
 
@@ -143,43 +142,127 @@ def find_duplicates(items: list[str]) -> tuple[int, int]:
     return elements, chars
 
 
-def _ngrams(words: list[str], n: int, sep: str) -> list[str]:
-    # zip over shifted views and a C-level join: no Python loop per n-gram.
-    return list(map(sep.join, zip(*(words[i:] for i in range(n)), strict=False)))
+class _NgramKeys:
+    """The word n-grams of one document as numbers, so that they are grouped without being built.
+
+    Two kinds, for the two ways datatrove compares n-grams:
+    - `ngram_ids(n)`: equal exactly when the words are equal (the top n-grams, space-joined).
+    - `keys(n)`: for the n-grams joined with "" (find_all_duplicate), where different words can
+      make the same text: a polynomial hash of the characters mod the prime 2^31 - 1, with the
+      character count in the high bits. Equal text gives equal keys and different text almost
+      never does; keys only pick candidates, `_dup_ngram_chars` compares their text, so a hash
+      collision costs time, never a wrong figure.
+    """
+
+    MOD = (1 << 31) - 1
+    BASE = 1_000_003
+    _powers = np.ones(1, dtype=np.int64)  # BASE^t mod MOD, grown on demand
+    _inverse_powers = np.ones(1, dtype=np.int64)  # BASE^-t mod MOD
+    # Tables for longer texts are made for that text and dropped (16 bytes per character).
+    CACHED_CHARS = 1 << 22
+
+    def __init__(self, words: list[str]) -> None:
+        vocabulary: dict[str, int] = {}
+        self.word_ids = np.fromiter(
+            (vocabulary.setdefault(w, len(vocabulary)) for w in words), np.int64, len(words)
+        )
+        self._vocabulary_size = len(vocabulary)
+        self._ngram_ids = {1: self.word_ids}
+        self.joined = "".join(words)
+        self.offsets = np.zeros(len(words) + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, words), np.int64, len(words)), out=self.offsets[1:])
+        codes = np.frombuffer(
+            self.joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32
+        ).astype(np.int64)
+        powers, inverse = self._tables(len(codes) + 1)
+        # prefix[k] = sum of code[t] * BASE^-t for t < k, so the n-gram [a, b) hashes to
+        # (prefix[b] - prefix[a]) * BASE^a wherever it starts. Each term is reduced below 2^31,
+        # so the running sum is exact in int64 for any text under 2^32 characters.
+        prefix = np.zeros(len(codes) + 1, dtype=np.int64)
+        np.cumsum(codes * inverse[: len(codes)] % self.MOD, out=prefix[1:])
+        at_words = prefix[self.offsets] % self.MOD
+        self._prefix, self._scale = at_words, powers[self.offsets]
+
+    @classmethod
+    def _tables(cls, size: int) -> tuple[np.ndarray, np.ndarray]:
+        powers, inverse = cls._powers, cls._inverse_powers
+        # Doubling: the powers t + k are the powers t times BASE^k (products stay < 2^62).
+        while len(powers) < size:
+            k = len(powers)
+            step, inverse_step = pow(cls.BASE, k, cls.MOD), pow(cls.BASE, -k, cls.MOD)
+            powers = np.concatenate([powers, powers * step % cls.MOD])
+            inverse = np.concatenate([inverse, inverse * inverse_step % cls.MOD])
+        if len(cls._powers) < len(powers) <= cls.CACHED_CHARS:
+            cls._powers, cls._inverse_powers = powers, inverse
+        return powers, inverse
+
+    def ngram_ids(self, n: int) -> np.ndarray:
+        """Dense ids of the word n-grams by starting word: equal ids exactly for equal words."""
+        if n not in self._ngram_ids:
+            shorter = self.ngram_ids(n - 1)
+            # (id of the first n-1 words, id of the last word): both below the word count, so
+            # the pair fits in int64; np.unique renumbers the pairs densely again.
+            pairs = shorter[:-1] * max(self._vocabulary_size, 1) + self.word_ids[n - 1 :]
+            self._ngram_ids[n] = np.unique(pairs, return_inverse=True)[1].reshape(-1)
+        return self._ngram_ids[n]
+
+    def keys(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """(key, characters) of every n-gram, by starting word."""
+        total = len(self.offsets) - n
+        difference = (self._prefix[n:] - self._prefix[:total]) % self.MOD
+        value = difference * self._scale[:total] % self.MOD
+        chars = self.offsets[n:] - self.offsets[:total]
+        return value | (chars << 31), chars
 
 
-def _top_ngram_chars(words: list[str], n: int) -> int:
-    grams = _ngrams(words, n, " ")
-    if not grams:
+def _top_ngram_chars(keys: _NgramKeys, n: int) -> int:
+    """datatrove's top n-gram: the most frequent n-gram joined with spaces (of equally frequent
+    ones, the first seen: Counter.most_common), its characters times its count.
+
+    Tokens hold no spaces (they are pieces of str.split() chunks), so two space-joined n-grams
+    are equal exactly when their words are: n-grams are grouped by word ids, never built.
+    """
+    ids = keys.ngram_ids(n)
+    if not len(ids):
         return 0
-    gram, count = Counter(grams).most_common(1)[0]
-    return len(gram) * count
+    _, first, counts = np.unique(ids, return_index=True, return_counts=True)
+    top = counts.max()
+    position = int(first[counts == top].min())
+    chars = int(keys.offsets[position + n] - keys.offsets[position]) + n - 1
+    return chars * int(top)
 
 
-def _dup_ngram_chars(words: list[str], n: int) -> int:
-    """datatrove's find_all_duplicate: walk the n-grams; a repeated one counts its characters
-    and the walk jumps past it. Only positions holding a later occurrence can be repeats, so
-    the walk visits those and adds the first occurrences in between in bulk."""
-    grams = _ngrams(words, n, "")
-    total = len(grams)
-    first = dict(zip(reversed(grams), range(total - 1, -1, -1), strict=True))
-    if len(first) == total:
+def _dup_ngram_chars(keys: _NgramKeys, n: int) -> int:
+    """datatrove's find_all_duplicate: walk the n-grams; one seen before counts its characters
+    and the walk jumps past it (n words on). Only n-grams that occur more than once can count,
+    so the walk visits those alone, identified by their text."""
+    if len(keys.offsets) - 1 < n:
         return 0
-    later = compress(range(total), map(ne, map(first.__getitem__, grams), range(total)))
-    unique: set[str] = set()
-    repeated = idx = 0
-    for position in later:
+    key, chars = keys.keys(n)
+    order = np.argsort(key, kind="stable")
+    ranked = key[order]
+    same = ranked[1:] == ranked[:-1]
+    if not same.any():
+        return 0
+    repeated_key = np.zeros(len(ranked), dtype=bool)
+    repeated_key[1:] |= same
+    repeated_key[:-1] |= same
+    positions = np.sort(order[repeated_key]).tolist()
+    starts = keys.offsets[positions].tolist()
+    lengths = chars[positions].tolist()
+    joined = keys.joined
+    seen: set[str] = set()
+    total = idx = 0
+    for position, start, length in zip(positions, starts, lengths, strict=True):
         if position < idx:  # jumped over
             continue
-        unique.update(grams[idx:position])
-        gram = grams[position]
-        if gram in unique:
-            repeated += len(gram)
+        gram = joined[start : start + length]
+        if gram in seen:
+            total += length
             idx = position + n
         else:
-            unique.add(gram)
-            idx = position + 1
-    return repeated
+            seen.add(gram)
+    return total
 
 
 _TOKEN_INFO: dict[str, tuple[bool, bool]] = {}
@@ -298,10 +381,11 @@ def quality_signals(text: str) -> dict[str, int | float | bool]:
         "dup_para_frac": para_dups / len(paragraphs),
         "dup_para_char_frac": per_char(para_dup_chars),
     }
+    keys = _NgramKeys(words)
     for n in TOP_NGRAMS:
-        signals[f"top_{n}_gram_char_frac"] = per_char(_top_ngram_chars(words, n))
+        signals[f"top_{n}_gram_char_frac"] = per_char(_top_ngram_chars(keys, n))
     for n in DUP_NGRAMS:
-        signals[f"dup_{n}_gram_char_frac"] = per_char(_dup_ngram_chars(words, n))
+        signals[f"dup_{n}_gram_char_frac"] = per_char(_dup_ngram_chars(keys, n))
     without_newlines = n_chars - text.count("\n")
     newlines = text.count("\n")
     signals.update(

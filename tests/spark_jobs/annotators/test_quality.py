@@ -1,8 +1,18 @@
 """Quality signals on hand-made texts, against values computed by hand."""
 
+import random
+from collections import Counter
+
 import pytest
 
-from spark_jobs.annotators.quality import SIGNAL_NAMES, quality_signals
+from spark_jobs.annotators.quality import (
+    DUP_NGRAMS,
+    SIGNAL_NAMES,
+    _dup_ngram_chars,
+    _NgramKeys,
+    _top_ngram_chars,
+    quality_signals,
+)
 from spark_jobs.annotators.script import dominant_script
 
 TEXT = "Hello, world!\nHello, world!\n\nThe end..."
@@ -46,6 +56,63 @@ def test_repeated_ngrams_count_once_and_the_walk_jumps_past_them():
     assert s["dup_2_gram_char_frac"] == 4 / 19
     assert s["dup_3_gram_char_frac"] == 3 / 19 and s["dup_4_gram_char_frac"] == 4 / 19
     assert s["dup_6_gram_char_frac"] == 0
+
+
+def _find_all_duplicate(words: list[str], n: int) -> int:
+    """datatrove 0.10.1's find_all_duplicate (gopher_repetition_filter.py), as written there."""
+    n_words = len(words)
+    unique = set()
+    repeated_chars, idx = 0, 0
+    while idx < n_words - n + 1:
+        n_gram = "".join(words[idx : idx + n])
+        if n_gram in unique:
+            repeated_chars += len(n_gram)
+            idx += n
+        else:
+            unique.add(n_gram)
+            idx += 1
+    return repeated_chars
+
+
+def test_duplicate_ngram_characters_equal_datatrove_walk_on_adversarial_words():
+    # Few distinct words, so n-grams repeat often; "ab"+"a" and "a"+"ba" join to the same
+    # n-gram, which must count as a repeat although the words differ. Non-BMP and lone
+    # surrogate characters must hash like any other.
+    rng = random.Random(7)
+    vocab = ["a", "b", "ab", "ba", "aa", "é", "🙂", "\ud800", "longer-word"]
+    for _ in range(2000):
+        words = [rng.choice(vocab[: rng.randint(2, 9)]) for _ in range(rng.randint(0, 80))]
+        keys = _NgramKeys(words)
+        for n in DUP_NGRAMS:
+            assert _dup_ngram_chars(keys, n) == _find_all_duplicate(words, n), (words, n)
+
+
+def _top_ngram_reference(words: list[str], n: int) -> int:
+    """datatrove's GopherRepetitionFilter top n-gram: Counter over space-joined n-grams."""
+    grams = [" ".join(words[i : i + n]) for i in range(len(words) - n + 1)]
+    if not grams:
+        return 0
+    gram, count = Counter(grams).most_common(1)[0]
+    return len(gram) * count
+
+
+def test_top_ngram_characters_equal_counter_most_common_with_its_tie_break():
+    # Words of different lengths: equally frequent n-grams differ in characters, so the
+    # first-seen tie break of most_common decides the figure.
+    rng = random.Random(11)
+    vocab = ["a", "bb", "ccc", "dddd", "é", "🙂", "a-b"]
+    for _ in range(2000):
+        words = [rng.choice(vocab[: rng.randint(1, 7)]) for _ in range(rng.randint(0, 40))]
+        keys = _NgramKeys(words)
+        for n in (2, 3, 4):
+            assert _top_ngram_chars(keys, n) == _top_ngram_reference(words, n), (words, n)
+
+
+def test_a_repeat_that_differs_only_in_word_boundaries_counts():
+    # The 2-grams "ab"+"c" (position 0) and "a"+"bc" (position 2) are both "abc".
+    words = ["ab", "c", "a", "bc"]
+    assert _find_all_duplicate(words, 2) == 3
+    assert _dup_ngram_chars(_NgramKeys(words), 2) == 3
 
 
 def test_c4_line_filter_counts_sentences_of_kept_lines_only():
