@@ -19,6 +19,7 @@ call, committing real Delta tables:
     .venv/bin/python -m bench.curation_scale                 # 200,000 documents (+10,000)
     .venv/bin/python -m bench.curation_scale --docs 20000
     .venv/bin/python -m bench.curation_scale --quick         # 5,000 documents (+500)
+    .venv/bin/python -m bench.curation_scale --compare-annotations BEFORE AFTER
 
 The per-core rates divide by the Spark cores (local[N], N = --cores, default all of them).
 """
@@ -72,7 +73,15 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cores", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--driver-memory", default="4g", help="Spark driver (= executor) heap")
+    parser.add_argument(
+        "--compare-annotations",
+        nargs=2,
+        metavar=("BEFORE", "AFTER"),
+        help="only compare the annotation columns of two annotated tables, row by id",
+    )
     args = parser.parse_args(argv)
+    if args.compare_annotations:
+        return compare_annotations(*args.compare_annotations)
     n_docs = 5_000 if args.quick else args.docs
     n_new = args.increment if args.increment is not None else max(n_docs // 20, 1)
     cores = args.cores
@@ -274,6 +283,35 @@ def run_stages(
     stage("increment: annotate", n_new, new_mb, annotate(["crawl-new"]))
     stage("increment: curate", n_docs + n_new, mb + new_mb, curate)
     return figures
+
+
+ANNOTATION_COLUMNS = (
+    "language",
+    "language_score",
+    "script",
+    "quality_signals",
+    "text_hash",
+    "pii_counts",
+)
+
+
+def compare_annotations(before: str, after: str) -> dict:
+    """Rows whose annotations differ between two annotated tables (e.g. two runs' annotated.web
+    under different code): what a change to an annotator must leave at zero unless it means to
+    change a signal."""
+    from spark_jobs.delta import read_arrow
+
+    columns = ["id", *ANNOTATION_COLUMNS]
+    old = {r.pop("id"): r for r in read_arrow(before, columns=columns).to_pylist()}
+    new = {r.pop("id"): r for r in read_arrow(after, columns=columns).to_pylist()}
+    differing = [i for i in old if i in new and old[i] != new[i]]
+    only = len(old.keys() ^ new.keys())
+    print(f"{len(old):,} rows before, {len(new):,} after, {only:,} ids in one table only")
+    print(f"rows with a differing annotation ({', '.join(ANNOTATION_COLUMNS)}): {len(differing):,}")
+    for i in differing[:5]:
+        changed = {k: (old[i][k], new[i][k]) for k in ANNOTATION_COLUMNS if old[i][k] != new[i][k]}
+        print(f"  {i}: {changed}")
+    return {"rows compared": len(old.keys() & new.keys()), "rows differing": len(differing)}
 
 
 def report(figures: list[StageFigure], cores: int, n_docs: int, mb: float) -> None:

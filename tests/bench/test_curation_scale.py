@@ -50,3 +50,34 @@ def test_scale_bench_runs_every_stage_and_accounts_for_every_document(tmp_path):
     assert figures["increment: curate signature partitions recomputed"] == 1
     assert figures["increment: curate signature partitions reused"] == 4
     assert figures["peak GiB"] == max(figures[f"{s} peak GiB"] for s in STAGES)
+
+
+def test_compare_annotations_counts_the_rows_whose_annotations_changed(tmp_path):
+    import pyarrow as pa
+
+    from bench.curation_scale import compare_annotations
+    from spark_jobs.delta import write_arrow
+
+    def table(scores: list[float]) -> str:
+        uri = str(tmp_path / f"t{len(list(tmp_path.iterdir()))}")
+        n = len(scores)
+        rows = pa.table(
+            {
+                "id": [f"d{i}" for i in range(n)],
+                "language": ["en"] * n,
+                "language_score": scores,
+                "script": ["Latin"] * n,
+                "quality_signals": [{"word_count": 3}] * n,
+                "text_hash": ["h"] * n,
+                "pii_counts": [{"email": 0}] * n,
+            }
+        )
+        write_arrow(rows, uri, mode="overwrite")
+        return uri
+
+    before = table([0.9, 0.8, 0.7])
+    assert compare_annotations(before, table([0.9, 0.8, 0.7])) == {
+        "rows compared": 3,
+        "rows differing": 0,
+    }
+    assert compare_annotations(before, table([0.9, 0.5, 0.7]))["rows differing"] == 1
