@@ -15,13 +15,13 @@ import json
 import os
 import time
 import zlib
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
 import xxhash
 
 from spark_jobs.storage import ObjectStore, is_s3
+from spark_jobs.walk import walk
 
 # Names uploaders and copy tools use while a file is still being written.
 TEMPORARY_SUFFIXES = (
@@ -168,25 +168,21 @@ def _list_local(location: str, *, after: str, limit: int) -> Page:
     root = location[len("file://") :] if location.startswith("file://") else location
     if not os.path.isdir(root):
         return Page([], None)
-    paths = sorted(_walk(root))
+    # The shared walker follows no link; refused entries (links, devices, undecodable
+    # names) are requested like files, so the ingest run records them in quarantine.
+    entries = {entry.relative: entry for entry in walk(root) if entry.kind in ("file", "refused")}
+    paths = sorted(entries)
     start = bisect.bisect_right(paths, after) if after else 0
     chosen = paths[start : start + limit]
     objects = []
     for relative in chosen:
-        try:
-            stat = os.stat(os.path.join(root, relative))
-        except FileNotFoundError:  # removed between the walk and now
-            continue
-        objects.append(LandingObject(relative, stat.st_size, stat.st_mtime))
+        entry = entries[relative]
+        if entry.kind == "refused":
+            objects.append(LandingObject(relative, 1, 0.0))  # nothing to wait for
+        else:
+            objects.append(LandingObject(relative, entry.size, entry.modified))
     ended = start + limit >= len(paths)
     return Page(objects, None if ended else chosen[-1])
-
-
-def _walk(root: str) -> Iterable[str]:
-    for directory, _, files in os.walk(root):
-        relative_dir = os.path.relpath(directory, root)
-        for name in files:
-            yield name if relative_dir == "." else f"{relative_dir}/{name}".replace(os.sep, "/")
 
 
 @dataclass

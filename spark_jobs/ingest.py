@@ -8,8 +8,9 @@ quarantined row instead of a crashed run. A family supplies a `FileReader`.
 from __future__ import annotations
 
 import logging
+import os
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -19,8 +20,11 @@ import xxhash
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.pandas.types import from_arrow_schema
 
+from spark_jobs.isolation import ObjectStopped, run_isolated
 from spark_jobs.sources import Source
-from spark_jobs.storage import LOCAL, ObjectStore
+from spark_jobs.storage import LOCAL, ObjectStore, is_s3
+from spark_jobs.untrusted import ReadLimits
+from spark_jobs.walk import LandingEntry, check_inside, local_root, walk
 
 log = logging.getLogger(__name__)
 
@@ -83,9 +87,9 @@ class FileReader(Protocol):
     source + locator, license from the source registry, byte_length from text. It must
     not raise on bad bytes; if it does anyway, the rest of the file is quarantined.
 
-    A reader whose units are not single files (the code family: repository directories)
-    may also define `list_units(fs, root) -> list[str]`, the units relative to root; each
-    is then one task, and `read` may be given a directory path.
+    A reader whose units are not single files (the code family: each immediate child of the
+    location, directory or tarball, is one repository) sets `units = "children"`; `read`
+    may then be given a directory path.
     """
 
     corpus: str
@@ -97,66 +101,148 @@ class FileReader(Protocol):
     ) -> Iterator[dict]: ...
 
 
+# A quarantine row with one of these reasons stands for a whole unit that was not read.
+UNIT_FAILURES = frozenset(
+    {"unreadable_file", "reader_error", "timeout", "memory_limit", "reader_crashed"}
+)
+
+
+@dataclass(frozen=True)
+class Listing:
+    """What an ingest reads (units, relative to the location) and what it refuses to."""
+
+    units: tuple[str, ...]
+    refused: tuple[LandingEntry, ...] = ()
+
+
 def list_landing_files(
     landing_uri: str, suffixes: Sequence[str], store: ObjectStore = LOCAL
 ) -> list[str]:
-    """Paths under landing_uri ending in one of `suffixes`, relative and sorted.
+    """Regular files under landing_uri ending in one of `suffixes`, relative and sorted.
 
     Names starting with '_' or '.' (markers, manifests, temporary uploads) are left out,
-    at any depth.
+    at any depth; links and other refused entries are not files (see `landing_listing`).
     """
-    fs, root = store.filesystem(landing_uri)
-    info = fs.get_file_info(root)
-    if info.type == pafs.FileType.NotFound:
-        raise FileNotFoundError(
-            f"landing location {landing_uri} does not exist; check the source registry "
-            "entry's location (a local directory or an s3:// prefix)"
-        )
-    found = []
     lowered = tuple(s.lower() for s in suffixes)
-    for entry in fs.get_file_info(pafs.FileSelector(root, recursive=True)):
-        relative = entry.path[len(root) :].lstrip("/")
-        hidden = any(part.startswith(("_", ".")) for part in relative.split("/"))
-        if entry.type == pafs.FileType.File and not hidden and relative.lower().endswith(lowered):
-            found.append(relative)
-    return sorted(found)
+    return sorted(
+        entry.relative
+        for entry in walk(landing_uri, store)
+        if entry.kind == "file" and not entry.hidden and entry.relative.lower().endswith(lowered)
+    )
+
+
+def landing_listing(
+    reader: FileReader,
+    source: Source,
+    store: ObjectStore = LOCAL,
+    limits: ReadLimits | None = None,
+) -> Listing:
+    """The units an ingest of `source` reads, one Spark task each, and the entries it refuses.
+
+    A landing-sensor run names its files (`source.files`): each is checked on its own, every
+    step of its path, so a link planted after the listing is refused too. Otherwise the
+    whole location is walked: files ending in one of the reader's suffixes, or for a
+    `units = "children"` reader every visible immediate child. Refused entries (links,
+    devices, undecodable or unsafe names) are listed whatever their suffix.
+    """
+    limits = limits or ReadLimits.from_options(source.options)
+    location = source.location
+    if source.files:
+        entries = [check_inside(location, relative) for relative in source.files]
+        units = tuple(e.relative for e in entries if e.kind != "refused")
+        return Listing(units, tuple(e for e in entries if e.kind == "refused"))
+    children = getattr(reader, "units", None) == "children"
+    if children and not is_s3(location) and os.path.isfile(local_root(location)):
+        return Listing(("",))  # the location is one tarball
+    lowered = tuple(s.lower() for s in reader.suffixes)
+    units, refused = [], []
+    for entry in walk(location, store, limits=limits, recursive=not children):
+        if entry.hidden:
+            continue
+        if entry.kind == "refused":
+            refused.append(entry)
+        elif children or (entry.kind == "file" and entry.relative.lower().endswith(lowered)):
+            units.append(entry.relative)
+    return Listing(tuple(sorted(units)), tuple(sorted(refused, key=lambda e: e.relative)))
 
 
 def list_units(reader: FileReader, landing_uri: str, store: ObjectStore = LOCAL) -> list[str]:
-    """What `ingest_files` reads, one Spark task each: the reader's own units when it has a
-    `list_units(fs, root)` (the code family: repository directories and tarballs), else
-    the landing files ending in one of its suffixes."""
-    own = getattr(reader, "list_units", None)
-    if own is None:
-        return list_landing_files(landing_uri, reader.suffixes, store)
-    fs, root = store.filesystem(landing_uri)
-    if fs.get_file_info(root).type == pafs.FileType.NotFound:
-        raise FileNotFoundError(
-            f"landing location {landing_uri} does not exist; check the source registry "
-            "entry's location (a local directory or an s3:// prefix)"
-        )
-    return own(fs, root)
+    """The units an ingest of everything at `landing_uri` reads (see `landing_listing`)."""
+    probe = Source("listing", reader.corpus, landing_uri, "", "NOASSERTION")
+    return list(landing_listing(reader, probe, store).units)
 
 
 @dataclass(frozen=True)
 class _ReadFiles:
-    """The per-task work: read the files whose indexes arrive, emit Arrow batches."""
+    """The per-task work: read the units whose indexes arrive, emit Arrow batches.
+
+    Index `len(files)` stands for the refused entries: they become quarantine rows without
+    a byte of them being read.
+    """
 
     reader: FileReader
     landing_uri: str
     files: tuple[str, ...]
+    refused: tuple[LandingEntry, ...]
     source: Source
     run_id: str
     store: ObjectStore
     schema: pa.Schema
+    limits: ReadLimits
 
     def __call__(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
             for index in batch.column(0).to_pylist():
-                yield from self.read_file(self.files[index])
+                if index == len(self.files):
+                    yield from self.refused_rows()
+                else:
+                    yield from self.read_isolated(self.files[index])
+
+    def refused_rows(self) -> Iterator[pa.RecordBatch]:
+        rows = _Rows(self.schema)
+        for entry in self.refused:
+            rows.add(
+                self.complete(
+                    {
+                        "locator": entry.relative,
+                        "disposition": QUARANTINED,
+                        "reason": entry.reason,
+                        "detail": f"landing entry {entry.relative}: {entry.detail}",
+                    }
+                )
+            )
+            if rows.full():
+                yield rows.flush()
+        if rows:
+            yield rows.flush()
+
+    def read_isolated(self, relative: str) -> Iterator[pa.RecordBatch]:
+        """`read_file` in a child process under the object's time and memory budget."""
+        uri = f"{self.landing_uri}/{relative}" if relative else self.landing_uri
+        try:
+            yield from run_isolated(
+                lambda: self.read_file(relative),
+                self.schema,
+                seconds=self.limits.object_seconds,
+                memory_bytes=self.limits.object_memory_bytes,
+                what=uri,
+            )
+        except ObjectStopped as stopped:
+            log.warning("reading %s stopped: %s", uri, stopped.detail)
+            partly = stopped.batches > 0
+            row = {
+                "locator": f"{relative}#{stopped.reason}" if partly else relative,
+                "disposition": QUARANTINED,
+                "reason": stopped.reason,
+                "detail": stopped.detail
+                + ("; rows read before it were kept" if partly else "; nothing of it was read"),
+            }
+            rows = _Rows(self.schema)
+            rows.add(self.complete(row))
+            yield rows.flush()
 
     def read_file(self, relative: str) -> Iterator[pa.RecordBatch]:
-        uri = f"{self.landing_uri}/{relative}"
+        uri = f"{self.landing_uri}/{relative}" if relative else self.landing_uri
         rows = _Rows(self.schema)
         outcomes: Counter[str] = Counter()
         try:
@@ -204,13 +290,19 @@ class _ReadFiles:
             "license": self.source.license if declared else "NOASSERTION",
             "license_evidence": self.source.license_evidence if declared else "none",
             "ingest_run_id": self.run_id,
-            "byte_length": len(text.encode("utf-8")) if text is not None else None,
+            "byte_length": _utf8_length(text),
             "disposition": KEPT,
         }
         complete = {name: None for name in self.schema.names} | filled
         complete.update({k: v for k, v in row.items() if v is not None or k not in filled})
         complete["excerpt"] = excerpt(complete.get("excerpt"))
         return complete
+
+
+def _utf8_length(text: str | None) -> int | None:
+    if text is None:
+        return None
+    return len(text.encode("utf-8", "surrogatepass"))
 
 
 class _Rows:
@@ -247,32 +339,89 @@ def ingest_files(
     *,
     run_id: str,
     store: ObjectStore = LOCAL,
+    listing: Listing | None = None,
 ) -> DataFrame:
-    """One row per input record of the source's landing files (schema: `ingest_schema`).
+    """One row per input record of the source's landing units (schema: `ingest_schema`).
 
-    The files are listed now and read when the DataFrame is evaluated, one Spark task each.
+    The units are listed now (or given as `listing`) and read when the DataFrame is
+    evaluated, one Spark task each, every unit in a child process under the source's
+    `ReadLimits`; refused landing entries become quarantine rows.
     """
     schema = ingest_schema(reader.extra_fields)
-    # A landing-sensor run names its new files; otherwise read everything at the location.
-    files = list(source.files) if source.files else list_units(reader, source.location, store)
+    limits = ReadLimits.from_options(source.options)
+    listing = listing or landing_listing(reader, source, store, limits)
     log.info(
-        "ingesting %d %s files of source %s (run %s)",
-        len(files),
+        "ingesting %d %s units of source %s (run %s)%s",
+        len(listing.units),
         reader.corpus,
         source.name,
         run_id,
+        f"; {len(listing.refused)} landing entries refused" if listing.refused else "",
     )
     spark_schema = from_arrow_schema(schema, prefer_timestamp_ntz=False)
-    if not files:
+    tasks = len(listing.units) + (1 if listing.refused else 0)
+    if not tasks:
         return spark.createDataFrame([], spark_schema)
     job = _ReadFiles(
         reader=reader,
         landing_uri=source.location.rstrip("/"),
-        files=tuple(files),
+        files=listing.units,
+        refused=listing.refused,
         source=source,
         run_id=run_id,
         store=store,
         schema=schema,
+        limits=limits,
     )
-    # spark.range with one partition per file: exactly one file index per task.
-    return spark.range(0, len(files), 1, len(files)).mapInArrow(job, spark_schema)
+    # spark.range with one partition per unit: exactly one unit index per task.
+    return spark.range(0, tasks, 1, tasks).mapInArrow(job, spark_schema)
+
+
+def read_without_spark(
+    reader: FileReader,
+    source: Source,
+    *,
+    run_id: str = "local",
+    store: ObjectStore = LOCAL,
+    listing: Listing | None = None,
+) -> Iterator[dict]:
+    """The rows `ingest_files` makes, in this process: the same listing, the same per-unit
+    isolation and budgets, no Spark. For one-off inspection, tests and the fault suite."""
+    limits = ReadLimits.from_options(source.options)
+    listing = listing or landing_listing(reader, source, store, limits)
+    job = _ReadFiles(
+        reader=reader,
+        landing_uri=source.location.rstrip("/"),
+        files=listing.units,
+        refused=listing.refused,
+        source=source,
+        run_id=run_id,
+        store=store,
+        schema=ingest_schema(reader.extra_fields),
+        limits=limits,
+    )
+    indexes = pa.record_batch([pa.array(range(len(listing.units) + 1), pa.int64())], ["id"])
+    for batch in job(iter([indexes])):
+        yield from batch.to_pylist()
+
+
+def check_unreadable_fraction(
+    source: Source, units: int, failures: Mapping[str, int], example: str | None = None
+) -> None:
+    """Fail when most of a source could not be read at all (wrong credentials, a dead
+    mount): quietly quarantining everything and succeeding would hide it."""
+    limits = ReadLimits.from_options(source.options)
+    failed = sum(failures.values())
+    if units < limits.unreadable_min_units or failed <= limits.max_unreadable_fraction * units:
+        return
+    reasons = ", ".join(f"{n} {reason}" for reason, n in sorted(failures.items()))
+    raise UnreadableSource(
+        f"source {source.name}: {failed} of {units} landing units could not be read ({reasons}), "
+        f"over options.limits.max_unreadable_fraction {limits.max_unreadable_fraction:g}"
+        + (f"; first error: {example}" if example else "")
+        + "; check the location's credentials and permissions, then re-run"
+    )
+
+
+class UnreadableSource(RuntimeError):
+    """Most of a source's units could not be read; nothing of it was committed."""

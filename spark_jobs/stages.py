@@ -44,7 +44,14 @@ from spark_jobs.delta import (
     write_arrow,
     write_table,
 )
-from spark_jobs.ingest import KEPT, QUARANTINED, SKIPPED
+from spark_jobs.ingest import (
+    KEPT,
+    QUARANTINED,
+    SKIPPED,
+    UNIT_FAILURES,
+    UnreadableSource,
+    check_unreadable_fraction,
+)
 from spark_jobs.lake import Lake, document_tables
 from spark_jobs.select import REJECT_COLUMNS, Recipe, filter_documents
 from spark_jobs.sources import Source
@@ -140,8 +147,15 @@ def ingest_source(
         source.location,
         f"{len(source.files)} new files, append" if appending else "all files, overwrite",
     )
-    ingested, raw_columns = ingest_documents(spark, source, run_id=run_id, store=lake.store)
+    ingested, raw_columns, listing = ingest_documents(
+        spark, source, run_id=run_id, store=lake.store
+    )
     ingested = _honour_takedowns(spark, lake, ingested).persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        _check_readable(ingested, source, len(listing.units))
+    except UnreadableSource:
+        ingested.unpersist()
+        raise
     partition = {"corpus": source.corpus, "source": source.name}
     outputs = {
         raw_table: (
@@ -182,6 +196,18 @@ def ingest_source(
         counts["already_present"] = already_present
     counts["input_records"] = sum(counts.values())
     return StageReport(commits=commits, counts=counts)
+
+
+def _check_readable(ingested: DataFrame, source: Source, units: int) -> None:
+    """UnreadableSource when more of the source's units failed outright than its limits allow."""
+    failed = ingested.where(
+        (F.col("disposition") == QUARANTINED) & F.col("reason").isin(sorted(UNIT_FAILURES))
+    )
+    failures = {row["reason"]: row["count"] for row in failed.groupBy("reason").count().collect()}
+    if not failures:
+        return
+    example = failed.select("detail").first()
+    check_unreadable_fraction(source, units, failures, example["detail"] if example else None)
 
 
 def _honour_takedowns(spark: SparkSession, lake: Lake, ingested: DataFrame) -> DataFrame:

@@ -3,7 +3,7 @@ language and the repository's license, or skipped/quarantined with a reason.
 
 Landing layout: every immediate child of the source's location is one repository, either a
 directory or a .tar.gz/.tgz/.tar file (a tarball whose members share one top directory, as
-GitHub's archives do, has it stripped). `CodeRepoReader.list_units` lists them; version
+GitHub's archives do, has it stripped). The shared landing walker lists them; version
 control directories (.git, .hg, .svn) are not repository files and are not listed.
 
 Decisions worth knowing:
@@ -40,6 +40,8 @@ from spark_jobs.licenses import (
     spdx_header,
 )
 from spark_jobs.sources import Source
+from spark_jobs.untrusted import ReadLimits
+from spark_jobs.walk import walk_fs
 
 CORPUS = "code"
 TAR_SUFFIXES = (".tar.gz", ".tgz", ".tar")
@@ -62,8 +64,13 @@ SKIP_REASONS = {
     "oversized": "larger than options.max_file_bytes",
     "binary": "NUL bytes in the first 8 KiB",
     "empty": "zero bytes",
-    "link": "a symbolic or hard link inside a tarball",
-    "not_regular_file": "a device, FIFO or other special tarball member",
+    "symlink": "a symbolic link: never followed, its target may be outside the repository",
+    "hard_link": "a hard link: its bytes may belong to a file outside the repository",
+    "not_regular_file": "a device, FIFO or other special file or tarball member",
+    "unsafe_path": "a tarball member named with '..' or an absolute path",
+    "undecodable_name": "a file name that is not valid UTF-8",
+    "too_deep": "deeper than options.limits.max_walk_depth",
+    "too_many_entries": "past options.limits.max_walk_entries",
 }
 QUARANTINE_REASONS = {
     "undecodable": "text that is not valid UTF-8",
@@ -271,7 +278,7 @@ class RepoFile:
 
     path: str  # inside the repository, '/'-separated, no leading top directory
     size: int
-    kind: str  # "file", "link" or "other"
+    kind: str  # "file", or why it is not read: a key of SKIP_REASONS (symlink, unsafe_path...)
     read: Callable[[int | None], bytes]
 
 
@@ -285,22 +292,28 @@ class RepoSurvey:
 
 
 class DirectoryRepo:
-    """A repository landed as a directory (a local directory or an s3:// prefix)."""
+    """A repository landed as a directory (a local directory or an s3:// prefix).
 
-    def __init__(self, fs: pafs.FileSystem, root: str) -> None:
+    Listed with the landing walker: links, devices and undecodable names inside it are
+    files of kind `symlink`, `hard_link`... that are never opened.
+    """
+
+    def __init__(self, fs: pafs.FileSystem, root: str, limits: ReadLimits | None = None) -> None:
         self.fs = fs
         self.root = root.rstrip("/")
+        self.limits = limits or ReadLimits()
 
     def files(self) -> Iterator[RepoFile]:
-        infos = self.fs.get_file_info(pafs.FileSelector(self.root, recursive=True))
-        for info in sorted(infos, key=lambda i: i.path):
-            relative = info.path[len(self.root) :].lstrip("/")
-            if info.type == pafs.FileType.Directory or _in_vcs_dir(relative):
+        entries = walk_fs(self.fs, self.root, limits=self.limits)
+        for entry in sorted(entries, key=lambda e: e.relative):
+            if entry.kind == "dir" or _in_vcs_dir(entry.relative):
                 continue
-            kind = "file" if info.type == pafs.FileType.File else "other"
-            yield RepoFile(relative, info.size or 0, kind, self._reader(info.path))
+            kind = "file" if entry.kind == "file" else entry.reason
+            yield RepoFile(entry.relative, entry.size, kind, self._reader(entry.relative))
 
-    def _reader(self, path: str) -> Callable[[int | None], bytes]:
+    def _reader(self, relative: str) -> Callable[[int | None], bytes]:
+        path = f"{self.root}/{relative}"
+
         def read(limit: int | None) -> bytes:
             with self.fs.open_input_stream(path, compression=None) as stream:
                 return stream.read(limit) if limit is not None else stream.read()
@@ -309,15 +322,14 @@ class DirectoryRepo:
 
     def survey(self) -> RepoSurvey:
         survey = RepoSurvey()
-        root_files = self.fs.get_file_info(pafs.FileSelector(self.root, recursive=False))
-        for info in root_files:
-            name = info.base_name
-            if info.type != pafs.FileType.File:
+        for entry in walk_fs(self.fs, self.root, limits=self.limits, recursive=False):
+            name = entry.relative
+            if entry.kind != "file":
                 continue
             if is_license_file_name(name):
-                survey.license_files[name] = _text(self._reader(info.path)(LICENSE_TEXT_BYTES))
+                survey.license_files[name] = _text(self._reader(name)(LICENSE_TEXT_BYTES))
             elif name in METADATA_FILES:
-                survey.metadata_files[name] = _text(self._reader(info.path)(LICENSE_TEXT_BYTES))
+                survey.metadata_files[name] = _text(self._reader(name)(LICENSE_TEXT_BYTES))
         if not survey.license_files:
             # Opening every file costs a request per file on S3: only when nothing else says.
             for file in self.files():
@@ -354,7 +366,7 @@ class TarRepo:
             for member, tar in self._members():
                 count += 1
                 name = _member_path(member.name)
-                if member.isdir() or not name or _in_vcs_dir(name):
+                if member.isdir() or not name or _in_vcs_dir(name) or _unsafe_member(member.name):
                     continue
                 names.append(name)
                 if not member.isfile():
@@ -390,12 +402,26 @@ class TarRepo:
             if member.isdir() or not name or _in_vcs_dir(name):
                 continue
             path = name[len(self.prefix) :]
-            if member.isfile():
+            if _unsafe_member(member.name):
+                # Never a document: its name would point outside the repository.
+                yield RepoFile(name, member.size, "unsafe_path", lambda limit: b"")
+            elif member.isfile():
                 data = tar.extractfile(member)
                 yield RepoFile(path, member.size, "file", lambda limit, d=data: d.read(limit))
             else:
-                kind = "link" if member.issym() or member.islnk() else "other"
+                kind = (
+                    "symlink"
+                    if member.issym()
+                    else "hard_link"
+                    if member.islnk()
+                    else "not_regular_file"
+                )
                 yield RepoFile(path, member.size, kind, lambda limit: b"")
+
+
+def _unsafe_member(name: str) -> bool:
+    """An absolute name, or one with '..' segments: it would land outside the repository."""
+    return name.startswith("/") or ".." in name.replace("\\", "/").split("/")
 
 
 def _member_path(name: str) -> str:
@@ -496,8 +522,11 @@ class CodeRepoReader:
     """
 
     corpus = CORPUS
-    # Tarballs are found by suffix; directories need `list_units` (see the module docstring).
     suffixes = TAR_SUFFIXES
+    # Every visible immediate child of the location is one repository (a directory or a
+    # tarball); any other file is listed too, so it is quarantined as not_a_repository
+    # rather than silently ignored.
+    units = "children"
     extra_fields = (
         pa.field("repo", pa.string()),
         pa.field("path", pa.string()),  # inside the repository
@@ -509,26 +538,12 @@ class CodeRepoReader:
         pa.field("repo_location", pa.string()),  # the landing directory or tarball, relative
     )
 
-    def list_units(self, fs: pafs.FileSystem, root: str) -> list[str]:
-        """The repositories under a landing location: its immediate children, relative.
-
-        Directories and tarballs are repositories; any other visible file is listed too so
-        that it is quarantined (not_a_repository) rather than silently ignored. Names
-        starting with '_' or '.' (markers, manifests, uploads in progress) are left out.
-        """
-        if fs.get_file_info(root).type == pafs.FileType.File:
-            return [""]
-        units = []
-        for info in fs.get_file_info(pafs.FileSelector(root, recursive=False)):
-            if not info.base_name.startswith(("_", ".")):
-                units.append(info.base_name)
-        return sorted(units)
-
     def read(self, fs: pafs.FileSystem, path: str, relative: str, source: Source) -> Iterator[dict]:
         location = relative or posixpath.basename(path)
         repo_name = _strip_tar_suffix(location)
         if fs.get_file_info(path).type == pafs.FileType.Directory:
-            repo: DirectoryRepo | TarRepo = DirectoryRepo(fs, path)
+            limits = ReadLimits.from_options(source.options)
+            repo: DirectoryRepo | TarRepo = DirectoryRepo(fs, path, limits)
         elif location.lower().endswith(TAR_SUFFIXES):
             repo = TarRepo(fs, path)
         else:
@@ -629,7 +644,7 @@ def read_repo_file(
 ) -> dict:
     """The verdict columns for one repository file (plus text, language and lines when kept)."""
     if file.kind != "file":
-        reason = "link" if file.kind == "link" else "not_regular_file"
+        reason = file.kind if file.kind in SKIP_REASONS else "not_regular_file"
         return {"disposition": SKIPPED, "reason": reason, "detail": SKIP_REASONS[reason]}
     verdict = path_verdict(file.path, file.size)
     if verdict is None and file.size > max_file_bytes:

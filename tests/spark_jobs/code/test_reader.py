@@ -34,7 +34,7 @@ def source(root: Path, license: str = "detect", **options) -> Source:
 def read_all(root: Path, src: Source | None = None) -> dict[str, dict]:
     src = src or source(root)
     rows: dict[str, dict] = {}
-    for unit in READER.list_units(FS, str(root)):
+    for unit in ingest.list_units(READER, str(root)):
         for row in READER.read(FS, str(root / unit), unit, src):
             assert row["locator"] not in rows, f"duplicate locator {row['locator']}"
             rows[row["locator"]] = row
@@ -202,7 +202,7 @@ def test_garbage_with_a_tarball_name_is_quarantined(tmp_path: Path) -> None:
     junk = rows["junk.tar.gz#corrupt_archive"]
     assert verdict(junk) == ["quarantined", "corrupt_archive"]
     assert (junk["license"], junk["license_class"]) == ("NOASSERTION", "unknown")
-    assert verdict(rows["links/link"]) == ["skipped", "link"]
+    assert verdict(rows["links/link"]) == ["skipped", "symlink"]
 
 
 # --- through the shared ingest, in Spark -----------------------------------------------------
