@@ -393,26 +393,38 @@ def cmd_lineage(args: argparse.Namespace) -> int:
 
 
 def cmd_takedown(args: argparse.Namespace) -> int:
-    """Delete documents from every table, record the request, list affected runs and shards."""
-    from spark_jobs.takedown import TakedownRequest, takedown
+    """Delete documents from every table, record the request, list affected runs and shards;
+    with --purge, then remove them physically (shards rewritten, tables vacuumed)."""
+    from spark_jobs.takedown import TakedownRequest, purge, takedown, taken_down_ids
 
     settings = load_settings()
-    try:
-        request = TakedownRequest(
-            ids=tuple(args.ids or ()),
-            url_pattern=args.url_pattern,
-            domain=args.domain,
-            source=args.source,
-            license=args.license,
-            reason=args.reason or "",
-        )
-    except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
+    if args.retention_hours is not None and (not args.purge or args.retention_hours < 0):
+        print("error: --retention-hours needs --purge and a value >= 0", file=sys.stderr)
         return 2
-    report = takedown(
-        _lake(), request, tracking_uri=settings.mlflow_tracking_uri, dry_run=args.dry_run
-    )
-    print(report.render())
+    criteria = (args.ids, args.url_pattern, args.domain, args.source, args.license)
+    lake = _lake()
+    ids = None  # purge: every recorded takedown
+    if any(criteria) or not args.purge:
+        try:
+            request = TakedownRequest(
+                ids=tuple(args.ids or ()),
+                url_pattern=args.url_pattern,
+                domain=args.domain,
+                source=args.source,
+                license=args.license,
+                reason=args.reason or "",
+            )
+        except ValueError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        report = takedown(
+            lake, request, tracking_uri=settings.mlflow_tracking_uri, dry_run=args.dry_run
+        )
+        print(report.render())
+        if args.dry_run:  # nothing recorded yet: purge what the request would add
+            ids = taken_down_ids(lake) | set(report.document_ids)
+    if args.purge:
+        print(purge(lake, ids, retention_hours=args.retention_hours, dry_run=args.dry_run).render())
     return 0
 
 
@@ -528,7 +540,9 @@ def build_parser() -> argparse.ArgumentParser:
     lineage.set_defaults(func=cmd_lineage)
 
     takedown = commands.add_parser(
-        "takedown", help="delete documents from every table; report affected runs and shards"
+        "takedown",
+        help="delete documents from every table; report affected runs and shards; --purge "
+        "removes them physically",
     )
     takedown.add_argument("--ids", nargs="+", help="document ids")
     takedown.add_argument("--url-pattern", help="regular expression searched in url/locator")
@@ -537,6 +551,18 @@ def build_parser() -> argparse.ArgumentParser:
     takedown.add_argument("--license", help="every document under this SPDX license")
     takedown.add_argument("--reason", help="why (kept with the request)")
     takedown.add_argument("--dry-run", action="store_true", help="report matches, delete nothing")
+    takedown.add_argument(
+        "--purge",
+        action="store_true",
+        help="then remove physically: rewrite shards holding taken-down documents, vacuum "
+        "the tables takedowns rewrote (no criteria: purge every recorded takedown)",
+    )
+    takedown.add_argument(
+        "--retention-hours",
+        type=int,
+        help="with --purge: delete table files removed more than this long ago "
+        "(default: the table's delta.deletedFileRetentionDuration, else 7 days; 0: all)",
+    )
     takedown.set_defaults(func=cmd_takedown)
     return parser
 

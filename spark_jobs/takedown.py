@@ -1,26 +1,43 @@
 """Opt-out and takedown: remove documents from every derived table, record the request,
-and say which training runs and exported shards already hold them.
+and say which training runs and exported shards already hold them; then, on request, purge
+them physically.
 
-Each touched partition is rewritten without the documents in a new Delta version, so current
-versions no longer hold them while time travel still shows what each run consumed. Shards already exported
-are immutable files: they are reported, not rewritten; rebuild the mixture to drop them.
+`takedown` rewrites each touched partition without the documents in a new Delta version, so
+current versions no longer hold them while time travel still shows what each run consumed:
+the old data files stay on storage. `purge` is the physical step: it rewrites the exported
+shards (and jsonl.zst text shards) that hold taken-down documents without them, marks their
+manifests, and vacuums the tables takedowns touched (but mixture tables, which hold no text)
+with a retention R, which deletes every data file a commit removed more than R ago (and
+with it time travel to those versions).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import uuid
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
+import pyarrow.fs as pafs
+from deltalake import CommitProperties
 
-from spark_jobs.delta import open_table, snapshot_dataset, table_exists, write_arrow
+from spark_jobs.delta import (
+    _relative_to_root,
+    open_table,
+    snapshot_dataset,
+    table_exists,
+    write_arrow,
+)
 from spark_jobs.lake import Lake
 from spark_jobs.lineage import (
+    MixtureHit,
     RunHit,
     ShardHit,
     lake_tables,
@@ -29,6 +46,8 @@ from spark_jobs.lineage import (
     runs_holding,
     shards_holding,
 )
+from spark_jobs.mixtures.build import EXPORT_SCHEMA, EXPORTS_TABLE, read_manifest, token_report
+from spark_jobs.mixtures.shards import encode_index, encode_shard, read_shard, write_bytes
 
 TAKEDOWNS_TABLE = "ops.takedowns"
 # Tables that describe the lake rather than hold documents.
@@ -129,8 +148,8 @@ class TakedownReport:
             lines.append("  no recorded training run consumed them")
         if self.shards:
             lines.append(
-                "  exported shards holding them (immutable files; rebuild the mixture and "
-                "retire these exports):"
+                "  exported shards holding them (immutable files until `pilehouse takedown "
+                "--purge` rewrites them):"
             )
             lines += [f"    {s.manifest_uri} {s.shard} sha256 {s.sha256[:16]}" for s in self.shards]
         return "\n".join(lines)
@@ -306,3 +325,420 @@ def taken_down_ids(lake: Lake) -> set[str]:
         return set()
     table = snapshot_dataset(uri, store=lake.store).to_table(columns=["document_ids"])
     return set(pc.list_flatten(table["document_ids"]).to_pylist())
+
+
+# --- Purge: physical removal ------------------------------------------------------------
+
+PURGE_METADATA_KEY = "lineage.takedown.purge"
+# delta-rs's retention when neither the caller nor the table's properties name one.
+DEFAULT_RETENTION_HOURS = 7 * 24
+
+
+@dataclass
+class TablePurge:
+    table: str
+    retention: str  # what the vacuum used, in words
+    files_removed: list[str]  # data files deleted (relative to the table root)
+    files_kept: int  # unreferenced files still on storage: younger than the retention
+
+
+@dataclass
+class ShardPurge:
+    manifest_uri: str
+    shard: str  # a .bin file, or a text-NNNNN.jsonl.zst file
+    action: str  # "rewritten" or "deleted"
+    document_ids: tuple[str, ...]
+    removed: int  # tokens (.bin) or lines (.jsonl.zst)
+    sha256_before: str
+    sha256_after: str | None
+    positions: tuple[int, ...] = ()  # mixture positions removed (token shards)
+
+
+@dataclass
+class PurgeReport:
+    document_ids: list[str]
+    retention_hours: int | None
+    tables: list[TablePurge] = field(default_factory=list)
+    shards: list[ShardPurge] = field(default_factory=list)
+    manifests: list[str] = field(default_factory=list)  # manifests marked
+    dry_run: bool = False
+
+    @property
+    def files_removed(self) -> int:
+        """Table data files and shard files deleted (a token shard is its .bin and .idx)."""
+        deleted = [s for s in self.shards if s.action == "deleted"]
+        return sum(len(t.files_removed) for t in self.tables) + sum(
+            2 if s.shard.endswith(".bin") else 1 for s in deleted
+        )
+
+    def render(self) -> str:
+        def verb(done: str, todo: str) -> str:
+            return f"would {todo}" if self.dry_run else done
+
+        retention = (
+            "each table's delta.deletedFileRetentionDuration (default 7 days)"
+            if self.retention_hours is None
+            else f"{self.retention_hours} h"
+        )
+        lines = [
+            f"purge{' (dry run)' if self.dry_run else ''}: {len(self.document_ids)} taken-down "
+            f"document(s), retention {retention}"
+        ]
+        for s in self.shards:
+            unit = "token(s)" if s.shard.endswith(".bin") else "line(s)"
+            todo = "rewrite" if s.action == "rewritten" else "delete"
+            lines.append(
+                f"  {s.manifest_uri.rsplit('/', 1)[0]}/{s.shard}: {verb(s.action, todo)} "
+                f"({s.removed} {unit} of {len(s.document_ids)} document(s) removed)"
+            )
+        if not self.shards:
+            lines.append("  no exported shard holds them")
+        for m in self.manifests:
+            lines.append(f"  {m}: {verb('marked', 'mark')} with the takedown, new checksums")
+        for t in self.tables:
+            kept = (
+                f"; {t.files_kept} unreferenced file(s) still on storage (younger than the "
+                "retention)"
+                if t.files_kept
+                else ""
+            )
+            lines.append(
+                f"  {t.table}: vacuum ({t.retention}) {verb('deleted', 'delete')} "
+                f"{len(t.files_removed)} data file(s){kept}"
+            )
+        kept = sum(t.files_kept for t in self.tables)
+        lines.append(
+            f"physically {verb('removed', 'remove')} {self.files_removed} file(s), "
+            f"{verb('rewrote', 'rewrite')} {sum(s.action == 'rewritten' for s in self.shards)} "
+            "shard file(s)"
+            + (f"; {kept} table file(s) wait for the retention to pass" if kept else "")
+        )
+        return "\n".join(lines)
+
+
+def _retention_words(table, retention_hours: int | None) -> str:
+    if retention_hours is not None:
+        return f"{retention_hours} h"
+    configured = table.metadata().configuration.get("delta.deletedFileRetentionDuration")
+    return configured or f"{DEFAULT_RETENTION_HOURS} h, the default"
+
+
+def _on_storage(lake: Lake, uri: str, listed: Iterable[str]) -> list[str]:
+    """The files of a vacuum listing still on storage (relative to the table root)."""
+    paths = sorted({_relative_to_root(p, uri, lake.store) for p in listed})
+    if not paths:
+        return []
+    fs, root = lake.store.filesystem(uri)
+    infos = fs.get_file_info([f"{root}/{p}" for p in paths])
+    return [p for p, i in zip(paths, infos, strict=True) if i.type != pafs.FileType.NotFound]
+
+
+def vacuum_table(
+    lake: Lake,
+    name: str,
+    retention_hours: int | None,
+    *,
+    dry_run: bool = False,
+    metadata: dict[str, str] | None = None,
+) -> TablePurge:
+    """Delete the data files of `name` that a commit removed more than `retention_hours` ago.
+
+    None uses the table's delta.deletedFileRetentionDuration (delta-rs: 7 days if unset),
+    with delta-rs's retention check on; an explicit value (0 included) turns the check off.
+    Only files a commit removed go (not files a running write has not committed yet).
+    """
+    uri = lake.uri(name)
+    table = open_table(uri, store=lake.store)
+    enforce = retention_hours is None
+    # delta-rs lists every tombstone past the retention, deleted already or not: keep the
+    # files still on storage, and vacuum (two commits) only when there is one.
+    listed = table.vacuum(
+        retention_hours=retention_hours, dry_run=True, enforce_retention_duration=enforce
+    )
+    removed = _on_storage(lake, uri, listed)
+    if removed and not dry_run:
+        table.vacuum(
+            retention_hours=retention_hours,
+            dry_run=False,
+            enforce_retention_duration=enforce,
+            commit_properties=CommitProperties(custom_metadata=metadata or {}),
+        )
+    # Files still on storage that the current version does not reference: what a later
+    # vacuum can delete (those younger than the retention, or written by no commit).
+    unreferenced = open_table(uri, store=lake.store).vacuum(
+        retention_hours=0, dry_run=True, enforce_retention_duration=False, full=True
+    )
+    return TablePurge(
+        name,
+        _retention_words(table, retention_hours),
+        removed,
+        len(set(_on_storage(lake, uri, unreferenced)) - set(removed)),
+    )
+
+
+def _positions_by_mixture_version(
+    lake: Lake, hits: list[MixtureHit], ids: list[str]
+) -> dict[tuple[str, int], dict[int, str]]:
+    """(mixture, version) -> {position: document id} of the taken-down documents."""
+    found: dict[tuple[str, int], dict[int, str]] = {}
+    for hit in hits:
+        rows = rows_with_ids(
+            lake.uri(f"mixtures.{hit.mixture}"),
+            ids,
+            version=hit.version,
+            columns=["position"],
+            store=lake.store,
+        )
+        found[(hit.mixture, hit.version)] = dict(
+            zip(rows["position"].to_pylist(), rows["id"].to_pylist(), strict=True)
+        )
+    return found
+
+
+def _scrub_token_shard(
+    manifest_uri: str, entry: dict, doomed: dict[int, str], lake: Lake, dry_run: bool
+) -> ShardPurge | None:
+    """Rewrite one .bin/.idx pair without the segments of doomed positions (or delete it)."""
+    directory = manifest_uri.rsplit("/", 1)[0]
+    shard = read_shard(f"{directory}/{entry['file']}", lake.store)
+    segments = shard.segments
+    gone = np.isin(segments["position"], np.fromiter(doomed, dtype=np.uint64, count=len(doomed)))
+    if not gone.any():
+        return None
+    kept = segments[~gone].copy()
+    pieces = [shard.tokens[int(s["start"]) : int(s["start"]) + int(s["length"])] for s in kept]
+    tokens = np.concatenate(pieces) if pieces else shard.tokens[:0]
+    positions = tuple(sorted({int(p) for p in segments["position"][gone]}))
+    ids = tuple(sorted({doomed[p] for p in positions}))
+    removed = len(shard.tokens) - len(tokens)
+    if not len(kept):
+        if not dry_run:
+            for name in (entry["file"], entry["index"]):
+                fs, path = lake.store.filesystem(f"{directory}/{name}")
+                fs.delete_file(path)
+        return ShardPurge(
+            manifest_uri, entry["file"], "deleted", ids, removed, entry["sha256"], None, positions
+        )
+    lengths = kept["length"].astype(np.uint64)
+    kept["start"] = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.uint64)
+    data = encode_shard(tokens, shard.sequence_length)
+    index = encode_index(kept)
+    if dry_run:
+        digest, index_digest = hashlib.sha256(data).hexdigest(), None
+    else:
+        # The index first: a crash in between leaves a .bin whose checksum the manifest
+        # does not know, never an index pointing past the end of its shard.
+        index_digest = write_bytes(f"{directory}/{entry['index']}", index, lake.store)
+        digest = write_bytes(f"{directory}/{entry['file']}", data, lake.store)
+    before = entry["sha256"]
+    entry.update(
+        sha256=digest,
+        index_sha256=index_digest or entry["index_sha256"],
+        tokens=len(tokens),
+        sequences=-(-len(tokens) // shard.sequence_length),
+        bytes=len(data),
+        first_position=int(kept["position"].min()),
+        last_position=int(kept["position"].max()),
+    )
+    return ShardPurge(
+        manifest_uri, entry["file"], "rewritten", ids, removed, before, digest, positions
+    )
+
+
+def _scrub_text_shard(
+    manifest_uri: str, entry: dict, ids: set[str], lake: Lake, dry_run: bool
+) -> ShardPurge | None:
+    """Rewrite one text-NNNNN.jsonl.zst without the lines of taken-down documents."""
+    uri = f"{manifest_uri.rsplit('/', 1)[0]}/{entry['name']}"
+    fs, path = lake.store.filesystem(uri)
+    with fs.open_input_stream(path, compression=None) as stream:
+        compressed = stream.read()
+    raw = pa.CompressedInputStream(pa.BufferReader(compressed), "zstd").read()
+    lines = raw.splitlines(keepends=True)
+    kept = [line for line in lines if json.loads(line)["id"] not in ids]
+    if len(kept) == len(lines):
+        return None
+    found = tuple(sorted({json.loads(line)["id"] for line in lines} & ids))
+    before = entry["sha256"]
+    if not kept:
+        if not dry_run:
+            fs.delete_file(path)
+        return ShardPurge(manifest_uri, entry["name"], "deleted", found, len(lines), before, None)
+    data = pa.compress(b"".join(kept), codec="zstd", asbytes=True)
+    digest = write_bytes(uri, data, lake.store) if not dry_run else None
+    entry.update(sha256=digest or before, rows=len(kept))
+    return ShardPurge(
+        manifest_uri, entry["name"], "rewritten", found, len(lines) - len(kept), before, digest
+    )
+
+
+def _scrub_export(
+    lake: Lake, manifest_uri: str, doomed: dict[int, str], dry_run: bool, now: datetime
+) -> list[ShardPurge]:
+    """Rewrite the shards of one export that hold doomed positions; mark its manifest."""
+    try:
+        manifest = read_manifest(manifest_uri, lake.store)
+    except (FileNotFoundError, OSError):
+        return []  # the export was retired (its files deleted) already
+    lo, hi = min(doomed), max(doomed)
+    done: list[ShardPurge] = []
+    kept_entries = []
+    for entry in manifest["shards"]:
+        if entry["last_position"] < lo or entry["first_position"] > hi:
+            kept_entries.append(entry)
+            continue
+        result = _scrub_token_shard(manifest_uri, entry, doomed, lake, dry_run)
+        if result is not None:
+            done.append(result)
+        if result is None or result.action == "rewritten":
+            kept_entries.append(entry)
+    ids = set(doomed.values())
+    kept_text = []
+    for entry in manifest.get("text_shards") or []:
+        result = _scrub_text_shard(manifest_uri, entry, ids, lake, dry_run)
+        if result is not None:
+            done.append(result)
+        if result is None or result.action == "rewritten":
+            kept_text.append(entry)
+    if not done or dry_run:
+        return done
+    manifest["shards"] = kept_entries
+    manifest["text_shards"] = kept_text
+    marks = manifest.setdefault("takedowns", [])
+    marks.append(
+        {
+            "purged_at": now.isoformat(),
+            "document_ids": sorted({i for s in done for i in s.document_ids}),
+            "positions": sorted({p for s in done for p in s.positions}),
+            "files": {
+                s.shard: {
+                    "action": s.action,
+                    "removed": s.removed,
+                    "sha256_before": s.sha256_before,
+                }
+                for s in done
+            },
+        }
+    )
+    totals = manifest["totals"]
+    totals["tokens"] = sum(e["tokens"] for e in kept_entries)
+    totals["sequences"] = sum(e["sequences"] for e in kept_entries)
+    mixture = manifest["mixture"]
+    gone = sorted({p for mark in marks for p in mark["positions"]})  # this purge's and before
+    try:
+        rows = snapshot_dataset(mixture["uri"], version=mixture["version"], store=lake.store)
+        rows = rows.to_table(filter=~ds.field("position").isin(pa.array(gone, pa.int64())))
+        totals.update(rows=rows.num_rows, documents=len(set(rows["id"].to_pylist())))
+        totals.update(token_report(rows))
+    except (FileNotFoundError, ValueError, OSError):
+        pass  # the mixture version is gone: token and sequence totals are still exact
+    write_bytes(manifest_uri, json.dumps(manifest, indent=2, sort_keys=True).encode(), lake.store)
+    return done
+
+
+def _update_exports_table(
+    lake: Lake, shards: list[ShardPurge], manifests: dict[str, dict], metadata: dict[str, str]
+) -> None:
+    """Give ops.shard_exports the rewritten shards' checksums; drop rows of deleted shards."""
+    uri = lake.uri(EXPORTS_TABLE)
+    bins = {(s.manifest_uri, s.shard): s for s in shards if s.shard.endswith(".bin")}
+    if not bins:
+        return
+    rows = []
+    for row in snapshot_dataset(uri, store=lake.store).to_table().to_pylist():
+        done = bins.get((row["manifest_uri"], row["shard"]))
+        if done is None:
+            rows.append(row)
+        elif done.action == "rewritten":
+            entry = manifests[row["manifest_uri"]][row["shard"]]
+            fields = ("sha256", "tokens", "first_position", "last_position")
+            rows.append(row | {k: entry[k] for k in fields})
+    write_arrow(
+        pa.Table.from_pylist(rows, schema=EXPORT_SCHEMA),
+        uri,
+        mode="overwrite",
+        metadata=metadata,
+        store=lake.store,
+    )
+
+
+def purge(
+    lake: Lake,
+    ids: Iterable[str] | None = None,
+    *,
+    retention_hours: int | None = None,
+    dry_run: bool = False,
+) -> PurgeReport:
+    """Physically remove taken-down documents: exported shards first, then old table files.
+
+    1. Every export (ops.shard_exports) cut from a mixture version that held the documents:
+       its token shards are rewritten without their segments (a shard left empty is
+       deleted), its jsonl.zst text shards without their lines; the manifest gets new
+       checksums and totals and a `takedowns` entry; ops.shard_exports the new checksums.
+       This reads the mixture versions by time travel, so it runs before the vacuum.
+    2. Every table a recorded takedown rewrote (mixture tables aside: no text, and their
+       versions map export positions to documents) is vacuumed with `retention_hours`:
+       data files a commit removed more than that long ago are deleted, and time travel to
+       the versions that needed them ends.
+
+    Args:
+        lake: the lake.
+        ids: the documents; default every id recorded in ops.takedowns.
+        retention_hours: None: each table's delta.deletedFileRetentionDuration (7 days by
+            default), with delta-rs's check on; 0 deletes every removed file now.
+        dry_run: report what would go, change nothing.
+    """
+    if retention_hours is not None and retention_hours < 0:
+        raise ValueError(f"retention_hours must be >= 0, not {retention_hours}")
+    ids = sorted(set(ids) if ids is not None else taken_down_ids(lake))
+    report = PurgeReport(ids, retention_hours, dry_run=dry_run)
+    if not ids:
+        return report
+    now = datetime.now(UTC)
+    metadata = {PURGE_METADATA_KEY: now.isoformat()}
+    hits = mixtures_holding(lake, ids)
+    doomed = _positions_by_mixture_version(lake, hits, ids)
+    exports_uri = lake.uri(EXPORTS_TABLE)
+    manifests: dict[str, dict] = {}
+    if doomed and table_exists(exports_uri, lake.store):
+        exports = snapshot_dataset(exports_uri, store=lake.store).to_table(
+            columns=["mixture", "mixture_version", "manifest_uri"]
+        )
+        seen = {}
+        for row in exports.to_pylist():
+            key = (row["mixture"], row["mixture_version"])
+            if doomed.get(key):
+                seen[row["manifest_uri"]] = key
+        for manifest_uri, key in sorted(seen.items()):
+            done = _scrub_export(lake, manifest_uri, doomed[key], dry_run, now)
+            report.shards += done
+            if done:
+                report.manifests.append(manifest_uri)
+                if not dry_run:
+                    entries = read_manifest(manifest_uri, lake.store)["shards"]
+                    manifests[manifest_uri] = {e["file"]: e for e in entries}
+        if not dry_run:
+            _update_exports_table(lake, report.shards, manifests, metadata)
+    for name in _purge_tables(lake):
+        report.tables.append(
+            vacuum_table(lake, name, retention_hours, dry_run=dry_run, metadata=metadata)
+        )
+    return report
+
+
+def _purge_tables(lake: Lake) -> list[str]:
+    """The tables recorded takedowns rewrote, but mixture tables.
+
+    Mixture tables hold ids, positions and metadata, no text; their old versions are the
+    position -> document map of every export cut from them, which a later purge needs to
+    find the shards of a later takedown (and lineage to explain runs). They are kept.
+    """
+    names: set[str] = set()
+    uri = lake.uri(TAKEDOWNS_TABLE)
+    if table_exists(uri, lake.store):
+        recorded = snapshot_dataset(uri, store=lake.store).to_table(columns=["tables"])
+        for tables in recorded["tables"].to_pylist():
+            names |= {t["table"] for t in tables or ()}
+    return sorted(
+        n for n in names if not n.startswith("mixtures.") and table_exists(lake.uri(n), lake.store)
+    )

@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import json
+import logging
+import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlparse
 
 import mlflow
 from mlflow.data.delta_dataset_source import DeltaDatasetSource
 from mlflow.data.meta_dataset import MetaDataset
+from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
+from mlflow.utils.file_utils import local_file_uri_to_path
 
 from spark_jobs.delta import open_table
 from spark_jobs.storage import LOCAL, ObjectStore
+
+log = logging.getLogger(__name__)
 
 
 class DeltaSnapshotSource(DeltaDatasetSource):
@@ -52,6 +60,11 @@ def default_artifact_location(tracking_uri: str) -> str | None:
     return None
 
 
+def artifact_root(tracking_uri: str, artifact_location: str | None = None) -> str | None:
+    """The platform's artifact root for `tracking_uri`: the caller's, else beside SQLite."""
+    return artifact_location or default_artifact_location(tracking_uri)
+
+
 def ensure_experiment(
     tracking_uri: str, experiment: str, artifact_location: str | None = None
 ) -> str:
@@ -60,8 +73,33 @@ def ensure_experiment(
     found = client.get_experiment_by_name(experiment)
     if found is not None:
         return found.experiment_id
-    location = artifact_location or default_artifact_location(tracking_uri)
+    location = artifact_root(tracking_uri, artifact_location)
     return client.create_experiment(experiment, artifact_location=location)
+
+
+def _local_path(uri: str) -> Path | None:
+    """The local directory of a plain path or file: URI; None for a remote URI."""
+    scheme = urlparse(uri).scheme
+    if scheme == "file":
+        return Path(local_file_uri_to_path(uri)).resolve()
+    if scheme == "":
+        return Path(uri).resolve()
+    return None
+
+
+def _outside_root(run_artifact_uri: str, root: str | None) -> bool:
+    """Whether a run's artifacts would land on local disk outside the platform's root.
+
+    An experiment Pilehouse did not create (an external job's, or one made with MLflow's
+    defaults) keeps its artifacts in `./mlruns` of whichever working directory created it;
+    the takedown purge, which scans the lake and the MLflow store, never sees them there.
+    """
+    if root is None:
+        return False
+    path, base = _local_path(run_artifact_uri), _local_path(root)
+    if path is None or base is None:
+        return False
+    return path != base and base not in path.parents
 
 
 def log_dataset_run(
@@ -102,6 +140,13 @@ MIXTURE_SOURCE_CONTEXT = "mixture_source"
 _PARAM_LIMIT = 6000
 
 
+ARTIFACTS_TAG = "pilehouse.artifacts_uri"
+# Where the artifacts of the run open_run yielded go, when not in the run's own artifact root.
+_ARTIFACTS_URI: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "pilehouse_artifacts_uri", default=None
+)
+
+
 @contextlib.contextmanager
 def open_run(
     tracking_uri: str,
@@ -112,12 +157,22 @@ def open_run(
     tags: Mapping[str, str] | None = None,
     artifact_location: str | None = None,
 ) -> Iterator[mlflow.ActiveRun]:
-    """Start a run in `experiment`, or attach to an existing run by id (external jobs)."""
+    """Start a run in `experiment`, or attach to an existing run by id (external jobs).
+
+    Artifacts logged with `log_artifact`/`log_dict` below stay under the platform's artifact
+    root (`artifact_location`, else beside the SQLite store): when the run's own root is a
+    local directory elsewhere (an experiment Pilehouse did not create), they go to
+    `<root>/external-runs/<run id>/artifacts` instead, named by the run tag `ARTIFACTS_TAG`.
+    """
     mlflow.set_tracking_uri(tracking_uri)
+    root = artifact_root(tracking_uri, artifact_location)
     if run_id is None:
         ensure_experiment(tracking_uri, experiment, artifact_location)
         mlflow.set_experiment(experiment)
-        with mlflow.start_run(run_name=run_name, tags=dict(tags or {})) as run:
+        with (
+            mlflow.start_run(run_name=run_name, tags=dict(tags or {})) as run,
+            _artifacts_beside_store(root),
+        ):
             yield run
         return
     # An attached run belongs to the job that opened it: leave its status as it was.
@@ -127,9 +182,53 @@ def open_run(
     mlflow.set_experiment(experiment_id=info.experiment_id)
     run = mlflow.start_run(run_id=run_id, tags=dict(tags or {}))
     try:
-        yield run
+        with _artifacts_beside_store(root):
+            yield run
     finally:
         mlflow.end_run(status=status)
+
+
+@contextlib.contextmanager
+def _artifacts_beside_store(root: str | None) -> Iterator[None]:
+    """Route the active run's artifacts under `root` while the block runs."""
+    run = mlflow.active_run()
+    redirect = None
+    if _outside_root(run.info.artifact_uri, root):
+        redirect = f"{root.rstrip('/')}/external-runs/{run.info.run_id}/artifacts"
+        log.warning(
+            "run %s keeps its artifacts outside %s (%s); Pilehouse logs its own to %s",
+            run.info.run_id,
+            root,
+            run.info.artifact_uri,
+            redirect,
+        )
+        mlflow.set_tag(ARTIFACTS_TAG, redirect)
+    token = _ARTIFACTS_URI.set(redirect)
+    try:
+        yield
+    finally:
+        _ARTIFACTS_URI.reset(token)
+
+
+def log_artifact(local_path: str, artifact_path: str | None = None) -> None:
+    """`mlflow.log_artifact` into the active run, kept under the platform's artifact root."""
+    redirect = _ARTIFACTS_URI.get()
+    if redirect is None:
+        mlflow.log_artifact(local_path, artifact_path)
+    else:
+        get_artifact_repository(redirect).log_artifact(local_path, artifact_path)
+
+
+def log_dict(data: Mapping, artifact_file: str) -> None:
+    """`mlflow.log_dict` (JSON) into the active run, kept under the platform's artifact root."""
+    if _ARTIFACTS_URI.get() is None:
+        mlflow.log_dict(dict(data), artifact_file)
+        return
+    directory, _, name = artifact_file.rpartition("/")
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / name
+        path.write_text(json.dumps(dict(data), indent=2))
+        log_artifact(str(path), directory or None)
 
 
 def manifest_snapshots(manifest: Mapping, store: ObjectStore = LOCAL) -> list[TableSnapshot]:
@@ -169,7 +268,7 @@ def log_manifest(manifest: Mapping, manifest_uri: str, snapshots: Sequence[Table
         }
     )
     mlflow.set_tags({MIXTURE_TAG: mixture["name"], MANIFEST_TAG: manifest_uri})
-    mlflow.log_dict(dict(manifest), "manifest.json")
+    log_dict(manifest, "manifest.json")
 
 
 @dataclass(frozen=True)

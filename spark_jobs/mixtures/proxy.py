@@ -208,7 +208,7 @@ def run_proxy_training(
     import mlflow
 
     from spark_jobs.mixtures.build import read_manifest
-    from spark_jobs.tracking import manifest_snapshots, open_run
+    from spark_jobs.tracking import log_artifact, log_manifest, manifest_snapshots, open_run
 
     manifest = read_manifest(manifest_uri, store)
     directory = manifest_uri.rsplit("/", 1)[0]
@@ -221,8 +221,6 @@ def run_proxy_training(
         artifact_location=artifact_location,
         tags={"pilehouse.run_kind": "proxy", **(tags or {})},
     ) as run:
-        from spark_jobs.tracking import log_manifest
-
         log_manifest(manifest, manifest_uri, manifest_snapshots(manifest))
         mlflow.log_params({f"proxy.{k}": v for k, v in asdict(config).items()})
         mlflow.log_param("proxy.device", result.device)
@@ -238,5 +236,5 @@ def run_proxy_training(
         with tempfile.TemporaryDirectory() as scratch:
             path = Path(scratch) / "proxy_result.json"
             path.write_text(json.dumps(asdict(result) | {"train_losses": None}, indent=2))
-            mlflow.log_artifact(str(path))
+            log_artifact(str(path))
         return run.info.run_id, result
