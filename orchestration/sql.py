@@ -6,6 +6,7 @@ the snapshot current at that time; `history('curated.web')` is the table's commi
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Iterator, Mapping
@@ -21,14 +22,14 @@ import pyarrow as pa
 from spark_jobs.delta import open_table, register_duckdb, table_exists, table_history
 from spark_jobs.lake import TABLES, Lake
 
-ALLOWED_STATEMENTS = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
 EXAMPLES_FILE = Path(__file__).with_name("examples.sql")
 
 # `name@v12`, `name@2026-11-23`, `name@2026-11-23T10:00:00Z` (seconds, fraction, offset optional).
+# Never next to a quote: the quoted view name must not run into a neighbouring quoted text.
 _AT = re.compile(
-    r"(?<![\w.\"])(?P<table>[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)?)"
+    r"(?<![\w.\"'])(?P<table>[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)?)"
     r"@(?P<at>v\d+|\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:Z|[+-]\d{2}:\d{2})?)"
-    r"(?![\w:.-])"
+    r"(?![\w:.\-\"'])"
 )
 # Literals, quoted identifiers and comments: time travel is never rewritten inside them.
 _NOT_CODE = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|/\*.*?\*/", re.DOTALL)
@@ -95,33 +96,265 @@ def parse_snapshot(table: str, at: str) -> SnapshotRef:
 def rewrite_time_travel(sql: str) -> tuple[str, list[SnapshotRef]]:
     """Replace `name@v3` / `name@<ISO time>` with a quoted view name; return the snapshots needed."""
     refs: list[SnapshotRef] = []
+    # Matched over the whole text, so the lookarounds see a reference's real neighbours.
+    literals = [m.span() for m in _NOT_CODE.finditer(sql)]
 
     def replace(match: re.Match[str]) -> str:
+        if any(start <= match.start() < end for start, end in literals):
+            return match.group()
         ref = parse_snapshot(match["table"], match["at"])
         refs.append(ref)
         return '"' + ref.label + '"'
 
-    pieces, last = [], 0
-    for literal in _NOT_CODE.finditer(sql):
-        pieces.append(_AT.sub(replace, sql[last : literal.start()]))
-        pieces.append(literal.group())
-        last = literal.end()
-    pieces.append(_AT.sub(replace, sql[last:]))
-    return "".join(pieces), refs
+    return _AT.sub(replace, sql), refs
 
 
-def check_read_only(sql: str) -> None:
+# --- the read-only guard ------------------------------------------------------------------
+# A statement runs only if DuckDB's own parser serializes it as a SELECT (json_serialize_sql
+# refuses every other statement type, whatever hides in a CTE, a comment or after a `;`), every
+# relation it names is a lake table, a view of this session or a plain name (never a path
+# DuckDB would open itself), and every function it calls is one that only computes. EXPLAIN
+# is rebuilt as `EXPLAIN [ANALYZE] ` + a statement that passed the same check, so what runs is
+# what was checked. Behind that, `connect` locks the session: no files, no extensions.
+
+# Table functions a query may call: generators and catalog readers. Everything else reads
+# files (read_csv, read_text, glob, parquet_metadata, ...), runs other SQL (query,
+# json_execute_serialized_sql) or changes the session (checkpoint, enable_logging, ...).
+READABLE_TABLE_FUNCTIONS = frozenset(
+    {
+        "history",  # the lake's commit log, a macro over lake_history
+        "range",
+        "generate_series",
+        "unnest",
+        "repeat",
+        "repeat_row",
+        "json_each",
+        "json_tree",
+        "summary",
+        "pg_timezone_names",
+        "icu_calendar_names",
+        "pragma_version",
+        "pragma_platform",
+        "pragma_table_info",
+        "pragma_show",
+        "duckdb_columns",
+        "duckdb_constraints",
+        "duckdb_databases",
+        "duckdb_dependencies",
+        "duckdb_functions",
+        "duckdb_indexes",
+        "duckdb_keywords",
+        "duckdb_schemas",
+        "duckdb_settings",
+        "duckdb_tables",
+        "duckdb_types",
+        "duckdb_views",
+    }
+)
+# Scalar functions whose effect outlives their result.
+REFUSED_FUNCTIONS = frozenset({"write_log", "nextval", "currval", "setseed"})
+# A relation name with one of these may be a file, a glob or a URL to DuckDB's replacement
+# scans (`FROM 'data.csv'`, `FROM data.csv`, `FROM '/etc/*'`).
+_PATH_LIKE = re.compile(r"[./\\:*?\[\]{}~%]")
+_SESSION_LOCKS = (
+    "SET python_enable_replacements = false",  # no scanning of Python variables by name
+    "SET enable_external_access = false",  # no files, no URLs, no ATTACH
+    "SET autoinstall_known_extensions = false",
+    "SET autoload_known_extensions = false",
+    "SET allow_community_extensions = false",
+    "SET lock_configuration = true",  # last: nothing above can be switched back
+)
+_ALLOWED = (
+    "the lake's SQL is read-only: SELECT (also WITH, FROM, VALUES, DESCRIBE, SHOW, SUMMARIZE) "
+    "and EXPLAIN [ANALYZE] SELECT, over the lake's tables (.tables lists them); tables change "
+    "only through Dagster materializations"
+)
+_WORD = re.compile(r"\w+|\S")
+
+
+def lock_session(con: duckdb.DuckDBPyConnection) -> None:
+    """From here on `con` reads only what is registered in it, and cannot undo that."""
+    for statement in _SESSION_LOCKS:
+        con.execute(statement)
+
+
+def _locked_connection() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    lock_session(con)
+    return con
+
+
+def _split_statements(sql: str) -> list[str]:
+    """The statements of `sql`, split at the `;` tokens DuckDB's tokenizer finds.
+
+    A wrong split cannot let anything through: each piece is checked on its own and must
+    parse as exactly one statement, and only checked pieces run.
+    """
     try:
-        statements = duckdb.extract_statements(sql)
-    except duckdb.ParserException as error:
+        tokens = duckdb.tokenize(sql)
+    except Exception as error:
         raise ValueError(f"could not parse SQL: {error}") from None
-    for statement in statements:
-        if statement.type not in ALLOWED_STATEMENTS:
-            raise ReadOnlyError(
-                f"refused: {statement.type.name} statements are not allowed; the lake's SQL "
-                "interface is read-only (SELECT, WITH ... SELECT, EXPLAIN, DESCRIBE, SHOW). "
-                "Tables change only through Dagster materializations."
+    pieces, start = [], 0
+    for offset, kind in tokens:
+        if kind == duckdb.token_type.operator and sql.startswith(";", offset):
+            pieces.append(sql[start:offset])
+            start = offset + 1
+    pieces.append(sql[start:])
+    return [piece for piece in pieces if duckdb.tokenize(piece)]
+
+
+def _words(sql: str, count: int) -> list[tuple[int, str]]:
+    """The first `count` tokens of `sql` as (offset, lowercased text)."""
+    return [(o, _WORD.match(sql, o).group().lower()) for o, _ in duckdb.tokenize(sql)[:count]]
+
+
+def _statement_kind(sql: str) -> str:
+    """What a refused statement is, for the message: INSERT, DROP, PRAGMA, ..."""
+    words = [w for _, w in _words(sql, 2)]
+    if words[0] == "pivot":
+        return "PIVOT without an IN list (it creates a type)"
+    if words[0] not in ("with", "("):
+        return " ".join(words[: 2 if words[0] == "force" else 1]).upper()
+    # WITH ... INSERT: ask DuckDB, in a throwaway session (extracting a PRAGMA or IMPORT runs
+    # its handler, and a failure there leaves the connection in an aborted transaction).
+    with contextlib.suppress(Exception), _locked_connection() as con:
+        types = [s.type.name for s in con.extract_statements(sql)]
+        return next(t for t in types if t != "SELECT")
+    return words[0].upper()
+
+
+def _explained(sql: str) -> tuple[str, str]:
+    """Split `EXPLAIN [ANALYZE] statement` into ("EXPLAIN [ANALYZE] ", statement); else ("", sql).
+
+    The caller runs the prefix + the statement it checked, so the two cannot disagree: a
+    checked SELECT never starts with ANALYZE or `(`, which EXPLAIN would read as options.
+    """
+    words = _words(sql, 3)
+    if words[0][1] != "explain":
+        return "", sql
+    analyze = len(words) > 1 and words[1][1] in ("analyze", "analyse")
+    rest = words[2 if analyze else 1 :]
+    if not rest or rest[0][1] == "(":
+        raise ReadOnlyError(f"refused: EXPLAIN takes a SELECT without options here; {_ALLOWED}")
+    return ("EXPLAIN ANALYZE " if analyze else "EXPLAIN "), sql[rest[0][0] :]
+
+
+def _select_tree(con: duckdb.DuckDBPyConnection, sql: str) -> dict | None:
+    """DuckDB's parse tree of `sql` if it is exactly one SELECT, else None."""
+    result = json.loads(con.execute("SELECT json_serialize_sql($1)", [sql]).fetchone()[0])
+    if result.get("error"):
+        if result.get("error_type") == "parser":
+            raise ValueError(f"could not parse SQL: {result.get('error_message')}")
+        return None
+    statements = result["statements"]
+    return statements[0] if len(statements) == 1 else None
+
+
+def _check_tree(tree: dict, relations: set[tuple[str, ...]]) -> None:
+    """Refuse file paths, unknown qualified names and effectful functions in a parse tree."""
+    stack: list[Any] = [tree]
+    while stack:  # not recursive: a deep expression must not overflow Python's stack
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+            continue
+        if not isinstance(node, dict):
+            continue
+        kind = node.get("type")
+        if kind == "BASE_TABLE":
+            _check_relation(
+                node["catalog_name"], node["schema_name"], node["table_name"], relations
             )
+        elif kind == "SHOW_REF" and _PATH_LIKE.search(node.get("table_name", "")):
+            _check_relation("", "", node["table_name"], relations)
+        elif kind == "TABLE_FUNCTION":
+            name = node["function"]["function_name"].lower()
+            if name not in READABLE_TABLE_FUNCTIONS:
+                raise ReadOnlyError(
+                    f"refused: table function {name}() reads files, runs other SQL or changes "
+                    f"the session; {_ALLOWED}"
+                )
+        if node.get("class") == "FUNCTION" and node["function_name"].lower() in REFUSED_FUNCTIONS:
+            raise ReadOnlyError(
+                f"refused: {node['function_name'].lower()}() changes the session; {_ALLOWED}"
+            )
+        stack.extend(node.values())
+
+
+def _check_relation(catalog: str, schema: str, table: str, relations: set[tuple[str, ...]]) -> None:
+    parts = tuple(part.lower() for part in (catalog, schema, table) if part)
+    if parts in relations:
+        return
+    # A plain name that is no table can only fail to bind; DuckDB opens a file (replacement
+    # scan) for a name with a path, an extension or a qualifier that names no schema.
+    if len(parts) == 1 and not _PATH_LIKE.search(table):
+        return
+    raise ReadOnlyError(
+        f"refused: {'.'.join(parts)!r} is not a table of this lake, and SQL here never reads "
+        f"files; {_ALLOWED}"
+    )
+
+
+def _session_relations(con: duckdb.DuckDBPyConnection) -> set[tuple[str, ...]]:
+    """Every relation of `con` by each name that reaches it: name, schema.name, db.schema.name."""
+    rows = con.execute(
+        "SELECT database_name, schema_name, view_name FROM duckdb_views() "
+        "UNION ALL SELECT database_name, schema_name, table_name FROM duckdb_tables()"
+    ).fetchall()
+    names = set()
+    for database, schema, name in rows:
+        database, schema, name = database.lower(), schema.lower(), name.lower()
+        names |= {(name,), (schema, name), (database, schema, name)}
+    return names
+
+
+def read_only_statements(
+    sql: str,
+    con: duckdb.DuckDBPyConnection | None = None,
+    relations: set[str] | frozenset[str] = frozenset(),
+    parser: duckdb.DuckDBPyConnection | None = None,
+) -> list[str]:
+    """The statements of `sql` to run, one by one, if every one is read-only.
+
+    Args:
+        sql: one or more statements, time travel already rewritten (`rewrite_time_travel`).
+        con: the session the statements will run in; its tables and views are the relations
+            they may name (besides the lake's TABLES and `relations`). None: a fresh session.
+        relations: more names to allow, e.g. the time-travel snapshots about to be registered.
+        parser: a locked connection (`_locked_connection`) to parse with; None: a new one.
+
+    Raises:
+        ReadOnlyError: a statement is not a SELECT (or EXPLAIN of one), names a file, or calls
+            a function that reads files or changes the session.
+        ValueError: the SQL does not parse.
+    """
+    pieces = _split_statements(sql)
+    if not pieces:
+        raise ValueError("no SQL statement given")
+    own_parser = parser is None
+    parser = _locked_connection() if parser is None else parser
+    try:
+        known = {tuple(name.lower().split(".")) for name in TABLES}
+        known |= {(name.lower(),) for name in relations}  # snapshot labels: one quoted name
+        known |= _session_relations(con if con is not None else parser)
+        statements = []
+        for piece in pieces:
+            prefix, select = _explained(piece)
+            tree = _select_tree(parser, select)
+            if tree is None:
+                kind = prefix + _statement_kind(select)
+                raise ReadOnlyError(f"refused: {kind} statements are not allowed; {_ALLOWED}")
+            _check_tree(tree, known)
+            statements.append(prefix + select)
+        return statements
+    finally:
+        if own_parser:
+            parser.close()
+
+
+def check_read_only(sql: str, con: duckdb.DuckDBPyConnection | None = None) -> None:
+    """Raise ReadOnlyError unless every statement of `sql` only reads (see read_only_statements)."""
+    read_only_statements(sql, con)
 
 
 def existing_tables(lake: Lake) -> list[str]:
@@ -205,9 +438,8 @@ def connect(lake: Lake) -> duckdb.DuckDBPyConnection:
     con.register("lake_columns", columns)
     # From here on the session may read only what was registered above (and snapshots
     # registered through the Python API), and cannot switch that off again: no local
-    # files, no extensions, no ATTACH.
-    con.execute("SET enable_external_access = false")
-    con.execute("SET lock_configuration = true")
+    # files, no extensions, no ATTACH. LakeSQL checks each statement before this matters.
+    lock_session(con)
     return con
 
 
@@ -221,14 +453,19 @@ class LakeSQL:
     def __init__(self, lake: Lake) -> None:
         self.lake = lake
         self.con = connect(lake)
+        # The guard parses in a connection of its own, never in the one that runs the SQL.
+        self._parser = _locked_connection()
         self._snapshots: set[str] = set()
 
-    def _prepare(self, sql: str) -> str:
+    def _prepare(self, sql: str) -> list[str]:
+        # Rewrite first, check second: the guard sees exactly the text that will run.
         sql, refs = rewrite_time_travel(sql)
-        check_read_only(sql)
+        statements = read_only_statements(
+            sql, self.con, {ref.label for ref in refs}, parser=self._parser
+        )
         for ref in refs:
             self.register_snapshot(ref)
-        return sql
+        return statements
 
     def register_snapshot(self, ref: SnapshotRef) -> str:
         """Make `ref` queryable (once per session); return its quoted view name."""
@@ -250,9 +487,16 @@ class LakeSQL:
     def execute(
         self, sql: str, params: Mapping[str, Any] | None = None
     ) -> duckdb.DuckDBPyConnection:
-        """Run read-only SQL (`$name` parameters from `params`); refuses anything that writes."""
-        prepared = self._prepare(sql)
-        return self.con.execute(prepared, dict(params) if params else None)
+        """Run read-only SQL (`$name` parameters from `params`); refuses anything that writes.
+
+        Several statements run one after the other; the result is the last one's.
+        """
+        statements = self._prepare(sql)
+        if params and len(statements) > 1:
+            raise ValueError(f"parameters need a single statement; got {len(statements)}")
+        for statement in statements[:-1]:
+            self.con.execute(statement)
+        return self.con.execute(statements[-1], dict(params) if params else None)
 
     def arrow(self, sql: str, params: Mapping[str, Any] | None = None) -> pa.Table:
         return self.execute(sql, params).to_arrow_table()
@@ -271,6 +515,7 @@ class LakeSQL:
 
     def close(self) -> None:
         self.con.close()
+        self._parser.close()
 
     def __enter__(self) -> LakeSQL:
         return self
@@ -281,7 +526,6 @@ class LakeSQL:
 
 def query(lake: Lake, sql: str, params: Mapping[str, Any] | None = None) -> pa.Table:
     """Run a read-only query and return its result as Arrow (`.to_pandas()` for pandas)."""
-    check_read_only(rewrite_time_travel(sql)[0])
     with LakeSQL(lake) as session:
         return session.arrow(sql, params)
 

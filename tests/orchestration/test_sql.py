@@ -5,6 +5,7 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
@@ -72,13 +73,50 @@ def test_statements_that_write_are_refused(small_lake, sql):
 
 
 def test_local_files_cannot_be_read_through_sql(small_lake):
-    with pytest.raises(Exception, match=r"(?i)external access|disabled"):
+    with pytest.raises(ReadOnlyError, match=r"read_csv\(\) reads files"):
         query(small_lake, "SELECT * FROM read_csv('/etc/passwd')")
+    # Behind the check, the session itself cannot open files or change its settings back.
+    with LakeSQL(small_lake) as session:
+        with pytest.raises(duckdb.PermissionException, match="disabled by configuration"):
+            session.con.execute("SELECT * FROM read_csv('/etc/passwd')")
+        with pytest.raises(duckdb.InvalidInputException, match="configuration has been locked"):
+            session.con.execute("SET enable_external_access = true")
 
 
 def test_select_and_explain_are_allowed():
     check_read_only("WITH a AS (SELECT 1) SELECT * FROM a")
     check_read_only("EXPLAIN SELECT 1")
+    check_read_only("EXPLAIN ANALYZE SELECT 1")
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "EXPLAIN ANALYZE CREATE TABLE t AS SELECT 1",
+        "EXPLAIN ANALYZE CREATE OR REPLACE VIEW rejects AS SELECT 'fake' AS reason",
+        "EXPLAIN CREATE OR REPLACE VIEW rejects AS SELECT 'fake' AS reason",
+    ],
+)
+def test_explain_analyze_of_a_write_is_refused_and_changes_nothing(small_lake, sql):
+    """Issue 15: EXPLAIN ANALYZE ran the statement it explained."""
+    with LakeSQL(small_lake) as session:
+        with pytest.raises(ReadOnlyError, match=r"^refused: EXPLAIN (ANALYZE )?CREATE statements"):
+            session.arrow(sql)
+        assert session.arrow("SELECT count(*) AS n FROM rejects").to_pylist() == [{"n": 3}]
+        tables = session.arrow("SELECT table_name FROM duckdb_tables()")
+        assert tables.num_rows == 0
+
+
+def test_a_crafted_time_travel_suffix_cannot_inject_sql(small_lake):
+    crafted = 'SELECT * FROM rejects@v0"; DROP VIEW rejects; --"'
+    # Next to a quote a reference is not rewritten, so its quotes cannot merge with the text's.
+    assert rewrite_time_travel(crafted) == (crafted, [])
+    with LakeSQL(small_lake) as session:
+        with pytest.raises(ValueError, match="could not parse SQL"):
+            session.arrow(crafted)
+        with pytest.raises(ReadOnlyError, match="DROP statements are not allowed"):
+            session.arrow("SELECT * FROM rejects@v0; DROP VIEW rejects")
+        assert session.arrow("SELECT count(*) AS n FROM rejects").to_pylist() == [{"n": 3}]
 
 
 # --- time travel, history, diff, catalog, shell, examples -------------------------------
