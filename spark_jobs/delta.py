@@ -10,9 +10,11 @@ import functools
 import heapq
 import json
 import math
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
@@ -31,7 +33,13 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.pandas.types import from_arrow_schema, to_arrow_schema
 from pyspark.sql.types import LongType, StringType, StructField, StructType
 
-from spark_jobs.storage import LOCAL, ObjectStore
+from spark_jobs.storage import (
+    LOCAL,
+    ObjectStore,
+    S3EndpointUnreachable,
+    UnsafeS3CommitsError,
+    is_s3,
+)
 
 WriteMode = Literal["append", "overwrite"]
 
@@ -47,6 +55,9 @@ COMPRESSION = "zstd"
 RESERVED_METADATA_PREFIX = "pilehouse."
 # Commits lost to concurrent writers are retried on a fresh snapshot; the files stay valid.
 COMMIT_ATTEMPTS = 5
+# The commitInfo key holding each write's unique id: how a writer finds its own version.
+COMMIT_ID_KEY = "pilehouse.commit_id"
+_LOG_ENTRY = re.compile(r"^(\d{20})\.json$")
 
 # What each write task reports per file it wrote; the driver turns these into add actions.
 _WRITTEN_FILE_SCHEMA = StructType(
@@ -73,6 +84,8 @@ class CommitResult:
     num_rows: int
     num_files: int
     num_bytes: int
+    # The write's unique id, also in the commit's commitInfo (COMMIT_ID_KEY).
+    commit_id: str = ""
 
 
 # ---------------------------------------------------------------------------------------
@@ -505,6 +518,8 @@ def _plan_write(
     table = _open_existing(uri, store)
     if table is not None:
         _check_fits_table(plan, table, overwrite_schema=overwrite_schema)
+    # Before any file is written: refuse a store on which concurrent commits are unsafe.
+    store.check_conditional_put(uri)
     return plan
 
 
@@ -576,8 +591,51 @@ def _commit_metadata(
         "pilehouse.mode": plan.mode,
         "pilehouse.replace_where": json.dumps(plan.replace_where or None, sort_keys=True),
         # Lets the writer find its own commit's version even when others commit right after.
-        "pilehouse.commit_id": str(uuid.uuid4()),
+        COMMIT_ID_KEY: str(uuid.uuid4()),
     }
+
+
+@dataclass
+class _WriteState:
+    """What a failing write had got to, for its error message."""
+
+    # Set while a commit may be on the store without this process knowing (sent, no answer).
+    commit_id: str | None = None
+
+
+@contextlib.contextmanager
+def _s3_failures(uri: str, store: ObjectStore, action: str) -> Iterator[_WriteState]:
+    """Turn any failure of an S3 read or write whose endpoint does not answer into one line:
+    "S3 endpoint <url> unreachable while <action> <uri>: <cause>; check ...".
+
+    The original error is chained (`raise ... from`). Only when a TCP connection to the
+    endpoint fails, or a request timed out: other errors pass through as they are.
+    """
+    state = _WriteState()
+    try:
+        yield state
+    except (ValueError, TypeError, S3EndpointUnreachable, UnsafeS3CommitsError):
+        raise
+    except Exception as error:
+        if not is_s3(uri):
+            raise
+        cause = store.unreachable_cause()
+        if cause is None and isinstance(error, OSError) and "timed out" in str(error):
+            cause = (
+                "it accepts connections but did not answer within "
+                f"request_timeout_s={store.request_timeout_s:g}"
+            )
+        if cause is None:
+            raise
+        note = ""
+        if action == "writing":
+            note = (
+                "; nothing was committed"
+                if state.commit_id is None
+                else f"; whether commit {state.commit_id} landed is unknown: look for "
+                f"{COMMIT_ID_KEY}={state.commit_id} in the table history once it answers"
+            )
+        raise store.unreachable_error(uri, action, cause, note) from error
 
 
 def _commit(
@@ -587,8 +645,10 @@ def _commit(
     before_commit: Callable[[list[AddAction]], None] | None,
     *,
     overwrite_schema: bool,
+    state: _WriteState | None = None,
 ) -> CommitResult:
     custom = _commit_metadata(plan, files, metadata)
+    commit_id = custom[COMMIT_ID_KEY]
     _check_replace_where(plan, files)
     actions = [
         AddAction(
@@ -602,11 +662,15 @@ def _commit(
         for f in files
     ]
     properties = CommitProperties(custom_metadata=custom)
+    state = state or _WriteState()
+    version: int | None = None
     for attempt in range(1, COMMIT_ATTEMPTS + 1):
         # A fresh snapshot for every attempt: the Spark job may have run for hours, and
         # delta-rs rejects an overwrite when any commit since its snapshot removed files,
         # even in another partition (parallel backfills of one table do exactly that).
         table = _open_existing(plan.uri, plan.store)
+        # This attempt's commit can only land after the snapshot it is made against.
+        first_possible = table.version() + 1 if table is not None else 0
         if table is not None:
             _check_fits_table(plan, table, overwrite_schema=overwrite_schema)
         # Failures from here on leave the files in place: a commit can succeed on the store
@@ -614,12 +678,24 @@ def _commit(
         # table. Files never committed are invisible; vacuum_orphans removes them.
         if before_commit is not None and attempt == 1:
             before_commit(actions)
+        state.commit_id = commit_id
         try:
             _commit_once(plan, table, actions, properties, overwrite_schema=overwrite_schema)
-            break
-        except (CommitFailedError, DeltaError) as error:
-            lost_race = isinstance(error, CommitFailedError) or (
-                table is None and _open_existing(plan.uri, plan.store) is not None
+        except (CommitFailedError, DeltaError, OSError) as error:
+            # The put may have landed even though the answer was an error (a lost response):
+            # look first, so a retry cannot commit the same files twice.
+            version = _find_commit(plan.uri, plan.store, commit_id, first_possible)
+            if version is not None:
+                break
+            state.commit_id = None  # looked: it did not land
+            # CommitFailedError: delta-rs gave up on conflicts. A 409 Conflict: AWS S3's
+            # answer to two conditional puts of one key in flight at once (delta-rs passes
+            # it up as an OSError). And the table may have been created by another writer
+            # since this one found none.
+            lost_race = (
+                isinstance(error, CommitFailedError)
+                or (isinstance(error, OSError) and _is_put_conflict(error))
+                or (table is None and _open_existing(plan.uri, plan.store) is not None)
             )
             if not lost_race:
                 raise
@@ -630,13 +706,29 @@ def _commit(
                     "re-run the write (vacuum_orphans removes the leftovers)"
                 ) from error
             time.sleep(0.2 * attempt)
+            continue
+        version = _find_commit(plan.uri, plan.store, commit_id, first_possible)
+        if version is None:
+            raise RuntimeError(
+                f"delta-rs reported commit {commit_id} to {plan.uri} as done, but no log "
+                f"entry from version {first_possible} on holds it; check the table history"
+            )
+        break
+    assert version is not None
+    state.commit_id = None
     return CommitResult(
         uri=plan.uri,
-        version=_committed_version(plan, custom["pilehouse.commit_id"]),
+        version=version,
         num_rows=int(custom["pilehouse.rows"]),
         num_files=len(files),
         num_bytes=int(custom["pilehouse.bytes"]),
+        commit_id=commit_id,
     )
+
+
+def _is_put_conflict(error: OSError) -> bool:
+    text = str(error)
+    return "409" in text and ("Conflict" in text or "conflict" in text)
 
 
 def _commit_once(
@@ -670,15 +762,64 @@ def _commit_once(
     )
 
 
-def _committed_version(plan: _WritePlan, commit_id: str) -> int:
-    # delta-rs 1.6 does not advance a DeltaTable object past its own commit, and another
-    # writer may have committed since: look the commit up by its id in fresh history.
-    table = DeltaTable(plan.uri, storage_options=plan.store.delta_storage_options(plan.uri))
-    for limit in (5, 200):  # each history entry is one read from the store
-        for entry in table.history(limit=limit):
-            if entry.get("pilehouse.commit_id") == commit_id:
-                return _version(entry)
-    return table.version()
+def _log_entry_path(root: str, version: int) -> str:
+    return f"{root}/_delta_log/{version:020d}.json"
+
+
+def _read_commit_info(fs: pafs.FileSystem, root: str, version: int) -> dict[str, Any] | None:
+    """The commitInfo action of one version's log entry (None: the entry has none).
+
+    Reads only up to that action (delta-rs writes it first). Raises FileNotFoundError when
+    the version has no log entry.
+    """
+    with fs.open_input_stream(_log_entry_path(root, version)) as stream:
+        pending = b""
+        while True:
+            chunk = stream.read(1 << 16)
+            lines = (pending + chunk).split(b"\n")
+            pending = lines.pop() if chunk else b""
+            for line in lines:
+                if b'"commitInfo"' in line:
+                    action = json.loads(line)
+                    if "commitInfo" in action:
+                        return action["commitInfo"]
+            if not chunk:
+                return None
+
+
+def _log_versions(fs: pafs.FileSystem, root: str) -> list[int]:
+    """The versions that have a JSON log entry, ascending, from a listing of _delta_log."""
+    listing = fs.get_file_info(pafs.FileSelector(f"{root}/_delta_log", allow_not_found=True))
+    found = (_LOG_ENTRY.match(info.base_name) for info in listing)
+    return sorted(int(match.group(1)) for match in found if match)
+
+
+def _find_commit(uri: str, store: ObjectStore, commit_id: str, start: int) -> int | None:
+    """The version whose commitInfo carries `commit_id`, looking from version `start` on.
+
+    Read from the log entries themselves, by version: an entry's version is its file name,
+    and the store's conditional put makes each entry immutable once written, so the answer
+    cannot be confused by commits that land meanwhile (delta-rs 1.6's `history()` labels
+    versions by counting down from the snapshot it was loaded at, which is wrong as soon as
+    anyone commits after that load). Usually one read: the commit lands at `start`.
+    """
+    fs, root = store.filesystem(uri)
+    version = max(start, 0)
+    while True:
+        try:
+            info = _read_commit_info(fs, root, version)
+        except FileNotFoundError:
+            break
+        if info is not None and info.get(COMMIT_ID_KEY) == commit_id:
+            return version
+        version += 1
+    # The end of the log, or a gap (entries cleaned up): check whatever is listed beyond.
+    for later in _log_versions(fs, root):
+        if later > version:
+            info = _read_commit_info(fs, root, later)
+            if info is not None and info.get(COMMIT_ID_KEY) == commit_id:
+                return later
+    return None
 
 
 # ---------------------------------------------------------------------------------------
@@ -716,7 +857,7 @@ def write_table(
             written row must fall inside it. Re-running the same write is idempotent.
         metadata: lineage for the commit (run id, asset key, partition, code version);
             values are stringified. `pilehouse.*` keys are added (rows, files, bytes,
-            mode, replace_where).
+            mode, replace_where, commit_id).
         store: how to reach s3:// URIs.
         overwrite_schema: allow a full overwrite to change the table's columns.
         max_rows_per_file: start a new file after this many rows (default: one file per
@@ -725,32 +866,40 @@ def write_table(
             and before the commit; raising there leaves the table untouched.
 
     Returns:
-        The committed version and what it added.
+        The committed version (read from the log entry that holds this write's commit id,
+        so concurrent writers never get each other's version) and what it added.
 
     Raises:
         ValueError: bad mode/partitioning, a schema that does not match the table, or rows
             outside `replace_where` (then nothing is committed).
+        S3EndpointUnreachable: the S3 endpoint did not answer (one line: endpoint, table,
+            cause, and whether anything may have been committed).
+        UnsafeS3CommitsError: the S3 store does not honour conditional put, so concurrent
+            commits would be unsafe (see ObjectStore.allow_unsafe_rename).
     """
     schema = to_arrow_schema(df.schema, timezone="UTC")
-    plan = _plan_write(
-        uri,
-        schema,
-        mode=mode,
-        partition_by=partition_by,
-        replace_where=replace_where,
-        overwrite_schema=overwrite_schema,
-        store=store,
-    )
-    task = functools.partial(
-        _write_files_task,
-        store=store,
-        uri=uri,
-        schema=plan.schema,
-        partition_by=plan.partition_by,
-        max_rows_per_file=max_rows_per_file,
-    )
-    files = [row.asDict() for row in df.mapInArrow(task, _WRITTEN_FILE_SCHEMA).collect()]
-    return _commit(plan, files, metadata, _before_commit, overwrite_schema=overwrite_schema)
+    with _s3_failures(uri, store, "writing") as state:
+        plan = _plan_write(
+            uri,
+            schema,
+            mode=mode,
+            partition_by=partition_by,
+            replace_where=replace_where,
+            overwrite_schema=overwrite_schema,
+            store=store,
+        )
+        task = functools.partial(
+            _write_files_task,
+            store=store,
+            uri=uri,
+            schema=plan.schema,
+            partition_by=plan.partition_by,
+            max_rows_per_file=max_rows_per_file,
+        )
+        files = [row.asDict() for row in df.mapInArrow(task, _WRITTEN_FILE_SCHEMA).collect()]
+        return _commit(
+            plan, files, metadata, _before_commit, overwrite_schema=overwrite_schema, state=state
+        )
 
 
 def write_arrow(
@@ -771,24 +920,29 @@ def write_arrow(
     Arguments and errors are those of `write_table`; use this for manifests, reject
     samples and other tables small enough for one process.
     """
-    plan = _plan_write(
-        uri,
-        table.schema,
-        mode=mode,
-        partition_by=partition_by,
-        replace_where=replace_where,
-        overwrite_schema=overwrite_schema,
-        store=store,
-    )
-    writer = _PartitionedFileWriter(store, uri, plan.schema, plan.partition_by, max_rows_per_file)
-    try:
-        for batch in table.to_batches():
-            writer.write(batch)
-        files = writer.close()
-    except BaseException:
-        writer.abort()
-        raise
-    return _commit(plan, files, metadata, _before_commit, overwrite_schema=overwrite_schema)
+    with _s3_failures(uri, store, "writing") as state:
+        plan = _plan_write(
+            uri,
+            table.schema,
+            mode=mode,
+            partition_by=partition_by,
+            replace_where=replace_where,
+            overwrite_schema=overwrite_schema,
+            store=store,
+        )
+        writer = _PartitionedFileWriter(
+            store, uri, plan.schema, plan.partition_by, max_rows_per_file
+        )
+        try:
+            for batch in table.to_batches():
+                writer.write(batch)
+            files = writer.close()
+        except BaseException:
+            writer.abort()
+            raise
+        return _commit(
+            plan, files, metadata, _before_commit, overwrite_schema=overwrite_schema, state=state
+        )
 
 
 # ---------------------------------------------------------------------------------------
@@ -821,9 +975,17 @@ def open_table(
         FileNotFoundError: no Delta table at `uri`.
         ValueError: both version and timestamp given, a version that does not exist, or a
             timestamp before the table's first commit.
+        S3EndpointUnreachable: the S3 endpoint did not answer.
     """
     if version is not None and timestamp is not None:
         raise ValueError("pass either version or timestamp, not both")
+    with _s3_failures(uri, store, "reading"):
+        return _open_snapshot(uri, version, timestamp, store)
+
+
+def _open_snapshot(
+    uri: str, version: int | None, timestamp: datetime | str | None, store: ObjectStore
+) -> DeltaTable:
     options = store.delta_storage_options(uri)
     try:
         table = DeltaTable(uri, storage_options=options)
@@ -841,18 +1003,17 @@ def open_table(
         table.load_as_version(moment)
         # delta-rs answers a time before the first commit with version 0 instead of an error.
         if table.version() == 0:
-            first = min(DeltaTable(uri, storage_options=options).history(), key=_version)
-            created = datetime.fromtimestamp(first["timestamp"] / 1000, UTC)
-            if moment < created:
-                raise ValueError(
-                    f"{moment.isoformat()} is before the first commit of {uri} "
-                    f"({created.isoformat()}); there is no snapshot that old"
-                )
+            fs, root = store.filesystem(uri)
+            versions = _log_versions(fs, root)
+            first = _read_commit_info(fs, root, versions[0]) if versions else None
+            if first is not None and "timestamp" in first:
+                created = datetime.fromtimestamp(first["timestamp"] / 1000, UTC)
+                if moment < created:
+                    raise ValueError(
+                        f"{moment.isoformat()} is before the first commit of {uri} "
+                        f"({created.isoformat()}); there is no snapshot that old"
+                    )
     return table
-
-
-def _version(entry: Mapping[str, Any]) -> int:
-    return int(entry["version"])
 
 
 def _utc(timestamp: datetime | str) -> datetime:
@@ -871,10 +1032,26 @@ def table_history(uri: str, store: ObjectStore = LOCAL) -> list[dict[str, Any]]:
 
     Each entry has `version`, `timestamp` (ms since epoch), `operation`, and the
     metadata passed at write time plus the `pilehouse.*` counters.
+
+    Read from the log entries, each labelled with the version in its file name: delta-rs
+    1.6's `DeltaTable.history()` labels entries by counting down from the version its
+    snapshot was loaded at, which mislabels every entry once someone commits between the
+    load and the listing (and on a time-travelled table).
     """
-    # Always from the latest snapshot: delta-rs 1.6 mislabels versions in the history of a
-    # time-travelled DeltaTable.
-    return open_table(uri, store=store).history()
+    open_table(uri, store=store)  # FileNotFoundError (or unreachable) before listing
+    with _s3_failures(uri, store, "reading"):
+        fs, root = store.filesystem(uri)
+        versions = _log_versions(fs, root)[::-1]
+
+        def commit_info(version: int) -> dict[str, Any] | None:
+            try:
+                return _read_commit_info(fs, root, version)
+            except FileNotFoundError:  # cleaned up since the listing
+                return None
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            infos = list(pool.map(commit_info, versions))
+    return [{**info, "version": v} for v, info in zip(versions, infos, strict=True) if info]
 
 
 def _arrow_schema(table: DeltaTable) -> pa.Schema:
@@ -1201,7 +1378,10 @@ def vacuum_orphans(
         Paths of the deleted files, relative to the table root, sorted.
     """
     table = open_table(uri, store=store)
-    keep = sorted({entry["version"] for entry in table.history()}) if keep_history else None
+    keep = None
+    if keep_history:
+        fs, root = store.filesystem(uri)
+        keep = [v for v in _log_versions(fs, root) if v <= table.version()]
     removed = table.vacuum(
         retention_hours=retention_hours,
         dry_run=dry_run,

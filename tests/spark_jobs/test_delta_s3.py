@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import socket
+import time
+
 import duckdb
 import pyarrow as pa
 import pytest
 from pyspark.sql import types as T
 
 from spark_jobs import delta
-from spark_jobs.storage import ObjectStore
+from spark_jobs.storage import ObjectStore, S3EndpointUnreachable
 
 pytestmark = [pytest.mark.spark, pytest.mark.s3]
 
@@ -99,3 +102,29 @@ def test_uncommitted_files_on_s3_are_invisible_and_vacuumed(spark, store):
     assert pairs(delta.read_arrow(uri, store=store)) == [("a", 0), ("a", 1)]
     assert sorted(delta.vacuum_orphans(uri, store)) == sorted(written)
     assert pairs(delta.read_arrow(uri, store=store)) == [("a", 0), ("a", 1)]
+
+
+def test_a_write_to_an_unreachable_endpoint_commits_nothing(spark, store, s3):
+    uri = "s3://lake/web/unreachable"
+    delta.write_table(docs(spark, "a", range(2)), uri, mode="append", store=store)
+    objects_before = s3.client().list_objects_v2(Bucket="lake", Prefix="web/unreachable/")
+    with socket.socket() as sock:  # a port that nobody listens on once closed
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    down = ObjectStore(endpoint_url=f"http://127.0.0.1:{port}")
+
+    started = time.monotonic()
+    with pytest.raises(S3EndpointUnreachable) as caught:
+        delta.write_table(docs(spark, "a", range(5, 7)), uri, mode="append", store=down)
+    elapsed = time.monotonic() - started
+
+    message = str(caught.value)
+    assert message.startswith(
+        f"S3 endpoint http://127.0.0.1:{port} unreachable while writing {uri}: "
+    )
+    assert "Connection refused" in message and "nothing was committed" in message
+    assert "\n" not in message
+    assert elapsed < 60  # a hang guard; with the default settings it takes about a second
+    assert delta.open_table(uri, store=store).version() == 0
+    objects_after = s3.client().list_objects_v2(Bucket="lake", Prefix="web/unreachable/")
+    assert objects_after["KeyCount"] == objects_before["KeyCount"]
