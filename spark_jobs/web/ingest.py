@@ -13,6 +13,7 @@ from pyspark.sql import functions as F
 from spark_jobs.ingest import (
     QUARANTINED,
     SKIPPED,
+    Listing,
     ingest_files,
     ingest_schema,
     list_landing_files,
@@ -21,6 +22,7 @@ from spark_jobs.ingest import (
 )
 from spark_jobs.sources import Source
 from spark_jobs.storage import LOCAL, ObjectStore
+from spark_jobs.untrusted import ReadLimits
 from spark_jobs.web.extract import (
     DOCUMENT_RECORD_TYPES,
     Page,
@@ -74,9 +76,17 @@ class WarcReader:
 
     def read(self, fs: pafs.FileSystem, path: str, relative: str, source: Source) -> Iterator[dict]:
         uri = f"{source.location.rstrip('/')}/{relative}"
+        limits = ReadLimits.from_options(source.options)
+        size = fs.get_file_info(path).size
         # compression=None: pyarrow would otherwise gunzip .gz itself, without recovery.
         with fs.open_input_stream(path, compression=None) as stream:
-            for item in iter_warc_records(stream, max_record_bytes=self.max_record_bytes):
+            records = iter_warc_records(
+                stream,
+                max_record_bytes=self.max_record_bytes,
+                max_decompressed_bytes=limits.max_decompressed_bytes,
+                file_size=size,
+            )
+            for item in records:
                 if isinstance(item, CorruptRecord):
                     yield _corrupt_row(relative, uri, item)
                 elif item.warc_type in DOCUMENT_RECORD_TYPES:
@@ -167,6 +177,7 @@ def ingest_web_source(
     *,
     run_id: str,
     store: ObjectStore = LOCAL,
+    listing: Listing | None = None,
 ) -> DataFrame:
     """Rows (INGEST_SCHEMA) for every document record and corrupt stretch of a web source.
 
@@ -177,7 +188,7 @@ def ingest_web_source(
         int(source.options.get("max_record_bytes", DEFAULT_MAX_RECORD_BYTES)),
         tuple(source.options.get("opt_out_domains", ())),
     )
-    rows = ingest_files(spark, reader, source, run_id=run_id, store=store)
+    rows = ingest_files(spark, reader, source, run_id=run_id, store=store, listing=listing)
     # Numbering the fetches of a URL needs all its rows together: one shuffle, which is
     # cheaper than reading every WARC file twice to find the repeated URLs first.
     fetch_order = Window.partitionBy("locator").orderBy(

@@ -1,5 +1,8 @@
 """A streaming WARC reader that survives bad bytes: corrupt gzip members, broken headers, wrong
-lengths and truncation become `CorruptRecord`s, and reading resumes at the next record."""
+lengths, truncation and decompression bombs become `CorruptRecord`s, and reading resumes at the
+next record. Memory stays bounded whatever the file holds: headers are searched within
+MAX_HEADER_BYTES, blocks over max_record_bytes are skipped as they stream by, and one gzip
+member may decompress to at most max_decompressed_bytes."""
 
 from __future__ import annotations
 
@@ -24,6 +27,8 @@ PROBE_BYTES = 512  # of a candidate gzip member found while resyncing, test-deco
 # its start can be rescanned for the next member. Standard members (one record each) are
 # far smaller; a file that is one gzip stream keeps only its last RESYNC_WINDOW bytes.
 RESYNC_WINDOW = 1 << 26
+# What one gzip member may decompress to unless the caller says (ReadLimits' default).
+MAX_DECOMPRESSED_BYTES = 1 << 30
 
 # Why a stretch of a WARC file could not be read as a record.
 CORRUPT_REASONS = {
@@ -34,11 +39,15 @@ CORRUPT_REASONS = {
     "content_length_mismatch": "the record's block does not end where Content-Length says",
     "oversized": "the record declares more bytes than max_record_bytes",
     "read_error": "the storage layer failed while the file was being read",
+    "decompression_bomb": "a gzip member decompresses to over max_decompressed_bytes; the rest "
+    "of that member is not read (for a file that is one gzip stream: the rest of the file)",
+    "empty_file": "the file has no bytes at all (an upload that did not finish?)",
 }
 
 _VERSION_LINE = re.compile(rb"WARC/1\.\d+[ \t]*$")
 _HTTP_STATUS_LINE = re.compile(rb"HTTP/\d(?:\.\d)?[ \t]+(\d{3})(?:[ \t]|$)")
 _BLANK = re.compile(rb"[\r\n\t ]*")
+_ASCII_SPACE = " \t\n\r\x0b\x0c"  # what bytes.strip() strips; str.strip() strips more
 
 
 Headers = tuple[tuple[str, str], ...]
@@ -95,17 +104,32 @@ class CorruptRecord:
 
 
 def iter_warc_records(
-    stream: BinaryIO, *, max_record_bytes: int
+    stream: BinaryIO,
+    *,
+    max_record_bytes: int,
+    max_decompressed_bytes: int = MAX_DECOMPRESSED_BYTES,
+    file_size: int | None = None,
 ) -> Iterator[WarcRecord | CorruptRecord]:
     """Read every record of a .warc.gz or .warc stream, in order, without ever raising on bad bytes.
 
     Compression is detected from the first bytes, not the file name. A .warc.gz may hold one
     gzip member per record (the standard) or be a single gzip stream of many records.
+    `file_size`, when known, lets a plain file's record whose Content-Length runs past the
+    end be reported without skipping the records after it.
     """
     source = _Input(stream)
-    gzipped = source.peek(2) == GZIP_MAGIC[:2]
+    head = source.peek(2)
+    if not head:
+        if source.read_error:
+            detail = f"reading stopped before the first byte: {source.read_error}"
+            yield CorruptRecord(0, "read_error", detail, b"")
+        else:
+            detail = "the file is empty (0 bytes): an upload that did not finish? land it again"
+            yield CorruptRecord(0, "empty_file", detail, b"")
+        return
+    gzipped = head == GZIP_MAGIC[:2]
     units: Iterator[_GzipMember | _PlainStream | CorruptRecord] = (
-        _gzip_members(source) if gzipped else iter([_PlainStream(source)])
+        _gzip_members(source, max_decompressed_bytes) if gzipped else iter([_PlainStream(source)])
     )
     for unit in units:
         if isinstance(unit, CorruptRecord):
@@ -114,7 +138,7 @@ def iter_warc_records(
         # Problems found while parsing a gzip member are held back: if the member then
         # fails its checksum, they are symptoms of that one failure and reported as one.
         pending: list[CorruptRecord] = []
-        for item in _parse_unit(unit, max_record_bytes):
+        for item in _parse_unit(unit, max_record_bytes, file_size):
             if isinstance(item, WarcRecord):
                 yield from pending
                 pending.clear()
@@ -203,10 +227,11 @@ class _GzipMember:
 
     is_member = True
 
-    def __init__(self, source: _Input) -> None:
+    def __init__(self, source: _Input, max_bytes: int = MAX_DECOMPRESSED_BYTES) -> None:
         self.offset = source.pos
         self.error: tuple[str, str] | None = None
         self.produced = 0
+        self.max_bytes = max_bytes
         self._source = source
         self._zlib = zlib.decompressobj(31)
         self._head = b""
@@ -243,6 +268,13 @@ class _GzipMember:
                 if self.produced < EXCERPT_BYTES:
                     self._head = (self._head + out[:EXCERPT_BYTES])[:EXCERPT_BYTES]
                 self.produced += len(out)
+                if self.produced > self.max_bytes:
+                    self._fail(
+                        "decompression_bomb",
+                        f"gzip member at byte {self.offset} decompresses to over "
+                        f"{self.max_bytes} bytes (options.limits.max_decompressed_bytes)",
+                    )
+                    return None
                 return out
         return None
 
@@ -299,7 +331,7 @@ class _PlainStream:
         return CorruptRecord(offset, reason, f"{detail} at byte {self.produced}", excerpt)
 
 
-def _gzip_members(source: _Input) -> Iterator[_GzipMember | CorruptRecord]:
+def _gzip_members(source: _Input, max_bytes: int) -> Iterator[_GzipMember | CorruptRecord]:
     resyncing = False  # true from a failure until a member decompresses cleanly
     while True:
         source.mark = source.pos
@@ -319,7 +351,7 @@ def _gzip_members(source: _Input) -> Iterator[_GzipMember | CorruptRecord]:
             source.seek(source.pos + 1)
             source.find(GZIP_MAGIC)
             continue
-        member = _GzipMember(source)
+        member = _GzipMember(source, max_bytes)
         yield member
         member.drain()
         if member.error is None:
@@ -422,7 +454,7 @@ class _Window:
 
 
 def _parse_unit(
-    unit: _GzipMember | _PlainStream, max_record_bytes: int
+    unit: _GzipMember | _PlainStream, max_record_bytes: int, file_size: int | None = None
 ) -> Iterator[WarcRecord | CorruptRecord]:
     data = _Window(unit.pull)
 
@@ -458,6 +490,14 @@ def _parse_unit(
         headers, length = parsed
         block_start = header_end + 4
         block_end = block_start + length
+        left = None if unit.is_member or file_size is None else file_size - start - block_start
+        if length > max_record_bytes and left is not None and length > left:
+            # A plain file's Content-Length that runs past its end is wrong, not oversized:
+            # skipping it would skip every record after it, so resync at the next one.
+            detail = f"Content-Length is {length} but the file has {left} bytes after the header"
+            yield problem(start, "content_length_mismatch", detail, excerpt)
+            data.resync()
+            continue
         if length > max_record_bytes:
             data.consume(block_start)
             skipped = data.discard(length)
@@ -503,14 +543,19 @@ def _parse_warc_header(raw: bytes) -> tuple[Headers, int] | str:
         return f"first line {lines[0][:40]!r} is not a WARC/1.x version line"
     fields: list[tuple[str, str]] = []
     for number, line in enumerate(lines[1:], start=2):
-        if line[:1] in (b" ", b"\t") and fields:  # a folded continuation line
+        try:
+            # WARC headers are UTF-8; replacing bad bytes would make two URIs one record id.
+            text = line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return f"header line {number} is not UTF-8 (byte {exc.start}): {line[:60]!r}"
+        if text[:1] in (" ", "\t") and fields:  # a folded continuation line
             name, value = fields[-1]
-            fields[-1] = (name, f"{value} {line.strip().decode('utf-8', 'replace')}")
+            fields[-1] = (name, f"{value} {text.strip(_ASCII_SPACE)}")
             continue
-        name, colon, value = line.partition(b":")
-        if not colon or not name or name != name.strip():
+        name, colon, value = text.partition(":")
+        if not colon or not name or name != name.strip(_ASCII_SPACE):
             return f"header line {number} is not 'Name: value': {line[:60]!r}"
-        fields.append((name.decode("utf-8", "replace"), value.strip().decode("utf-8", "replace")))
+        fields.append((name, value.strip(_ASCII_SPACE)))
     headers = tuple(fields)
     length = _lookup(headers, "Content-Length", None)
     if length is None:

@@ -7,6 +7,7 @@ import io
 import random
 from pathlib import Path
 
+import pyarrow.fs as pafs
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
@@ -192,3 +193,139 @@ def test_random_damage_never_raises(clean_file: bytes) -> None:
 def _warcio_offsets(data: bytes) -> list[tuple[int, str]]:
     iterator = ArchiveIterator(io.BytesIO(data))
     return [(iterator.get_record_offset(), record.rec_type) for record in iterator]
+
+
+# --- Hostile files ---------------------------------------------------------------------
+
+
+def warc_record(
+    number: int,
+    *,
+    body: bytes | None = None,
+    http_headers: bytes = b"",
+    warc_headers: bytes = b"",
+    length: int | None = None,
+) -> bytes:
+    """One WARC response record for https://example.com/<number>."""
+    body = body if body is not None else f"<html><p>Page {number} text.</p></html>".encode()
+    block = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
+        + http_headers
+        + b"\r\n"
+        + body
+    )
+    header = (
+        b"WARC/1.0\r\nWARC-Type: response\r\n"
+        + f"WARC-Record-ID: <urn:uuid:{number:08d}>\r\n".encode()
+        + f"WARC-Target-URI: https://example.com/{number}\r\n".encode()
+        + b"WARC-Date: 2024-01-01T00:00:00Z\r\n"
+        + b"Content-Type: application/http; msgtype=response\r\n"
+        + warc_headers
+        + f"Content-Length: {len(block) if length is None else length}\r\n\r\n".encode()
+    )
+    return header + block + b"\r\n\r\n"
+
+
+def uris(items: list[WarcRecord | CorruptRecord]) -> list[str]:
+    return [i.target_uri for i in items if isinstance(i, WarcRecord)]
+
+
+def corrupt(items: list[WarcRecord | CorruptRecord]) -> list[tuple[str, int]]:
+    return [(i.reason, i.offset) for i in items if isinstance(i, CorruptRecord)]
+
+
+def reader_rows(path: Path, **options) -> list[dict]:
+    from spark_jobs.sources import Source
+    from spark_jobs.web.ingest import WarcReader
+
+    source = Source("web", "web", str(path.parent), "warc", "NOASSERTION", options=options)
+    return list(WarcReader().read(pafs.LocalFileSystem(), str(path), path.name, source))
+
+
+def test_a_content_length_past_the_end_of_the_file_loses_only_that_record(tmp_path) -> None:
+    first, second = warc_record(0), warc_record(1, length=10**12)
+    data = first + second + warc_record(2)
+    items = list(iter_warc_records(io.BytesIO(data), max_record_bytes=LIMIT, file_size=len(data)))
+    assert uris(items) == ["https://example.com/0", "https://example.com/2"]
+    assert corrupt(items) == [("content_length_mismatch", len(first))]
+    (tmp_path / "overrun.warc").write_bytes(data)
+    rows = reader_rows(tmp_path / "overrun.warc")
+    assert [r.get("reason") for r in rows] == [None, "content_length_mismatch", None]
+
+
+def test_a_gzip_member_that_expands_past_the_limit_is_a_bomb(tmp_path: Path) -> None:
+    bomb = gzip.compress(warc_record(1) + b"\0" * (32 * 2**20), mtime=0)
+    members = [gzip.compress(warc_record(0), mtime=0), bomb, gzip.compress(warc_record(2), mtime=0)]
+    data = b"".join(members)
+    items = list(
+        iter_warc_records(io.BytesIO(data), max_record_bytes=LIMIT, max_decompressed_bytes=2**20)
+    )
+    assert corrupt(items) == [("decompression_bomb", len(members[0]))]
+    assert {"https://example.com/0", "https://example.com/2"} <= set(uris(items))
+    (tmp_path / "bomb.warc.gz").write_bytes(data)
+    rows = reader_rows(tmp_path / "bomb.warc.gz", limits={"max_decompressed_bytes": 2**20})
+    assert "decompression_bomb" in [r.get("reason") for r in rows]
+
+
+def test_an_http_body_gzip_bomb_is_quarantined_not_inflated(tmp_path: Path) -> None:
+    body = gzip.compress(b"<html><p>" + b"a" * (64 * 2**20), mtime=0)  # 64 kB -> 64 MB
+    record = warc_record(1, body=body, http_headers=b"Content-Encoding: gzip\r\n")
+    (tmp_path / "body.warc.gz").write_bytes(
+        b"".join(gzip.compress(r, mtime=0) for r in (warc_record(0), record, warc_record(2)))
+    )
+    rows = reader_rows(tmp_path / "body.warc.gz")
+    assert [(r["url"], r.get("reason")) for r in rows] == [
+        ("https://example.com/0", None),
+        ("https://example.com/1", "oversized"),  # decoded only up to the payload limit
+        ("https://example.com/2", None),
+    ]
+
+
+def test_a_huge_header_line_is_never_held_whole() -> None:
+    import tracemalloc
+
+    first = warc_record(0)
+    junk = b"WARC/1.0\r\nX-Junk: " + b"a" * (24 * 2**20) + b"\r\n\r\n"
+    data = first + junk + warc_record(2)
+    tracemalloc.start()
+    try:
+        items = read(data)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert uris(items) == ["https://example.com/0", "https://example.com/2"]
+    assert corrupt(items) == [("bad_warc_header", len(first))]
+    assert peak < len(data) + 8 * 2**20  # the input itself, plus a few buffers
+
+
+def test_invalid_utf8_in_a_warc_header_quarantines_that_record() -> None:
+    first = warc_record(0)
+    bad = warc_record(1, warc_headers=b"WARC-Filename: caf\xe9.warc\r\n")
+    items = read(first + bad + warc_record(2))
+    assert uris(items) == ["https://example.com/0", "https://example.com/2"]
+    [problem] = [i for i in items if isinstance(i, CorruptRecord)]
+    assert (problem.reason, problem.offset) == ("bad_warc_header", len(first))
+    assert "UTF-8" in problem.detail
+
+
+def test_latin1_in_an_http_header_is_read_as_latin1(tmp_path: Path) -> None:
+    # RFC 9110 lets field values hold ISO-8859-1 bytes: the page is kept, the value lossless.
+    record = warc_record(1, http_headers=b"Content-Disposition: inline; filename=caf\xe9\r\n")
+    items = read(warc_record(0) + record)
+    assert [i.http_header("Content-Disposition") for i in items] == [
+        None,
+        "inline; filename=café",
+    ]
+    (tmp_path / "latin1.warc").write_bytes(warc_record(0) + record)
+    assert [r.get("disposition", "kept") for r in reader_rows(tmp_path / "latin1.warc")] == [
+        "kept",
+        "kept",
+    ]
+
+
+@pytest.mark.parametrize("name", ["empty.warc.gz", "empty.warc"])
+def test_a_zero_byte_warc_is_one_quarantine_row(tmp_path: Path, name: str) -> None:
+    assert corrupt(read(b"")) == [("empty_file", 0)]
+    (tmp_path / name).write_bytes(b"")
+    [row] = reader_rows(tmp_path / name)
+    assert row["disposition"] == "quarantined" and row["reason"] == "empty_file"
