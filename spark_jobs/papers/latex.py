@@ -1,68 +1,83 @@
 r"""LaTeX sources to plain text: find the main file among a paper's .tex files, resolve
 \input/\include, strip comments and the preamble, expand argument-free macros, and keep math
-(inline and display) as LaTeX source, since models learn the notation itself."""
+(inline and display) as LaTeX source, since models learn the notation itself.
+
+Sources are untrusted, so each pass is linear (or n log n) in its input: brace groups are
+matched once per pass with a stack, an environment or math opener that never closes costs a
+lookup instead of a scan to the end, [optional] arguments are bounded, each file is input
+once, and macro expansion has a budget (LimitExceeded "expansion_limit").
+"""
 
 from __future__ import annotations
 
 import posixpath
 import re
 import unicodedata
-from collections.abc import Callable
+from array import array
+from bisect import bisect_left
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+
+from spark_jobs.untrusted import LimitExceeded
 
 # Stems that name the main file when more than one file could be it.
 MAIN_STEMS = ("main", "ms", "paper", "article", "manuscript")
 MAX_INPUT_DEPTH = 16
 MAX_MACRO_PASSES = 5
+# Macros may grow a paper to this many times its size plus the allowance; more is a fan-out
+# (\def\a{\b\b}\def\b{\c\c}...), not notation.
+MAX_EXPANSION_FACTOR = 4
+EXPANSION_ALLOWANCE = 2**20
+# Author names read from \author; collaborations list a few thousand.
+MAX_AUTHORS = 10_000
 
-_DOCUMENTCLASS = re.compile(r"\\document(?:class|style)\s*(?:\[[^\]]*\])?\s*\{([^}]*)\}")
+# An [optional] argument, bounded (and without brackets inside) so that a [ that never
+# closes costs at most a short look ahead, not a scan to the end of the paper.
+_OPT = r"(?:\[[^\[\]]{0,1000}\])?"
+_DOCUMENTCLASS = re.compile(r"\\document(?:class|style)\s*+" + _OPT + r"\s*+\{([^{}]{0,1000})\}")
 _BEGIN_DOCUMENT = re.compile(r"\\begin\s*\{document\}")
 _END_DOCUMENT = re.compile(r"\\end\s*\{document\}")
 # A % that starts a comment: preceded by an even number (zero included) of backslashes.
 _COMMENT = re.compile(r"(?<!\\)(?:\\\\)*%")
-_COMMENT_BLOCKS = re.compile(
-    r"\\begin\{comment\}.*?\\end\{comment\}|\\iffalse\b.*?\\fi\b", re.DOTALL
+_COMMENT_BLOCK = re.compile(r"\\begin\{comment\}|\\iffalse\b")
+_INPUT = re.compile(
+    r"\\(?:input|include|subfile)\s*\{([^{}]{1,1000})\}|\\input\s+([^\s{}\\%]{1,1000})"
 )
-_INPUT = re.compile(r"\\(?:input|include|subfile)\s*\{\s*([^}]+?)\s*\}|\\input\s+([^\s{}\\%]+)")
 _DEFINITION = re.compile(
     r"\\(?P<kind>(?:re)?newcommand|providecommand|def|DeclareMathOperator)\*?\s*"
     r"(?:\{\s*\\(?P<braced>[A-Za-z@]+)\s*\}|\\(?P<bare>[A-Za-z@]+))"
-    r"\s*(?:\[\s*(?P<arity>\d)\s*\])?\s*(?:\[[^\]]*\])?\s*(?P<params>(?:#\d)*)\s*"
+    r"\s*(?:\[\s*(?P<arity>\d)\s*\])?\s*" + _OPT + r"\s*(?P<params>(?:#\d)*)\s*"
 )
+_MACRO_USE = re.compile(r"\\([A-Za-z@]+)")
 _MATH_ENVS = r"equation|align|gather|multline|eqnarray|displaymath|flalign|alignat|math"
+# Openers in the order a match is tried at one position; _math_end gives each its closer.
 _MATH = re.compile(
-    r"(?P<display>\$\$.+?\$\$"
-    r"|(?<!\\)\\\[.+?\\\]"
-    r"|\\begin\{(?P<env>(?:" + _MATH_ENVS + r")\*?)\}.*?\\end\{(?P=env)\})"
-    r"|(?P<inline>(?<!\\)\\\(.+?\\\)|(?<!\\)\$(?:\\.|[^$\\])+?\$)",
-    re.DOTALL,
+    r"(?P<dollars>\$\$)|(?<!\\)(?P<bracket>\\\[)"
+    r"|\\begin\{(?P<env>(?:" + _MATH_ENVS + r")\*?)\}"
+    r"|(?<!\\)(?P<paren>\\\()|(?<!\\)(?P<dollar>\$)"
 )
 _VERBATIM = re.compile(
-    r"\\begin\{(?P<env>verbatim\*?|lstlisting|minted)\}(?:\[[^\]]*\])?(?:\{[^}]*\})?"
-    r"(?P<code>.*?)\\end\{(?P=env)\}",
-    re.DOTALL,
+    r"\\begin\{(?P<env>verbatim\*?|lstlisting|minted)\}" + _OPT + r"(?:\{[^{}]{0,1000}\})?"
 )
 _DROPPED_ENVS = re.compile(
     r"\\begin\{(?P<env>thebibliography|tabular[x*]?|tikzpicture|picture|filecontents\*?)\}"
-    r".*?\\end\{(?P=env)\}",
-    re.DOTALL,
 )
-_FLOATS = re.compile(
-    r"\\begin\{(?P<env>(?:figure|table|wrapfigure)\*?)\}.*?\\end\{(?P=env)\}", re.DOTALL
-)
-_ABSTRACT = re.compile(r"\\begin\{abstract\}(.*?)\\end\{abstract\}", re.DOTALL)
+_FLOATS = re.compile(r"\\begin\{(?P<env>(?:figure|table|wrapfigure)\*?)\}")
+_ABSTRACT = re.compile(r"\\begin\{(?P<env>abstract)\}")
 _SECTION = re.compile(
-    r"\\(?:part|chapter|section|subsection|subsubsection|paragraph|subparagraph)\*?\s*"
-    r"(?:\[[^\]]*\])?\s*(?=\{)"
+    r"\\(?:part|chapter|section|subsection|subsubsection|paragraph|subparagraph)\*?\s*+"
+    + _OPT
+    + r"\s*+(?=\{)"
 )
 # Commands dropped with their arguments: references, layout, front matter already read.
 _DROPPED = re.compile(
-    r"[ \t]*~?\\(?:cite[a-zA-Z]*|nocite|ref|eqref|autoref|[cC]ref|pageref|label|bibliography"
+    r"\\(?:cite[a-zA-Z]*|nocite|ref|eqref|autoref|[cC]ref|pageref|label|bibliography"
     r"|bibliographystyle|includegraphics|thanks|vspace|hspace|addcontentsline|setcounter"
     r"|addtocounter|setlength|title|author|date|affiliation|affil|institute|inst|email|address"
     r"|keywords|orcid|footnotemark"
     r"|maketitle|tableofcontents|newpage|clearpage|usepackage)\*?(?![A-Za-z@])"
 )
+_BRACKET_ARGUMENT = re.compile(r"\[[^\[\]]{0,1000}\]")
 _ACCENT_MARKS = {
     "'": "\u0301",
     "`": "\u0300",
@@ -86,10 +101,17 @@ _LETTER = re.compile(
 )
 _ESCAPES = {"%": "%", "&": "&", "#": "#", "_": "_", "$": "$", "{": "{", "}": "}"}
 _ESCAPE = re.compile(r"\\([%&#_${}])")
-_UNWRAP = re.compile(r"\\[A-Za-z@]+\*?(?:\[[^\[\]{}]*\])?\{([^{}]*)\}")
-_ENV_MARKER = re.compile(r"\\(?:begin|end)\s*\{[^}]*\}(?:\[[^\]]*\])?")
-_CONTROL_WORD = re.compile(r"\\[A-Za-z@]+\*?(?:\[[^\[\]]*\])?")
+_ESCAPED = re.compile("\x01(\\d+)\x01")
+_ITEM = re.compile(r"\\item(?![A-Za-z])(?:\s*+\[(?P<label>[^\[\]]{0,1000})\])?")
+_LINE_BREAK = re.compile(r"\\\\\*?" + _OPT + r"|\\newline(?![A-Za-z])")
+_ENV_MARKER = re.compile(r"\\(?:begin|end)\s*\{[^{}]{0,1000}\}" + _OPT)
+_CONTROL_WORD = re.compile(r"\\[A-Za-z@]+\*?" + _OPT)
+_LABEL = re.compile(r"\\label\s*\{[^{}]{0,1000}\}")
+_AUTHOR_SEPARATOR = re.compile(r"\\and\b|\\AND\b|,\s*(?=[A-Z])")
 _PLACEHOLDER = re.compile("\x00(\\d+)\x00")
+# A brace, or a pair a brace count skips: \{, \} and \\ (so that \\{ opens a group).
+_BRACE_TOKEN = re.compile(r"\\[\\{}]|[{}]")
+_BLANKS = re.compile(r"[ \t\n]*")
 
 
 class LatexError(ValueError):
@@ -115,9 +137,14 @@ def latex_to_text(files: dict[str, str]) -> LatexResult:
     """The text of a paper given its .tex files (path inside the archive -> source).
 
     Raises LatexError("latex_no_main_file") when no file has both \\documentclass and
-    \\begin{document}.
+    \\begin{document}, and LimitExceeded("expansion_limit") when its macros expand past
+    MAX_EXPANSION_FACTOR times its size (plus EXPANSION_ALLOWANCE characters).
     """
-    stripped = {name: strip_comments(source) for name, source in files.items()}
+    # NUL and \x01 mark placeholders below; a source's own would be taken for ours.
+    stripped = {
+        name: strip_comments(source.replace("\x00", "").replace("\x01", ""))
+        for name, source in files.items()
+    }
     main = find_main_file(stripped)
     if main is None:
         names = ", ".join(sorted(files)) or "none"
@@ -134,23 +161,26 @@ def latex_to_text(files: dict[str, str]) -> LatexResult:
     preamble, macros = _take_definitions(source[: begin.start()])
     body, body_macros = _take_definitions(source[begin.end() : end.start() if end else None])
     macros |= body_macros
-    front = preamble + "\n" + body
+    expand = _Expander(macros, MAX_EXPANSION_FACTOR * len(source) + EXPANSION_ALLOWANCE)
+    front = _Groups(preamble + "\n" + body)
     title = _first_argument(front, "title")
-    authors = _authors(front, macros)
-    abstract_match = _ABSTRACT.search(front)
-    if abstract_match:
-        body = body.replace(abstract_match.group(0), "\n\n")
-    abstract = _to_text(_expand(abstract_match.group(1), macros)) if abstract_match else ""
-    text = _to_text(_expand(body, macros))
+    authors = _authors(front, expand)
+    abstract = ""
+    found = next(_pairs(front.source, _ABSTRACT, _end_of_env), None)
+    if found is not None:
+        _, inner, whole = found
+        body = body.replace(whole, "\n\n")
+        abstract = _to_text(expand(inner))
+    text = _to_text(expand(body))
     if abstract:
         text = f"Abstract\n\n{abstract}\n\n{text}".strip()
     return LatexResult(
         main_file=main,
-        title=_one_line(_to_text(_expand(title, macros))) if title else None,
+        title=_one_line(_to_text(expand(title))) if title else None,
         authors=authors,
         abstract=abstract or None,
         text=text,
-        missing_inputs=tuple(missing),
+        missing_inputs=tuple(dict.fromkeys(missing)),
     )
 
 
@@ -167,7 +197,7 @@ def strip_comments(source: str) -> str:
             lines.append(line)
         elif line[: match.end() - 1].strip():
             lines.append(line[: match.end() - 1].rstrip())
-    return _COMMENT_BLOCKS.sub("", "\n".join(lines))
+    return _substitute_pairs("\n".join(lines), _COMMENT_BLOCK, _end_of_comment, lambda *_: "")
 
 
 def find_main_file(files: dict[str, str]) -> str | None:
@@ -196,17 +226,23 @@ def find_main_file(files: dict[str, str]) -> str | None:
 
 
 def _resolve_inputs(
-    name: str, files: dict[str, str], root: str, seen: set[str], missing: list[str], depth: int
+    name: str, files: dict[str, str], root: str, included: set[str], missing: list[str], depth: int
 ) -> str:
+    """The file with its \\input/\\include targets in place, each file at most once per
+    paper: TeX would loop on a cycle, and a file input twice by each of sixteen nested files
+    would otherwise be copied 2^16 times. Targets are looked up among the paper's own files
+    only; nothing here reads the filesystem."""
+
     def include(match: re.Match) -> str:
         target = (match.group(1) or match.group(2)).strip()
         found = _find_file(target, posixpath.dirname(name), root, files)
         if found is None:
             missing.append(target)
             return ""
-        if found in seen or depth >= MAX_INPUT_DEPTH:  # a cycle: TeX would loop forever
+        if found in included or depth >= MAX_INPUT_DEPTH:
             return ""
-        inner = _resolve_inputs(found, files, root, seen | {found}, missing, depth + 1)
+        included.add(found)
+        inner = _resolve_inputs(found, files, root, included, missing, depth + 1)
         return f"\n{inner}\n"
 
     return _INPUT.sub(include, files[name])
@@ -223,13 +259,130 @@ def _find_file(target: str, here: str, root: str, files: dict[str, str]) -> str 
     return None
 
 
+class _Groups:
+    """The brace groups of one source, matched in one pass with a stack the first time one
+    is read, so reading the group after each of any number of commands costs O(log n), also
+    when braces never close (where a scan to the end per command would be quadratic)."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self._opens: array | None = None  # index of each {, in order
+        self._closes = array("q")  # index of the } that closes it, or -1
+
+    def _match(self) -> array:
+        opens, closes, stack = array("q"), self._closes, array("q")
+        for token in _BRACE_TOKEN.finditer(self.source):
+            brace = token[0]
+            if brace == "{":
+                stack.append(len(opens))
+                opens.append(token.start())
+                closes.append(-1)
+            elif brace == "}" and stack:
+                closes[stack.pop()] = token.start()
+        self._opens = opens
+        return opens
+
+    def read(self, start: int) -> tuple[str, int] | None:
+        """The content of the brace group at `start` (blanks skipped) and the index after it."""
+        i = _BLANKS.match(self.source, start).end()
+        if self.source[i : i + 1] != "{":
+            return None
+        opens = self._opens if self._opens is not None else self._match()
+        k = bisect_left(opens, i)
+        if k == len(opens) or opens[k] != i or self._closes[k] < 0:
+            return None  # escaped, or unbalanced to the end of the file
+        return self.source[i + 1 : self._closes[k]], self._closes[k] + 1
+
+
+class _Closers:
+    """Where each closing literal (\\end{figure}, $$, \\]) occurs in one source, found once,
+    so pairing openers with closers stays O(n log n) however many openers never close."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self._starts: dict[str, array] = {}
+
+    def first(self, literal: str, begin: int) -> int:
+        """The first index >= begin where `literal` starts, else -1."""
+        starts = self._starts.get(literal)
+        if starts is None:
+            starts = self._starts[literal] = self._find_all(literal)
+        k = bisect_left(starts, begin)
+        return starts[k] if k < len(starts) else -1
+
+    def _find_all(self, literal: str) -> array:
+        starts = array("q")
+        whole_word = literal[-1].isalpha()  # \fi, not the start of \finally
+        i = self.source.find(literal)
+        while i >= 0:
+            after = self.source[i + len(literal) : i + len(literal) + 1]
+            if not (whole_word and (after.isalnum() or after == "_")):
+                starts.append(i)
+            i = self.source.find(literal, i + 1)  # overlapping: $$ in $$$ starts twice
+        return starts
+
+
+def _pairs(
+    source: str, opener: re.Pattern, closing: Callable[[re.Match], tuple[str, int]]
+) -> Iterator[tuple[re.Match, str, str]]:
+    """(opener match, content, whole span) for each opener and the first closer after it,
+    left to right and not overlapping, as a lazy `opener.*?closer` regex pairs them.
+
+    `closing(match)` gives the closing literal and how many characters must come between
+    (1 for `.+?`). An opener that never closes is passed over after one lookup.
+    """
+    closers = _Closers(source)
+    position = 0
+    while start := opener.search(source, position):
+        literal, gap = closing(start)
+        end = closers.first(literal, start.end() + gap)
+        if end < 0:
+            position = start.start() + 1
+            continue
+        yield start, source[start.end() : end], source[start.start() : end + len(literal)]
+        position = end + len(literal)
+
+
+def _substitute_pairs(
+    source: str,
+    opener: re.Pattern,
+    closing: Callable[[re.Match], tuple[str, int]],
+    replace: Callable[[re.Match, str, str], str],
+) -> str:
+    """`source` with each opener...closer span (see _pairs) replaced."""
+    out: list[str] = []
+    position = 0
+    for start, inner, whole in _pairs(source, opener, closing):
+        out.append(source[position : start.start()])
+        out.append(replace(start, inner, whole))
+        position = start.start() + len(whole)
+    out.append(source[position:])
+    return "".join(out)
+
+
+def _end_of_env(match: re.Match) -> tuple[str, int]:
+    return f"\\end{{{match.group('env')}}}", 0
+
+
+def _end_of_comment(match: re.Match) -> tuple[str, int]:
+    return ("\\end{comment}" if match.group().startswith("\\begin") else "\\fi"), 0
+
+
+def _math_end(match: re.Match) -> tuple[str, int]:
+    kind = match.lastgroup
+    if kind == "env":
+        return f"\\end{{{match.group('env')}}}", 0
+    return {"dollars": "$$", "bracket": "\\]", "paren": "\\)", "dollar": "$"}[kind], 1
+
+
 def _take_definitions(source: str) -> tuple[str, dict[str, str]]:
     """The source without macro definitions, and the argument-free macros it defines."""
     macros: dict[str, str] = {}
     kept: list[str] = []
+    groups = _Groups(source)
     position = 0
     while match := _DEFINITION.search(source, position):
-        group = _read_group(source, match.end())
+        group = groups.read(match.end())
         if group is None:  # a form we do not parse (\def\a\b...): leave it as it is
             kept.append(source[position : match.end()])
             position = match.end()
@@ -247,60 +400,67 @@ def _take_definitions(source: str) -> tuple[str, dict[str, str]]:
     return "".join(kept), macros
 
 
-def _expand(source: str, macros: dict[str, str]) -> str:
-    if not macros or not source:
+class _Expander:
+    """Expands argument-free macros, within one budget of added characters for the paper."""
+
+    def __init__(self, macros: dict[str, str], budget: int) -> None:
+        self.macros = macros
+        self.limit = budget
+        self.budget = budget
+
+    def __call__(self, source: str) -> str:
+        if not self.macros or not source:
+            return source
+        for _ in range(MAX_MACRO_PASSES):  # macros that use macros
+            parts: list[str] = []
+            position = growth = 0
+            for use in _MACRO_USE.finditer(source):
+                body = self.macros.get(use.group(1))
+                if body is None:
+                    continue
+                parts += (source[position : use.start()], body)
+                position = use.end()
+                growth += len(body) - (position - use.start())
+                if growth > self.budget:
+                    raise LimitExceeded(
+                        "expansion_limit",
+                        f"the paper's macros would add over {self.limit} characters "
+                        f"({MAX_EXPANSION_FACTOR} times its source plus {EXPANSION_ALLOWANCE}): "
+                        "definitions that fan out (\\def\\a{\\b\\b}\\def\\b{\\c\\c}...), "
+                        "not notation",
+                    )
+            if not parts:
+                break
+            parts.append(source[position:])
+            expanded = "".join(parts)
+            if expanded == source:  # \def\a{\a}
+                break
+            self.budget -= max(growth, 0)
+            source = expanded
         return source
-    names = "|".join(re.escape(name) for name in sorted(macros, key=len, reverse=True))
-    pattern = re.compile(rf"\\({names})(?![A-Za-z@])")
-    for _ in range(MAX_MACRO_PASSES):  # macros that use macros
-        expanded = pattern.sub(lambda m: macros[m.group(1)], source)
-        if expanded == source:
-            break
-        source = expanded
-    return source
 
 
-def _read_group(source: str, start: int) -> tuple[str, int] | None:
-    """The content of the brace group at `start` (whitespace skipped) and the index after it."""
-    i = start
-    while i < len(source) and source[i] in " \t\n":
-        i += 1
-    if i >= len(source) or source[i] != "{":
-        return None
-    depth = 0
-    j = i
-    while j < len(source):
-        char = source[j]
-        if char == "\\":
-            j += 2
-            continue
-        if char == "{":
-            depth += 1
-        elif char == "}":
-            depth -= 1
-            if depth == 0:
-                return source[i + 1 : j], j + 1
-        j += 1
-    return None  # unbalanced to the end of the file
-
-
-def _first_argument(source: str, command: str) -> str | None:
-    for match in re.finditer(rf"\\{command}\*?\s*(?:\[[^\]]*\])?", source):
-        group = _read_group(source, match.end())
+def _first_argument(groups: _Groups, command: str) -> str | None:
+    for match in re.finditer(rf"\\{command}\*?\s*+" + _OPT, groups.source):
+        group = groups.read(match.end())
         if group is not None:
             return group[0]
     return None
 
 
-def _authors(source: str, macros: dict[str, str]) -> tuple[str, ...]:
+def _authors(groups: _Groups, expand: _Expander) -> tuple[str, ...]:
     names: list[str] = []
-    for match in re.finditer(r"\\author\*?\s*(?:\[[^\]]*\])?", source):
-        group = _read_group(source, match.end())
+    pattern = re.compile(r"\\author\*?\s*+" + _OPT)
+    position = 0
+    while (match := pattern.search(groups.source, position)) and len(names) < MAX_AUTHORS:
+        group = groups.read(match.end())
         if group is None:
+            position = match.end()
             continue
-        for part in re.split(r"\\and\b|\\AND\b|,\s*(?=[A-Z])", group[0]):
-            first_line = re.split(r"\\\\", part, maxsplit=1)[0]  # affiliations follow \\
-            name = _one_line(_to_text(_expand(first_line, macros)))
+        position = group[1]  # an \author inside this one's argument is part of it
+        for part in _AUTHOR_SEPARATOR.split(group[0])[: MAX_AUTHORS - len(names)]:
+            first_line = part.split("\\\\", 1)[0]  # affiliations follow \\
+            name = _one_line(_to_text(expand(first_line)))
             if name:
                 names.append(name)
     return tuple(names)
@@ -310,13 +470,14 @@ def _replace_commands(
     source: str, pattern: re.Pattern, replace: Callable[[list[str]], str], groups: int
 ) -> str:
     """Replace each match of `pattern` followed by `groups` brace groups with replace(groups)."""
+    braces = _Groups(source)
     out: list[str] = []
     position = 0
     while match := pattern.search(source, position):
         end = match.end()
         arguments = []
         for _ in range(groups):
-            group = _read_group(source, end) if source[end : end + 1] in "{ \t" else None
+            group = braces.read(end) if source[end : end + 1] in "{ \t" else None
             if group is None:
                 break
             arguments.append(group[0])
@@ -329,24 +490,41 @@ def _replace_commands(
 
 
 def _drop_arguments(source: str) -> str:
-    """Remove each _DROPPED command with its [optional] and {required} arguments."""
+    """Remove each _DROPPED command with its [optional] and {required} arguments, and the
+    blanks (and ~) before it."""
+    braces = _Groups(source)
     out: list[str] = []
     position = 0
     while match := _DROPPED.search(source, position):
         end = match.end()
         while end < len(source) and source[end] in "[{":
             if source[end] == "[":
-                close = source.find("]", end)
-                if close < 0:
+                bracket = _BRACKET_ARGUMENT.match(source, end)
+                if bracket is None:
                     break
-                end = close + 1
+                end = bracket.end()
             else:
-                group = _read_group(source, end)
+                group = braces.read(end)
                 if group is None:
                     break
                 end = group[1]
-        out.append(source[position : match.start()])
+        before = source[position : match.start()]
+        out.append(before.removesuffix("~").rstrip(" \t"))
         position = end
+    out.append(source[position:])
+    return "".join(out)
+
+
+def _items(source: str) -> str:
+    """Each \\item starts a line of its own ("- "), without the blank line that would end
+    the list."""
+    out: list[str] = []
+    position = 0
+    for item in _ITEM.finditer(source):
+        out.append(source[position : item.start()].rstrip())
+        label = item.group("label")
+        out.append("\n- " if label is None else f"\n- {label} ")
+        position = item.end()
     out.append(source[position:])
     return "".join(out)
 
@@ -360,11 +538,26 @@ def _to_text(source: str) -> str:
         token = f"\x00{len(kept) - 1}\x00"
         return f"\n\n{token}\n\n" if display else token
 
-    source = _VERBATIM.sub(lambda m: keep(m.group("code").strip("\n"), True), source)
-    source = _DROPPED_ENVS.sub("\n\n", source)
-    source = _FLOATS.sub(lambda m: "\n\n" + "\n\n".join(_captions(m.group(0))) + "\n\n", source)
+    source = _substitute_pairs(
+        source, _VERBATIM, _end_of_env, lambda _, code, __: keep(code.strip("\n"), True)
+    )
+    source = _substitute_pairs(source, _DROPPED_ENVS, _end_of_env, lambda *_: "\n\n")
+    source = _substitute_pairs(
+        source,
+        _FLOATS,
+        _end_of_env,
+        lambda _, __, whole: "\n\n" + "\n\n".join(_captions(whole)) + "\n\n",
+    )
     source = _ESCAPE.sub(lambda m: f"\x01{ord(m.group(1))}\x01", source)
-    source = _MATH.sub(lambda m: keep(_clean_math(m), m.group("display") is not None), source)
+    source = _substitute_pairs(
+        source,
+        _MATH,
+        _math_end,
+        lambda opener, _, whole: keep(
+            _clean_math(whole, inline=opener.lastgroup in ("paren", "dollar")),
+            opener.lastgroup not in ("paren", "dollar"),
+        ),
+    )
     source = _replace_commands(source, _SECTION, lambda a: f"\n\n{a[0] if a else ''}\n\n", 1)
     source = _replace_commands(
         source,
@@ -378,36 +571,38 @@ def _to_text(source: str) -> str:
     source = _drop_arguments(source)
     source = _ACCENT.sub(_accented, source)
     source = _LETTER.sub(lambda m: _LETTERS[m.group(1)], source)
-    # An item starts a line of its own, without the blank line that would end the list.
-    source = re.sub(r"\s*\\item\s*\[([^\]]*)\]", r"\n- \1 ", source)
-    source = re.sub(r"\s*\\item(?![A-Za-z])", "\n- ", source)
-    source = re.sub(r"\\\\\*?(?:\[[^\]]*\])?|\\newline(?![A-Za-z])", "\n", source)
+    source = _items(source)
+    source = _LINE_BREAK.sub("\n", source)
     source = re.sub(r"\\par(?![A-Za-z])", "\n\n", source)
     source = _ENV_MARKER.sub("\n", source)
-    while (unwrapped := _UNWRAP.sub(r"\1", source)) != source:
-        source = unwrapped
+    # Dropping every control word (with an [option]) and then every brace unwraps
+    # \textbf{\emph{x}} in one pass, however deep it nests.
     source = _CONTROL_WORD.sub("", source)
     source = re.sub(r"\\[,;:! ]", " ", source).replace("\\", "")
     source = source.replace("{", "").replace("}", "").replace("~", " ")
     source = source.replace("``", "\u201c").replace("''", "\u201d")
     source = source.replace("---", "\u2014").replace("--", "\u2013")
-    source = re.sub("\x01(\\d+)\x01", lambda m: _ESCAPES[chr(int(m.group(1)))], source)
+    source = _ESCAPED.sub(lambda m: _ESCAPES[chr(int(m.group(1)))], source)
     text = _reflow(source)
     return _PLACEHOLDER.sub(lambda m: kept[int(m.group(1))], text)
 
 
-def _clean_math(match: re.Match) -> str:
-    math = re.sub(r"\\label\s*\{[^}]*\}", "", match.group(0))
-    math = re.sub("\x01(\\d+)\x01", lambda m: "\\" + chr(int(m.group(1))), math)
-    if match.group("inline") is not None:
+def _clean_math(math: str, *, inline: bool) -> str:
+    math = _LABEL.sub("", math)
+    math = _ESCAPED.sub(lambda m: "\\" + chr(int(m.group(1))), math)
+    if inline:
         return " ".join(math.split())
     return "\n".join(line.rstrip() for line in math.strip().split("\n") if line.strip())
 
 
 def _captions(float_source: str) -> list[str]:
+    groups = _Groups(float_source)
     captions = []
-    for match in re.finditer(r"\\caption\*?\s*(?:\[[^\]]*\])?", float_source):
-        group = _read_group(float_source, match.end())
+    position = 0
+    pattern = re.compile(r"\\caption\*?\s*+" + _OPT)
+    while match := pattern.search(float_source, position):
+        group = groups.read(match.end())
+        position = match.end() if group is None else group[1]
         if group is not None:
             captions.append(group[0])
     return captions
@@ -423,16 +618,17 @@ def _reflow(source: str) -> str:
     """Join hard-wrapped source lines into paragraphs; list items keep their own lines."""
     paragraphs = []
     for block in re.split(r"\n[ \t]*\n", source):
-        lines: list[str] = []
+        lines: list[list[str]] = []  # each output line as its source lines, joined once
         for line in block.split("\n"):
             line = " ".join(line.split())
             if not line:
                 continue
-            if lines and not line.startswith("- ") and not lines[-1].startswith("\x00"):
-                lines[-1] = f"{lines[-1]} {line}"
+            if lines and not line.startswith("- ") and not lines[-1][0].startswith("\x00"):
+                lines[-1].append(line)
             else:
-                lines.append(line)
-        paragraph = re.sub(r" +([,.;:?!)])", r"\1", "\n".join(lines)).strip()
+                lines.append([line])
+        joined = "\n".join(" ".join(parts) for parts in lines)
+        paragraph = re.sub(r" +([,.;:?!)])", r"\1", joined).strip()
         if paragraph and paragraph != "-":
             paragraphs.append(paragraph)
     return "\n\n".join(paragraphs)

@@ -3,9 +3,11 @@ metadata dumps (one paper per record) become raw.papers rows, each with its lice
 
 from __future__ import annotations
 
-import gzip
+import bz2
 import io
+import lzma
 import posixpath
+import re
 import tarfile
 import zlib
 from collections.abc import Iterator
@@ -22,15 +24,17 @@ from spark_jobs.papers.dumps import (
     field_names,
     finish_record_row,
     first_present,
-    iter_dump_records,
+    read_dump,
 )
 from spark_jobs.papers.latex import LatexError, latex_to_text
 from spark_jobs.papers.pdf import PdfError, read_pdf
 from spark_jobs.sources import Source
+from spark_jobs.untrusted import BoundedGunzip, LimitExceeded, ReadLimits, gunzip_bounded
 
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar")
 MAX_FILE_BYTES = 256 * 2**20  # one paper's tarball or PDF; source option max_file_bytes
 MAX_TEX_BYTES = 64 * 2**20  # decompressed .tex sources of one paper
+MAX_MEMBERS = 100_000  # files in one paper's tarball; tarfile keeps a header for each
 # Dump columns, by the names they go by in common dumps; source option `fields` adds one.
 DUMP_FIELDS = {
     "id": ("id", "paper_id", "arxiv_id", "doi"),
@@ -70,6 +74,7 @@ class PapersReader:
             return
         paper_format = "pdf" if name.endswith(".pdf") else "latex"
         row = {"locator": relative, "paper_id": paper_id_of(relative), "format": paper_format}
+        limits = ReadLimits.from_options(source.options)
         limit = int(source.options.get("max_file_bytes", MAX_FILE_BYTES))
         with fs.open_input_stream(path, compression=None) as stream:
             data = stream.read(limit + 1)
@@ -77,16 +82,20 @@ class PapersReader:
             detail = f"the file is over {limit} bytes (source option max_file_bytes)"
             yield _quarantined(row, "file_too_large", detail, data[:256])
         elif paper_format == "pdf":
-            yield _pdf_row(row, data)
+            yield _pdf_row(row, data, limits)
         else:
-            yield _latex_row(row, data, relative)
+            yield _latex_row(row, data, limits)
 
     def _dump_rows(
         self, fs: pafs.FileSystem, path: str, relative: str, source: Source
     ) -> Iterator[dict]:
         names = field_names(DUMP_FIELDS, source.options)
-        for item in iter_dump_records(fs, path, relative):
-            yield _dump_row(item, names, dump_format(relative))
+        paper_format = dump_format(relative)
+        limits = ReadLimits.from_options(source.options)
+        # read_dump quarantines a record alone when _dump_row fails on it.
+        yield from read_dump(
+            fs, path, relative, limits, lambda item: _dump_row(item, names, paper_format)
+        )
 
 
 def paper_id_of(relative: str) -> str:
@@ -98,22 +107,22 @@ def paper_id_of(relative: str) -> str:
     return name
 
 
-def _pdf_row(row: dict, data: bytes) -> dict:
+def _pdf_row(row: dict, data: bytes, limits: ReadLimits) -> dict:
     try:
-        document = read_pdf(data)
+        document = read_pdf(data, limits=limits)
     except PdfError as exc:
         return _quarantined(row, exc.reason, exc.detail, data[:256])
     return row | {"text": document.text, "title": document.title, "authors": document.author}
 
 
-def _latex_row(row: dict, data: bytes, relative: str) -> dict:
+def _latex_row(row: dict, data: bytes, limits: ReadLimits) -> dict:
     try:
-        sources = _tex_sources(data)
-    except _Unreadable as exc:
+        sources, passed_over = _tex_sources(data, limits)
+    except (_Unreadable, LimitExceeded) as exc:
         return _quarantined(row, exc.reason, exc.detail, data[:256])
     try:
         paper = latex_to_text(sources)
-    except LatexError as exc:
+    except (LatexError, LimitExceeded) as exc:
         return _quarantined(row, exc.reason, exc.detail, None)
     row |= {
         "title": paper.title,
@@ -123,6 +132,8 @@ def _latex_row(row: dict, data: bytes, relative: str) -> dict:
     if not paper.text.strip():
         detail = f"{paper.main_file} has no text between \\begin{{document}} and \\end{{document}}"
         return row | {"disposition": SKIPPED, "reason": "empty_text", "detail": detail}
+    if passed_over:
+        row["detail"] = _passed_over_detail(passed_over)
     return row | {"text": paper.text}
 
 
@@ -133,29 +144,46 @@ class _Unreadable(Exception):
         self.detail = detail
 
 
-def _tex_sources(data: bytes) -> dict[str, str]:
-    """The .tex files of a source tarball, decoded; arXiv also serves a lone gzipped .tex."""
+def _tex_sources(data: bytes, limits: ReadLimits) -> tuple[dict[str, str], list[str]]:
+    """The .tex files of a source tarball, decoded, and the members passed over as unsafe;
+    arXiv also serves a lone gzipped .tex."""
     try:
-        raw = _tar_members(data)
-    except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
-        raw = _lone_gzipped_tex(data)
+        raw, passed_over = _tar_members(data, limits)
+    except (tarfile.TarError, EOFError, zlib.error, OSError, lzma.LZMAError) as exc:
+        raw, passed_over = _lone_gzipped_tex(data, limits), []
         if raw is None:
             raise _Unreadable(
                 "corrupt_archive",
                 f"not a readable tar archive: {type(exc).__name__}: {exc}; re-fetch the source",
             ) from exc
-    return {name: _decode_tex(name, source, raw) for name, source in raw.items()}
+    codec = _declared_encoding(raw)
+    return {name: _decode_tex(name, source, codec) for name, source in raw.items()}, passed_over
 
 
-def _tar_members(data: bytes) -> dict[str, bytes]:
+def _tar_members(data: bytes, limits: ReadLimits) -> tuple[dict[str, bytes], list[str]]:
+    """The regular .tex members of a tar (plain, gzip, bzip2 or xz), read as a stream whose
+    decompressed bytes, members and .tex bytes are all bounded; links, devices and members
+    named outside the archive (`..`, absolute) are never read, only listed."""
     files: dict[str, bytes] = {}
+    passed_over: list[str] = []
     total = 0
-    with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as archive:
+    stream = _decompressed(data, limits.max_decompressed_bytes)
+    with tarfile.open(fileobj=stream, mode="r|") as archive:
         # Iterating to the end reads every header, so a truncated archive raises here
         # instead of silently losing its last files.
-        for member in archive:
-            name = posixpath.normpath(member.name.lstrip("/"))
-            if not member.isfile() or not name.lower().endswith(".tex"):
+        for count, member in enumerate(archive, start=1):
+            if count > MAX_MEMBERS:
+                raise LimitExceeded(
+                    "archive_too_large", f"the archive holds over {MAX_MEMBERS} members"
+                )
+            if member.isdir():
+                continue
+            unsafe = _unsafe_member(member)
+            if unsafe:
+                passed_over.append(f"{member.name[:200]} ({unsafe})")
+                continue
+            name = posixpath.normpath(member.name)
+            if not name.lower().endswith(".tex"):
                 continue
             if posixpath.basename(name).startswith("._"):  # macOS resource forks
                 continue
@@ -170,29 +198,100 @@ def _tar_members(data: bytes) -> dict[str, bytes]:
                     f"{name} is cut short ({len(content)} of {member.size} bytes)"
                 )
             files[name] = content
-    return files
+    return files, passed_over
 
 
-def _lone_gzipped_tex(data: bytes) -> dict[str, bytes] | None:
+def _unsafe_member(member: tarfile.TarInfo) -> str | None:
+    """Why a member is not read (it is never followed or written anywhere), else None."""
+    if member.issym() or member.islnk():
+        return f"a link to {member.linkname[:200]}"
+    if not member.isfile():
+        return "not a regular file"
+    name = member.name.replace("\\", "/")
+    if name.startswith("/") or re.match(r"[A-Za-z]:/", name) or ".." in name.split("/"):
+        return "named outside the archive"
+    return None
+
+
+def _passed_over_detail(passed_over: list[str]) -> str:
+    shown = "; ".join(passed_over[:5])
+    more = f" and {len(passed_over) - 5} more" if len(passed_over) > 5 else ""
+    return f"archive members not read: {shown}{more}"
+
+
+def _decompressed(data: bytes, limit: int):
+    """A stream of the archive's bytes, decompressed by its magic, going over `limit`
+    decompressed bytes raising LimitExceeded("decompression_bomb")."""
+    raw = io.BytesIO(data)
+    if data[:2] == b"\x1f\x8b":
+        return BoundedGunzip(raw, limit)
+    if data[:3] == b"BZh":
+        return _AtMost(bz2.BZ2File(raw), limit)
+    if data[:6] == b"\xfd7zXZ\x00":
+        return _AtMost(lzma.LZMAFile(raw), limit)
+    return raw  # a plain tar: no bigger than the file, which max_file_bytes bounds
+
+
+class _AtMost:
+    """A decompressing stream that raises LimitExceeded past `limit` bytes (bzip2, xz)."""
+
+    def __init__(self, inner, limit: int) -> None:
+        self.inner = inner
+        self.limit = limit
+        self.produced = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.inner.read(self.limit + 1 - self.produced if size < 0 else size)
+        self.produced += len(data)
+        if self.produced > self.limit:
+            raise LimitExceeded(
+                "decompression_bomb",
+                f"decompresses to over {self.limit} bytes (options.limits.max_decompressed_bytes)",
+            )
+        return data
+
+
+def _lone_gzipped_tex(data: bytes, limits: ReadLimits) -> dict[str, bytes] | None:
+    if data[:2] != b"\x1f\x8b":
+        return None
+    limit = min(limits.max_decompressed_bytes, MAX_TEX_BYTES)
     try:
-        content = gzip.decompress(data)
+        content = gunzip_bounded(data, limit)
     except (EOFError, OSError, zlib.error):
         return None
+    except LimitExceeded as exc:
+        raise LimitExceeded(
+            "decompression_bomb",
+            f"the gzipped file is no tar and decompresses to over {limit} bytes, more than "
+            f"one paper's .tex may hold (options.limits.max_decompressed_bytes, at most "
+            f"{MAX_TEX_BYTES})",
+        ) from exc
     if b"\\documentclass" not in content and b"\\documentstyle" not in content:
         return None
     return {"main.tex": content}
 
 
-def _decode_tex(name: str, source: bytes, sources: dict[str, bytes]) -> str:
+def _declared_encoding(sources: dict[str, bytes]) -> str | None:
+    """The 8-bit codec an inputenc option declared anywhere in the paper's files."""
+    for option, codec in _INPUTENC.items():
+        if any(b"\\usepackage[" + option + b"]{inputenc}" in tex for tex in sources.values()):
+            return codec
+    return None
+
+
+def _decode_tex(name: str, source: bytes, codec: str | None) -> str:
     try:
         return source.decode("utf-8").lstrip("\ufeff")
     except UnicodeDecodeError as exc:
-        for option, codec in _INPUTENC.items():  # declared anywhere in the paper's files
-            if any(b"\\usepackage[" + option + b"]{inputenc}" in tex for tex in sources.values()):
+        if codec is not None:
+            try:
                 return source.decode(codec)
+            except UnicodeDecodeError:
+                pass
         raise _Unreadable(
             "undecodable",
-            f"{name} is not UTF-8 (byte {exc.start}) and declares no 8-bit inputenc encoding",
+            f"{name} is not UTF-8 (byte {exc.start}) and not in an 8-bit encoding its "
+            "inputenc declares",
         ) from exc
 
 

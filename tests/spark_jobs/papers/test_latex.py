@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from spark_jobs.papers.latex import LatexError, latex_to_text, strip_comments
+from spark_jobs.untrusted import LimitExceeded
 
 MAIN = r"""\documentclass[11pt]{article}
 \usepackage{amsmath} % for align
@@ -92,3 +93,59 @@ def test_fragments_without_a_main_file_are_an_error_with_a_reason() -> None:
         )
     assert error.value.reason == "latex_no_main_file"
     assert "intro.tex" in error.value.detail
+
+
+def _main(body: str, preamble: str = "") -> str:
+    return f"\\documentclass{{article}}\n{preamble}\\begin{{document}}\n{body}\n\\end{{document}}\n"
+
+
+def test_each_file_is_input_once_even_in_a_cycle_or_a_repeat() -> None:
+    paper = latex_to_text(
+        {
+            "main.tex": _main("\\input{a}\n\\input{shared}\n\\input{shared}"),
+            "a.tex": "Part A. \\input{b}",
+            "b.tex": "Part B. \\input{a} \\input{shared}",
+            "shared.tex": "Shared table.",
+        }
+    )
+    assert paper.text == "Part A. Part B. Shared table."
+
+
+def test_inputs_resolve_among_the_papers_own_files_never_the_filesystem(monkeypatch) -> None:
+    def no_reads(*args, **kwargs):
+        raise AssertionError(f"latex_to_text opened {args[:1]}")
+
+    monkeypatch.setattr("builtins.open", no_reads)
+    monkeypatch.setattr("io.open", no_reads)
+    paper = latex_to_text(
+        {
+            "paper/main.tex": _main(
+                "Body. \\input{/etc/passwd} \\input{../../etc/hostname} \\include{../x}"
+            ),
+            "x.tex": "In the archive, a folder up.",
+        }
+    )
+    assert paper.text == "Body. In the archive, a folder up."
+    assert paper.missing_inputs == ("/etc/passwd", "../../etc/hostname")
+
+
+def test_macros_that_fan_out_stop_at_the_expansion_budget() -> None:
+    names = "abcdef"
+    definitions = "".join(
+        f"\\newcommand{{\\{names[i]}}}{{" + f"\\{names[i + 1]}" * 10 + "}\n" for i in range(5)
+    )
+    with pytest.raises(LimitExceeded) as error:
+        latex_to_text({"main.tex": _main("\\a " * 30, preamble=definitions)})
+    assert error.value.reason == "expansion_limit"
+    assert "fan out" in error.value.detail
+
+
+def test_notation_macros_used_everywhere_stay_within_the_budget() -> None:
+    body = "Let $x \\in \\R$ and $y \\in \\R^n$. " * 20_000
+    paper = latex_to_text({"main.tex": _main(body, preamble="\\newcommand{\\R}{\\mathbb{R}}\n")})
+    assert paper.text.count("\\mathbb{R}") == 40_000
+
+
+def test_placeholder_characters_in_a_source_are_not_taken_for_the_converters() -> None:
+    paper = latex_to_text({"main.tex": _main("A \x007\x00 and \x0199\x01 $x$ stay text.")})
+    assert paper.text == "A 7 and 99 $x$ stay text."

@@ -11,6 +11,7 @@ from pathlib import Path
 import pyarrow.fs as pafs
 import pytest
 
+from bench.faults_papers import member, tar_gz
 from spark_jobs.papers.dumps import normalize_license
 from spark_jobs.papers.reader import PapersReader
 from spark_jobs.samples.papers import (
@@ -171,3 +172,27 @@ def test_the_fields_option_maps_other_column_names(tmp_path: Path) -> None:
 )
 def test_license_spellings_become_spdx_ids(spelling: str, spdx: str | None) -> None:
     assert normalize_license(spelling) == spdx
+
+
+@pytest.mark.parametrize(
+    ("encoding", "body", "outcome"),
+    [
+        (b"latin1", b"Caf\xe9 au lait.", "Caf\u00e9 au lait."),
+        (b"cp1252", b"Undefined byte \x81 here.", "undecodable"),  # 0x81 is no cp1252 character
+        (b"utf8", b"Caf\xe9 au lait.", "undecodable"),
+    ],
+)
+def test_an_8_bit_source_decodes_by_its_inputenc_or_is_quarantined(
+    tmp_path: Path, encoding: bytes, body: bytes, outcome: str
+) -> None:
+    main = (
+        b"\\documentclass{article}\n\\usepackage[" + encoding + b"]{inputenc}\n"
+        b"\\begin{document}\n" + body + b"\n\\end{document}\n"
+    )
+    (tmp_path / "p.tar.gz").write_bytes(tar_gz([member("main.tex", main)]))
+    [row] = read_all(tmp_path, ["p.tar.gz"])
+    if outcome == "undecodable":
+        assert row["disposition"] == "quarantined" and row["reason"] == "undecodable"
+        assert "main.tex is not UTF-8" in row["detail"]
+    else:
+        assert row["text"] == outcome
