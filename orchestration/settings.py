@@ -3,17 +3,32 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
-import yaml
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic import Field, ValidationError, create_model, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+)
 
+from spark_jobs.config_files import (
+    ConfigError,
+    ConfigFile,
+    ConfigModel,
+    first_problem,
+    read_config,
+    suggestion,
+)
 from spark_jobs.storage import ObjectStore
 
 PROFILES_FILE = Path(__file__).with_name("profiles.yaml")
 CONFIG_DIR = Path(__file__).parent
+# How messages name the PILEHOUSE_* variables, which come from no file.
+ENVIRONMENT = "environment"
 
 
 class ProfileSource(PydanticBaseSettingsSource):
@@ -24,11 +39,14 @@ class ProfileSource(PydanticBaseSettingsSource):
 
     def __call__(self) -> dict[str, Any]:
         profile = os.environ.get("PILEHOUSE_PROFILE", "local")
-        profiles = yaml.safe_load(PROFILES_FILE.read_text()) or {}
+        config = read_profiles()
+        profiles = config.data or {}
         if profile not in profiles:
-            raise ValueError(
-                f"unknown settings profile {profile!r} (PILEHOUSE_PROFILE); "
-                f"profiles.yaml defines: {', '.join(profiles)}"
+            raise ConfigError(
+                ENVIRONMENT,
+                f"{profile!r} is not a profile of {config.name}{suggestion(profile, profiles)}; "
+                f"allowed: {', '.join(profiles)}",
+                key="PILEHOUSE_PROFILE",
             )
         return {"profile": profile, **(profiles[profile] or {})}
 
@@ -88,5 +106,51 @@ class Settings(BaseSettings):
         return f"{self.lake_uri.rstrip('/')}/{name.replace('.', '/')}"
 
 
+def _profile_model() -> type[ConfigModel]:
+    """One block of profiles.yaml: any Settings field but `profile`, each optional."""
+    return create_model(
+        "Profile",
+        __base__=ConfigModel,
+        **{
+            name: (info.annotation, Field(None, description=info.description))
+            for name, info in Settings.model_fields.items()
+            if name != "profile"
+        },
+    )
+
+
+Profile = _profile_model()
+ProfilesFile = create_model(
+    "ProfilesFile",
+    __base__=ConfigModel,
+    **{
+        name: (Profile | None, Field(None, description="settings that differ from the defaults"))
+        for name in get_args(Settings.model_fields["profile"].annotation)
+    },
+)
+
+
+def read_profiles(path: Path = PROFILES_FILE) -> ConfigFile:
+    """profiles.yaml, checked: unknown profiles and keys and wrong types raise ConfigError."""
+    config = read_config(path)
+    config.validate(ProfilesFile)
+    return config
+
+
 def load_settings(**overrides: Any) -> Settings:
-    return Settings(**overrides)
+    """The settings; a mistake in profiles.yaml or a PILEHOUSE_* variable raises ConfigError."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        loc, problem = first_problem(Settings, error)
+        raise ConfigError(ENVIRONMENT, problem, key=f"PILEHOUSE_{str(loc[0]).upper()}") from None
+    except SettingsError as error:
+        # pydantic-settings names the field it could not parse (dicts and lists are JSON).
+        field = re.search(r'field "(\w+)"', str(error))
+        if field is None:
+            raise ConfigError(ENVIRONMENT, str(error)) from None
+        raise ConfigError(
+            ENVIRONMENT,
+            "not valid JSON; allowed: a JSON value",
+            key=f"PILEHOUSE_{field[1].upper()}",
+        ) from None

@@ -11,13 +11,26 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-import yaml
+from pydantic import Field, field_validator, model_validator
 
+from spark_jobs.annotators.pii import PII_TYPES
 from spark_jobs.annotators.rulesets import load_rulesets
+from spark_jobs.config_files import (
+    LEGACY,
+    ConfigFile,
+    ConfigModel,
+    KeyProblem,
+    Number,
+    describe,
+    read_config,
+    suggestion,
+)
+from spark_jobs.lake import CORPORA
+from spark_jobs.licenses import license_policies
 
 PII_POLICIES = ("redact", "drop")
 
@@ -100,46 +113,12 @@ class Recipe:
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> Recipe:
-        raw = yaml.safe_load(Path(path).read_text()) or {}
-        try:
-            return cls.from_dict(raw)
-        except (TypeError, ValueError) as error:
-            raise ValueError(f"recipe {path}: {error}") from error
+        """The recipe in a YAML file; a mistake raises ConfigError naming the file, line and key."""
+        return read_config(path).validate(RecipeFile).to_recipe()
 
     @classmethod
-    def from_dict(cls, raw: Mapping[str, Any]) -> Recipe:
-        raw = dict(raw)
-        has_rules = "rules" in raw
-        legacy = bool({"gopher_quality", "max_pii_spans", "exact_dedup"} & set(raw))
-        rules = {k: dict(v or {}) for k, v in (raw.pop("rules", None) or {}).items()}
-        # Older recipes: `gopher_quality: {...}` / null, `max_pii_spans`, `exact_dedup`.
-        if "gopher_quality" in raw:
-            gopher = raw.pop("gopher_quality")
-            if gopher is not None and "gopher_quality" not in rules:
-                rules = {"gopher_quality": dict(gopher), **rules}
-        elif not has_rules:
-            rules = _default_rules()
-        if legacy and "pii" not in raw:
-            # Old recipes dropped documents with any PII span unless max_pii_spans said otherwise.
-            spans = raw.pop("max_pii_spans", 0)
-            raw["pii"] = None if spans is None else {"policy": "drop", "max_spans": spans}
-        if "exact_dedup" in raw:
-            raw.setdefault("dedup", {"exact": bool(raw.pop("exact_dedup"))})
-        unknown = set(raw) - {f.name for f in fields(cls)}
-        if unknown:
-            raise ValueError(f"unknown keys {sorted(unknown)}")
-        for key in ("languages", "keep_order"):
-            if raw.get(key) is not None:
-                raw[key] = tuple(raw[key])
-        if "pii" in raw:
-            raw["pii"] = _sub(PiiPolicy, raw["pii"], "pii", tuples=("types",))
-        if "decontamination" in raw:
-            raw["decontamination"] = _sub(
-                DecontaminationPolicy, raw["decontamination"], "decontamination"
-            )
-        if "dedup" in raw:
-            raw["dedup"] = _sub(DedupPolicy, raw["dedup"], "dedup") or DedupPolicy(False, False)
-        return cls(rules=rules, **raw)
+    def from_dict(cls, raw: Mapping[str, Any], origin: str = "recipe") -> Recipe:
+        return ConfigFile.of(raw, origin).validate(RecipeFile).to_recipe()
 
     @property
     def fingerprint(self) -> str:
@@ -148,18 +127,215 @@ class Recipe:
         return hashlib.sha256(content.encode()).hexdigest()[:16]
 
 
-def _sub(cls: type, raw: Any, key: str, tuples: tuple[str, ...] = ()) -> Any:
-    if raw is None:
+# --- the YAML form (orchestration/recipes/<corpus>-default.yaml) ------------------------------
+
+
+def rule_overrides_problem(name: str, overrides: Any) -> KeyProblem | None:
+    """Why `rules.<name>: overrides` is wrong (placed at the offending key), or None."""
+    sets = load_rulesets()
+    if name not in sets:
+        return KeyProblem(
+            f"{name!r} is not a rule set{suggestion(name, list(sets))}; allowed: {', '.join(sets)}"
+        )
+    if overrides is None:
         return None
-    if not isinstance(raw, Mapping):
-        raise ValueError(f"{key}: expected a mapping or null, got {raw!r}")
-    raw = dict(raw)
-    unknown = set(raw) - {f.name for f in fields(cls)}
-    if unknown:
-        raise ValueError(f"{key}: unknown keys {sorted(unknown)}")
-    for name in tuples:
-        if raw.get(name) is not None:
-            raw[name] = tuple(raw[name])
-    if cls is DecontaminationPolicy and isinstance(raw.get("benchmarks"), list):
-        raw["benchmarks"] = tuple(raw["benchmarks"])
-    return cls(**raw)
+    if not isinstance(overrides, Mapping):
+        return KeyProblem(
+            f"{describe(overrides)} is not a mapping of threshold overrides "
+            f"({{}} keeps the defaults); allowed: {', '.join(sets[name].thresholds)}"
+        )
+    defaults = sets[name].thresholds
+    for key, value in overrides.items():
+        if key not in defaults:
+            return KeyProblem(
+                f"unknown threshold of rule set {name}{suggestion(key, list(defaults))}; "
+                f"allowed: {', '.join(defaults)}",
+                key,
+            )
+        if isinstance(defaults[key], bool):
+            if not isinstance(value, bool):
+                return KeyProblem(f"{describe(value)} is not true or false", key)
+        elif value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            return KeyProblem(
+                f"{describe(value)} is not a number; allowed: a number, or null (rule off)", key
+            )
+    return None
+
+
+class PiiSection(ConfigModel):
+    policy: Literal["redact", "drop"] = Field(
+        "redact", title="a PII policy", description=", ".join(PII_POLICIES)
+    )
+    max_spans: int | None = Field(
+        None, ge=0, description="a whole number >= 0 (documents with more are dropped), or null"
+    )
+    types: list[str] | None = Field(
+        None, description=f"a list of PII types ({', '.join(PII_TYPES)}), or null for all"
+    )
+
+    @field_validator("types")
+    @classmethod
+    def _known_types(cls, value: list[str] | None) -> list[str] | None:
+        for index, name in enumerate(value or []):
+            if name not in PII_TYPES:
+                raise KeyProblem(
+                    f"{name!r} is not a PII type{suggestion(name, PII_TYPES)}; "
+                    f"allowed: {', '.join(PII_TYPES)}",
+                    index,
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _drop_needs_max_spans(self) -> PiiSection:
+        if self.policy == "drop" and self.max_spans is None:
+            raise KeyProblem(
+                "required when policy is drop; allowed: a whole number >= 0 (documents with "
+                "more PII spans are dropped)",
+                "max_spans",
+            )
+        return self
+
+
+class DecontaminationSection(ConfigModel):
+    benchmarks: Any = Field("all", description="all, a list of benchmark names, or null (off)")
+    ngram: int = Field(13, ge=1, description="a whole number >= 1 (tokens per shared n-gram)")
+
+    @field_validator("benchmarks")
+    @classmethod
+    def _all_or_names(cls, value: Any) -> Any:
+        if value is None or value == "all":
+            return value
+        if isinstance(value, list) and all(isinstance(name, str) for name in value):
+            return value
+        raise ValueError(
+            f"{describe(value)} is not all or a list of benchmark names; "
+            "allowed: all, a list of benchmark names, or null (off)"
+        )
+
+
+class DedupSection(ConfigModel):
+    exact: bool = Field(True, description="true or false")
+    fuzzy: bool = Field(True, description="true or false")
+    max_duplicate_paragraph_fraction: Number | None = Field(
+        None, ge=0, le=1, description="a number from 0 to 1, or null (no paragraph filter)"
+    )
+
+
+class RecipeFile(ConfigModel):
+    """A curation recipe as written in YAML; unset keys keep `Recipe`'s defaults."""
+
+    name: str = Field("default", description="text")
+    corpus: str | None = Field(None, description=", ".join(CORPORA))
+    license_policy: str | None = Field(
+        "platform", description="a policy of spark_jobs/licenses/classes.yaml, or null"
+    )
+    languages: list[str] | None = Field(
+        None, description="a list of language codes ([en, de]), or null (no language filter)"
+    )
+    min_language_score: Number = Field(
+        0.65, ge=0, le=1, description="a number from 0 to 1 (the least language-ID score kept)"
+    )
+    rules: dict[str, Any] | None = Field(
+        None, description="a mapping from rule set to its threshold overrides ({}: defaults)"
+    )
+    pii: PiiSection | None = Field(None, description="{policy, max_spans, types}, or null (off)")
+    decontamination: DecontaminationSection | None = Field(
+        None, description="{benchmarks, ngram}, or null (off)"
+    )
+    dedup: DedupSection | None = Field(
+        None, description="{exact, fuzzy, max_duplicate_paragraph_fraction}, or null (off)"
+    )
+    keep_order: list[str] = Field(
+        ["fetch_date", "id"], description="a list of columns; the first duplicate in it is kept"
+    )
+    # Older recipes: `gopher_quality: {...}` / null, `max_pii_spans`, `exact_dedup`.
+    gopher_quality: dict[str, Any] | None = Field(None, json_schema_extra=LEGACY)
+    max_pii_spans: int | None = Field(None, ge=0, json_schema_extra=LEGACY)
+    exact_dedup: bool = Field(True, json_schema_extra=LEGACY)
+
+    @field_validator("corpus")
+    @classmethod
+    def _known_corpus(cls, value: str | None) -> str | None:
+        if value is not None and value not in CORPORA:
+            raise ValueError(
+                f"{value!r} is not a corpus family{suggestion(value, CORPORA)}; "
+                f"allowed: {', '.join(CORPORA)}"
+            )
+        return value
+
+    @field_validator("license_policy")
+    @classmethod
+    def _known_policy(cls, value: str | None) -> str | None:
+        policies = list(license_policies())
+        if value is not None and value not in policies:
+            raise ValueError(
+                f"{value!r} is not a license policy{suggestion(value, policies)}; "
+                f"allowed: {', '.join(policies)} (spark_jobs/licenses/classes.yaml), or null"
+            )
+        return value
+
+    @field_validator("rules")
+    @classmethod
+    def _known_rules(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        for name, overrides in (value or {}).items():
+            problem = rule_overrides_problem(name, overrides)
+            if problem:
+                raise KeyProblem(str(problem), name, *problem.at)
+        return value
+
+    @field_validator("gopher_quality")
+    @classmethod
+    def _gopher_thresholds(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        problem = rule_overrides_problem("gopher_quality", value)
+        if problem:
+            raise problem
+        return value
+
+    @model_validator(mode="after")
+    def _one_pii_setting(self) -> RecipeFile:
+        if {"pii", "max_pii_spans"} <= self.model_fields_set:
+            raise KeyProblem("replaced by pii.max_spans; remove it", "max_pii_spans")
+        return self
+
+    def to_recipe(self) -> Recipe:
+        given = self.model_fields_set
+        rules = {name: dict(overrides or {}) for name, overrides in (self.rules or {}).items()}
+        if "gopher_quality" in given:
+            if self.gopher_quality is not None and "gopher_quality" not in rules:
+                rules = {"gopher_quality": dict(self.gopher_quality), **rules}
+        elif "rules" not in given:
+            rules = _default_rules()
+        kwargs: dict[str, Any] = {
+            key: getattr(self, key)
+            for key in ("name", "corpus", "license_policy", "min_language_score")
+            if key in given
+        }
+        for key in ("languages", "keep_order"):
+            if key in given:
+                value = getattr(self, key)
+                kwargs[key] = None if value is None else tuple(value)
+        if "pii" in given:
+            pii = self.pii
+            kwargs["pii"] = pii and PiiPolicy(
+                pii.policy, pii.max_spans, None if pii.types is None else tuple(pii.types)
+            )
+        elif {"gopher_quality", "max_pii_spans", "exact_dedup"} & given:
+            # Old recipes dropped documents with any PII span unless max_pii_spans said otherwise.
+            spans = self.max_pii_spans if "max_pii_spans" in given else 0
+            kwargs["pii"] = None if spans is None else PiiPolicy("drop", spans)
+        if "decontamination" in given:
+            section = self.decontamination
+            benchmarks = section and section.benchmarks
+            kwargs["decontamination"] = section and DecontaminationPolicy(
+                tuple(benchmarks) if isinstance(benchmarks, list) else benchmarks, section.ngram
+            )
+        if "dedup" in given:
+            section = self.dedup
+            kwargs["dedup"] = (
+                DedupPolicy(section.exact, section.fuzzy, section.max_duplicate_paragraph_fraction)
+                if section
+                else DedupPolicy(False, False)
+            )
+        elif "exact_dedup" in given:
+            kwargs["dedup"] = DedupPolicy(exact=self.exact_dedup)
+        return Recipe(rules=rules, **kwargs)

@@ -8,14 +8,8 @@ clusters = cluster_duplicates(docs, config)               # the dedup.clusters r
 fractions = paragraph_duplicate_fractions(docs)           # Dolma-style paragraph dedup
 """
 
-from spark_jobs.dedup.clusters import (
-    CLUSTER_COLUMNS,
-    cluster_duplicates,
-    duplicates_to_drop,
-    exact_clusters,
-    fuzzy_clusters,
-)
-from spark_jobs.dedup.components import connected_components
+from importlib import import_module
+
 from spark_jobs.dedup.config import (
     DEFAULT_CONFIG_PATH,
     ConfigMismatchError,
@@ -23,18 +17,38 @@ from spark_jobs.dedup.config import (
     KeepRule,
     Normalization,
 )
-from spark_jobs.dedup.keep import applied_rules, keep_order
-from spark_jobs.dedup.lsh import check_fingerprint, minhash_signatures, near_duplicate_pairs
-from spark_jobs.dedup.minhash import (
-    band_keys_of,
-    batch_minhashes,
-    estimate_jaccard,
-    jaccard,
-    shingle_set,
-    shingle_sets,
-    signature,
-)
-from spark_jobs.dedup.paragraphs import paragraph_duplicate_fractions, paragraph_hashes
+
+# The Spark side is imported on first use, so reading and validating the settings
+# (`pilehouse validate`) does not start or even import pyspark.
+_SPARK_SIDE = {
+    "CLUSTER_COLUMNS": "clusters",
+    "cluster_duplicates": "clusters",
+    "duplicates_to_drop": "clusters",
+    "exact_clusters": "clusters",
+    "fuzzy_clusters": "clusters",
+    "connected_components": "components",
+    "applied_rules": "keep",
+    "keep_order": "keep",
+    "check_fingerprint": "lsh",
+    "minhash_signatures": "lsh",
+    "near_duplicate_pairs": "lsh",
+    "band_keys_of": "minhash",
+    "batch_minhashes": "minhash",
+    "estimate_jaccard": "minhash",
+    "jaccard": "minhash",
+    "shingle_set": "minhash",
+    "shingle_sets": "minhash",
+    "signature": "minhash",
+    "paragraph_duplicate_fractions": "paragraphs",
+    "paragraph_hashes": "paragraphs",
+}
+
+
+def __getattr__(name: str):
+    if name in _SPARK_SIDE:
+        return getattr(import_module(f"spark_jobs.dedup.{_SPARK_SIDE[name]}"), name)
+    raise AttributeError(f"module 'spark_jobs.dedup' has no attribute {name!r}")
+
 
 __all__ = [
     "CLUSTER_COLUMNS",

@@ -12,9 +12,11 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-import yaml
+from pydantic import Field, model_validator
+
+from spark_jobs.config_files import ConfigFile, ConfigModel, KeyProblem, read_config, suggestion
 
 DEFAULT_CONFIG_PATH = (
     Path(__file__).resolve().parents[2] / "orchestration" / "recipes" / "dedup.yaml"
@@ -123,41 +125,105 @@ class DedupConfig:
         return replace(self, **changes)
 
     @classmethod
-    def from_dict(cls, raw: dict[str, Any]) -> DedupConfig:
-        raw = dict(raw or {})
-        minhash = dict(raw.pop("minhash", {}) or {})
-        norm = Normalization(**(minhash.pop("normalization", {}) or {}))
-        kwargs: dict[str, Any] = {"normalization": norm}
-        for key in ("shingle_size", "bands", "rows", "seed"):
-            if key in minhash:
-                kwargs[key] = int(minhash.pop(key))
-        if "verify_threshold" in minhash:
-            value = minhash.pop("verify_threshold")
-            kwargs["verify_threshold"] = None if value is None else float(value)
-        if minhash:
-            raise ValueError(f"dedup config: unknown minhash keys {sorted(minhash)}")
-        if "keep_policy" in raw:
-            kwargs["keep_policy"] = tuple(raw.pop("keep_policy"))
-        rules = dict(DEFAULT_KEEP_RULES)
-        for name, spec in (raw.pop("keep_rules", {}) or {}).items():
-            spec = dict(spec)
-            spec["columns"] = tuple(spec.get("columns", ()))
-            rules[name] = KeepRule(**spec)
-        kwargs["keep_rules"] = tuple(rules.items())
-        paragraphs = dict(raw.pop("paragraphs", {}) or {})
-        if "min_chars" in paragraphs:
-            kwargs["paragraph_min_chars"] = int(paragraphs.pop("min_chars"))
-        if "min_count" in paragraphs:
-            kwargs["paragraph_min_count"] = int(paragraphs.pop("min_count"))
-        if paragraphs:
-            raise ValueError(f"dedup config: unknown paragraphs keys {sorted(paragraphs)}")
-        if raw:
-            raise ValueError(f"dedup config: unknown keys {sorted(raw)}")
-        return cls(**kwargs)
+    def from_dict(cls, raw: dict[str, Any] | None, origin: str = "dedup config") -> DedupConfig:
+        """Settings built in code; a mistake raises ConfigError naming `origin` and the key."""
+        return ConfigFile.of(raw, origin).validate(DedupFile).to_config()
 
     @classmethod
     def from_yaml(cls, path: str | Path = DEFAULT_CONFIG_PATH) -> DedupConfig:
-        return cls.from_dict(yaml.safe_load(Path(path).read_text()) or {})
+        """The settings in a YAML file; a mistake raises ConfigError naming the file, line, key."""
+        return read_config(path).validate(DedupFile).to_config()
+
+
+# --- the YAML form (orchestration/recipes/dedup.yaml) ----------------------------------------
+
+
+class NormalizationSection(ConfigModel):
+    lowercase: bool = Field(True, description="true or false")
+    norm_numbers: bool = Field(True, description="true or false")
+    remove_punctuation: bool = Field(True, description="true or false")
+    norm_whitespace: bool = Field(True, description="true or false")
+    norm_unicode_diacritics: bool = Field(True, description="true or false")
+
+
+class MinhashSection(ConfigModel):
+    shingle_size: int = Field(5, ge=1, description="a whole number >= 1 (words per shingle)")
+    bands: int = Field(14, ge=1, description="a whole number >= 1")
+    rows: int = Field(8, ge=1, description="a whole number >= 1 (hashes per band)")
+    seed: int = Field(1, description="a whole number")
+    verify_threshold: float | None = Field(
+        0.8, ge=0, le=1, description="a number from 0 to 1, or null (keep every collision)"
+    )
+    normalization: NormalizationSection | None = Field(
+        None, description=", ".join(NormalizationSection.model_fields)
+    )
+
+
+class KeepRuleSection(ConfigModel):
+    columns: list[str] = Field(min_length=1, description="a list of column names")
+    order: Literal["asc", "desc"] = Field(
+        "asc", title="a sort order", description="asc, desc (nulls always sort last)"
+    )
+    kind: Literal["column", "license_rank"] = Field(
+        "column", title="a keep rule kind", description="column, license_rank"
+    )
+
+
+class ParagraphsSection(ConfigModel):
+    min_chars: int = Field(40, ge=0, description="a whole number >= 0")
+    min_count: int = Field(2, ge=1, description="a whole number >= 1")
+
+
+class DedupFile(ConfigModel):
+    """orchestration/recipes/dedup.yaml as written."""
+
+    minhash: MinhashSection | None = Field(None, description=", ".join(MinhashSection.model_fields))
+    keep_policy: list[str] | None = Field(
+        None, description="a list of keep rules, the first deciding first"
+    )
+    keep_rules: dict[str, KeepRuleSection] | None = Field(
+        None, description="a mapping from rule name to {columns, order, kind}"
+    )
+    paragraphs: ParagraphsSection | None = Field(None, description="min_chars, min_count")
+
+    @model_validator(mode="after")
+    def _known_keep_rules(self) -> DedupFile:
+        rules = [
+            *DEFAULT_KEEP_RULES,
+            *(r for r in self.keep_rules or {} if r not in DEFAULT_KEEP_RULES),
+        ]
+        for index, name in enumerate(self.keep_policy or []):
+            if name not in rules:
+                raise KeyProblem(
+                    f"{name!r} is not a keep rule{suggestion(name, rules)}; allowed: "
+                    f"{', '.join(rules)} (or define it under keep_rules)",
+                    "keep_policy",
+                    index,
+                )
+        return self
+
+    def to_config(self) -> DedupConfig:
+        given = self.model_fields_set
+        kwargs: dict[str, Any] = {}
+        minhash = self.minhash or MinhashSection()
+        for key in minhash.model_fields_set & {"shingle_size", "bands", "rows", "seed"}:
+            kwargs[key] = getattr(minhash, key)
+        if "verify_threshold" in minhash.model_fields_set:
+            kwargs["verify_threshold"] = minhash.verify_threshold
+        normalization = minhash.normalization or NormalizationSection()
+        kwargs["normalization"] = Normalization(**normalization.model_dump())
+        if "keep_policy" in given and self.keep_policy is not None:
+            kwargs["keep_policy"] = tuple(self.keep_policy)
+        rules = dict(DEFAULT_KEEP_RULES)
+        for name, rule in (self.keep_rules or {}).items():
+            rules[name] = KeepRule(tuple(rule.columns), order=rule.order, kind=rule.kind)
+        kwargs["keep_rules"] = tuple(rules.items())
+        paragraphs = self.paragraphs or ParagraphsSection()
+        if "min_chars" in paragraphs.model_fields_set:
+            kwargs["paragraph_min_chars"] = paragraphs.min_chars
+        if "min_count" in paragraphs.model_fields_set:
+            kwargs["paragraph_min_count"] = paragraphs.min_count
+        return DedupConfig(**kwargs)
 
 
 class ConfigMismatchError(ValueError):

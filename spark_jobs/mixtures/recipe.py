@@ -12,10 +12,18 @@ import json
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-import yaml
+from pydantic import Field, field_validator, model_validator
 
+from spark_jobs.config_files import (
+    ConfigFile,
+    ConfigModel,
+    KeyProblem,
+    Number,
+    read_config,
+    suggestion,
+)
 from spark_jobs.lake import CORPORA, MIXTURE_COLUMNS, TABLES, TableSpec
 from spark_jobs.licenses import license_policies
 
@@ -116,79 +124,167 @@ class MixtureRecipe:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], origin: str = "recipe") -> MixtureRecipe:
-        data = dict(data)
-        unknown = set(data) - {f for f in cls.__dataclass_fields__}
-        if unknown:
-            raise ValueError(f"{origin}: unknown recipe keys {sorted(unknown)}")
-        if not data.get("name"):
-            raise ValueError(f"{origin}: a mixture recipe needs a name")
-        components = tuple(
-            _component(raw, i, origin) for i, raw in enumerate(data.pop("components", None) or [])
-        )
-        if not components:
-            raise ValueError(f"{origin}: a mixture recipe needs at least one component")
-        names = [c.name for c in components]
-        if len(set(names)) != len(names):
-            raise ValueError(f"{origin}: component names repeat: {names}")
-        tokenizer = TokenizerSpec(**(data.pop("tokenizer", None) or {}))
-        languages = data.pop("languages", None)
-        recipe = cls(
-            components=components,
-            tokenizer=tokenizer,
-            languages=tuple(languages) if languages else None,
-            **data,
-        )
-        _validate(recipe, origin)
-        return recipe
+        """A recipe built in code; a mistake raises ConfigError naming `origin` and the key."""
+        config = ConfigFile.of(data, origin)
+        recipe = config.validate(MixtureFile)
+        if not recipe.name:
+            raise config.error(("name",), "required key missing; allowed: the mixture's name")
+        return recipe.to_recipe(recipe.name)
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> MixtureRecipe:
+        """The recipe in a YAML file; a mistake raises ConfigError naming the file, line and key."""
         path = Path(path)
-        data = yaml.safe_load(path.read_text()) or {}
+        config = read_config(path)
+        recipe = config.validate(MixtureFile)
         # The file stem names the mixture, so the lake catalog knows the table unbuilt.
-        data.setdefault("name", path.stem)
-        if data["name"] != path.stem:
-            raise ValueError(f"{path}: name {data['name']!r} must equal the file name's stem")
-        return cls.from_dict(data, origin=str(path))
+        if recipe.name is not None and recipe.name != path.stem:
+            raise config.error(
+                ("name",), f"{recipe.name!r} is not the file name's stem; allowed: {path.stem}"
+            )
+        return recipe.to_recipe(path.stem)
 
 
-def _component(raw: dict[str, Any], index: int, origin: str) -> Component:
-    raw = dict(raw)
-    if "corpus" not in raw:
-        raise ValueError(f"{origin}: component {index} has no corpus (one of {CORPORA})")
-    inherit = "languages" not in raw
-    languages = raw.pop("languages", None)
-    sources = raw.pop("sources", None)
-    raw.setdefault("name", raw["corpus"])
-    return Component(
-        sources=tuple(sources) if sources else None,
-        languages=tuple(languages) if languages else None,
-        inherit_languages=inherit,
-        **raw,
+# --- the YAML form (orchestration/mixtures/<name>.yaml) --------------------------------------
+
+
+class ComponentSection(ConfigModel):
+    name: str | None = Field(None, description="the component's name (default: its corpus)")
+    corpus: str = Field(description=", ".join(CORPORA))
+    sources: list[str] | None = Field(None, description="a list of source names, or null (all)")
+    weight: Number | None = Field(
+        None, gt=0, description="a positive share of the token budget (or set epochs)"
+    )
+    epochs: Number | None = Field(
+        None, gt=0, description="a positive number of passes over the slice (or set weight)"
+    )
+    languages: list[str] | None = Field(
+        None, description="a list of language codes, or null (every language)"
     )
 
+    @field_validator("corpus")
+    @classmethod
+    def _known_corpus(cls, value: str) -> str:
+        if value not in CORPORA:
+            raise ValueError(
+                f"{value!r} is not a corpus family{suggestion(value, CORPORA)}; "
+                f"allowed: {', '.join(CORPORA)}"
+            )
+        return value
 
-def _validate(recipe: MixtureRecipe, origin: str) -> None:
-    if recipe.license_policy not in license_policies():
-        raise ValueError(
-            f"{origin}: unknown license_policy {recipe.license_policy!r}; "
-            f"policies: {', '.join(license_policies())}"
+    @model_validator(mode="after")
+    def _weight_or_epochs(self) -> ComponentSection:
+        if (self.weight is None) == (self.epochs is None):
+            raise ValueError(
+                "set exactly one of weight, epochs; allowed: weight (a share of the token "
+                "budget) or epochs (passes over the slice)"
+            )
+        return self
+
+    def to_component(self) -> Component:
+        return Component(
+            name=self.name or self.corpus,
+            corpus=self.corpus,
+            sources=tuple(self.sources) if self.sources else None,
+            weight=self.weight,
+            epochs=self.epochs,
+            languages=tuple(self.languages) if self.languages else None,
+            inherit_languages="languages" not in self.model_fields_set,
         )
-    for c in recipe.components:
-        if c.corpus not in CORPORA:
-            raise ValueError(f"{origin}: component {c.name}: unknown corpus {c.corpus!r}")
-        if (c.weight is None) == (c.epochs is None):
-            raise ValueError(f"{origin}: component {c.name}: set exactly one of weight, epochs")
-        if (c.weight is not None and c.weight <= 0) or (c.epochs is not None and c.epochs <= 0):
-            raise ValueError(f"{origin}: component {c.name}: weight/epochs must be positive")
-    if any(c.weight is not None for c in recipe.components) and not recipe.token_budget:
-        raise ValueError(f"{origin}: weighted components need a token_budget")
-    if recipe.sequence_length < 2 or recipe.sequences_per_shard < 1:
-        raise ValueError(f"{origin}: sequence_length >= 2 and sequences_per_shard >= 1 required")
-    if recipe.tokenizer.sample not in ("curated", "mixture"):
-        raise ValueError(f"{origin}: tokenizer.sample must be curated or mixture")
-    if recipe.tokenizer.vocab_size < 260 and recipe.tokenizer.path is None:
-        raise ValueError(f"{origin}: tokenizer.vocab_size must be >= 260 (256 bytes + specials)")
+
+
+class TokenizerSection(ConfigModel):
+    vocab_size: int = Field(
+        DEFAULT_VOCAB_SIZE, description="a whole number >= 260 (256 bytes + specials)"
+    )
+    sample_docs: int = Field(2000, ge=1, description="a whole number >= 1")
+    sample: Literal["curated", "mixture"] = Field(
+        "curated", title="a tokenizer sample", description="curated, mixture"
+    )
+    seed: int = Field(0, description="a whole number")
+    path: str | None = Field(None, description="a tokenizer.json file, or null (train one)")
+
+    @model_validator(mode="after")
+    def _vocabulary(self) -> TokenizerSection:
+        if self.vocab_size < 260 and self.path is None:
+            raise KeyProblem(
+                f"{self.vocab_size} is too small; allowed: a whole number >= 260 "
+                "(256 bytes + specials)",
+                "vocab_size",
+            )
+        return self
+
+
+class MixtureFile(ConfigModel):
+    """A mixture recipe as written in YAML."""
+
+    name: str | None = Field(None, description="the file name's stem")
+    components: list[ComponentSection] = Field(
+        min_length=1, description="a list of {corpus, weight or epochs, sources, languages}"
+    )
+    seed: int = Field(0, description="a whole number")
+    token_budget: int | None = Field(
+        None, gt=0, description="a positive number of tokens (needed by weighted components)"
+    )
+    license_policy: str = Field(
+        "platform", description="a policy of spark_jobs/licenses/classes.yaml"
+    )
+    languages: list[str] | None = Field(
+        None, description="a list of language codes, or null (every language)"
+    )
+    tokenizer: TokenizerSection | None = Field(
+        None, description="{vocab_size, sample_docs, sample, seed, path}"
+    )
+    sequence_length: int = Field(256, ge=2, description="a whole number >= 2")
+    sequences_per_shard: int = Field(1024, ge=1, description="a whole number >= 1")
+    text_export: bool = Field(False, description="true or false")
+
+    @field_validator("license_policy")
+    @classmethod
+    def _known_policy(cls, value: str) -> str:
+        policies = list(license_policies())
+        if value not in policies:
+            raise ValueError(
+                f"{value!r} is not a license policy{suggestion(value, policies)}; "
+                f"allowed: {', '.join(policies)} (spark_jobs/licenses/classes.yaml)"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> MixtureFile:
+        seen: set[str] = set()
+        for index, component in enumerate(self.components):
+            name = component.name or component.corpus
+            if name in seen:
+                raise KeyProblem(
+                    f"{name!r} names two components; allowed: a name of its own",
+                    "components",
+                    index,
+                    "name" if component.name else "corpus",
+                )
+            seen.add(name)
+        if any(c.weight is not None for c in self.components) and not self.token_budget:
+            raise KeyProblem(
+                "required key missing; allowed: a positive number of tokens (weighted "
+                "components share it)",
+                "token_budget",
+            )
+        return self
+
+    def to_recipe(self, name: str) -> MixtureRecipe:
+        tokenizer = self.tokenizer.model_dump() if self.tokenizer else {}
+        return MixtureRecipe(
+            name=name,
+            components=tuple(c.to_component() for c in self.components),
+            seed=self.seed,
+            token_budget=self.token_budget,
+            license_policy=self.license_policy,
+            languages=tuple(self.languages) if self.languages else None,
+            tokenizer=TokenizerSpec(**tokenizer),
+            sequence_length=self.sequence_length,
+            sequences_per_shard=self.sequences_per_shard,
+            text_export=self.text_export,
+        )
 
 
 def load_recipes(directory: str | Path) -> dict[str, MixtureRecipe]:

@@ -80,16 +80,19 @@ def test_old_style_recipe_maps_into_rules(tmp_path):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("name: x\nlanguage: [en]\n", "unknown keys \\['language'\\]"),
-        ("name: x\nrules: {gopher: {}}\n", "unknown rule set 'gopher'"),
-        ("name: x\nrules: {c4: {min_sentences: 3}}\n", "unknown thresholds \\['min_sentences'\\]"),
-        ("name: x\npii: {policy: mask}\n", "pii policy 'mask'"),
-        ("name: x\npii: {policy: drop}\n", "drop needs max_spans"),
-        ("name: x\npii: {policy: redact, spans: 1}\n", "pii: unknown keys \\['spans'\\]"),
-        ("name: x\ndecontamination: {ngram: 0}\n", "ngram must be >= 1"),
-        ("name: x\ndedup: {exact: true, minhash: true}\n", "dedup: unknown keys"),
+        ("name: x\nlanguage: [en]\n", r"2: language: unknown key \(did you mean languages\?\)"),
+        ("name: x\nrules: {gopher: {}}\n", "2: rules.gopher: 'gopher' is not a rule set"),
+        (
+            "name: x\nrules: {c4: {min_sentences: 3}}\n",
+            "2: rules.c4.min_sentences: unknown threshold of rule set c4",
+        ),
+        ("name: x\npii: {policy: mask}\n", "2: pii.policy: 'mask' is not a PII policy"),
+        ("name: x\npii: {policy: drop}\n", "2: pii.max_spans: required when policy is drop"),
+        ("name: x\npii: {policy: redact, spans: 1}\n", "2: pii.spans: unknown key"),
+        ("name: x\ndecontamination: {ngram: 0}\n", "2: decontamination.ngram: 0 is too small"),
+        ("name: x\ndedup: {exact: true, minhash: true}\n", "2: dedup.minhash: unknown key"),
     ],
 )
 def test_invalid_recipes_are_rejected_with_a_clear_error(tmp_path, text, message):
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ValueError, match=f"recipe.yaml:{message}"):
         Recipe.from_yaml(_write(tmp_path, text))

@@ -52,7 +52,7 @@ def test_fingerprint_tracks_what_changes_keys():
 def test_unknown_keys_refused():
     with pytest.raises(ValueError, match="unknown"):
         DedupConfig.from_dict({"minhash": {"shingles": 5}})
-    with pytest.raises(ValueError, match="unknown rules"):
+    with pytest.raises(ValueError, match="'newest' is not a keep rule"):
         DedupConfig.from_dict({"keep_policy": ["newest"]})
 
 

@@ -114,7 +114,7 @@ def test_text_export_writes_jsonl_zst(sample_lake, recipe, tmp_path):
 def test_bad_recipes_say_what_to_fix(sample_lake, recipe):
     with pytest.raises(ValueError, match="set exactly one of weight, epochs"):
         MixtureRecipe.from_dict({**recipe.to_dict(), "components": [{"corpus": "web"}]})
-    with pytest.raises(ValueError, match="unknown license_policy"):
+    with pytest.raises(ValueError, match="'anything' is not a license policy"):
         MixtureRecipe.from_dict({**recipe.to_dict(), "license_policy": "anything"})
     papers = {**recipe.to_dict(), "components": [{"corpus": "papers", "epochs": 1}]}
     with pytest.raises(FileNotFoundError, match=r"curated\.papers"):

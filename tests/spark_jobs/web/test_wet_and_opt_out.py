@@ -95,5 +95,5 @@ def test_registry_opt_out_list_reaches_every_web_source(tmp_path):
 def test_registry_entry_without_a_license_is_refused(tmp_path):
     registry = tmp_path / "sources.yaml"
     registry.write_text("sources:\n  a: {corpus: web, format: warc, location: /x}\n")
-    with pytest.raises(ValueError, match="missing \\['license'\\]"):
+    with pytest.raises(ValueError, match=r"2: sources\.a\.license: required key missing"):
         load_sources(registry, landing_uri="/l")
