@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from orchestration.settings import load_settings
+from spark_jobs.config_files import ConfigError
 
 LOCALHOST = "127.0.0.1"
 
@@ -428,8 +429,28 @@ def cmd_takedown(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Check profiles, environment, source registry, recipes, dedup settings and mixture
+    recipes without starting Spark: one line per file, exit 2 if any is invalid."""
+    from orchestration.validate import check_configuration
+
+    started = time.monotonic()
+    checks = check_configuration(raise_errors=args.debug)
+    for check in checks:
+        print(check.line)
+    invalid = sum(check.error is not None for check in checks)
+    print(
+        f"{len(checks)} checked, {invalid} invalid in {time.monotonic() - started:.2f} s",
+        file=sys.stderr,
+    )
+    return 2 if invalid else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pilehouse", description=__doc__)
+    parser.add_argument(
+        "--debug", action="store_true", help="show tracebacks of configuration errors"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="materialize the whole asset graph (embedded default)")
@@ -564,12 +585,28 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: the table's delta.deletedFileRetentionDuration, else 7 days; 0: all)",
     )
     takedown.set_defaults(func=cmd_takedown)
+
+    validate = commands.add_parser(
+        "validate", help="check every configuration file (no Spark): one line per file"
+    )
+    # Also after the subcommand; SUPPRESS keeps a global --debug from being reset.
+    validate.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help="show the traceback"
+    )
+    validate.set_defaults(func=cmd_validate)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except ConfigError as error:
+        # A mistake in a file the user edits: the one line that names it, no traceback.
+        if args.debug:
+            raise
+        print(error, file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
