@@ -65,6 +65,12 @@ class Settings(BaseSettings):
     spark_conf: dict[str, str] = Field(default_factory=dict)
     s3_endpoint_url: str | None = None
     s3_region: str = "us-east-1"
+    # How long S3 may take to answer before a write or read fails (docs/storage.md).
+    s3_connect_timeout_s: float = 2.0
+    s3_request_timeout_s: float = 30.0
+    s3_max_retries: int = 2
+    # Only for a store without conditional put and one writer per table (docs/storage.md).
+    s3_allow_unsafe_rename: bool = False
     mlflow_tracking_uri: str = ""
     mlflow_experiment: str = "pilehouse"
     # Dagster storage on Postgres in the cluster profile; SQLite under home otherwise.
@@ -99,7 +105,14 @@ class Settings(BaseSettings):
 
     @property
     def store(self) -> ObjectStore:
-        return ObjectStore(endpoint_url=self.s3_endpoint_url, region=self.s3_region)
+        return ObjectStore(
+            endpoint_url=self.s3_endpoint_url,
+            region=self.s3_region,
+            connect_timeout_s=self.s3_connect_timeout_s,
+            request_timeout_s=self.s3_request_timeout_s,
+            max_retries=self.s3_max_retries,
+            allow_unsafe_rename=self.s3_allow_unsafe_rename,
+        )
 
     def table_uri(self, name: str) -> str:
         """The URI of a lake table given its dotted name, e.g. 'curated.web'."""
