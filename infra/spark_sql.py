@@ -203,6 +203,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--master", default="local[*]")
     parser.add_argument("--refresh-seconds", type=float, default=10.0)
     args = parser.parse_args(argv)
+    if is_s3(args.lake):
+        parser.error(
+            f"{args.lake}: the Spark SQL server reads local lakes only; query s3:// lakes "
+            "with `pilehouse sql`"
+        )
     logging.basicConfig(level=logging.INFO)
     return serve(
         Lake(args.lake),

@@ -4,7 +4,9 @@ Each registered source's location (a local directory or an s3:// prefix) is list
 pages, in key order, a bounded number of keys per sensor tick; a listing that does not
 finish in one tick resumes after its last key on the next. What was already handed to an
 ingest run is remembered in the cursor as a compact set of key digests, so an object is
-requested once however often it is listed.
+requested once however often it is listed. A source the cursor has never seen (a fresh
+Dagster instance after `make run`, a cursor that was reset) starts from the landing files
+its records in the lake came from, so what is already ingested is not requested again.
 """
 
 from __future__ import annotations
@@ -18,8 +20,12 @@ import zlib
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
 import xxhash
 
+from spark_jobs.delta import snapshot_dataset, table_exists
+from spark_jobs.lake import Lake, document_tables
 from spark_jobs.storage import ObjectStore, is_s3
 from spark_jobs.walk import walk
 
@@ -222,6 +228,62 @@ def scan_source(
     # A finished listing starts over next time: new keys may sort anywhere.
     cursor.after = page.resume_after or ""
     return result
+
+
+def _landing_columns(names: list[str]) -> list[str]:
+    """The columns of an ingest table that name a record's landing file or repository."""
+    if "warc_file" in names:
+        return ["warc_file"]  # raw.web: the locator is the page's URL
+    return [c for c in ("repo_location", "locator") if c in names]
+
+
+def _relative_to(location: str, reference: str) -> str | None:
+    """A landing reference (relative key, or full path / URI under `location`, maybe with a
+    `#offset=`, `#line=` or `#reason` suffix) as a key relative to the location; None when it
+    names no file there (a URL, a path elsewhere)."""
+    reference = reference.split("#", 1)[0]
+    root = location.removeprefix("file://").rstrip("/") + "/"
+    reference = reference.removeprefix("file://")
+    if reference.startswith(root):
+        return reference[len(root) :]
+    if "://" in reference or reference.startswith("/") or not reference:
+        return None
+    return reference
+
+
+def ingested_files(lake: Lake, corpus: str, source: str, location: str) -> set[str]:
+    """Landing keys (relative to `location`) that a source's rows in the lake came from.
+
+    Every record an ingest reads ends in raw.<corpus>, rejects or quarantine, each row naming
+    its landing file (web: `warc_file`; code: `repo_location`, the tarball, and `locator`,
+    the file of a repository directory; papers and licensed: `locator`, up to its `#`).
+    Keys that are not files (a repository directory's name, a URL) do no harm: they never
+    match a listed object. Read with delta-rs, only the source's partitions and these columns.
+    """
+    raw_table = document_tables(corpus)[0]
+    partitions = {
+        raw_table: {"source": source},
+        "rejects": {"corpus": corpus, "stage": "ingest", "source": source},
+        "quarantine": {"corpus": corpus, "source": source},
+    }
+    files: set[str] = set()
+    for name, where in partitions.items():
+        uri = lake.uri(name)
+        if not table_exists(uri, lake.store):
+            continue
+        dataset = snapshot_dataset(uri, store=lake.store)
+        columns = _landing_columns(dataset.schema.names)
+        condition = None
+        for column, value in where.items():
+            term = ds.field(column) == value
+            condition = term if condition is None else condition & term
+        for batch in dataset.to_batches(columns=columns, filter=condition):
+            for column in columns:
+                for reference in pc.unique(batch.column(column)).to_pylist():
+                    relative = _relative_to(location, reference) if reference else None
+                    if relative:
+                        files.add(relative)
+    return files
 
 
 def ingest_units(corpus: str, files: list[str]) -> list[str]:

@@ -1,8 +1,22 @@
-"""Materialize everything on the embedded default: every registered source, then curation."""
+"""Materialize everything on the embedded default: every registered source, then curation.
+
+`python -m orchestration.pipeline` is the worker `pilehouse run` starts and stops: it
+generates the sample corpus if needed, runs everything in one process (one Spark session)
+and prints the summary.
+"""
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import logging
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dagster as dg
 
@@ -13,8 +27,11 @@ from assets.training import CURATED_RUN
 from orchestration.definitions import defs
 from orchestration.jobs import CURATE_JOB, ingest_job_name
 from orchestration.resources import registered_sources
-from orchestration.settings import Settings
+from orchestration.settings import Settings, load_settings
 from spark_jobs.lake import CORPORA
+
+if TYPE_CHECKING:
+    from pyspark import SparkContext
 
 log = logging.getLogger(__name__)
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
@@ -76,3 +93,144 @@ def materialize_all(
         )
     )
     return results
+
+
+def _stop_on_signal(wound_down: threading.Event, grace: float = 2.0) -> None:
+    """On SIGINT or SIGTERM, cancel the running Spark jobs at once; if the worker has not
+    wound down `grace` seconds later, stop Spark and exit (`pilehouse run` then marks the
+    run CANCELED).
+
+    The interrupt normally ends the run itself (Dagster raises it in the step; the run is
+    CANCELED because `pilehouse run` marked it canceling first), but pyspark makes one more
+    call into the JVM on the way out, which waits for the current Spark job; and a signal
+    that lands while Dagster holds interrupts back (between steps, while a step waits out
+    its retry delay) is only raised when the next step starts. Signal handlers run in the
+    main thread and Dagster swaps its own in around every step, so a thread reads the
+    signal numbers from the wakeup fd, which is written whichever handler is in place.
+    """
+    read, write = os.pipe()
+    os.set_blocking(write, False)
+    signal.set_wakeup_fd(write, warn_on_full_buffer=False)
+
+    def watch() -> None:
+        while not {signal.SIGINT, signal.SIGTERM} & set(os.read(read, 64)):
+            pass
+        context = _spark_context()
+        if context is not None:
+            context.cancelAllJobs()
+        if wound_down.wait(grace):
+            return
+        with contextlib.suppress(Exception):
+            _stop_spark()
+        print("pilehouse run: stopped; Spark stopped", file=sys.stderr, flush=True)
+        os._exit(130)
+
+    threading.Thread(target=watch, name="stop-on-signal", daemon=True).start()
+
+
+def _spark_context() -> SparkContext | None:
+    """This process's SparkContext, if one was started (without importing pyspark)."""
+    if "pyspark" not in sys.modules:
+        return None
+    from pyspark import SparkContext
+
+    return SparkContext._active_spark_context
+
+
+def _stop_spark() -> None:
+    """Stop this process's Spark session, if there is one (its JVM exits with it)."""
+    context = _spark_context()
+    if context is not None:
+        context.stop()
+
+
+def _print_report(
+    instance: dg.DagsterInstance,
+    settings: Settings,
+    results: list[dg.ExecuteInProcessResult],
+    elapsed: float,
+) -> None:
+    from orchestration.report import render_summary, step_durations
+    from spark_jobs.lake import Lake
+
+    localhost = "127.0.0.1"
+    success = all(r.success for r in results)
+    durations: dict[str, float] = {}
+    for result in results:
+        for step, seconds in step_durations(instance, result.run_id).items():
+            durations[step] = durations.get(step, 0.0) + seconds
+    print()
+    print(
+        f"== Pilehouse: {len(results)} runs, {'SUCCESS' if success else 'FAILURE'} "
+        f"in {elapsed:.1f} s =="
+    )
+    for result in results:
+        print(
+            f"  {result.dagster_run.job_name:<16} {result.dagster_run.tags.get('dagster/partition', ''):<16} "
+            f"{'ok' if result.success else 'FAILED'}  run {result.run_id}"
+        )
+    print(render_summary(Lake(settings.lake_uri, settings.store), durations))
+    print()
+    print("next:")
+    print(f"  Dagster UI  .venv/bin/pilehouse ui         then open http://{localhost}:3000")
+    print(f"  MLflow UI   .venv/bin/pilehouse mlflow-ui  then open http://{localhost}:5000")
+    print('  SQL         .venv/bin/pilehouse sql "SELECT reason, count(*) FROM rejects GROUP BY 1"')
+    print("  catalog     .venv/bin/pilehouse catalog     (tables, columns, versions, sizes)")
+    print(f"  report      {settings.lake_uri}/_reports/corpus/  (HTML, also linked in the UI)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Sample corpus, every ingest run, the curation run, the summary; 130 when stopped."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--pages", type=int, help="sample corpus size")
+    parser.add_argument("--regenerate", action="store_true", help="rebuild the sample corpus")
+    args = parser.parse_args(argv)
+
+    from orchestration.instance import prepare_dagster_home
+
+    settings = load_settings()
+    settings.home.mkdir(parents=True, exist_ok=True)
+    prepare_dagster_home(settings)
+    wound_down = threading.Event()
+    _stop_on_signal(wound_down)
+    try:
+        if not settings.landing_uri.startswith("s3://"):
+            from orchestration.samples import ensure_samples
+
+            ensure_samples(
+                Path(settings.landing_uri),
+                pages=args.pages or settings.sample_pages,
+                seed=settings.sample_seed,
+                regenerate=args.regenerate,
+            )
+        started = time.monotonic()
+        # The session every run reuses, started outside any run: created inside a step,
+        # pyspark would put its own SIGINT handler (cancel the Spark jobs, raise) in place of
+        # Dagster's for that step, and the step would fail like any error and wait out its
+        # retry delay instead of ending the run as canceled.
+        from spark_jobs.session import get_spark
+
+        get_spark(settings.spark_master, conf=settings.spark_conf)
+        instance = dg.DagsterInstance.get()
+        results = materialize_all(instance, settings)
+        # An interrupt inside a run ends that run (CANCELED when `pilehouse run` asked for it)
+        # and materialize_all stops there; do not print a summary of a stopped pipeline.
+        if any(_canceled(instance, r.run_id) for r in results):
+            raise KeyboardInterrupt
+    except KeyboardInterrupt:
+        print("pilehouse run: stopped", file=sys.stderr)
+        return 130
+    finally:
+        wound_down.set()
+        _stop_spark()
+    _print_report(instance, settings, results, time.monotonic() - started)
+    return 0 if all(r.success for r in results) else 1
+
+
+def _canceled(instance: dg.DagsterInstance, run_id: str) -> bool:
+    run = instance.get_run_by_id(run_id)
+    return run is not None and run.status == dg.DagsterRunStatus.CANCELED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

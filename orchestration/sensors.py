@@ -10,7 +10,14 @@ from dagster_shared.error import SerializableErrorInfo
 
 from assets.corpus import source_partitions
 from orchestration.jobs import ingest_job_name, ingest_jobs
-from orchestration.landing import LandingCursor, ingest_units, run_key, scan_source
+from orchestration.landing import (
+    LandingCursor,
+    ingest_units,
+    ingested_files,
+    key_digest,
+    run_key,
+    scan_source,
+)
 from orchestration.resources import registered_sources
 from orchestration.settings import Settings, load_settings
 from spark_jobs.delta import write_arrow
@@ -69,8 +76,14 @@ def landing_requests(
 ) -> dg.SensorResult:
     """One tick of the landing sensor: list each registered source's location from where the
     cursor stopped, and request an ingest run of the new ready files (a partition too, for a
-    source Dagster does not know yet)."""
+    source Dagster does not know yet).
+
+    A source the cursor has no entry for starts from the files its rows in the lake came
+    from (`ingested_files`): after `make run`, or on a fresh Dagster instance, the files
+    already ingested are not requested again.
+    """
     cursor = LandingCursor.parse(cursor_text)
+    lake = Lake(settings.lake_uri, settings.store)
     sources = sorted(
         (s for corpus in CORPORA for s in registered_sources(settings, corpus)),
         key=lambda s: s.name,
@@ -86,6 +99,14 @@ def landing_requests(
         if budget <= 0:
             cursor.next_source = source.name
             break
+        if source.name not in cursor.sources:
+            try:
+                seeded = ingested_files(lake, source.corpus, source.name, source.location)
+            except Exception as error:  # without the seed every file would look new: wait
+                log.warning("landing sensor: cannot read what %s ingested: %s", source.name, error)
+                notes.append(f"{source.name}: cannot read its ingested files: {error}")
+                continue
+            cursor.source(source.name).seen.update(key_digest(key) for key in seeded)
         try:
             scan = scan_source(
                 source.location,
