@@ -23,3 +23,8 @@ def load_bounds(table: str, path: str | Path = BOUNDS_FILE) -> dict[str, Any]:
         "distribution": {**distribution["default"], **distribution.get(table, {})},
         "pii": pii.get(table, pii["default"]),
     }
+
+
+def pandas_max_bytes(path: str | Path = BOUNDS_FILE) -> int:
+    """The biggest table (bytes of its Delta files) whose checks run on GX's pandas engine."""
+    return int(yaml.safe_load(Path(path).read_text())["engine"]["pandas_max_bytes"])

@@ -1,6 +1,7 @@
 """Asset-check factory: run a suite on a lake table as a blocking Dagster check.
 
-A check validates the table's current version with GX's Spark engine, appends every outcome
+A check validates the table's current version with GX (its pandas engine on a small table's
+collected frames, its Spark engine on a big table; quality/validation.py), appends every outcome
 to quality.validations, publishes the result to Data Docs, and fails (blocking everything
 downstream in the run) when any expectation fails.
 """
@@ -61,6 +62,7 @@ def check_metadata(
     ]
     metadata = {
         "table version": dg.MetadataValue.int(version),
+        "engine": dg.MetadataValue.text(report.engine),
         "expectations": dg.MetadataValue.int(len(report.outcomes)),
         "failed": dg.MetadataValue.int(len(report.failures)),
         "results": dg.MetadataValue.md(_markdown(results)),
@@ -96,7 +98,7 @@ def table_suite_check(
         asset=asset_key,
         name=suite_name,
         blocking=True,
-        description=f"{suite.description} ({table}; Great Expectations on Spark). "
+        description=f"{suite.description} ({table}; Great Expectations). "
         "A failure stops downstream assets.",
     )
     def _check(

@@ -86,34 +86,36 @@ def source_balance(
     """Per source partition: input records = kept + rejected + quarantined, side by side.
 
     Input records are what ingest read: the rows it wrote to the raw table plus the ones it
-    rejected or quarantined. Every later stage must account for each raw row.
+    rejected or quarantined. Every later stage must account for each raw row. One aggregation
+    over the four inputs' rows, tagged with where they are.
     """
+    none = F.lit(None).cast("string")
 
-    def per_source(df: DataFrame, name: str) -> DataFrame:
-        return df.groupBy("source").agg(F.count("*").alias(name))
+    def tagged(df: DataFrame, where: str, with_reason: bool = False) -> DataFrame:
+        stage, reason = (F.col("stage"), F.col("reason")) if with_reason else (none, none)
+        return df.select(
+            "source", F.lit(where).alias("where"), stage.alias("stage"), reason.alias("reason")
+        )
 
-    ingest_rejects = rejects.where(F.col("stage") == "ingest")
-    unexplained = rejects.where(F.col("reason").isNull() | (F.trim(F.col("reason")) == ""))
-    parts = [
-        per_source(ingested, "ingested"),
-        per_source(ingest_rejects, "ingest_rejected"),
-        per_source(kept, "kept"),
-        per_source(rejects, "rejected"),
-        per_source(quarantine, "quarantined"),
-        per_source(unexplained, "rejected_without_reason"),
-    ]
-    balance = parts[0]
-    for part in parts[1:]:
-        balance = balance.join(part, "source", "full_outer")
-    counts = [
-        "ingested",
-        "ingest_rejected",
-        "kept",
-        "rejected",
-        "quarantined",
-        "rejected_without_reason",
-    ]
-    balance = balance.fillna(0, counts)
+    rows = (
+        tagged(ingested, "ingested")
+        .unionByName(tagged(kept, "kept"))
+        .unionByName(tagged(rejects, "rejected", with_reason=True))
+        .unionByName(tagged(quarantine, "quarantined"))
+    )
+    rejected = F.col("where") == "rejected"
+    unexplained = rejected & (F.col("reason").isNull() | (F.trim(F.col("reason")) == ""))
+    counts = {
+        "ingested": F.col("where") == "ingested",
+        "ingest_rejected": rejected & (F.col("stage") == "ingest"),
+        "kept": F.col("where") == "kept",
+        "rejected": rejected,
+        "quarantined": F.col("where") == "quarantined",
+        "rejected_without_reason": unexplained,
+    }
+    balance = rows.groupBy("source").agg(
+        *[F.count(F.when(condition, 1)).alias(name) for name, condition in counts.items()]
+    )
     return balance.select(
         "source",
         (F.col("ingested") + F.col("ingest_rejected") + F.col("quarantined")).alias(

@@ -8,7 +8,7 @@ license allowlists from licenses.yaml, PII detection from spark_jobs/annotators/
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -16,12 +16,17 @@ from typing import Any
 import great_expectations.expectations as gxe
 import pandas as pd
 import pyarrow as pa
-from great_expectations.execution_engine import SparkDFExecutionEngine
+import pyarrow.compute as pc
+from deltalake import DeltaTable
+from great_expectations.core.metric_domain_types import MetricDomainTypes
+from great_expectations.core.metric_function_types import MetricPartialFunctionTypes
+from great_expectations.execution_engine import PandasExecutionEngine, SparkDFExecutionEngine
 from great_expectations.expectations.expectation import ColumnMapExpectation
 from great_expectations.expectations.metrics import (
     ColumnMapMetricProvider,
     column_condition_partial,
 )
+from great_expectations.expectations.metrics.metric_provider import metric_partial
 from great_expectations.expectations.row_conditions import Column
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -31,7 +36,7 @@ from quality import measures
 from quality.bounds import load_bounds
 from quality.licenses import LicensePolicy, license_class_of, policy_for_table
 from spark_jobs.annotators.pii import PII_TYPES, pii_spans
-from spark_jobs.delta import read_spark
+from spark_jobs.delta import open_table, read_arrow, read_spark
 from spark_jobs.lake import Lake
 
 RAW_DOCUMENTS = "raw_documents"
@@ -52,18 +57,46 @@ class Subject:
     baseline_version: int | None = None
     # Validate only this source partition of the table (a partitioned run's partition).
     source: str | None = None
+    # Tables of at most this many bytes are read with delta-rs and handed to Spark from
+    # memory: no Spark task reads their files (see `read`).
+    in_memory_max_bytes: int = 0
 
     @property
     def corpus(self) -> str:
         return self.table.split(".", 1)[1]
 
-    def read(self, table: str | None = None, *, version: int | None = None) -> DataFrame:
-        """A table's snapshot: the subject at its version, any other table at its latest."""
+    def read(
+        self,
+        table: str | None = None,
+        *,
+        version: int | None = None,
+        columns: Sequence[str] | None = None,
+    ) -> DataFrame:
+        """A table's snapshot (only `columns`, if given): the subject at its version, any other
+        table at its latest.
+
+        A small table (in_memory_max_bytes) comes from this process's memory: Spark's jobs
+        over it then schedule no Python task to read Parquet, which on a small table costs
+        more than the query.
+        """
         table = table or self.table
         if table == self.table and version is None:
             version = self.version
         uri = self.lake.uri(table)
-        return read_spark(self.spark, uri, version=version, store=self.lake.store)
+        if self.in_memory_max_bytes:
+            snapshot = open_table(uri, version=version, store=self.lake.store)
+            if snapshot_bytes(snapshot) <= self.in_memory_max_bytes:
+                rows = read_arrow(
+                    uri, version=snapshot.version(), columns=columns, store=self.lake.store
+                )
+                return self.spark.createDataFrame(rows)
+        return read_spark(self.spark, uri, version=version, columns=columns, store=self.lake.store)
+
+
+def snapshot_bytes(snapshot: DeltaTable) -> int:
+    """Bytes of a Delta snapshot's data files, from its log."""
+    sizes = pa.table(snapshot.get_add_actions(flatten=True)).column("size_bytes")
+    return pc.sum(sizes).as_py() or 0
 
 
 @dataclass(frozen=True)
@@ -171,6 +204,35 @@ class ColumnValuesHoldNoPii(ColumnMapMetricProvider):
         if _table is not None and counted in _table.columns:
             return F.col(counted) == 0
         return _pii_free(pii_type)(column)
+
+    # GX hands a pandas column condition the column alone; the counts of a prepared frame sit
+    # in other columns, so this partial takes the whole domain (what column_condition_partial
+    # does for pandas, null values skipped likewise).
+    @metric_partial(
+        engine=PandasExecutionEngine,
+        partial_fn_type=MetricPartialFunctionTypes.MAP_CONDITION_SERIES,
+        domain_type=MetricDomainTypes.COLUMN,
+    )
+    def _pandas(
+        cls,
+        execution_engine,
+        metric_domain_kwargs,
+        metric_value_kwargs,
+        metrics,
+        runtime_configuration,
+    ):
+        df, compute_kwargs, accessor_kwargs = execution_engine.get_compute_domain(
+            domain_kwargs=metric_domain_kwargs, domain_type=MetricDomainTypes.COLUMN
+        )
+        column = accessor_kwargs["column"]
+        df = df[df[column].notnull()]
+        kind = metric_value_kwargs["pii_type"]
+        counted = f"pii_spans_{kind}"
+        if counted in df.columns:
+            holds_pii = df[counted] != 0
+        else:
+            holds_pii = df[column].map(lambda text: bool(pii_spans(text, (kind,))))
+        return holds_pii, compute_kwargs, accessor_kwargs
 
 
 class ExpectColumnValuesToHoldNoPii(ColumnMapExpectation):
@@ -336,9 +398,13 @@ def curated_documents(subject: Subject) -> list[Batch]:
     bounds = load_bounds(subject.table)
     policy = policy_for_table(subject.table)
     promises = [*document_integrity(bounds, annotated=True), *licensing(policy), *no_pii(bounds)]
+    # Classified after counting: the class is a function of the license, and a table holds
+    # few distinct licenses (a null license has no class, as before).
     license_shares = (
         measures.shares(documents, "license")
-        .join(documents.select("license", "license_class").distinct(), "license", "left")
+        .withColumn(
+            "license_class", F.when(F.col("license").isNotNull(), license_class_of("license"))
+        )
         .withColumn("allowed", F.col("license_class").isin(list(policy.classes)))
     )
     return [
@@ -353,17 +419,20 @@ def curated_documents(subject: Subject) -> list[Batch]:
 
 def curated_distribution(subject: Subject) -> list[Batch]:
     bounds = load_bounds(subject.table)
-    documents = subject.read()
+    documents = subject.read(columns=["language", "byte_length"])
     baseline = (
-        subject.read(version=subject.baseline_version)
+        subject.read(version=subject.baseline_version, columns=["language"])
         if subject.baseline_version is not None
         else None
     )
-    rejects = subject.read("rejects").where(F.col("corpus") == subject.corpus)
-    quarantine = subject.read("quarantine").where(F.col("corpus") == subject.corpus)
+    removed = ["corpus", "stage", "reason"]
+    rejects = subject.read("rejects", columns=removed).where(F.col("corpus") == subject.corpus)
+    quarantine = subject.read("quarantine", columns=removed).where(
+        F.col("corpus") == subject.corpus
+    )
     removals = rejects.select("stage", "reason").unionByName(quarantine.select("stage", "reason"))
     kept = {
-        "ingest": subject.read(f"raw.{subject.corpus}").count(),
+        "ingest": subject.read(f"raw.{subject.corpus}", columns=["id"]).count(),
         "curate": documents.count(),
     }
     rates = measures.removal_rates(removals, kept, bounds["distribution"]["max_removal_rate"])
@@ -390,10 +459,14 @@ def curated_distribution(subject: Subject) -> list[Batch]:
 
 
 def conservation(subject: Subject) -> list[Batch]:
-    kept = subject.read()
-    raw = subject.read(f"raw.{subject.corpus}")
-    rejects = subject.read("rejects").where(F.col("corpus") == subject.corpus)
-    quarantine = subject.read("quarantine").where(F.col("corpus") == subject.corpus)
+    documents = ["id", "source"]
+    kept = subject.read(columns=documents)
+    raw = subject.read(f"raw.{subject.corpus}", columns=documents)
+    removed = ["id", "corpus", "source", "stage", "reason"]
+    rejects = subject.read("rejects", columns=removed).where(F.col("corpus") == subject.corpus)
+    quarantine = subject.read("quarantine", columns=removed).where(
+        F.col("corpus") == subject.corpus
+    )
     balance = measures.source_balance(raw, kept, rejects, quarantine)
     ledger = measures.outcome_ledger(raw, kept, rejects.where(F.col("stage") == "curate"))
     return [

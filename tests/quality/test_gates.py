@@ -11,6 +11,7 @@ import dagster as dg
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
+from great_expectations.util import convert_to_json_serializable
 
 from assets import web
 from assets.corpus import source_partitions
@@ -23,9 +24,18 @@ from orchestration.instance import prepare_dagster_home
 from orchestration.jobs import CURATE_JOB, ingest_job_name
 from orchestration.resources import LakehouseResource
 from orchestration.settings import load_settings
+from quality import validation
 from quality.checks import corpus_checks
 from quality.history import VALIDATIONS
-from quality.suites import CONSERVATION, CURATED_DISTRIBUTION, CURATED_DOCUMENTS, RAW_DOCUMENTS
+from quality.suites import (
+    CONSERVATION,
+    CURATED_DISTRIBUTION,
+    CURATED_DOCUMENTS,
+    RAW_DOCUMENTS,
+    SUITES,
+    Subject,
+)
+from quality.validation import ValidationReport, validate_suite
 from spark_jobs.delta import open_table, read_arrow, write_arrow
 from spark_jobs.lake import Lake
 from spark_jobs.samples.web import generate_web_sample
@@ -136,16 +146,12 @@ GERMAN = (
 )
 
 
-@pytest.fixture(scope="module")
-def planted(pipeline):
-    """One bad curated.web version with a violation for every suite, gated once.
+def _plant_violations(uri: str) -> dict:
+    """Write a bad version of curated.web at `uri` with a violation for every suite.
 
     Planted: an unlicensed document, an unredacted email, a duplicated id, 20 German
     documents (a drifted language share) and a lost record (a curated row deleted).
     """
-    settings, instance, _ = pipeline
-    uri = _curated_uri(settings)
-    good = open_table(uri).version()
     curated = read_arrow(uri).sort_by("id")
     ids = curated["id"].to_pylist()
     lost, unlicensed, emailed, duplicated = ids[0], ids[1], ids[2], ids[3]
@@ -162,15 +168,25 @@ def planted(pipeline):
     german = _set(german, "text_hash", [f"planted-de-{i:02d}" for i in range(20)])
     bad = pa.concat_tables([kept, curated.slice(3, 1), german])
     write_arrow(bad, uri, mode="overwrite", partition_by=("source",))
-    result = _gate_run(instance)
-    _restore(uri, good)
-    return result, {
+    return {
         "lost": lost,
         "unlicensed": unlicensed,
         "emailed": emailed,
         "duplicated": duplicated,
         "german": german["id"].to_pylist(),
     }
+
+
+@pytest.fixture(scope="module")
+def planted(pipeline):
+    """One bad curated.web version (`_plant_violations`), gated once."""
+    settings, instance, _ = pipeline
+    uri = _curated_uri(settings)
+    good = open_table(uri).version()
+    ids = _plant_violations(uri)
+    result = _gate_run(instance)
+    _restore(uri, good)
+    return result, ids
 
 
 def test_planted_violations_fail_their_checks_and_block_training(planted):
@@ -241,6 +257,86 @@ def test_every_outcome_is_queryable_in_quality_validations(planted, pipeline):
         for r in failed
     )
     assert all(r["table"] == "curated.web" and r["version"] > 0 for r in rows)
+
+
+# --- engines: GX's pandas engine on collected frames reports what its Spark engine reports ---
+
+
+@pytest.fixture(scope="module")
+def lakes(pipeline, tmp_path_factory) -> dict[str, Lake]:
+    """Two copies of the pipeline's lake: as curated, and with violations planted in raw.web
+    (a duplicated id, an empty document) and in curated.web (`_plant_violations`). Copies,
+    because a suite reads the tables around its subject at their latest version."""
+    settings, _, _ = pipeline
+    root = tmp_path_factory.mktemp("engines")
+    lakes = {}
+    for state in ("clean", "planted"):
+        shutil.copytree(settings.lake_uri, root / state)
+        lakes[state] = Lake(str(root / state), settings.store)
+    planted = lakes["planted"]
+    _plant_violations(planted.uri("curated.web"))
+    raw = read_arrow(planted.uri("raw.web")).sort_by("id")
+    duplicate = _set(raw.slice(6, 1), "id", [raw["id"][5].as_py()])
+    empty = _set(_set(raw.slice(7, 1), "text", [""]), "byte_length", [0])
+    write_arrow(
+        pa.concat_tables([raw, duplicate, empty]),
+        planted.uri("raw.web"),
+        mode="overwrite",
+        partition_by=("source",),
+    )
+    return lakes
+
+
+def _verdicts(report: ValidationReport) -> dict[tuple[str, str], tuple]:
+    """Per promise: expectation, column, verdict, count, observed text, and every offending id
+    and value as sorted lists (engines list them in different orders)."""
+    values = {
+        r.expectation_config.description: sorted(
+            map(repr, convert_to_json_serializable(r.result.get("partial_unexpected_list") or []))
+        )
+        for _, result in report.gx_results
+        for r in result.results
+    }
+    return {
+        (o.batch, o.description): (
+            o.expectation,
+            o.column,
+            o.success,
+            o.unexpected_count,
+            o.observed.split(", e.g.")[0],
+            sorted(o.sample_ids),
+            values[o.description],
+        )
+        for o in report.outcomes
+    }
+
+
+@pytest.mark.parametrize("state", ["clean", "planted"])
+def test_pandas_engine_reports_what_the_spark_engine_reports(spark, lakes, state, monkeypatch):
+    """Every suite on the same table versions: the old path (Spark reads, GX's Spark engine)
+    and the pandas path pass and fail the same promises, name the same offending ids and
+    values (all of them: the sample size is raised past every count), show the same rows."""
+    monkeypatch.setattr(validation, "SAMPLE_IDS", 1000)
+    lake = lakes[state]
+    checks = [
+        ("raw.web", RAW_DOCUMENTS, "sample-crawl"),
+        *[("curated.web", suite, None) for suite in sorted(CURATED_SUITES)],
+    ]
+    for table, name, source in checks:
+        suite = SUITES[name]
+        version = open_table(lake.uri(table)).version()
+        # Drift is measured from the table's first version, which passed.
+        baseline = 0 if suite.uses_baseline else None
+        subject = Subject(spark, lake, table, version, baseline_version=baseline, source=source)
+        old = validate_suite(suite, subject, engine="spark")
+        new = validate_suite(suite, subject, engine="pandas")
+        assert (old.engine, new.engine) == ("spark", "pandas")
+        assert new.success == old.success == (state == "clean"), (name, new.failures)
+        assert _verdicts(new) == _verdicts(old), name
+        assert new.tables == old.tables, name
+        assert [len(r.results) for _, r in new.gx_results] == [
+            len(r.results) for _, r in old.gx_results
+        ]
 
 
 @pytest.mark.browser

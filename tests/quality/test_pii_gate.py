@@ -4,7 +4,6 @@ names the documents without publishing their text, and passes what redaction lea
 import pytest
 
 from quality.suites import no_pii, with_pii_spans
-from quality.validation import validate_dataframe
 from spark_jobs.annotators.pii import PII_TYPES, redact
 from spark_jobs.annotators.pii_planted import planted_documents
 
@@ -19,7 +18,7 @@ def _failed(report) -> dict[str, list[str]]:
 
 
 @pytest.mark.parametrize("prepared", [False, True], ids=["detector-udf", "with_pii_spans"])
-def test_gate_fails_on_valid_numbers_and_passes_checksum_invalid_ones(spark, prepared):
+def test_gate_fails_on_valid_numbers_and_passes_checksum_invalid_ones(spark, validate, prepared):
     rows = [
         ("card", "charged 4111 1111 1111 1111 twice"),
         ("card-bad-luhn", "order 4111 1111 1111 1112 shipped"),
@@ -34,7 +33,7 @@ def test_gate_fails_on_valid_numbers_and_passes_checksum_invalid_ones(spark, pre
     df = spark.createDataFrame(rows, SCHEMA)
     if prepared:
         df = with_pii_spans(df, CHECKSUM_TYPES["pii"])
-    report = validate_dataframe(df, "pii", no_pii(CHECKSUM_TYPES))
+    report = validate(df, "pii", no_pii(CHECKSUM_TYPES))
     assert _failed(report) == {
         "no card in any document's text": ["card"],
         "no iban in any document's text": ["iban"],
@@ -45,16 +44,16 @@ def test_gate_fails_on_valid_numbers_and_passes_checksum_invalid_ones(spark, pre
     assert "s3cr3t-Hunter2" not in str(report.gx_results[0][1].to_json_dict())
 
 
-def test_planted_pii_of_every_type_fails_the_gate_and_redacted_text_passes(spark):
+def test_planted_pii_of_every_type_fails_the_gate_and_redacted_text_passes(spark, validate):
     docs = planted_documents(40, seed=3)
     bounds = {"pii": list(PII_TYPES)}
     planted = spark.createDataFrame([(f"d{i}", d.text) for i, d in enumerate(docs)], SCHEMA)
-    report = validate_dataframe(with_pii_spans(planted), "pii", no_pii(bounds))
+    report = validate(with_pii_spans(planted), "pii", no_pii(bounds))
     assert {o.description for o in report.failures} == {
         f"no {kind} in any document's text" for kind in PII_TYPES
     }
     redacted = spark.createDataFrame(
         [(f"d{i}", redact(d.text)[0]) for i, d in enumerate(docs)], SCHEMA
     )
-    report = validate_dataframe(with_pii_spans(redacted), "pii", no_pii(bounds))
+    report = validate(with_pii_spans(redacted), "pii", no_pii(bounds))
     assert report.success, _failed(report)
