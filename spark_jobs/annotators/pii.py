@@ -6,7 +6,9 @@ cards, mod-97 and country lengths for IBANs, the area/group/serial rules of US S
 NINOs). The same detector runs at annotation (`pii_counts`), at selection (`redact`) and in
 the quality gate (quality/suites.py), so what redaction leaves is exactly what the gate
 accepts. Patterns are tuned against technical prose: version numbers, slices, hex literals,
-dates and long integers must not look like addresses, keys or card numbers.
+dates and long integers must not look like addresses, keys or card numbers. Phone numbers
+written bare are taken after a contact word in 15 European languages ("Kontakt:", "Tél.",
+"móvil", "reach me at"); see docs/pii.md for what is deliberately not taken.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ _LED: dict[tuple[str, int], tuple[str, str, str]] = {
     # with "+". The digit count is checked after the match.
     ("phone", 0): (
         "digit",
-        r"(?<![\w+@/.-].)(?<!\d[ .-].)",
+        r"(?<![\w+@/.#-].)(?<!\d[ .-]\d)",
         r"(?:(?<=\+)[1-9]\d{0,2}(?:[ .-]?\(0\))?(?:[ .-]?\(?\d{1,6}\)?){1,6}"
         r"|(?<=\()(?:\d{3}\)[ ]?\d{3}[ .-]\d{4}|0\d{1,5}\)(?:[ -]?\d{2,8}){1,4})"
         r"|(?<=0)0[ .-]?[1-9]\d{0,2}(?:[ .-]\d{1,6}){2,5}"
@@ -51,6 +53,14 @@ _LED: dict[tuple[str, int], tuple[str, str, str]] = {
         r"|(?<=0)\d{1,5}(?:[ .-]\d{2,8}){1,4}"
         r"|(?<=\d)\d[ ]\d{4,5}-\d{4}|(?<=\d)\d-\d{4}-\d{4}"
         r")(?:[ ]?(?:x|ext\.?)[ ]?\d{1,5})?(?![\w@-]|\.\d)",
+    ),
+    # Any 7-15 digits in groups (national numbers without a trunk prefix, 609 141 777, bare
+    # digits, 0301234567): a phone number only after a contact word (`_phone_after_cue`).
+    ("phone", 1): (
+        "digit",
+        r"(?<![\w+@/.#-].)(?<!\d[ .-]\d)",
+        r"(?:(?<=\()\+?\d|(?<=\+)\d|(?<=\d))(?:(?:[ ()/-]|\.(?=\d)){0,2}\d){6,14}"
+        r"(?:[ ]?(?:x|ext\.?)[ ]?\d{1,5})?(?![\w@-]|\.\d)",
     ),
     # Exactly four octets (values checked after the match): the lookarounds keep version
     # numbers (3.11.7, 1.2.3.4.dev0) and longer dotted runs (1.2.3.4.5) out.
@@ -77,12 +87,6 @@ _LED: dict[tuple[str, int], tuple[str, str, str]] = {
 }
 
 
-_PHONE_AFTER_KEYWORD = (
-    r"[a-zé]{0,8}\.?[^\w\n]{0,4}(?:(?:me |us |at |on |or |no\. |number |nr\. |tel\. )*)"
-    r"([+(]?\d[\d ()./-]{5,22}\d)(?![\w@-]|\.\d)"
-)
-
-
 def _led(kind: str, index: int = 0) -> str:
     scan, lookbehind, rest = _LED[kind, index]
     return _LEAD_CLASS[scan] + _LEAD_LOOKBEHIND[scan] + lookbehind + rest
@@ -91,15 +95,8 @@ def _led(kind: str, index: int = 0) -> str:
 PII_PATTERNS: dict[str, tuple[str, ...]] = {
     # Found from each "@" (see `_emails`); this pattern is the whole address.
     "email": (r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b",),
-    # Plus, after a phone keyword (lowercase text), any 8-15 digits in groups: national
-    # formats without a trunk prefix (609 141 777, 3533 7406, 08-60 42 30).
-    "phone": (
-        _led("phone"),
-        *[
-            keyword + _PHONE_AFTER_KEYWORD
-            for keyword in ("tel", "phone", "call", "mobil", "fax", "cell", "tlf", "tél")
-        ],
-    ),
+    # Plus, after a contact word, any 7-15 digits, bare or in groups (`_phone_after_cue`).
+    "phone": (_led("phone"), _led("phone", 1)),
     "ipv4": (_led("ipv4"),),
     # Full eight-group form, or a compressed form with at least three groups (fe80::1:2,
     # 2001:db8::7, 2001:db8:1::); short forms like 1::2 are Python slices.
@@ -214,7 +211,7 @@ def luhn_valid(digits: str) -> bool:
 
 
 # Issuer prefixes of the card networks (Visa, Mastercard, Amex, Discover, JCB, Diners,
-# Maestro, UnionPay) with their lengths; contiguous digit runs must start with one.
+# Maestro, UnionPay, Mir) with their lengths; contiguous digit runs must start with one.
 _CARD_PREFIXES = re.compile(
     r"4\d{12}(?:\d{3}){0,2}"  # Visa 13/16/19
     r"|5[1-5]\d{14}|2(?:2[2-9]\d|[3-6]\d\d|7[01]\d|720)\d{12}"  # Mastercard
@@ -223,7 +220,8 @@ _CARD_PREFIXES = re.compile(
     r"|(?:35\d{14}(?:\d{3})?|(?:2131|1800)\d{11})"  # JCB
     r"|3(?:0[0-5]|[689]\d)\d{11}(?:\d{2})?"  # Diners 14/16
     r"|(?:5[06-9]|6\d|0604)\d{8,17}"  # Maestro 12-19
-    r"|62\d{14,17}"  # UnionPay
+    r"|62\d{14,17}|81(?:[0-6]\d|7[01])\d{12}"  # UnionPay
+    r"|220[0-4]\d{12}(?:\d{3})?"  # Mir
 )
 
 
@@ -325,27 +323,119 @@ def _phone(m: re.Match[str]) -> tuple[int, int] | None:
     # SSN-shaped (123-45-6789) is never taken for a phone number, valid SSN or not.
     if len(text) == 11 and text[3] == "-" and text[6] == "-":
         return None
-    return m.span() if _phone_digits_ok(text) else None
-
-
-_DATE_OR_TIME = re.compile(r"\d{4}-\d\d-\d\d|\d\d:\d\d|\d+\.\d+\.\d+\.\d+")
-
-
-def _phone_after_keyword(m: re.Match[str]) -> tuple[int, int] | None:
-    number = m.group(1)
-    digits = sum(ch.isdigit() for ch in number)
-    if not 8 <= digits <= 15 or _DATE_OR_TIME.search(number) or ".." in number:
+    if not _phone_digits_ok(text) or _NOT_A_PHONE_NUMBER.search(text) or _zip_plus_4(m):
         return None
-    return m.span(1)
+    return m.span()
+
+
+# Words after which 7-15 digits are a phone number however they are written ("Kontakt:
+# 0301234567", "móvil 612 345 678", "reach me at 020 7946 0958"), in English, German, French,
+# Spanish, Italian, Portuguese, Dutch, Polish, Czech, Russian, Ukrainian, Swedish, Danish,
+# Norwegian and Finnish; matched in lowercase at the start of a word, within the sentence.
+# A label may be followed by up to four words before the number ("Telefonnummer des
+# Ansprechpartners: ..."); a verb only by up to three short words or a word for "number"
+# ("call me at", "volejte na číslo", "soita minulle numeroon"), since verbs like "call" are
+# common in technical prose; a terse label, one that is also an ordinary word in some
+# language ("portable", "cell", "handy"), only by punctuation ("Portable : 06 12 34 56 78").
+PHONE_LABELS = (
+    r"t[eé]l", r"t[eé]l[eé](?:f|ph)\w*", r"phone\w*", r"tlf", r"tfn", r"tfno", r"fone",
+    r"puhelin\w*", r"matkapuhelin\w*", r"mobil\w*", r"mobiel\w*", r"m[oó]vil\w*",
+    r"cell(?:ular|phone)\w*", r"celular\w*", r"natel", r"komórk\w*", r"fax\w*", r"telefax\w*",
+    r"faks\w*", r"whatsapp\w*", r"viber", r"contact\w*", r"contatt[oi]", r"contatos?",
+    r"kontakt\w*", r"yhteystied\w*", r"recapit\w*", r"hotline", r"helpline", r"infolin\w*",
+    r"rufnummer\w*", r"durchwahl\w*",
+    r"тел", r"телефон\w*", r"моб", r"мобил\w*", r"мобіл\w*", r"факс\w*", r"контакт\w*",
+)  # fmt: skip
+PHONE_VERBS = (
+    r"call(?:s|ed|ing)?", r"reach", r"dial(?:l?ing)?", r"ring(?:a|e|er)?", r"ruf\w*",
+    r"anruf\w*", r"erreich\w*", r"appel\w*", r"joign\w*", r"llam\w*", r"llám\w*", r"chiam\w*",
+    r"reperibil\w*", r"lig(?:ue|ar|a|uem)", r"bel", r"bell(?:en|t)", r"bereikba\w*", r"dzwo\w*",
+    r"zadzwo\w*", r"volej\w*", r"zavolej\w*", r"soit\w*", r"tavoit\w*", r"nås", r"træffes",
+    r"звон\w*", r"позвон\w*", r"дзвон\w*", r"подзвон\w*", r"зателефон\w*",
+)  # fmt: skip
+PHONE_TERSE_LABELS = (
+    r"ph\.", r"fon", r"puh", r"mob", r"cel", r"cell", r"portable", r"handy", r"gsm", r"sms",
+    r"kom\.",
+)  # fmt: skip
+_NUMBER_WORDS = r"num[eé]ro\w*|número|number|nummer\w*|numer\w*|číslo\w*|номер\w*"
+_PHONE_CUE = re.compile(
+    rf"(?<![\w-])(?:(?:{'|'.join(PHONE_LABELS)})(?:[^\w\n]{{1,4}}[^\W\d_]+){{0,4}}"
+    rf"|(?:{'|'.join(PHONE_VERBS)})(?:[^\w\n]{{1,3}}(?:{_NUMBER_WORDS}|[^\W\d_]{{1,7}})){{0,3}}"
+    rf"|(?:{'|'.join(PHONE_TERSE_LABELS)}))"
+    r"[^\w\n]{0,4}\Z"
+)
+# A full stop and a capitalised word end the sentence a contact word was in.
+_SENTENCE_END = re.compile(r"[.!?]\s+(?=[^\W\d_a-zß-ÿа-яёіїєґ][^\W\d_A-ZÀ-ÞА-ЯЁІЇЄҐ]{2})")
+_CUE_WINDOW = 64
+
+# Dates (05.11.2023, 2023-11-05, 5/11/2023), four-part versions: numbers, not phone numbers.
+_NOT_A_PHONE_NUMBER = re.compile(
+    r"(?<!\d)(?:[0-3]?\d[./-][01]?\d[./-](?:19|20)\d\d|(?:19|20)\d\d[./-][01]?\d[./-][0-3]?\d)"
+    r"(?!\d)|^\d+\.\d+\.\d+\.\d+$"
+)
+# A count with its unit (1 048 576 bytes, 25000000 times, 1.234.567 EUR) is no phone number.
+_UNIT_AFTER = re.compile(
+    r"[ \u00a0]?(?:bytes?\b|octets?\b|bajt|байт|tavu|[kmgt]i?b\b|bits?\b|b/s|bps\b|hz\b|ms\b|"
+    r"sec|seconds?\b|times\b|mal\b|fois\b|veces\b|volte\b|vezes\b|keer\b|razy\b|krát|раз|"
+    r"gånger\b|gange\b|kertaa\b|€|eur|usd\b|\$|kr\b|zł|kč|руб|грн|%)",  # noqa: RUF001
+    re.IGNORECASE,
+)
+
+
+# A state code, then spaces, a line break or a comment's leader ("MA\n#   02110-1301").
+_STATE_BEFORE = re.compile(r"(?<![A-Za-z])[A-Z]{2},?(?:\s|[#*;]|//)+\Z")
+
+
+def _zip_plus_4(m: re.Match[str]) -> bool:
+    """A US ZIP+4 code after its state (Boston, MA 02110-1301), as in licence headers."""
+    text = m.group()
+    return (
+        len(text) == 10
+        and text[5] == "-"
+        and _STATE_BEFORE.search(m.string[max(0, m.start() - 12) : m.start()]) is not None
+    )
+
+
+def _after_phone_cue(text: str, start: int) -> bool:
+    window = _SENTENCE_END.sub("\n", text[max(0, start - _CUE_WINDOW) : start])
+    return _PHONE_CUE.search(window.lower()) is not None
+
+
+def _phone_after_cue(m: re.Match[str]) -> tuple[int, int] | None:
+    if (
+        _NOT_A_PHONE_NUMBER.search(m.group())
+        or _UNIT_AFTER.match(m.string, m.end())
+        or _zip_plus_4(m)
+        or not _after_phone_cue(m.string, m.start())
+    ):
+        return None
+    return m.span()
+
+
+# A four-part dotted number is a version, not an address, after a version word (in the
+# languages of PHONE_LABELS), "kernel", "firmware" or "OID", after a version constraint
+# (>= 1.2.3.4, << 1.2.3.4, == 1.2.3.4) or a name and a hyphen (linux-2.6.8.1), or with a
+# Debian revision or a suffix after it (1.2.3.4-1, 1.2.3.4~rc1; but 10.0.0.1-10.0.0.9 is a range).
+_VERSION_BEFORE = re.compile(
+    r"(?:(?<!\w)(?:v|version\w*|versi[oó]n\w*|vers[aã]o|versie|wersj\w*|verz[ei]\w*|versio\w*|"
+    r"верси\w*|версі\w*|release|kernel|linux|firmware|build|oid)[ :]{0,2}"
+    r"|(?:<<|>>|[<>]=|==|\(=)[ ]?|[a-z]-)\Z"
+)
+_VERSION_AFTER = re.compile(r"(?:-\d+|[~+][A-Za-z0-9.]+)(?!\d|\.\d)")
 
 
 def _ipv4(m: re.Match[str]) -> tuple[int, int] | None:
     octets = m.group().split(".")
     ok = all(o == "0" or (o[0] != "0" and int(o) <= 255) for o in octets)
     # Loopback, "any" and broadcast addresses name no one (127.0.0.1, 0.0.0.0 in configs).
-    if octets[0] in ("0", "127") or m.group() == "255.255.255.255":
+    if not ok or octets[0] in ("0", "127") or m.group() == "255.255.255.255":
         return None
-    return m.span() if ok else None
+    text, start = m.string, m.start()
+    if _VERSION_AFTER.match(text, m.end()) or _VERSION_BEFORE.search(
+        text[max(0, start - 12) : start].lower()
+    ):
+        return None
+    return m.span()
 
 
 def _ipv6(m: re.Match[str]) -> tuple[int, int] | None:
@@ -371,7 +461,23 @@ def _card(m: re.Match[str]) -> tuple[int, int] | None:
     # The subscriber part of an international number (+43 568203417684) is no card.
     if _AFTER_COUNTRY_CODE.search(m.string, max(0, m.start() - 6), m.start()):
         return None
-    return m.span() if card_valid(digits) else None
+    if card_valid(digits):
+        # After a contact word, a bare run is a phone number (Tel. 0301234567 is no card).
+        return None if len(digits) <= 15 and _after_phone_cue(m.string, m.start()) else m.span()
+    # Any network's (a national scheme's) Luhn-valid number, where the text says "card".
+    if 13 <= len(digits) <= 19 and luhn_valid(digits) and _after_card_cue(m.string, m.start()):
+        return m.span()
+    return None
+
+
+# "card" in the languages of PHONE_LABELS, then up to three words (Numéro de carte : ...).
+_CARD_CUE = re.compile(
+    r"(?<!\w)(?:\w*(?:card|cart|kart|kort|карт)\w*)(?:[^\w\n]{1,4}[^\W\d_]+){0,3}[^\w\n]{0,4}\Z"
+)
+
+
+def _after_card_cue(text: str, start: int) -> bool:
+    return _CARD_CUE.search(text[max(0, start - 48) : start].lower()) is not None
 
 
 def _iban(m: re.Match[str]) -> tuple[int, int] | None:
@@ -420,7 +526,7 @@ def _group1(m: re.Match[str]) -> tuple[int, int] | None:
 
 
 _VALIDATORS: dict[str, tuple[_Validator, ...]] = {
-    "phone": (_phone, *[_phone_after_keyword] * 8),
+    "phone": (_phone, _phone_after_cue),
     "ipv4": (_ipv4,),
     "ipv6": (_ipv6,),
     "card": (_card,),
@@ -453,7 +559,6 @@ _ON_LOWERCASE = frozenset(
     {
         *[("secret", i) for i in range(6)],
         *[("nl_bsn", i) for i in range(3)],
-        *[("phone", i) for i in range(1, 9)],
     }
 )
 
@@ -543,6 +648,13 @@ _EMAIL_LOCAL_CHARS = frozenset(string.ascii_letters + string.digits + "._%+-")
 _EMAIL_DOMAIN = re.compile(r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
 
 
+# systemd unit types: none is a top-level domain, and `name@instance.<type>` is a unit.
+_UNIT_TYPES = frozenset(
+    {"service", "socket", "target", "timer", "mount", "automount", "swap", "path", "slice"}
+    | {"scope", "device"}
+)
+
+
 def _emails(text: str) -> Iterator[tuple[int, int]]:
     """Addresses found from each "@": the local part before it, the domain after it."""
     at = text.find("@")
@@ -551,6 +663,8 @@ def _emails(text: str) -> Iterator[tuple[int, int]]:
         while start > 0 and at - start < 64 and text[start - 1] in _EMAIL_LOCAL_CHARS:
             start -= 1
         domain = _EMAIL_DOMAIN.match(text, at + 1) if start < at else None
+        if domain and text[domain.start() : domain.end()].rpartition(".")[2] in _UNIT_TYPES:
+            domain = None  # a systemd unit instance: getty@tty1.service
         if domain and (start == 0 or not text[start - 1].isalnum()):
             yield start, domain.end()
             at = text.find("@", domain.end())
@@ -610,10 +724,16 @@ def _candidates(text: str, types: tuple[str, ...]) -> Iterator[PiiSpan]:
         pos = 0
         while (hit := finder.search(text, pos)) is not None:
             start = hit.start()
+            last = None  # (type, end) of the last span found here
             for p in members:
                 m = p.pattern.match(text, start)
-                span = p.validate(m) if m else None
+                # A type's later pattern adds nothing inside a span its earlier one found
+                # (a formatted phone number needs no contact-word check).
+                if m is None or (last is not None and last[0] == p.kind and m.end() <= last[1]):
+                    continue
+                span = p.validate(m)
                 if span is not None:
+                    last = (p.kind, span[1])
                     yield PiiSpan(p.kind, *span)
             pos = start + 1
     lower = None
