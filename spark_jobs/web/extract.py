@@ -1,5 +1,9 @@
 """HTML to clean text with resiliparse: a WARC record becomes a Page, or a Skip (valid but not a
-document) or a Quarantine (bad input), each with a short reason code and a human detail."""
+document) or a Quarantine (bad input), each with a short reason code and a human detail.
+
+The page text is the whole page less its navigation blocks (see `mark_navigation`), so lists,
+tables and code blocks of the content are kept; measured on real documentation HTML by
+bench/extraction_real.py."""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from urllib.parse import urlsplit
 
 from resiliparse.extract.html2text import extract_plain_text
 from resiliparse.parse.encoding import detect_encoding, detect_mime, map_encoding_to_html5
-from resiliparse.parse.html import HTMLTree
+from resiliparse.parse.html import DOMNode, HTMLTree, NodeType
 
 from spark_jobs.web.warc import EXCERPT_BYTES, WarcRecord
 
@@ -57,7 +61,21 @@ class ExtractRules:
     max_payload_bytes: int = 4 * 2**20
     max_control_share: float = 0.05  # of the sampled bytes; text has ~none, binary ~11%
     control_sample_bytes: int = 1 << 16
-    main_content: bool = True  # drop navigation, sidebars and footers
+    main_content: bool = True  # drop navigation, sidebars and footers (see mark_navigation)
+    # A list or table whose words are at least this share same-site link words, with at least
+    # nav_min_links links, is navigation (a menu, a table of contents, a prev/next bar); links to
+    # other sites are citations and count as text.
+    nav_link_density: float = 0.7
+    nav_min_links: int = 3
+    # A <main> (or role=main) holding at least this share of the page's text is the page.
+    main_element_share: float = 0.5
+    # When navigation would leave less than this share of the page's text (a page that is a link
+    # list), resiliparse's own main-content heuristics decide instead.
+    min_kept_share: float = 0.2
+    # Bare text after the last <hr> of <body> (and before the first) up to this size and share
+    # of the page's text is the page's footer (header).
+    max_furniture_chars: int = 300
+    max_furniture_share: float = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,12 +167,7 @@ def extract_page(
 
     try:
         tree = HTMLTree.parse(text)
-        body = extract_plain_text(
-            tree,
-            preserve_formatting=True,
-            main_content=rules.main_content,
-            alt_texts=False,
-        ).strip()
+        body = page_text(tree, domain, rules).strip()
         title = (tree.title or "").strip() or None
     except Exception as exc:  # resiliparse raises its own HTMLParserException
         return Quarantine(
@@ -172,6 +185,271 @@ def extract_page(
         text=body,
         byte_length=len(body.encode("utf-8")),
     )
+
+
+def page_text(tree: HTMLTree, domain: str, rules: ExtractRules = ExtractRules()) -> str:
+    """The visible text of a parsed page, less its navigation when rules.main_content is on."""
+    if rules.main_content and mark_navigation(tree, domain, rules) >= rules.min_kept_share:
+        skip: list[str] | None = [f"[{NAVIGATION_MARK}]"]
+        main_content = False
+    else:  # main_content off, or a page that is mostly navigation
+        skip, main_content = None, rules.main_content
+    return extract_plain_text(
+        tree,
+        preserve_formatting=True,
+        main_content=main_content,
+        alt_texts=False,
+        skip_elements=skip,
+    )
+
+
+NAVIGATION_MARK = "data-pilehouse-navigation"
+# ARIA landmarks and widgets that hold navigation, whatever their class names say.
+_NAV_ROLES = frozenset(
+    {"navigation", "menu", "menubar", "search", "banner", "contentinfo", "complementary"}
+)
+# The page's own header, footer, sidebar and contact line; inside an article or the main
+# element they are the article's (its title, its byline), and kept.
+_PAGE_FURNITURE = frozenset({"header", "footer", "aside", "address"})
+_CONTENT_ROOTS = "article, main, [role=main]"
+# Class or id words of navigation blocks: menus, breadcrumbs, sidebars, tables of contents, page
+# footers, prev/next bars (DocBook's navheader, Texinfo's nav-panel), skip links, search boxes.
+_NAV_NAMES = re.compile(
+    r"(?:^|[\s_-])(?:nav|navbar|navigation|navheader|navfooter|navpath|nav-panel|breadcrumbs?|"
+    r"menu|\w*sidebar|toc|toctree|footer|related|pagination|pager|skip\w*|search\w*|share|"
+    r"social)(?:$|[\s_-])",
+    re.IGNORECASE,
+)
+# Lists and tables are judged by their links only: texi2html, for one, names plain lists "toc".
+_NAMED_BLOCKS = frozenset({"div", "section", "form"})
+_LINK_LISTS = frozenset({"ul", "ol", "dl", "menu"})
+# Elements that hold only text and inline markup: the walk looks into them with one query.
+_PHRASING = frozenset({
+    "p", "h1", "h2", "h3", "h4", "h5", "h6", "dt", "pre", "caption", "span", "code", "em",
+    "strong", "b", "i", "tt", "small", "big", "font", "kbd", "var", "samp", "cite", "abbr", "sup",
+    "sub", "u", "s", "q", "time", "mark", "img", "br", "wbr", "label", "button", "input",
+    "select", "textarea",
+})  # fmt: skip
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6", "dt", "caption"})
+_SECTION_TITLES = frozenset({"h2", "h3", "h4", "h5", "h6"})
+_INLINE = frozenset({"a", "b", "i", "em", "strong", "span", "font", "small", "br", "img", "tt"})
+_SKIPPED = frozenset({"script", "style", "template", "noscript", "svg", "math"})
+_BLOCKS = frozenset({"p", "div", "td", "th", "li", "dd", "table", "ul", "ol", "dl", "section"})
+_BLOCK_SELECTOR = ", ".join(sorted(_BLOCKS))
+_LISTS_AND_TABLES = frozenset({"ul", "ol", "dl", "menu", "table"})
+_CONTAINERS = "div, section, nav, aside, header, footer, form, address, table, ul, ol, dl, [role]"
+# Links only navigation carries: keyboard shortcuts and rel=next/prev/up (Texinfo, DocBook).
+_NAV_RELS = ("next", "prev", "previous", "up")
+_NAV_LINKS = ", ".join(["a[accesskey]", *(f"a[rel={rel}]" for rel in _NAV_RELS)])
+
+
+def mark_navigation(tree: HTMLTree, domain: str, rules: ExtractRules = ExtractRules()) -> float:
+    """Mark the page's navigation blocks with NAVIGATION_MARK; return the share of the body's
+    text left unmarked.
+
+    Navigation is: <nav> and ARIA navigation landmarks, the page's header/footer/aside outside
+    the article, what lies outside a <main> that holds most of the text, blocks named like
+    navigation, lists and tables made of same-site links, the block around a keyboard-shortcut
+    or rel=next/prev link, and headings' "¶" permalinks. Content lists, tables and code are
+    left alone.
+    """
+    body = tree.body
+    if body is None:
+        return 1.0
+    marker = _NavigationMarker(body, domain, rules)
+    marker.drop_rule_delimited_furniture()
+    marker.walk()
+    return 1 - marker.dropped / marker.total
+
+
+class _NavigationMarker:
+    """One walk over the elements that does not enter what it marks. It walks by sibling links:
+    reading the n-th item of a resiliparse query result costs time in proportion to n."""
+
+    def __init__(self, body: DOMNode, domain: str, rules: ExtractRules) -> None:
+        self.body, self.domain, self.rules = body, domain, rules
+        self.total = len(body.text) or 1
+        self.dropped = 0
+        self.has_nav_links = body.query_selector(_NAV_LINKS) is not None
+        main = body.query_selector("main, [role=main]")
+        self.main = (
+            main if main is not None and self._share(main) >= rules.main_element_share else None
+        )
+
+    def _share(self, node: DOMNode) -> float:
+        return len(node.text) / self.total
+
+    def mark(self, node: DOMNode) -> None:
+        if node.closest(f"[{NAVIGATION_MARK}]") is None:
+            node.setattr(NAVIGATION_MARK, "")
+            self.dropped += len(node.text)
+
+    def drop_rule_delimited_furniture(self) -> None:
+        """Old-style page header and footer: the bare text and links before the first and after
+        the last of several <hr> in <body> (man2html's "Section: ... Updated: ... Return to Main
+        Contents" and "This document was created by man2html"). Bare text cannot carry a mark,
+        so it is removed from the tree."""
+        children = []
+        node = self.body.first_child
+        while node is not None:
+            children.append(node)
+            node = node.next_sibling
+        hrs = [i for i, n in enumerate(children) if n.type == NodeType.ELEMENT and n.tag == "hr"]
+        if len(hrs) < 2:
+            return
+        header = [n for n in children[: hrs[0]] if n.type == NodeType.TEXT or n.tag in _INLINE]
+        footer = children[hrs[-1] + 1 :]
+        for part in (header, footer):
+            chars = sum(len(n.text) for n in part)
+            if chars > min(
+                self.rules.max_furniture_chars, self.total * self.rules.max_furniture_share
+            ):
+                continue
+            self.dropped += chars
+            for n in part:
+                if n.type == NodeType.ELEMENT:
+                    n.setattr(NAVIGATION_MARK, "")
+                elif n.type == NodeType.TEXT:
+                    n.remove()
+
+    def walk(self) -> None:
+        # (element, inside the article/main, inside a content list)
+        stack: list[tuple[DOMNode, bool, bool]] = [(self.body, False, False)]
+        while stack:
+            node, in_content, in_list = stack.pop()
+            child = node.first_element_child
+            while child is not None:
+                tag = child.tag
+                if tag in _SKIPPED:
+                    pass
+                elif tag == "a":
+                    self._link(child, stack, in_content, in_list)
+                elif tag in _PHRASING:
+                    self._phrasing(child, tag)
+                elif self._is_navigation(child, tag, in_content, in_list):
+                    self.mark(child)
+                    self._mark_title_of(child)
+                elif tag not in _LISTS_AND_TABLES or child.query_selector(_CONTAINERS):
+                    # (a list or table of text and links alone has nothing more to mark)
+                    content = (
+                        in_content
+                        or tag in ("article", "main")
+                        or (child.getattr("role", "") == "main")
+                    )
+                    stack.append((child, content, in_list or tag in _LINK_LISTS))
+                child = child.next_element_sibling
+
+    def _mark_title_of(self, block: DOMNode) -> None:
+        """The heading of a section that holds nothing but navigation ("Table of Contents",
+        "Index"); a chapter heading followed by its own list of sections keeps its text."""
+        title = block.previous_element_sibling
+        if title is None or title.tag not in _SECTION_TITLES or len(title.text) > 80:
+            return
+        after = block.next_element_sibling
+        while after is not None:
+            if after.tag != "hr" and not after.hasattr(NAVIGATION_MARK):
+                return
+            after = after.next_element_sibling
+        self.mark(title)
+
+    def _is_navigation(self, node: DOMNode, tag: str, in_content: bool, in_list: bool) -> bool:
+        if self.main is not None and not in_content and not node.contains(self.main):
+            return node != self.main  # beside the page's main element
+        if (
+            tag == "nav"
+            or node.getattr("role", "") in _NAV_ROLES
+            or node.getattr("aria-hidden", "") == "true"
+            or node.hasattr("hidden")
+            or (tag in _PAGE_FURNITURE and not in_content)
+            or (tag in _NAMED_BLOCKS and _NAV_NAMES.search(_names(node)))
+        ):
+            # A page-wide wrapper named like navigation holds the article: look inside instead.
+            return node.query_selector(_CONTENT_ROOTS) is None
+        if tag in _LINK_LISTS or tag == "table":
+            # Lists inside a content list are the content's; tables may be page layout.
+            return not in_list and self._is_link_list(node, self.rules.nav_min_links)
+        return False
+
+    def _link(self, link: DOMNode, stack: list, in_content: bool, in_list: bool) -> None:
+        if _is_permalink(link):
+            self.mark(link)
+            return
+        if self.has_nav_links and (link.hasattr("accesskey") or link.hasattr("rel")):
+            self._mark_link_block(link)
+        if link.first_element_child is not None and link.query_selector(_BLOCK_SELECTOR):
+            # XHTML's <a id="x"/> read as HTML opens a link that holds the rest of the page.
+            stack.append((link, in_content, in_list))
+
+    def _phrasing(self, node: DOMNode, tag: str) -> None:
+        if tag in _HEADINGS:
+            anchor = node.query_selector('a[href^="#"]')
+            if anchor is not None and _is_permalink(anchor):
+                self.mark(anchor)
+        if self.has_nav_links and tag == "p":
+            link = node.query_selector(_NAV_LINKS)
+            if link is not None:
+                self._mark_link_block(link)
+
+    def _mark_link_block(self, link: DOMNode) -> None:
+        """Mark the block around a navigation link (Next: ..., Up: ...) if links fill it."""
+        if not link.hasattr("accesskey") and link.getattr("rel", "") not in _NAV_RELS:
+            return
+        block = link.parent
+        while block is not None and block.tag not in _BLOCKS:
+            block = block.parent
+        if block is not None and block.tag != "body" and self._is_link_list(block, 1):
+            self.mark(block)
+
+    def _is_link_list(self, node: DOMNode, min_links: int) -> bool:
+        """Whether node's words are mostly same-site link words (punctuation between links, as
+        in "[Top] | [Contents]", does not count)."""
+        if node.query_selector("a[href]") is None:
+            return False
+        words = _word_chars(node.text)
+        if not words:
+            return False
+        links = link_words = 0
+        stack = [node]
+        while stack:
+            element = stack.pop()
+            child = element.first_element_child
+            while child is not None:
+                if child.tag == "a" and child.hasattr("href"):
+                    if _same_site(child.getattr("href", ""), self.domain):
+                        links += 1
+                        link_words += _word_chars(child.text)
+                elif child.tag not in _SKIPPED:
+                    stack.append(child)
+                child = child.next_element_sibling
+        return links >= min_links and link_words >= words * self.rules.nav_link_density
+
+
+def _is_permalink(link: DOMNode) -> bool:
+    """A heading's "¶" / "#" / icon-font anchor to itself (Sphinx, MkDocs, GitHub READMEs)."""
+    if not link.getattr("href", "").startswith("#"):
+        return False
+    text = link.text.strip()
+    return 0 < len(text) <= 2 and not _word_chars(text)
+
+
+def _names(node: DOMNode) -> str:
+    return f"{node.getattr('class', '')} {node.getattr('id', '')}"
+
+
+_NOT_WORD = re.compile(r"\W+")
+
+
+def _word_chars(text: str) -> int:
+    return len(_NOT_WORD.sub("", text))
+
+
+def _same_site(href: str, domain: str) -> bool:
+    if "//" not in href[:8]:
+        return True  # relative: this site
+    try:
+        return domain_of(href) == domain
+    except ValueError:
+        return False
 
 
 def _plain_text_page(

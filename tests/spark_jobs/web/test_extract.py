@@ -139,3 +139,40 @@ def test_domain_of() -> None:
     assert domain_of("http://www.Example.COM:8080/a?b") == "example.com"
     assert domain_of("https://user:pw@docs.example.org./x") == "docs.example.org"
     assert domain_of("not a url") == ""
+
+
+CITATIONS = b"""<html><head><meta charset="utf-8"><title>Shared libraries</title></head><body>
+<div class="sidebar"><ul><li><a href="/guide/">Guide</a></li><li><a href="/guide/build.html">Building</a>
+</li><li><a href="/guide/upload.html">Uploading</a></li></ul></div>
+<div class="chapter"><h1>Shared libraries</h1>
+<p>Packaging a shared library takes care; read these first:</p>
+<ul><li><a href="https://www.debian.org/doc/debian-policy/ch-sharedlibs.html">Policy 8, Shared
+libraries</a></li><li><a href="https://wiki.debian.org/Multiarch">Debian wiki, Multiarch</a></li>
+<li><a href="https://wiki.debian.org/RpathIssue">Debian wiki, RpathIssue</a></li></ul>
+<ul><li><a href="/guide/symbols.html">Symbols files</a></li><li><a href="/guide/shlibs.html">shlibs
+files</a></li><li><a href="/guide/multiarch.html">Multiarch paths</a></li></ul>
+<pre>$ dpkg-gensymbols -v1.1 -plibfoo1</pre></div></body></html>"""
+
+
+def test_site_menus_are_dropped_and_lists_citing_other_sites_kept() -> None:
+    page = extract_page(response(CITATIONS))
+    assert isinstance(page, Page)
+    assert "Debian wiki, RpathIssue" in page.text  # links to other sites: citations
+    assert "$ dpkg-gensymbols -v1.1 -plibfoo1" in page.text
+    assert "Uploading" not in page.text  # the sidebar, by its class name
+    assert "Symbols files" not in page.text  # a list of links within the site: navigation
+
+
+def test_page_wide_wrapper_named_like_navigation_does_not_empty_the_page() -> None:
+    # Marking the wrapper would leave nothing: resiliparse's main-content heuristics decide.
+    body = (
+        ARTICLE.replace(b"<body>", b'<body><div class="menu-layout">')
+        .replace(b"</body>", b"</div></body>")
+        .replace(b"<main>", b"")
+        .replace(b"</main>", b"")
+        .replace(b"<article>", b"")
+        .replace(b"</article>", b"")
+    )
+    page = extract_page(response(body))
+    assert isinstance(page, Page)
+    assert "from left to right." in page.text
