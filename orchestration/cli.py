@@ -16,56 +16,83 @@ LOCALHOST = "127.0.0.1"
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """Generate the sample corpus if needed and materialize the whole asset graph."""
+    """Generate the sample corpus if needed and materialize the whole asset graph, in a worker
+    (`python -m orchestration.pipeline`) that Ctrl-C or SIGTERM stops with its Spark JVM."""
+    from infra.process_tree import supervise
     from orchestration.instance import prepare_dagster_home
 
-    settings = load_settings()
-    settings.home.mkdir(parents=True, exist_ok=True)
-    prepare_dagster_home(settings)
-    if not settings.landing_uri.startswith("s3://"):
-        from orchestration.samples import ensure_samples
+    prepare_dagster_home(load_settings())  # exported: the worker uses the same instance
+    runs = _RunCancellation()
+    command = [sys.executable, "-m", "orchestration.pipeline"]
+    if args.pages:
+        command += ["--pages", str(args.pages)]
+    if args.regenerate:
+        command.append("--regenerate")
+    return supervise(command, before_stop=runs.before_stop, after_stop=runs.after_stop)
 
-        ensure_samples(
-            Path(settings.landing_uri),
-            pages=args.pages or settings.sample_pages,
-            seed=settings.sample_seed,
-            regenerate=args.regenerate,
-        )
+
+def _runs_of(instance, tree) -> list:
+    """The unfinished Dagster runs executed, or being launched, by processes of `tree`: a run
+    whose RUN_START came from one of them, or that was launched through a code server of
+    theirs (its `.dagster/grpc_info` socket or port is on one of their command lines)."""
+    import json
 
     import dagster as dg
 
-    from orchestration.pipeline import materialize_all
-    from orchestration.report import render_summary, step_durations
-    from spark_jobs.lake import Lake
+    pids = {proc.pid for proc in tree}
+    arguments = {word for proc in tree for word in proc.command.split()}
+    in_progress = [
+        dg.DagsterRunStatus.STARTING,
+        dg.DagsterRunStatus.STARTED,
+        dg.DagsterRunStatus.CANCELING,
+    ]
+    runs = []
+    for run in instance.get_runs(filters=dg.RunsFilter(statuses=in_progress)):
+        server = json.loads(run.tags.get(".dagster/grpc_info", "{}"))
+        if str(server.get("socket") or server.get("port") or "") in arguments:
+            runs.append(run)
+            continue
+        started = instance.get_records_for_run(
+            run.run_id, of_type=dg.DagsterEventType.RUN_START, limit=1
+        ).records
+        if started and started[0].event_log_entry.dagster_event.pid in pids:
+            runs.append(run)
+    return runs
 
-    started = time.monotonic()
-    instance = dg.DagsterInstance.get()
-    results = materialize_all(instance, settings)
-    elapsed = time.monotonic() - started
-    success = all(r.success for r in results)
-    durations: dict[str, float] = {}
-    for result in results:
-        for step, seconds in step_durations(instance, result.run_id).items():
-            durations[step] = durations.get(step, 0.0) + seconds
-    print()
-    print(
-        f"== Pilehouse: {len(results)} runs, {'SUCCESS' if success else 'FAILURE'} "
-        f"in {elapsed:.1f} s =="
-    )
-    for result in results:
-        print(
-            f"  {result.dagster_run.job_name:<16} {result.dagster_run.tags.get('dagster/partition', ''):<16} "
-            f"{'ok' if result.success else 'FAILED'}  run {result.run_id}"
-        )
-    print(render_summary(Lake(settings.lake_uri, settings.store), durations))
-    print()
-    print("next:")
-    print(f"  Dagster UI  .venv/bin/pilehouse ui         then open http://{LOCALHOST}:3000")
-    print(f"  MLflow UI   .venv/bin/pilehouse mlflow-ui  then open http://{LOCALHOST}:5000")
-    print('  SQL         .venv/bin/pilehouse sql "SELECT reason, count(*) FROM rejects GROUP BY 1"')
-    print("  catalog     .venv/bin/pilehouse catalog     (tables, columns, versions, sizes)")
-    print(f"  report      {settings.lake_uri}/_reports/corpus/  (HTML, also linked in the UI)")
-    return 0 if success else 1
+
+class _RunCancellation:
+    """Stop hooks for `supervise` that keep this command's Dagster runs honest. The instance
+    is opened up front, so that a stop does not wait for it."""
+
+    def __init__(self) -> None:
+        import dagster as dg
+
+        self.instance = dg.DagsterInstance.get()
+
+    def before_stop(self, tree) -> None:
+        """Mark this command's runs as being canceled, so that the run workers record the
+        interrupt as a cancellation (not a failure that run retries would launch again); a
+        run still starting is canceled outright (its worker, if it starts, then does not)."""
+        import dagster as dg
+
+        for run in _runs_of(self.instance, tree):
+            if run.status == dg.DagsterRunStatus.STARTING:
+                self.instance.report_run_canceled(
+                    run, message="Canceled before it started: pilehouse was interrupted."
+                )
+            elif run.status == dg.DagsterRunStatus.STARTED:
+                self.instance.report_run_canceling(
+                    run, message="Stopping: pilehouse was interrupted."
+                )
+
+    def after_stop(self, tree) -> None:
+        """Once every process is gone: a run whose worker could not say so itself is CANCELED."""
+        for run in _runs_of(self.instance, tree):
+            self.instance.report_run_canceled(
+                run,
+                message="pilehouse was stopped before this run finished; its processes "
+                "are gone. Re-execute it from the UI or re-run the command.",
+            )
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
@@ -96,8 +123,7 @@ def _running_daemon_age() -> float | None:
 def cmd_ui(args: argparse.Namespace) -> int:
     """Dagster webserver + exactly one daemon (`dagster dev`) on loopback, on the same
     DAGSTER_HOME as `run`."""
-    import signal
-
+    from infra.process_tree import supervise
     from orchestration.instance import prepare_dagster_home
 
     settings = load_settings()
@@ -124,14 +150,16 @@ def cmd_ui(args: argparse.Namespace) -> int:
     print(
         f"Dagster UI on http://{args.host}:{args.port} (DAGSTER_HOME={os.environ['DAGSTER_HOME']})"
     )
-    child = subprocess.Popen(command)
-    # Pass a stop request on to `dagster dev`, which shuts the webserver and daemon down.
-    for stop in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(stop, lambda number, frame: child.send_signal(number))
-    return child.wait()
+    # Ctrl-C or SIGTERM: this command's runs are marked canceling, `dagster dev` and its
+    # webserver, daemon, code servers and run workers stop, whatever is left is killed, and
+    # a run whose worker could not finish it is marked CANCELED.
+    runs = _RunCancellation()
+    return supervise(command, before_stop=runs.before_stop, after_stop=runs.after_stop)
 
 
 def cmd_mlflow_ui(args: argparse.Namespace) -> int:
+    from infra.process_tree import supervise
+
     settings = load_settings()
     command = [
         str(Path(sys.executable).with_name("mlflow")),
@@ -146,7 +174,7 @@ def cmd_mlflow_ui(args: argparse.Namespace) -> int:
         str(args.port),
     ]
     print(f"MLflow UI on http://{args.host}:{args.port}")
-    return subprocess.call(command)
+    return supervise(command)  # Ctrl-C or SIGTERM stops the server and its workers
 
 
 def _lake():
@@ -213,17 +241,18 @@ def cmd_catalog(args: argparse.Namespace) -> int:
 
 
 def cmd_sql_server(args: argparse.Namespace) -> int:
-    """Spark Connect server on loopback with every lake table registered by name."""
-    from infra.spark_sql import serve
+    """Spark Connect server on loopback with every lake table registered by name, in a
+    worker (`python -m infra.spark_sql`) that Ctrl-C or SIGTERM stops with its JVM."""
+    from infra.process_tree import supervise
 
     settings = load_settings()
-    return serve(
-        _lake(),
-        host=args.host,
-        port=args.port,
-        master=settings.spark_master,
-        refresh_seconds=args.refresh_seconds,
-    )
+    command = [
+        sys.executable,
+        *("-m", "infra.spark_sql", "--lake", settings.lake_uri),
+        *("--host", args.host, "--port", str(args.port), "--master", settings.spark_master),
+        *("--refresh-seconds", str(args.refresh_seconds)),
+    ]
+    return supervise(command)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -429,6 +458,55 @@ def cmd_takedown(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ngram_index(args: argparse.Namespace):
+    """The index `trace` / `count` query: --index, the mixture a --run consumed, or --mixture."""
+    from spark_jobs.indexes.query import locate_mixture_index, locate_run_index, open_index
+
+    lake = _lake()
+    if args.index:
+        return open_index(lake, args.index)
+    if args.run:
+        tracking_uri = load_settings().mlflow_tracking_uri
+        return open_index(lake, locate_run_index(lake, args.run, tracking_uri))
+    if args.mixture:
+        return open_index(lake, locate_mixture_index(lake, args.mixture))
+    raise ValueError("say which index: --mixture NAME, --run RUN_ID or --index URI")
+
+
+def cmd_trace(args: argparse.Namespace) -> int:
+    """The longest spans of a text that occur in the training data, with their documents."""
+    import json
+
+    from mlflow.exceptions import MlflowException
+
+    text = sys.stdin.read() if args.text == "-" else args.text
+    try:
+        result = _ngram_index(args).trace(
+            text, max_documents=args.documents, min_tokens=args.min_tokens, max_spans=args.spans
+        )
+    except (FileNotFoundError, ValueError, MlflowException) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(json.dumps(result.to_dict(), indent=2) if args.json else result.render())
+    return 0
+
+
+def cmd_count(args: argparse.Namespace) -> int:
+    """Occurrences of an n-gram in the training data."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        index = _ngram_index(args)
+        count = index.count(args.ngram)
+    except (FileNotFoundError, ValueError, MlflowException) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if index.note:
+        print(f"note: {index.note}", file=sys.stderr)
+    print(f"{count}\t{args.ngram!r} in {index.built_from}")
+    return 0
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     """Check profiles, environment, source registry, recipes, dedup settings and mixture
     recipes without starting Spark: one line per file, exit 2 if any is invalid."""
@@ -585,6 +663,26 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: the table's delta.deletedFileRetentionDuration, else 7 days; 0: all)",
     )
     takedown.set_defaults(func=cmd_takedown)
+
+    for name, about in (
+        ("trace", "the longest spans of a text found in the training data, with documents"),
+        ("count", "occurrences of an n-gram in the training data"),
+    ):
+        query = commands.add_parser(name, help=about)
+        if name == "trace":
+            query.add_argument("text", help="the text to trace ('-' reads standard input)")
+            query.add_argument("--documents", type=int, default=5, help="documents per span")
+            query.add_argument("--min-tokens", type=int, default=6, help="shortest span shown")
+            query.add_argument("--spans", type=int, default=10, help="spans shown, longest first")
+            query.add_argument("--json", action="store_true", help="print JSON")
+            query.set_defaults(func=cmd_trace)
+        else:
+            query.add_argument("ngram", help="text, tokenized like the training data")
+            query.set_defaults(func=cmd_count)
+        which = query.add_mutually_exclusive_group()
+        which.add_argument("--mixture", help="the newest index of this mixture")
+        which.add_argument("--run", help="the index of the mixture this MLflow run trained on")
+        which.add_argument("--index", help="an index directory or its manifest.json")
 
     validate = commands.add_parser(
         "validate", help="check every configuration file (no Spark): one line per file"

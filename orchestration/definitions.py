@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import dagster as dg
 
-from assets import classifiers, code, dedup, licensed, mixtures, ops, papers, reports, training, web
+from assets import (
+    classifiers,
+    code,
+    dedup,
+    indexes,
+    licensed,
+    mixtures,
+    ops,
+    papers,
+    reports,
+    training,
+    web,
+)
 from assets.corpus import corpus_keys
 from orchestration.jobs import curate_job, ingest_jobs
 from orchestration.resources import LakehouseResource
@@ -29,6 +41,7 @@ defs = dg.Definitions(
         training.curated_corpora_run,
         *mixtures.mixture_assets,
         *training.proxy_training_assets,
+        *indexes.index_assets,
         reports.corpus_report,
         ops.source_registry,
         *classifiers.classifier_model_assets,

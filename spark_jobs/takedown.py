@@ -362,6 +362,7 @@ class PurgeReport:
     shards: list[ShardPurge] = field(default_factory=list)
     manifests: list[str] = field(default_factory=list)  # manifests marked
     dry_run: bool = False
+    indexes: list[str] = field(default_factory=list)  # n-gram index shards, one line each
 
     @property
     def files_removed(self) -> int:
@@ -395,6 +396,7 @@ class PurgeReport:
             lines.append("  no exported shard holds them")
         for m in self.manifests:
             lines.append(f"  {m}: {verb('marked', 'mark')} with the takedown, new checksums")
+        lines += self.indexes
         for t in self.tables:
             kept = (
                 f"; {t.files_kept} unreferenced file(s) still on storage (younger than the "
@@ -719,6 +721,10 @@ def purge(
                     manifests[manifest_uri] = {e["file"]: e for e in entries}
         if not dry_run:
             _update_exports_table(lake, report.shards, manifests, metadata)
+    # n-gram indexes hold copies of the tokens: their shards are rebuilt without the documents.
+    from spark_jobs.indexes.build import purge_indexes
+
+    report.indexes = purge_indexes(lake, ids, dry_run=dry_run)
     for name in _purge_tables(lake):
         report.tables.append(
             vacuum_table(lake, name, retention_hours, dry_run=dry_run, metadata=metadata)

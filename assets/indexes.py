@@ -1,0 +1,47 @@
+"""N-gram indexes: one per mixture recipe (indexes/<name>), over the mixture's newest export."""
+
+import dagster as dg
+
+from assets.mixtures import mixture_key, mixture_recipes
+from orchestration.automation import EAGER_AFTER_GATES
+from orchestration.resources import LakehouseResource
+from spark_jobs.indexes.build import build_mixture_index
+
+GROUP = "indexes"
+
+
+def index_key(mixture: str) -> dg.AssetKey:
+    return dg.AssetKey([GROUP, mixture])
+
+
+def index_asset(mixture: str) -> dg.AssetsDefinition:
+    # Downstream of mixtures/<name>: a newer mixture build shows this index as stale in the UI.
+    @dg.asset(
+        key=index_key(mixture),
+        deps=[mixture_key(mixture)],
+        automation_condition=EAGER_AFTER_GATES,
+        group_name=GROUP,
+        kinds={"python"},
+        description=f"Suffix-array n-gram index of mixtures.{mixture} (pilehouse trace / count)",
+    )
+    def _index(lakehouse: LakehouseResource) -> dg.MaterializeResult:
+        built = build_mixture_index(lakehouse.lake, mixture)
+        manifest, totals = built.manifest, built.manifest["totals"]
+        return dg.MaterializeResult(
+            metadata={
+                "mixture version": manifest["mixture"]["version"],
+                "tokenizer version": manifest["tokenizer"]["version"],
+                "tokens": totals["tokens"],
+                "documents": totals["documents"],
+                "shards": len(manifest["shards"]),
+                "bytes per token": round(totals["bytes"] / max(1, totals["tokens"]), 2),
+                "build seconds": manifest["build_seconds"],
+                "taken-down documents left out": totals["taken_down_skipped"],
+                "manifest": dg.MetadataValue.path(built.manifest_uri),
+            }
+        )
+
+    return _index
+
+
+index_assets = [index_asset(name) for name in mixture_recipes]
