@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint ui mlflow-ui bench clean
+.PHONY: install run test test-quick lint ui mlflow-ui bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ lint: install
 
 test: lint
 	$(BIN)/pytest
+
+# The quick tier: no JVM, no S3 server, no browser, no whole-graph runs (a few minutes).
+test-quick: lint
+	$(BIN)/pytest -m "not spark and not s3 and not slow and not browser and not gpu"
 
 ui: install
 	$(BIN)/pilehouse ui

@@ -14,8 +14,10 @@ PACKAGES = ("orchestration", "assets", "spark_jobs", "quality", "infra")
 
 def test_the_wheel_holds_every_tracked_package_file(tmp_path: Path) -> None:
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q"]
-        + ["-w", str(tmp_path), str(ROOT)],
+        [
+            *(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q"),
+            *("-w", str(tmp_path), str(ROOT)),
+        ],
         check=True,
         cwd=tmp_path,
     )
