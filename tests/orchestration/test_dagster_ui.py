@@ -19,6 +19,7 @@ import pytest
 from dagster._core.instance.ref import InstanceRef
 
 from assets.ops import SOURCE_REGISTRY
+from infra.process_tree import descendants
 from spark_jobs.lake import CORPORA
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -33,21 +34,6 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def _group_commands(pgid: int) -> list[str]:
-    """Command lines of the live processes in a process group (read from /proc)."""
-    commands = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            if int(fields[2]) == pgid and fields[0] != "Z":
-                commands.append(
-                    (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-                )
-        except (OSError, IndexError, ValueError):
-            continue
-    return commands
 
 
 @pytest.fixture
@@ -102,7 +88,8 @@ def test_the_ui_shows_the_corpus_groups_and_launches_a_materialization(
     dagster_ui, chromium, tmp_path
 ):
     base, dagster_home, pgid = dagster_ui
-    commands = _group_commands(pgid)
+    # `pilehouse ui` supervises `dagster dev` in a process group of its own: look at its tree.
+    commands = [proc.command for proc in descendants(pgid)]
     assert len([c for c in commands if "dagster._daemon run" in c]) == 1, commands
     [webserver] = [c for c in commands if "dagster_webserver" in c]
     assert "--host 127.0.0.1" in webserver
