@@ -108,6 +108,9 @@ def run_isolated(
     budget. Raises ObjectStopped (after yielding what arrived) when the child is stopped or
     dies; `produce` should turn its own errors into rows, as the ingest does."""
     _warm_up()
+    # A forked child starts out resident with everything it inherited (a Dagster or pytest
+    # process may hold gigabytes); the budget is for what reading the object adds on top.
+    inherited = _rss_bytes(os.getpid())
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child
@@ -152,11 +155,12 @@ def run_isolated(
                     f"reading {what} took over {seconds:g} s (options.limits.object_seconds); "
                     "stopped",
                 )
-            elif (rss := _rss_bytes(pid)) > memory_bytes:
+            elif (grown := _rss_bytes(pid) - inherited) > memory_bytes:
                 stopped = (
                     "memory_limit",
                     f"reading {what} needed over {memory_bytes // 2**20} MiB "
-                    f"({rss // 2**20} MiB resident; options.limits.object_memory_bytes); stopped",
+                    f"({grown // 2**20} MiB more than the reader inherited; "
+                    "options.limits.object_memory_bytes); stopped",
                 )
             if stopped:
                 os.kill(pid, signal.SIGKILL)
@@ -166,7 +170,7 @@ def run_isolated(
             # The consumer stopped early (or an error): do not leave the child running.
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-        status = _reap(pid)
+        status = _reap(pid, inherited)
         # Drain what the pump still holds so it reaches the end of the (now closed) pipe.
         deadline = time.monotonic() + 5
         while thread.is_alive() and time.monotonic() < deadline:
@@ -184,13 +188,13 @@ def run_isolated(
         raise ObjectStopped("reader_crashed", detail, batches)
 
 
-def _reap(pid: int) -> int:
+def _reap(pid: int, inherited: int) -> int:
     global _peak_rss_bytes
     try:
         _, status, usage = os.wait4(pid, 0)
     except ChildProcessError:  # someone else reaped it (SIGCHLD ignored): assume it finished
         return 0
-    _peak_rss_bytes = max(_peak_rss_bytes, usage.ru_maxrss * 1024)
+    _peak_rss_bytes = max(_peak_rss_bytes, usage.ru_maxrss * 1024 - inherited)
     return status
 
 
@@ -198,7 +202,8 @@ _peak_rss_bytes = 0
 
 
 def peak_rss_bytes(reset: bool = False) -> int:
-    """The largest resident memory of any object-reading child so far (optionally reset)."""
+    """The most memory any object-reading child added over what it inherited from its parent
+    so far (optionally reset)."""
     global _peak_rss_bytes
     peak = _peak_rss_bytes
     if reset:

@@ -46,6 +46,24 @@ def test_a_hanging_reader_is_stopped_after_its_budget_keeping_what_arrived() -> 
     assert time.monotonic() - started < 20
 
 
+def test_the_memory_budget_counts_what_the_reader_adds_not_what_its_parent_holds() -> None:
+    """A Dagster or pytest process can hold more than one object's budget; a child forked
+    from it that allocates nothing must be stopped for its time, not its inherited memory."""
+    held = bytearray(384 * 2**20)
+    for i in range(0, len(held), 4096):
+        held[i] = 1
+
+    def hang():
+        yield _batch(1)
+        while True:
+            pass
+
+    with pytest.raises(ObjectStopped) as stopped:
+        list(run_isolated(hang, SCHEMA, seconds=1, memory_bytes=256 * 2**20))
+    assert stopped.value.reason == "timeout", stopped.value.detail
+    del held
+
+
 def test_a_ballooning_reader_is_stopped_at_its_memory_budget() -> None:
     def balloon():
         hog = bytearray(512 * 2**20)
