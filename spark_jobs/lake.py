@@ -130,6 +130,23 @@ MIXTURE_COLUMNS = {
     "repetition": "0 the first time the document appears in the mixture, 1 the second, ...",
     "token_count": "tokens of the document with the mixture's tokenizer, end-of-text included",
 }
+TABLES["ops.substring_edits"] = TableSpec(
+    "ops.substring_edits",
+    (),
+    "Repeated spans found by a mixture's exact-substring dedup, one row per span",
+    {
+        "mixture": "mixture name",
+        "mixture_version": "Delta version of mixtures.<name> the export was cut from",
+        "id": "document id",
+        "action": "remove (cut from the exported tokens) or mark (left in)",
+        "start_token": "first token of the span in the document (tokenizer of the mixture)",
+        "end_token": "token after the span",
+        "tokens": "tokens in the span",
+        "min_tokens": "the recipe's min_tokens",
+        "keep": "one (first occurrence kept) or none",
+        "text": "the span's text (up to 2,000 characters)",
+    },
+)
 TABLES["ops.shard_exports"] = TableSpec(
     "ops.shard_exports",
     (),

@@ -31,7 +31,6 @@ from spark_jobs.indexes.layout import (
     DOCUMENT_SCHEMA,
     INDEX_FORMAT,
     MANIFEST,
-    SA_DTYPE,
     TOKENIZER,
     delete,
     exists,
@@ -39,6 +38,8 @@ from spark_jobs.indexes.layout import (
     read_bytes,
     read_json,
     shard_files,
+    suffix_array,
+    suffix_array_library,
     table_index_dir,
     table_index_manifests,
 )
@@ -56,21 +57,6 @@ DEFAULT_SHARD_TOKENS = 1 << 25
 # uint32 suffix-array entries; pydivsufsort's 32-bit path also needs 2 * tokens < 2^31.
 MAX_SHARD_TOKENS = 1 << 29
 _ENCODE_BATCH_ROWS = 512
-
-
-def suffix_array(tokens: np.ndarray) -> np.ndarray:
-    """Token offsets of `tokens` in lexicographic order of the suffixes starting there."""
-    if len(tokens) == 0:
-        return np.empty(0, dtype=SA_DTYPE)
-    from pydivsufsort import divsufsort  # ctypes: releases the GIL, so shards build in threads
-
-    return divsufsort(np.ascontiguousarray(tokens)).astype(SA_DTYPE)
-
-
-def suffix_array_library() -> str:
-    from importlib.metadata import version
-
-    return f"pydivsufsort {version('pydivsufsort')} (libdivsufsort)"
 
 
 def _sha256(data: bytes) -> str:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.fs as pafs
 
@@ -92,3 +93,18 @@ def table_index_manifests(lake: Lake) -> list[str]:
     infos = fs.get_file_info(pafs.FileSelector(path, recursive=True))
     found = [i.path[len(path) :] for i in infos if i.base_name == MANIFEST]
     return sorted(f"{root}{suffix}" for suffix in found)
+
+
+def suffix_array(tokens: np.ndarray) -> np.ndarray:
+    """Token offsets of `tokens` in lexicographic order of the suffixes starting there."""
+    if len(tokens) == 0:
+        return np.empty(0, dtype=SA_DTYPE)
+    from pydivsufsort import divsufsort  # ctypes: releases the GIL, so shards build in threads
+
+    return divsufsort(np.ascontiguousarray(tokens)).astype(SA_DTYPE)
+
+
+def suffix_array_library() -> str:
+    from importlib.metadata import version
+
+    return f"pydivsufsort {version('pydivsufsort')} (libdivsufsort)"

@@ -23,6 +23,7 @@ import xxhash
 import yaml
 
 from spark_jobs.delta import open_table, snapshot_dataset, table_exists, write_arrow
+from spark_jobs.indexes.substrings import SpanEdits, cut, repeated_spans
 from spark_jobs.lake import CORPORA, Lake
 from spark_jobs.licenses import license_allowed
 from spark_jobs.mixtures.recipe import Component, MixtureRecipe, register_mixture_table
@@ -56,6 +57,21 @@ MIXTURE_SCHEMA = pa.schema(
         ("component", pa.string()),
         ("repetition", pa.int32()),
         ("token_count", pa.int64()),
+    ]
+)
+SUBSTRING_EDITS_TABLE = "ops.substring_edits"
+SUBSTRING_EDITS_SCHEMA = pa.schema(
+    [
+        ("mixture", pa.string()),
+        ("mixture_version", pa.int64()),
+        ("id", pa.string()),
+        ("action", pa.string()),
+        ("start_token", pa.int64()),
+        ("end_token", pa.int64()),
+        ("tokens", pa.int64()),
+        ("min_tokens", pa.int64()),
+        ("keep", pa.string()),
+        ("text", pa.string()),
     ]
 )
 EXPORT_SCHEMA = pa.schema(
@@ -492,8 +508,12 @@ def export_shards(lake: Lake, build: MixtureBuild, directory: str | None = None)
         if recipe.text_export
         else None
     )
-    for row in build.rows.select(["position", "id", "component", "source"]).to_pylist():
+    rows = build.rows.select(["position", "id", "component", "source"]).to_pylist()
+    substrings = _substring_edits(build, rows)
+    for row in rows:
         tokens = build.cache.tokens(row["id"])
+        if substrings is not None and substrings.action == "remove":
+            tokens = np.concatenate([cut(tokens[:-1], substrings.of(row["id"])), tokens[-1:]])
         writer.add(
             row["position"], tokens, component_index[row["component"]], source_index[row["source"]]
         )
@@ -571,10 +591,93 @@ def export_shards(lake: Lake, build: MixtureBuild, directory: str | None = None)
             **token_report(build.rows),
         },
     }
+    if substrings is not None:
+        manifest["substring_dedup"] = substrings.summary()
     manifest_uri = f"{directory}/manifest.json"
     write_bytes(manifest_uri, json.dumps(manifest, indent=2, sort_keys=True).encode(), store)
+    if substrings is not None:
+        substrings.record(lake, build)
     register_export(lake, recipe.name, build.version, manifest_uri, manifest)
     return MixtureExport(build, directory, manifest_uri, manifest)
+
+
+@dataclass
+class _Substrings:
+    """What the recipe's exact-substring dedup found among the mixture's distinct documents."""
+
+    action: str
+    ids: list[str]
+    edits: SpanEdits
+    by_id: dict[str, list[tuple[int, int]]]
+
+    def of(self, doc_id: str) -> list[tuple[int, int]]:
+        return self.by_id.get(doc_id, [])
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "min_tokens": self.edits.min_tokens,
+            "action": self.action,
+            "keep": self.edits.keep,
+            "spans": self.edits.spans,
+            "tokens": self.edits.tokens_removed,
+            "documents": self.edits.documents_touched,
+            "edits_table": SUBSTRING_EDITS_TABLE,
+        }
+
+    def record(self, lake: Lake, build: MixtureBuild) -> None:
+        decode = build.tokenizer.tokenizer.decode
+        rows = [
+            {
+                "mixture": build.recipe.name,
+                "mixture_version": build.version,
+                "id": doc_id,
+                "action": self.action,
+                "start_token": start,
+                "end_token": end,
+                "tokens": end - start,
+                "min_tokens": self.edits.min_tokens,
+                "keep": self.edits.keep,
+                "text": decode(build.cache.tokens(doc_id)[start:end].tolist())[:2000],
+            }
+            for doc_id in self.ids
+            for start, end in self.of(doc_id)
+        ]
+        write_arrow(
+            pa.Table.from_pylist(rows, schema=SUBSTRING_EDITS_SCHEMA),
+            lake.uri(SUBSTRING_EDITS_TABLE),
+            mode="append",
+            metadata={f"lineage.input.mixtures.{build.recipe.name}": build.version},
+            store=lake.store,
+        )
+
+
+def _substring_edits(build: MixtureBuild, rows: list[dict]) -> _Substrings | None:
+    """Repeated spans across the distinct documents (an up-sampled document's repetitions
+    are the recipe's choice, not duplicates), first occurrences in mixture order."""
+    spec = build.recipe.substring_dedup
+    if spec is None:
+        return None
+    ids = list(dict.fromkeys(row["id"] for row in rows))
+    documents = [build.cache.tokens(doc_id)[:-1] for doc_id in ids]  # without end-of-text
+    edits = repeated_spans(
+        documents,
+        min_tokens=spec.min_tokens,
+        keep=spec.keep,  # type: ignore[arg-type]
+        separator=build.tokenizer.eos_id,
+    )
+    by_id = {doc_id: r for doc_id, r in zip(ids, edits.ranges, strict=True) if r}
+    log.info(
+        "mixture %s: exact-substring dedup (>= %d tokens, keep %s) found %d spans, %d tokens "
+        "in %d documents (%s)",
+        build.recipe.name,
+        spec.min_tokens,
+        spec.keep,
+        edits.spans,
+        edits.tokens_removed,
+        edits.documents_touched,
+        spec.action,
+    )
+    return _Substrings(spec.action, ids, edits, by_id)
 
 
 def register_export(

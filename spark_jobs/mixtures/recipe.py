@@ -83,6 +83,19 @@ class TokenizerSpec:
 
 
 @dataclass(frozen=True)
+class SubstringDedup:
+    """Exact-substring dedup of the mixture's documents before their tokens are exported
+    (spark_jobs/indexes/substrings.py): spans of at least `min_tokens` tokens that occur more
+    than once across the mixture's distinct documents are `remove`d from the exported tokens
+    or only `mark`ed; `keep: one` keeps the first occurrence, `keep: none` none of them.
+    Either way every span is a row of ops.substring_edits."""
+
+    min_tokens: int = 50
+    action: str = "remove"
+    keep: str = "one"
+
+
+@dataclass(frozen=True)
 class MixtureRecipe:
     name: str
     components: tuple[Component, ...]
@@ -94,6 +107,7 @@ class MixtureRecipe:
     sequence_length: int = 256
     sequences_per_shard: int = 1024
     text_export: bool = False
+    substring_dedup: SubstringDedup | None = None
 
     @property
     def table(self) -> str:
@@ -106,6 +120,8 @@ class MixtureRecipe:
         """The recipe as YAML would state it (for manifests, MLflow params, fingerprints)."""
         data = asdict(self)
         data["components"] = [c.to_dict() for c in self.components]
+        if self.substring_dedup is None:  # recipes without it keep their fingerprints
+            del data["substring_dedup"]
         return data
 
     @property
@@ -215,6 +231,18 @@ class TokenizerSection(ConfigModel):
         return self
 
 
+class SubstringDedupSection(ConfigModel):
+    min_tokens: int = Field(
+        50, ge=2, description="a whole number >= 2 (tokens; Lee et al. used about 50)"
+    )
+    action: Literal["remove", "mark"] = Field(
+        "remove", title="an action", description="remove, mark"
+    )
+    keep: Literal["one", "none"] = Field(
+        "one", title="what to keep", description="one (the first occurrence), none"
+    )
+
+
 class MixtureFile(ConfigModel):
     """A mixture recipe as written in YAML."""
 
@@ -238,6 +266,9 @@ class MixtureFile(ConfigModel):
     sequence_length: int = Field(256, ge=2, description="a whole number >= 2")
     sequences_per_shard: int = Field(1024, ge=1, description="a whole number >= 1")
     text_export: bool = Field(False, description="true or false")
+    substring_dedup: SubstringDedupSection | None = Field(
+        None, description="{min_tokens, action, keep}, or null (no exact-substring dedup)"
+    )
 
     @field_validator("license_policy")
     @classmethod
@@ -284,6 +315,11 @@ class MixtureFile(ConfigModel):
             sequence_length=self.sequence_length,
             sequences_per_shard=self.sequences_per_shard,
             text_export=self.text_export,
+            substring_dedup=(
+                SubstringDedup(**self.substring_dedup.model_dump())
+                if self.substring_dedup
+                else None
+            ),
         )
 
 
