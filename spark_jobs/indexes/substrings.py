@@ -84,14 +84,19 @@ def repeated_spans(
 
     # A window [p, p + k) is a candidate when it fits and holds no separator.
     k = min_tokens
-    seps = np.concatenate([[0], np.cumsum(corpus == separator, dtype=np.int64)])
+    index = np.int32 if n < 2**31 - k else np.int64
+    seps = np.zeros(n + 1, dtype=index)
+    np.cumsum(corpus == separator, dtype=index, out=seps[1:])
     last = n - k
     valid = np.zeros(n, dtype=bool)
-    valid[: last + 1] = seps[k : n + 1] - seps[: last + 1] == 0
+    valid[: last + 1] = seps[k : n + 1] == seps[: last + 1]
+    del seps
 
-    sa = suffix_array(corpus).astype(np.int64)
+    sa = suffix_array(corpus).astype(index, copy=False)
     a, b = sa[:-1], sa[1:]
-    pair = np.flatnonzero(valid[a] & valid[b])  # neighbours i, i + 1 in suffix order
+    # neighbours i, i + 1 in suffix order
+    pair = np.flatnonzero(valid[a] & valid[b]).astype(index, copy=False)
+    del valid
     left, right = a[pair], b[pair]
     for offset in range(k):  # keep the pairs whose first k tokens agree
         same = corpus[left + offset] == corpus[right + offset]
