@@ -2,10 +2,12 @@
 
 import dagster as dg
 
+from assets.dedup import benchmark_locations
 from assets.mixtures import mixture_key, mixture_recipes
 from orchestration.automation import EAGER_AFTER_GATES
 from orchestration.resources import LakehouseResource
 from spark_jobs.indexes.build import build_mixture_index
+from spark_jobs.indexes.contamination import REPORT_TABLE, contamination_report, summary
 
 GROUP = "indexes"
 
@@ -27,6 +29,9 @@ def index_asset(mixture: str) -> dg.AssetsDefinition:
     def _index(lakehouse: LakehouseResource) -> dg.MaterializeResult:
         built = build_mixture_index(lakehouse.lake, mixture)
         manifest, totals = built.manifest, built.manifest["totals"]
+        # Benchmark items against what the model trains on, at any length (not a gate: the
+        # 13-word flags gate curated tables; this reports what reached the mixture).
+        report = summary(contamination_report(lakehouse.lake, mixture, benchmark_locations()))
         return dg.MaterializeResult(
             metadata={
                 "mixture version": manifest["mixture"]["version"],
@@ -38,6 +43,10 @@ def index_asset(mixture: str) -> dg.AssetsDefinition:
                 "build seconds": manifest["build_seconds"],
                 "taken-down documents left out": totals["taken_down_skipped"],
                 "manifest": dg.MetadataValue.path(built.manifest_uri),
+                "benchmark items contaminated": sum(b["contaminated"] for b in report.values()),
+                "benchmark items checked": sum(b["items"] for b in report.values()),
+                "contamination by benchmark": dg.MetadataValue.json(report),
+                "contamination table": REPORT_TABLE,
             }
         )
 

@@ -3,6 +3,8 @@ and `pilehouse trace` / `count` answer from it, by mixture or by training run.""
 
 from __future__ import annotations
 
+import json
+
 import dagster as dg
 import yaml
 from dagster._core.definitions.data_version import CachingStaleStatusResolver, StaleStatus
@@ -16,7 +18,7 @@ from spark_jobs.lake import Lake
 from spark_jobs.lineage import start_training_run
 from spark_jobs.mixtures.recipe import MixtureRecipe
 
-from .conftest import PLANTED_ONE, RECIPE, write_planted_lake
+from .conftest import PLANTED_ONE, PLANTED_SHARED, RECIPE, write_planted_lake
 
 
 def _status(instance: dg.DagsterInstance, assets: list, key: dg.AssetKey) -> StaleStatus:
@@ -35,6 +37,13 @@ def test_index_asset_staleness_and_the_cli(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("PILEHOUSE_HOME", str(tmp_path))
     monkeypatch.setenv("PILEHOUSE_LAKE_URI", lake.root_uri)
     monkeypatch.setenv("PILEHOUSE_MLFLOW_TRACKING_URI", tracking)
+    items = tmp_path / "planted.jsonl"
+    items.write_text(
+        json.dumps({"item_id": "leak", "question": PLANTED_SHARED})
+        + "\n"
+        + json.dumps({"item_id": "novel", "question": "Why do tides lag the moon by an hour?"})
+    )
+    monkeypatch.setenv("PILEHOUSE_BENCHMARKS", str(items))
     path = tmp_path / "index-mix.yaml"
     path.write_text(yaml.safe_dump(RECIPE))
     mixture, index = mixture_asset(MixtureRecipe.from_yaml(path)), index_asset("index-mix")
@@ -48,6 +57,8 @@ def test_index_asset_staleness_and_the_cli(tmp_path, monkeypatch, capsys):
     assert meta["mixture version"].value == made["table version"].value == 0
     assert meta["tokenizer version"].value == made["tokenizer version"].value
     assert meta["tokens"].value == made["tokens"].value
+    assert meta["benchmark items checked"].value == 2
+    assert meta["benchmark items contaminated"].value == 1
     assert _status(instance, [mixture, index], index_key("index-mix")) == StaleStatus.FRESH
 
     sentence = PLANTED_ONE.split(" ", 1)[1]  # from the second word: tokenized as in the page
