@@ -10,6 +10,7 @@ never listed.
 from __future__ import annotations
 
 import io
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 
@@ -38,6 +39,9 @@ DEFAULT_MIN_TOKENS = 6
 _SCAN = 100_000
 _CHUNK = 1 << 16
 _BREAK = -1  # a query token that matches nothing: end-of-text in the query
+# Reads of an index on S3: 64 KiB ranges, up to 64 MiB of them cached per opened file.
+RANGE_BLOCK_BYTES = 1 << 16
+RANGE_CACHE_BYTES = 1 << 26
 
 
 class IndexShard:
@@ -47,8 +51,9 @@ class IndexShard:
         self.tokens = tokens
         self.sa = sa
         # Scalar reads and short slices through memoryviews: ~15x cheaper than numpy's.
-        self._tokens = _native_view(tokens)
-        self._sa = _native_view(sa)
+        # (An index on S3 is read by ranges: RangeArray answers the same calls.)
+        self._tokens = tokens if isinstance(tokens, RangeArray) else _native_view(tokens)
+        self._sa = sa if isinstance(sa, RangeArray) else _native_view(sa)
         self.docs = docs
         self.n = len(tokens)
         self.starts = np.asarray(docs["start"], dtype=np.int64)
@@ -397,10 +402,77 @@ class NgramIndex:
         )
 
 
-def _array(uri: str, dtype: np.dtype, store: ObjectStore) -> np.ndarray:
-    """A file as a numpy array: memory-mapped when local, read whole from S3."""
+class RangeArray:
+    """A file of little-endian integers read by byte ranges (an index on S3): a binary
+    search touches a few dozen places of a shard, so a query reads some blocks of it, never
+    the whole file. Blocks are cached (least recently used first out) up to `cache_bytes`.
+    Answers what IndexShard asks of a numpy array: len, an int at i, a slice as an array."""
+
+    def __init__(
+        self,
+        uri: str,
+        dtype: np.dtype,
+        store: ObjectStore,
+        *,
+        block_bytes: int | None = None,
+        cache_bytes: int | None = None,
+    ) -> None:
+        block_bytes = block_bytes or RANGE_BLOCK_BYTES
+        cache_bytes = cache_bytes or RANGE_CACHE_BYTES
+        fs, path = store.filesystem(uri)
+        self._file = fs.open_input_file(path)
+        self.dtype = np.dtype(dtype)
+        self._size = self._file.size()
+        self._item = self.dtype.itemsize
+        self._block = max(self._item, block_bytes - block_bytes % self._item)
+        self._cache: OrderedDict[int, bytes] = OrderedDict()
+        self._cache_blocks = max(2, cache_bytes // self._block)
+        self.bytes_read = 0  # for tests and measurement
+
+    def __len__(self) -> int:
+        return self._size // self._item
+
+    def _block_at(self, number: int) -> bytes:
+        data = self._cache.get(number)
+        if data is None:
+            offset = number * self._block
+            data = self._file.read_at(min(self._block, self._size - offset), offset)
+            self.bytes_read += len(data)
+            self._cache[number] = data
+            if len(self._cache) > self._cache_blocks:
+                self._cache.popitem(last=False)
+        else:
+            self._cache.move_to_end(number)
+        return data
+
+    def _read(self, start: int, stop: int) -> np.ndarray:
+        first, last = start * self._item, stop * self._item
+        pieces = []
+        while first < last:
+            number, within = divmod(first, self._block)
+            take = min(last - first, self._block - within)
+            pieces.append(self._block_at(number)[within : within + take])
+            first += take
+        return np.frombuffer(b"".join(pieces), dtype=self.dtype)
+
+    def __getitem__(self, key: int | slice) -> int | np.ndarray:
+        n = len(self)
+        if isinstance(key, slice):
+            start, stop, step = key.indices(n)
+            if step != 1:
+                raise ValueError("RangeArray slices have step 1")
+            return self._read(start, max(start, stop))
+        if key < 0:
+            key += n
+        if not 0 <= key < n:
+            raise IndexError(key)
+        return int(self._read(key, key + 1)[0])
+
+
+def _array(uri: str, dtype: np.dtype, store: ObjectStore) -> np.ndarray | RangeArray:
+    """A file as an array: memory-mapped when local, read by ranges from S3."""
     if is_s3(uri):
-        return np.frombuffer(read_bytes(uri, store), dtype=dtype)
+        return RangeArray(uri, dtype, store)
     path = store.filesystem(uri)[1]
     size = _file_size(path)
     if size == 0:
