@@ -43,7 +43,8 @@ def render_summary(lake: Lake, durations: dict[str, float] | None = None) -> str
     """A plain-text summary of the lake's current state (and a run's step timings if given)."""
     durations = durations or {}
     con = connect(lake)
-    existing = lake.tables()
+    tables = lake.tables()
+    existing = set(tables)
     out: list[str] = []
 
     row = "{:<10} {:<32} {:>7} {:>10} {:>10} {:>8}".format
@@ -96,7 +97,7 @@ def render_summary(lake: Lake, durations: dict[str, float] | None = None) -> str
             out.append(f"  {corpus:<9} {reason:<45} {n:>8}")
     out.append("")
     out.append("tables (Delta version):")
-    for name in existing:
+    for name in tables:
         version = open_table(lake.uri(name), store=lake.store).version()
         out.append(f"  {name:<15} v{version:<4} {lake.uri(name)}")
     con.close()
