@@ -1,4 +1,4 @@
-"""W7: the Pilehouse Delta layer (spark_jobs/delta.py) against plain Parquet on the same data,
+"""W7: the Pilehouse Delta layer (spark_jobs/delta/) against plain Parquet on the same data,
 and Spark's fixed costs.
 
     python -m bench.delta_layer              # a ~1 GB table (Arrow in-memory size)

@@ -24,8 +24,8 @@ import pyarrow.parquet as pq
 from pyspark.sql import SparkSession
 from pyspark.sql.pandas.types import from_arrow_schema
 
-from spark_jobs.delta import open_table, table_exists
-from spark_jobs.lake import TABLES, Lake
+from spark_jobs.delta import open_table
+from spark_jobs.lake import Lake
 from spark_jobs.session import get_spark
 from spark_jobs.storage import is_s3
 
@@ -132,9 +132,7 @@ def register_tables(
     Tables whose version is already in `registered` are left alone.
     """
     registered = dict(registered or {})
-    for name in TABLES:
-        if not table_exists(lake.uri(name), lake.store):
-            continue
+    for name in lake.tables():
         version = open_table(lake.uri(name), store=lake.store).version()
         if registered.get(name) == version:
             continue

@@ -58,10 +58,8 @@ def describe_table(lake: Lake, name: str) -> TableInfo:
 
 
 def describe_lake(lake: Lake) -> list[TableInfo]:
-    """Catalog entries of every table in TABLES that exists in this lake."""
-    from orchestration.sql import existing_tables
-
-    return [describe_table(lake, name) for name in existing_tables(lake)]
+    """Catalog entries of every table this lake holds (the lake's registry)."""
+    return [describe_table(lake, name) for name in lake.tables()]
 
 
 def catalog_arrow(infos: list[TableInfo]) -> tuple[pa.Table, pa.Table]:

@@ -8,8 +8,8 @@ import dagster as dg
 
 from orchestration.catalog import human_bytes
 from orchestration.sql import connect
-from spark_jobs.delta import open_table, table_exists
-from spark_jobs.lake import CORPORA, TABLES, Lake, document_tables
+from spark_jobs.delta import open_table
+from spark_jobs.lake import CORPORA, Lake, document_tables
 
 STAGE_TABLES = [
     (stage, table)
@@ -43,7 +43,8 @@ def render_summary(lake: Lake, durations: dict[str, float] | None = None) -> str
     """A plain-text summary of the lake's current state (and a run's step timings if given)."""
     durations = durations or {}
     con = connect(lake)
-    existing = {n for n in TABLES if table_exists(lake.uri(n), lake.store)}
+    tables = lake.tables()
+    existing = set(tables)
     out: list[str] = []
 
     row = "{:<10} {:<32} {:>7} {:>10} {:>10} {:>8}".format
@@ -96,9 +97,8 @@ def render_summary(lake: Lake, durations: dict[str, float] | None = None) -> str
             out.append(f"  {corpus:<9} {reason:<45} {n:>8}")
     out.append("")
     out.append("tables (Delta version):")
-    for name in TABLES:
-        if name in existing:
-            version = open_table(lake.uri(name), store=lake.store).version()
-            out.append(f"  {name:<15} v{version:<4} {lake.uri(name)}")
+    for name in tables:
+        version = open_table(lake.uri(name), store=lake.store).version()
+        out.append(f"  {name:<15} v{version:<4} {lake.uri(name)}")
     con.close()
     return "\n".join(out)

@@ -20,7 +20,7 @@ import pandas as pd
 import pyarrow as pa
 
 from spark_jobs.delta import open_table, register_duckdb, table_exists, table_history
-from spark_jobs.lake import TABLES, Lake
+from spark_jobs.lake import TABLES, Lake, known_spec
 
 EXAMPLES_FILE = Path(__file__).with_name("examples.sql")
 
@@ -78,7 +78,7 @@ class SnapshotRef:
 
 def parse_snapshot(table: str, at: str) -> SnapshotRef:
     """`v3` or `3` is a version; anything else must be an ISO 8601 date or time (UTC if no offset)."""
-    if table not in TABLES:
+    if known_spec(table) is None:
         raise ValueError(
             f"unknown lake table {table!r} in {table}@{at}; known: {', '.join(TABLES)}"
         )
@@ -358,8 +358,8 @@ def check_read_only(sql: str, con: duckdb.DuckDBPyConnection | None = None) -> N
 
 
 def existing_tables(lake: Lake) -> list[str]:
-    """Names of the TABLES that exist in this lake, in catalog order."""
-    return [name for name in TABLES if table_exists(lake.uri(name), lake.store)]
+    """Names of the tables this lake holds, in catalog order (the lake's registry)."""
+    return lake.tables()
 
 
 def _int(value: Any) -> int | None:

@@ -1,12 +1,21 @@
-"""The lake's named tables: where each lives, how it is partitioned, what it is for."""
+"""The lake's table registry: the named tables (where each lives, how it is partitioned, what it
+is for) and `Lake.tables()`, the tables one lake holds, which SQL, the catalog, takedown and
+lineage all list from."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyarrow.fs as pafs
+
+from spark_jobs.delta import open_table, table_exists
 from spark_jobs.storage import LOCAL, ObjectStore
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -47,6 +56,7 @@ ANNOTATED_WEB_COLUMNS = {
     "spaCy-English tokens that are not only punctuation (Gopher's words)",
     "text_hash": "exact-dedup key: hash of the normalized text",
 }
+# The rejects table's columns, in its column order (the stages select these).
 REJECT_COLUMNS = {
     "id": "id of the removed record (joins to raw.web / annotated.web id)",
     "corpus": "corpus family",
@@ -57,11 +67,13 @@ REJECT_COLUMNS = {
     "detail": "reason details (the kept duplicate's id, the failing value, ...)",
     "run_id": "Dagster run id of the run that removed it",
 }
+# The quarantine table's columns, in its column order (the ingest stage selects these).
 QUARANTINE_COLUMNS = {
-    **{k: v for k, v in REJECT_COLUMNS.items() if k != "detail"},
+    **{k: v for k, v in REJECT_COLUMNS.items() if k not in ("reason", "detail", "run_id")},
     "reason": "why the record could not be read: e.g. gzip_corrupt, undecodable_text",
     "detail": "the error message",
     "excerpt": "the first bytes of the record, escaped",
+    "run_id": REJECT_COLUMNS["run_id"],
 }
 
 
@@ -340,9 +352,38 @@ def document_tables(corpus: str) -> tuple[str, str, str]:
     return f"raw.{corpus}", f"annotated.{corpus}", f"curated.{corpus}"
 
 
+def _mixture_spec(name: str) -> TableSpec:
+    mixture = name.removeprefix("mixtures.")
+    return TableSpec(
+        name,
+        (),
+        f"Documents of the {mixture} training mixture, in token-stream order",
+        MIXTURE_COLUMNS,
+    )
+
+
+# Families of tables named at run time, `<family>.<member>`: how to describe a member that
+# TABLES does not list (a mixture built from a recipe outside the shipped ones, say).
+TABLE_FAMILIES: dict[str, Callable[[str], TableSpec]] = {"mixtures": _mixture_spec}
+
+# A folder name that can be one part of a table name: `lake.uri` turns every '.' of a name
+# into a '/', SQL puts each part in double quotes, and '_' starts folders that are not tables.
+_NAME_PART = re.compile(r'[^._"][^."]*')
+
+
+def known_spec(name: str) -> TableSpec | None:
+    """The spec of a table TABLES lists or a family names (None: neither)."""
+    if name in TABLES:
+        return TABLES[name]
+    family, _, member = name.partition(".")
+    describe = TABLE_FAMILIES.get(family)
+    return describe(name) if describe and _NAME_PART.fullmatch(member) else None
+
+
 @dataclass(frozen=True)
 class Lake:
-    """Resolves table names ('curated.web') to Delta table URIs under one root."""
+    """Resolves table names ('curated.web') to Delta table URIs under one root, and lists the
+    tables the lake holds."""
 
     root_uri: str
     store: ObjectStore = LOCAL
@@ -351,9 +392,63 @@ class Lake:
         return f"{self.root_uri.rstrip('/')}/{name.replace('.', '/')}"
 
     def spec(self, name: str) -> TableSpec:
-        try:
-            return TABLES[name]
-        except KeyError:
-            raise KeyError(
-                f"unknown lake table {name!r}; known tables: {', '.join(TABLES)}"
-            ) from None
+        """The table's spec: from TABLES, its family, or (a table this registry does not
+        describe) its partitioning as stored."""
+        spec = known_spec(name)
+        if spec is not None:
+            return spec
+        if all(_NAME_PART.fullmatch(part) for part in name.split(".")) and table_exists(
+            self.uri(name), self.store
+        ):
+            stored = open_table(self.uri(name), store=self.store)
+            return TableSpec(
+                name,
+                tuple(stored.metadata().partition_columns),
+                "a Delta table found in the lake that spark_jobs/lake.py does not describe",
+            )
+        raise KeyError(f"unknown lake table {name!r}; known tables: {', '.join(TABLES)}")
+
+    def tables(self) -> list[str]:
+        """Every Delta table in this lake, by dotted name: those TABLES lists in its order,
+        then the others found in storage (mixtures.<name>, tables of newer stages), sorted.
+
+        Read from storage: a table exists once its first commit does. Folders starting with
+        '_' (indexes, scratch) are not tables.
+        """
+        found = set(self._stored_tables())
+        return [n for n in TABLES if n in found] + sorted(found - TABLES.keys())
+
+    def _stored_tables(self) -> list[str]:
+        fs, root = self.store.filesystem(self.root_uri)
+
+        def children(path: str) -> list[pafs.FileInfo]:
+            try:
+                infos = fs.get_file_info(pafs.FileSelector(path, allow_not_found=True))
+            except OSError:
+                return []
+            return [i for i in infos if i.type == pafs.FileType.Directory]
+
+        base = self.root_uri.rstrip("/")
+        names = []
+        for first in children(root):
+            if first.base_name.startswith("_"):
+                continue
+            if table_exists(f"{base}/{first.base_name}", self.store):
+                names.append((first.base_name,))
+                continue
+            for second in children(first.path):
+                if second.base_name.startswith("_"):
+                    continue
+                if table_exists(f"{base}/{first.base_name}/{second.base_name}", self.store):
+                    names.append((first.base_name, second.base_name))
+        return [".".join(parts) for parts in names if self._nameable(parts)]
+
+    def _nameable(self, parts: tuple[str, ...]) -> bool:
+        if all(_NAME_PART.fullmatch(part) for part in parts):
+            return True
+        log.warning(
+            "%s holds a Delta table, but a folder name with '.' or '\"' cannot be part of a "
+            "table name; SQL, the catalog, takedown and lineage skip it: rename the folder",
+            "/".join((self.root_uri.rstrip("/"), *parts)),
+        )
+        return False

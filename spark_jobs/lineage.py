@@ -15,7 +15,6 @@ import mlflow
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
-import pyarrow.fs as pafs
 
 from spark_jobs.delta import open_table, snapshot_dataset, table_exists
 from spark_jobs.lake import Lake
@@ -35,35 +34,6 @@ ROLES = {"training": "trained on", MIXTURE_SOURCE_CONTEXT: "mixture drawn from"}
 
 
 # --- Tables -----------------------------------------------------------------------------
-
-
-def lake_tables(lake: Lake) -> list[str]:
-    """Every Delta table under the lake root, by dotted name (raw.web, rejects, mixtures.x).
-
-    Found on storage rather than in the TABLES catalog, so tables other stages add
-    (dedup, classifiers) are covered too. Folders starting with '_' are not tables.
-    """
-    fs, root = lake.store.filesystem(lake.root_uri)
-    names = []
-
-    def children(path: str) -> list[pafs.FileInfo]:
-        try:
-            infos = fs.get_file_info(pafs.FileSelector(path, allow_not_found=True))
-        except OSError:
-            return []
-        return [i for i in infos if i.type == pafs.FileType.Directory]
-
-    for first in children(root):
-        if first.base_name.startswith("_"):
-            continue
-        if table_exists(lake.uri(first.base_name), lake.store):
-            names.append(first.base_name)
-            continue
-        for second in children(first.path):
-            name = f"{first.base_name}.{second.base_name}"
-            if not second.base_name.startswith("_") and table_exists(lake.uri(name), lake.store):
-                names.append(name)
-    return sorted(names)
 
 
 def rows_with_ids(
@@ -281,7 +251,7 @@ def mixtures_holding(lake: Lake, ids: Iterable[str]) -> list[MixtureHit]:
     """Every version of every mixture table that contains any of the documents."""
     ids = sorted(set(ids))
     hits = []
-    for name in lake_tables(lake):
+    for name in sorted(lake.tables()):
         if not name.startswith("mixtures."):
             continue
         uri = lake.uri(name)
@@ -360,7 +330,7 @@ def tables_holding(lake: Lake, ids: Iterable[str]) -> dict[str, tuple[int, int]]
     """Current tables holding any of the documents: name -> (version, matching rows)."""
     ids = sorted(set(ids))
     held = {}
-    for name in lake_tables(lake):
+    for name in sorted(lake.tables()):
         uri = lake.uri(name)
         version = open_table(uri, store=lake.store).version()
         rows = rows_with_ids(uri, ids, version=version, store=lake.store).num_rows

@@ -16,6 +16,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import LongType, StructField, StructType
 
 from spark_jobs.annotators.rulesets import ruleset
+from spark_jobs.lake import REJECT_COLUMNS
 from spark_jobs.licenses import license_allowed, license_class
 from spark_jobs.recipe import DecontaminationPolicy, DedupPolicy, PiiPolicy, Recipe
 
@@ -30,8 +31,6 @@ __all__ = [
     "rule_reason",
     "select_documents",
 ]
-
-REJECT_COLUMNS = ["id", "corpus", "source", "locator", "stage", "reason", "detail", "run_id"]
 
 
 def rule_reason(
@@ -71,7 +70,7 @@ def rule_detail(name: str, thresholds: dict[str, Any] | None, reason: F.Column) 
 
 
 def reject_rows(docs: DataFrame, reason: F.Column, detail: F.Column, run_id: str) -> DataFrame:
-    """Curate-stage reject rows (REJECT_COLUMNS) for `docs`."""
+    """Curate-stage reject rows (the columns of REJECT_COLUMNS) for `docs`."""
     return docs.select(
         "id",
         "corpus",

@@ -52,8 +52,8 @@ from spark_jobs.ingest import (
     UnreadableSource,
     check_unreadable_fraction,
 )
-from spark_jobs.lake import Lake, document_tables
-from spark_jobs.select import REJECT_COLUMNS, Recipe, filter_documents
+from spark_jobs.lake import QUARANTINE_COLUMNS, REJECT_COLUMNS, Lake, document_tables
+from spark_jobs.select import Recipe, filter_documents
 from spark_jobs.sources import Source
 from spark_jobs.takedown import taken_down_ids
 
@@ -63,18 +63,6 @@ BENCHMARK_TABLE = "benchmarks.items"
 SIGNATURE_TABLE = "dedup.signatures"
 CLUSTER_TABLE = "dedup.clusters"
 FLAG_TABLE = "decontamination.flags"
-
-QUARANTINE_COLUMNS = [
-    "id",
-    "corpus",
-    "source",
-    "locator",
-    "stage",
-    "reason",
-    "detail",
-    "excerpt",
-    "run_id",
-]
 
 
 @dataclass
@@ -163,10 +151,10 @@ def ingest_source(
             {"source": source.name},
         ),
         "rejects": (
-            _verdict_rows(ingested, SKIPPED, REJECT_COLUMNS),
+            _verdict_rows(ingested, SKIPPED, list(REJECT_COLUMNS)),
             {**partition, "stage": "ingest"},
         ),
-        "quarantine": (_verdict_rows(ingested, QUARANTINED, QUARANTINE_COLUMNS), partition),
+        "quarantine": (_verdict_rows(ingested, QUARANTINED, list(QUARANTINE_COLUMNS)), partition),
     }
     already_present = 0
     commits = {}

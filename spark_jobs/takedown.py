@@ -40,7 +40,6 @@ from spark_jobs.lineage import (
     MixtureHit,
     RunHit,
     ShardHit,
-    lake_tables,
     mixtures_holding,
     rows_with_ids,
     runs_holding,
@@ -189,7 +188,7 @@ def _matching_ids(table: pa.Table, request: TakedownRequest) -> set[str]:
 
 
 def document_tables_in(lake: Lake) -> list[str]:
-    return [n for n in lake_tables(lake) if not n.startswith(_NOT_DOCUMENT_TABLES)]
+    return [n for n in sorted(lake.tables()) if not n.startswith(_NOT_DOCUMENT_TABLES)]
 
 
 def find_documents(lake: Lake, request: TakedownRequest) -> list[str]:

@@ -24,7 +24,7 @@ from spark_jobs.config_files import (
     read_config,
     suggestion,
 )
-from spark_jobs.lake import CORPORA, MIXTURE_COLUMNS, TABLES, TableSpec
+from spark_jobs.lake import CORPORA
 from spark_jobs.licenses import license_policies
 
 # Keeping the default vocabulary small keeps uint16 shards and CPU proxy models small.
@@ -333,13 +333,9 @@ def load_recipes(directory: str | Path) -> dict[str, MixtureRecipe]:
 
 
 def register_mixture_table(name: str) -> str:
-    """Make mixtures.<name> a known lake table (catalog, SQL); returns the table name."""
-    table = f"mixtures.{name}"
-    TABLES.setdefault(
-        table,
-        TableSpec(table, (), f"Documents of the {name} training mixture", MIXTURE_COLUMNS),
-    )
-    return table
+    """The lake table of mixture `name`, mixtures.<name>; the lake registry's mixtures family
+    (spark_jobs.lake.TABLE_FAMILIES) describes it to the catalog and SQL."""
+    return f"mixtures.{name}"
 
 
 # The recipes shipped with the code location; PILEHOUSE_MIXTURES_DIR points elsewhere.

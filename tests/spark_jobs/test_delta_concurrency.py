@@ -18,6 +18,7 @@ from deltalake import CommitProperties, DeltaTable
 
 from bench import faults_delta
 from spark_jobs import delta
+from spark_jobs.delta import commit as delta_commit
 from spark_jobs.storage import (
     ObjectStore,
     S3EndpointUnreachable,
@@ -67,13 +68,13 @@ def _log_entry_without_commit_info(uri: str, version: int) -> None:
 def test_a_commit_landing_right_after_ours_does_not_change_our_version(tmp_path, monkeypatch):
     uri = str(tmp_path / "docs")
     delta.write_arrow(pa.table({"doc_id": [1]}), uri, mode="append")
-    real_commit_once = delta._commit_once
+    real_commit_once = delta_commit._commit_once
 
     def another_engine_commits_right_after(*args, **kwargs):
         real_commit_once(*args, **kwargs)
         _log_entry_without_commit_info(uri, DeltaTable(uri).version() + 1)
 
-    monkeypatch.setattr(delta, "_commit_once", another_engine_commits_right_after)
+    monkeypatch.setattr(delta_commit, "_commit_once", another_engine_commits_right_after)
     result = delta.write_arrow(pa.table({"doc_id": [2]}), uri, mode="append")
 
     assert result.version == 1
