@@ -142,6 +142,27 @@ MIXTURE_COLUMNS = {
     "repetition": "0 the first time the document appears in the mixture, 1 the second, ...",
     "token_count": "tokens of the document with the mixture's tokenizer, end-of-text included",
 }
+TABLES["ops.index_contamination"] = TableSpec(
+    "ops.index_contamination",
+    (),
+    "Benchmark items traced against a mixture's n-gram index, one row per item and build",
+    {
+        "mixture": "mixture name",
+        "mixture_version": "Delta version of mixtures.<name> the index was built from",
+        "index": "manifest.json of the index",
+        "benchmark": "benchmark name",
+        "item_id": "item id within the benchmark",
+        "split": "the item's split",
+        "item_tokens": "tokens of question + answer (the index's tokenizer)",
+        "longest_tokens": "tokens of the item's longest span found in the training tokens",
+        "longest_text": "that span's text",
+        "occurrences": "how often that span occurs in the training tokens",
+        "covered_tokens": "item tokens inside spans of at least min_tokens found there",
+        "documents": "training documents holding the longest span (up to 3)",
+        "contaminated": "the verdict (docs/trace.md: Contamination at any length)",
+        "checked_at": "when the item was checked",
+    },
+)
 TABLES["ops.substring_edits"] = TableSpec(
     "ops.substring_edits",
     (),
