@@ -34,7 +34,7 @@ from spark_jobs.papers.reader import PapersReader
 from spark_jobs.sources import Source
 
 _WORD = re.compile(r"[^\W\d_]+")
-_HYPHEN_BREAK = re.compile(r"([^\W\d_]+)[-\u00ad\ufffe\x02][ \t]*\n[ \t]*([^\W\d_]+)")
+_HYPHEN_BREAK = re.compile(r"([^\W\d_]+)(?:[-\u00ad][ \t]*\r?\n[ \t]*|\ufffe)([^\W\d_]+)")
 
 
 @dataclass

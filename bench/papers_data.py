@@ -122,10 +122,21 @@ def paired_documents(tree: Path, package: str) -> list[tuple[Path, Path]]:
         pdf = source.with_name(stem + ".pdf")
         if not pdf.exists():
             continue
-        text = read_source(source)
-        if b"\\documentclass" in text and b"\\begin{document}" in text:
+        if is_latex_document(read_source(source)):
             pairs.append((source, pdf))
     return pairs
+
+
+_DOCUMENT_LINES = (
+    re.compile(rb"(?m)^[ \t]*\\document(?:class|style)\b"),
+    re.compile(rb"(?m)^[ \t]*\\begin\s*\{document\}"),
+)
+
+
+def is_latex_document(data: bytes) -> bool:
+    """A LaTeX document: \\documentclass and \\begin{document} each start a line (plain TeX
+    manuals that mention them in their text are not)."""
+    return all(pattern.search(data) for pattern in _DOCUMENT_LINES)
 
 
 def spread(items: list, count: int) -> list:
@@ -165,6 +176,9 @@ def reference_text(source: str) -> str:
             MacroTextSpec("verb", simplify_repl=_verbatim_text),
             # pylatexenc's own \href text assumes both arguments parsed (IndexError when not)
             MacroTextSpec("href", simplify_repl=_last_argument),
+            # references and the title block pylatexenc prints as placeholders ("<ref>",
+            # "[NO \\title GIVEN]", today's date): not the paper's words
+            *(MacroTextSpec(name, simplify_repl="") for name in _PLACEHOLDER_MACROS),
         ],
         environments=[
             EnvironmentTextSpec(name, simplify_repl=_verbatim_text)
@@ -178,6 +192,10 @@ def reference_text(source: str) -> str:
     body = _document_nodes(nodes, lw) or nodes
     converter = LatexNodes2Text(math_mode="verbatim", latex_context=text_context)
     return converter.nodelist_to_text(body)
+
+
+_PLACEHOLDER_MACROS = ("ref", "eqref", "pageref", "cite", "maketitle", "today", "label")
+MIN_REFERENCE_WORDS = 100  # fewer: pylatexenc read almost nothing, not a reference to defend
 
 
 def _verbatim_text(node, *_args, **_kwargs) -> str:
@@ -203,13 +221,17 @@ def _document_nodes(nodes, lw):
 
 
 def source_tarball(source: Path) -> bytes:
-    """Every .tex of the document's folder (decompressed), as a gzipped tar named like arXiv's."""
+    """The document's .tex and every other .tex of its folder that is not a whole document of
+    its own (decompressed), as a gzipped tar like arXiv's: one paper per tarball, since which
+    of several independent documents is "the paper" has no right answer."""
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
         for path in sorted(source.parent.iterdir()):
             if not path.is_file() or not path.name.endswith((".tex", ".tex.gz")):
                 continue
             data = read_source(path)
+            if path != source and is_latex_document(data):
+                continue
             info = tarfile.TarInfo(path.name.removesuffix(".gz"))
             info.size = len(data)
             info.mtime = 0
@@ -259,6 +281,9 @@ def build(cache: Path = CACHE) -> dict:
                 reference = reference_text(decode_reference(read_source(source)))
             except Exception as exc:  # a reference we cannot build leaves the document out
                 print(f"skipped {name}: pylatexenc failed: {type(exc).__name__}: {exc}")
+                continue
+            if len(re.findall(r"[^\W\d_]+", reference)) < MIN_REFERENCE_WORDS:
+                print(f"skipped {name}: the reference has under {MIN_REFERENCE_WORDS} words")
                 continue
             (root / "latex" / f"{name}.tar.gz").write_bytes(source_tarball(source))
             (root / "latex" / f"{name}.ref.txt").write_text(reference)

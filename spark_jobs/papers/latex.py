@@ -41,7 +41,10 @@ _BEGIN_DOCUMENT = re.compile(r"\\begin\s*\{document\}")
 _END_DOCUMENT = re.compile(r"\\end\s*\{document\}")
 # A % that starts a comment: preceded by an even number (zero included) of backslashes.
 _COMMENT = re.compile(r"(?<!\\)(?:\\\\)*%")
-_COMMENT_BLOCK = re.compile(r"\\iffalse\b")
+# \iffalse...\fi comments a block out when it starts a line (\let\ifx\iffalse is no comment).
+_COMMENT_BLOCK = re.compile(r"(?m)^[ \t]*\\iffalse\b")
+# shortvrb / fancyvrb: \MakeShortVerb{\|} makes |...| inline verbatim.
+_SHORT_VERB = re.compile(r"\\(?:MakeShortVerb|DefineShortVerb)\*?\s*(?:\[[^\]]{0,200}\])?\s*\{\\(\W)\}")
 _VERBATIM_ENVS = r"verbatim\*?|Verbatim\*?|BVerbatim|LVerbatim|lstlisting|minted|comment"
 # One scan finds, in reading order, a comment, a verbatim environment (with its [options] and
 # minted's {language}) or an inline \verb / \lstinline with its delimiter.
@@ -78,7 +81,12 @@ _VERBATIM = re.compile(
     r"\\begin\{(?P<env>verbatim\*?|lstlisting|minted)\}" + _OPT + r"(?:\{[^{}]{0,1000}\})?"
 )
 _DROPPED_ENVS = re.compile(
-    r"\\begin\{(?P<env>thebibliography|tabular[x*]?|tikzpicture|picture|filecontents\*?)\}"
+    r"\\begin\{(?P<env>thebibliography|tikzpicture|picture|filecontents\*?)\}"
+)
+# A table's opener with its column spec (and tabularx's width): the cells are kept as text.
+_TABULAR = re.compile(
+    r"\\begin\{(?:tabular[x*]?|longtable\*?|supertabular)\}\s*(?:\[[^\[\]]{0,100}\])?"
+    r"(?:\s*\{[^{}]{0,100}\})??\s*\{(?:[^{}]|\{[^{}]{0,100}\}){0,1000}\}"
 )
 _FLOATS = re.compile(r"\\begin\{(?P<env>(?:figure|table|wrapfigure)\*?)\}")
 _ABSTRACT = re.compile(r"\\begin\{(?P<env>abstract)\}")
@@ -237,7 +245,15 @@ def protect_verbatim(source: str, store: _Protected) -> str:
     out: list[str] = []
     position = 0
     source = source.replace("\r\n", "\n")
-    while match := _PROTECTED.search(source, position):
+    pattern = _PROTECTED
+    short = sorted({m.group(1) for m in _SHORT_VERB.finditer(source)} - {"%", "\\", "{", "}"})
+    if short:
+        # A declaration's own \MakeShortVerb{\|} is not a span; spans open after it.
+        chars = re.escape("".join(short))
+        pattern = re.compile(
+            _PROTECTED.pattern + r"|(?<![\\{])(?P<shortverb>[" + chars + r"])(?!\})"
+        )
+    while match := pattern.search(source, position):
         if match.group("comment") is not None:
             start = match.start("comment")
             line_start = source.rfind("\n", 0, start) + 1
@@ -263,7 +279,7 @@ def protect_verbatim(source: str, store: _Protected) -> str:
                 out.append(store.keep(content.strip("\n"), display=True))
             position = len(source) if end < 0 else end + len(closer)
             continue
-        delimiter = match.group("delim")
+        delimiter = match.groupdict().get("shortverb") or match.group("delim")
         end = source.find(delimiter, match.end())
         newline = source.find("\n", match.end())
         if end < 0 or (0 <= newline < end):  # not closed on its line: not a \verb TeX reads
@@ -716,6 +732,7 @@ def _to_text(source: str) -> str:
         _end_of_env,
         lambda _, __, whole: "\n\n" + "\n\n".join(_captions(whole)) + "\n\n",
     )
+    source = _TABULAR.sub("\n", source)
     source = _ESCAPE.sub(lambda m: f"\x01{ord(m.group(1))}\x01", source)
     source = _substitute_pairs(
         source,
@@ -747,7 +764,7 @@ def _to_text(source: str) -> str:
     # \textbf{\emph{x}} in one pass, however deep it nests.
     source = _CONTROL_WORD.sub("", source)
     source = re.sub(r"\\[,;:! ]", " ", source).replace("\\", "")
-    source = source.replace("{", "").replace("}", "").replace("~", " ")
+    source = source.replace("{", "").replace("}", "").replace("~", " ").replace("&", " ")
     source = source.replace("``", "\u201c").replace("''", "\u201d")
     source = source.replace("---", "\u2014").replace("--", "\u2013")
     source = _ESCAPED.sub(lambda m: _ESCAPES[chr(int(m.group(1)))], source)
