@@ -66,6 +66,7 @@ _LIGATURES = str.maketrans(
 MIN_TEXT_CHARS = 20
 MAX_GARBLED_SHARE = 0.3
 MIN_IMAGE_SHARE = 0.3
+GUTTER = 6.0  # points either side of a page's middle that a two-column gutter leaves empty
 OCR_DPI = 200
 OCR_MAX_PIXELS = 40_000_000  # a page rendered for OCR is scaled down past this
 OCR_PAGE_SECONDS = 120  # one page's Tesseract call; the object's own budget bounds the whole
@@ -104,6 +105,7 @@ _SOFT_HYPHEN = re.compile(r"([^\W\d_]+)[\ufffe\u00ad]([^\W\d_]+)|[\ufffe\u00ad](
 _LINE_END_HYPHEN = re.compile(r"([^\W\d_]+)-\n[ \t]*([^\W\d_]+)")
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f\ufffe\uffff]")
 _WORD = re.compile(r"[^\W\d_]+")
+_COMPOUND = re.compile(r"[^\W\d_]+-[^\W\d_]+")
 
 
 class PdfError(ValueError):
@@ -436,9 +438,34 @@ def _text_layer(page, textpage) -> tuple[list[_Line], int, PageFeatures]:
                 clipped += 1
                 continue
             raw = kept
-        lines.append(_Line(raw.strip(), *box))
+        lines += _split_at_gutter(textpage, _Line(raw.strip(), *box), left, right)
     features = _features(page, text, right - left, top - bottom)
     return _reading_order(lines, (left + right) / 2), clipped, features
+
+
+def _split_at_gutter(textpage, line: _Line, left: float, right: float) -> list[_Line]:
+    """A line PDFium joined across the gutter of a two-column page (both columns' lines on
+    one baseline, drawn row by row) as its left and right parts: no character lies within
+    GUTTER points of the page's middle."""
+    middle = (left + right) / 2
+    if not (line.x0 < middle - GUTTER and line.x1 > middle + GUTTER):
+        return [line]
+    height = max(line.y1 - line.y0, 1.0)
+    center = (line.y0 + line.y1) / 2
+    if textpage.get_index(middle, center, GUTTER, height / 4) is not None:
+        return [line]
+    bottom, top = line.y0 - 0.5, line.y1 + 0.5
+    parts = [
+        textpage.get_text_bounded(max(line.x0 - 1, left), bottom, middle, top),
+        textpage.get_text_bounded(middle, bottom, min(line.x1 + 1, right), top),
+    ]
+    parts = [" ".join(part.split()) for part in parts]
+    if not all(parts):
+        return [line]
+    return [
+        _Line(parts[0], line.x0, line.y0, middle - GUTTER, line.y1),
+        _Line(parts[1], middle + GUTTER, line.y0, line.x1, line.y1),
+    ]
 
 
 def _union(a: tuple, b: tuple) -> tuple[float, float, float, float]:
@@ -582,7 +609,10 @@ def _recompose(match: re.Match) -> str:
 
 
 def _vocabulary(texts: list[str]) -> set[str]:
-    return {word.lower() for text in texts for word in _WORD.findall(text.replace("\ufffe", " "))}
+    """The document's words, and its hyphenated compounds written on one line."""
+    words = {word.lower() for text in texts for word in _WORD.findall(text.replace("\ufffe", " "))}
+    compounds = {c.lower() for text in texts for c in _COMPOUND.findall(text)}
+    return words | compounds
 
 
 def _join_hyphens(text: str, vocabulary: set[str]) -> str:
@@ -591,12 +621,11 @@ def _join_hyphens(text: str, vocabulary: set[str]) -> str:
     (TeX hyphenates words far more often than it breaks compounds at their hyphen)."""
 
     def join(head: str, tail: str, between: str) -> str:
-        joined = (head + tail).lower()
-        if joined in vocabulary:
-            return head + tail
-        if f"{head}-{tail}".lower() in vocabulary or not tail[:1].islower():
+        if f"{head}-{tail}".lower() in vocabulary:
             return f"{head}-{tail}"
-        return head + tail
+        if (head + tail).lower() in vocabulary or tail[:1].islower():
+            return head + tail
+        return f"{head}-{tail}"
 
     def soft(match: re.Match) -> str:
         if match.group(1) is None:  # a hyphen before a blank: "Fleisch- und Wurst"
