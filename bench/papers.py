@@ -16,7 +16,6 @@ seconds, run one document at a time in this process (docs/s/core).
 from __future__ import annotations
 
 import argparse
-import io
 import re
 import statistics
 import subprocess
@@ -94,11 +93,17 @@ def furniture_left(output: str, furniture: set[str]) -> int:
 
 def pilehouse(path: Path) -> tuple[str, str]:
     source = Source(
-        name="bench", corpus="papers", location=str(path.parent), format="papers", license="LPPL-1.3c"
+        name="bench",
+        corpus="papers",
+        location=str(path.parent),
+        format="papers",
+        license="LPPL-1.3c",
     )
     rows = list(PapersReader().read(pafs.LocalFileSystem(), str(path), path.name, source))
     row = rows[0]
-    route = row.get("route") or ("quarantined:" + str(row.get("reason")) if row.get("reason") else "?")
+    route = row.get("route") or (
+        "quarantined:" + str(row.get("reason")) if row.get("reason") else "?"
+    )
     return row.get("text") or "", route
 
 
@@ -155,7 +160,9 @@ def pdftotext_text(path: Path) -> tuple[str, str]:
 def plain_ocr(path: Path) -> tuple[str, str]:
     """pdftoppm at 200 dpi, then `tesseract PAGE - -l eng` on each page."""
     with tempfile.TemporaryDirectory() as scratch:
-        subprocess.run(["pdftoppm", "-r", "200", "-gray", "-png", str(path), f"{scratch}/p"], check=True)
+        subprocess.run(
+            ["pdftoppm", "-r", "200", "-gray", "-png", str(path), f"{scratch}/p"], check=True
+        )
         texts = []
         for image in sorted(Path(scratch).glob("p-*.png")):
             done = subprocess.run(["tesseract", str(image), "-", "-l", "eng"], capture_output=True)
@@ -180,7 +187,9 @@ SUFFIX = {"latex": ".tar.gz", "pdf": ".pdf", "scan": ".pdf"}
 def evaluate(half: str, kinds: list[str], only: set[str] | None = None) -> dict:
     root = CACHE / "set" / half
     if not root.exists():
-        raise SystemExit(f"no evaluation set under {root}; build it with: python -m bench.papers_data")
+        raise SystemExit(
+            f"no evaluation set under {root}; build it with: python -m bench.papers_data"
+        )
     results: dict = {}
     for kind in kinds:
         for path in sorted((root / kind).glob(f"*{SUFFIX[kind]}")):
@@ -229,9 +238,7 @@ def table(results: dict) -> str:
         docs = len(s.recall)
         rate = f"{docs / s.seconds:.1f}" if s.seconds else "-"
         recall = f"{statistics.median(s.recall):.3f} / {p05(s.recall):.3f} / {min(s.recall):.3f}"
-        precision = (
-            f"{statistics.median(s.precision):.3f} / {p05(s.precision):.3f} / {min(s.precision):.3f}"
-        )
+        precision = f"{statistics.median(s.precision):.3f} / {p05(s.precision):.3f} / {min(s.precision):.3f}"
         routes = ", ".join(f"{route} {count}" for route, count in sorted(s.routes.items())) or "-"
         if parser.endswith("vs pdftotext"):
             lines.append(f"| {kind} | {parser} | {docs} | {recall} | {precision} | - | - | - | - |")

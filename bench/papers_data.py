@@ -247,8 +247,19 @@ def image_only_pdf(pdf: Path, pages: int, dpi: int, scratch: Path) -> bytes:
     for old in scratch.glob("page-*.png"):
         old.unlink()
     subprocess.run(
-        ["pdftoppm", "-r", str(dpi), "-f", "1", "-l", str(pages), "-png", "-gray", str(pdf),
-         str(scratch / "page")],
+        [
+            "pdftoppm",
+            "-r",
+            str(dpi),
+            "-f",
+            "1",
+            "-l",
+            str(pages),
+            "-png",
+            "-gray",
+            str(pdf),
+            str(scratch / "page"),
+        ],
         check=True,
     )
     images = [Image.open(path).convert("L") for path in sorted(scratch.glob("page-*.png"))]

@@ -131,10 +131,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="pilehouse extract",
         description="Print, as JSON lines, the documents Pilehouse would store for landing files.",
     )
-    parser.add_argument("files", nargs="+", help="WARC, PDF, LaTeX tarball or .tex, JSONL dump, "
-                        "or a code repository directory")
-    parser.add_argument("--corpus", choices=CORPORA, help="read with this family's reader "
-                        "(default: by the file's name and contents)")
+    parser.add_argument(
+        "files",
+        nargs="+",
+        help="WARC, PDF, LaTeX tarball or .tex, JSONL dump, or a code repository directory",
+    )
+    parser.add_argument(
+        "--corpus",
+        choices=CORPORA,
+        help="read with this family's reader (default: by the file's name and contents)",
+    )
     args = parser.parse_args(argv)
     out = sys.stdout
     try:

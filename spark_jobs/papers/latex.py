@@ -44,7 +44,9 @@ _COMMENT = re.compile(r"(?<!\\)(?:\\\\)*%")
 # \iffalse...\fi comments a block out when it starts a line (\let\ifx\iffalse is no comment).
 _COMMENT_BLOCK = re.compile(r"(?m)^[ \t]*\\iffalse\b")
 # shortvrb / fancyvrb: \MakeShortVerb{\|} makes |...| inline verbatim.
-_SHORT_VERB = re.compile(r"\\(?:MakeShortVerb|DefineShortVerb)\*?\s*(?:\[[^\]]{0,200}\])?\s*\{\\(\W)\}")
+_SHORT_VERB = re.compile(
+    r"\\(?:MakeShortVerb|DefineShortVerb)\*?\s*(?:\[[^\]]{0,200}\])?\s*\{\\(\W)\}"
+)
 _VERBATIM_ENVS = r"verbatim\*?|Verbatim\*?|BVerbatim|LVerbatim|lstlisting|minted|comment"
 # One scan finds, in reading order, a comment, a verbatim environment (with its [options] and
 # minted's {language}) or an inline \verb / \lstinline with its delimiter.

@@ -67,6 +67,8 @@ MIN_TEXT_CHARS = 20
 MAX_GARBLED_SHARE = 0.3
 MIN_IMAGE_SHARE = 0.3
 GUTTER = 6.0  # points either side of a page's middle that a two-column gutter leaves empty
+TWO_COLUMN_LINES = 6
+TWO_COLUMN_SHARE = 0.8
 OCR_DPI = 200
 OCR_MAX_PIXELS = 40_000_000  # a page rendered for OCR is scaled down past this
 OCR_PAGE_SECONDS = 120  # one page's Tesseract call; the object's own budget bounds the whole
@@ -139,7 +141,7 @@ class PageFeatures:
 
     chars: int  # non-blank characters of the text layer
     garbled: float  # share of them that are replacement, private-use or control characters
-    image_share: float  # share of the page area images cover (capped at 1)
+    image_share: float  # share of the page area images cover (capped at 1; 0 when not needed)
 
     def route(self) -> str:
         if self.chars >= MIN_TEXT_CHARS and self.garbled <= MAX_GARBLED_SHARE:
@@ -237,7 +239,9 @@ class _DecodedContent:
         self._forms(page.get("/Resources"), number, ())
 
     def _count(self, stream, number: int) -> None:
-        key = (stream.idnum, stream.generation) if isinstance(stream, IndirectObject) else id(stream)
+        key = (
+            (stream.idnum, stream.generation) if isinstance(stream, IndirectObject) else id(stream)
+        )
         if key in self._seen:
             return
         self._seen.add(key)
@@ -267,9 +271,11 @@ class _DecodedContent:
             form = reference.get_object()
             if not hasattr(form, "get") or form.get("/Subtype") != "/Form":
                 continue
-            key = (reference.idnum, reference.generation) if isinstance(
-                reference, IndirectObject
-            ) else id(form)
+            key = (
+                (reference.idnum, reference.generation)
+                if isinstance(reference, IndirectObject)
+                else id(form)
+            )
             if key in path:
                 raise PdfError(
                     "pdf_corrupt",
@@ -438,34 +444,74 @@ def _text_layer(page, textpage) -> tuple[list[_Line], int, PageFeatures]:
                 clipped += 1
                 continue
             raw = kept
-        lines += _split_at_gutter(textpage, _Line(raw.strip(), *box), left, right)
+        lines.append(_Line(raw.strip(), *box))
+    lines = _split_at_gutter(textpage, lines, left, right)
     features = _features(page, text, right - left, top - bottom)
     return _reading_order(lines, (left + right) / 2), clipped, features
 
 
-def _split_at_gutter(textpage, line: _Line, left: float, right: float) -> list[_Line]:
-    """A line PDFium joined across the gutter of a two-column page (both columns' lines on
-    one baseline, drawn row by row) as its left and right parts: no character lies within
-    GUTTER points of the page's middle."""
+def _split_at_gutter(textpage, lines: list[_Line], left: float, right: float) -> list[_Line]:
+    """Lines PDFium joined across the gutter of a two-column page (both columns' lines on one
+    baseline, drawn row by row) as their left and right parts. A page is taken as set in two
+    columns when at least TWO_COLUMN_LINES of its lines cross the middle with no character
+    within GUTTER points of it, they are nearly all (TWO_COLUMN_SHARE) of the lines that
+    cross it, those are half the page's lines, and most of them end at one right margin: a
+    table's or a code listing's wide rows do not make a page two-column."""
     middle = (left + right) / 2
-    if not (line.x0 < middle - GUTTER and line.x1 > middle + GUTTER):
-        return [line]
-    height = max(line.y1 - line.y0, 1.0)
-    center = (line.y0 + line.y1) / 2
-    if textpage.get_index(middle, center, GUTTER, height / 4) is not None:
-        return [line]
-    bottom, top = line.y0 - 0.5, line.y1 + 0.5
-    parts = [
-        textpage.get_text_bounded(max(line.x0 - 1, left), bottom, middle, top),
-        textpage.get_text_bounded(middle, bottom, min(line.x1 + 1, right), top),
+    crossing = [
+        index
+        for index, line in enumerate(lines)
+        if line.x0 < middle - GUTTER and line.x1 > middle + GUTTER
     ]
-    parts = [" ".join(part.split()) for part in parts]
-    if not all(parts):
-        return [line]
-    return [
-        _Line(parts[0], line.x0, line.y0, middle - GUTTER, line.y1),
-        _Line(parts[1], middle + GUTTER, line.y0, line.x1, line.y1),
-    ]
+    if len(crossing) < TWO_COLUMN_LINES:
+        return lines
+    gutters = set()
+    for index in crossing:
+        line = lines[index]
+        height = max(line.y1 - line.y0, 1.0)
+        center = (line.y0 + line.y1) / 2
+        if textpage.get_index(middle, center, GUTTER, height / 2 + 1) is None:
+            gutters.add(index)
+    if (
+        len(gutters) < TWO_COLUMN_LINES
+        or len(gutters) < TWO_COLUMN_SHARE * len(crossing)
+        or len(crossing) < 0.5 * len(lines)
+        or not _justified([lines[index] for index in gutters])
+    ):
+        return lines
+    out: list[_Line] = []
+    for index, line in enumerate(lines):
+        if index not in gutters:
+            out.append(line)
+            continue
+        bottom, top = line.y0 - 0.5, line.y1 + 0.5
+        parts = [
+            textpage.get_text_bounded(max(line.x0 - 1, left), bottom, middle, top),
+            textpage.get_text_bounded(middle, bottom, min(line.x1 + 1, right), top),
+        ]
+        parts = [" ".join(part.split()) for part in parts]
+        if not all(parts):
+            out.append(line)
+            continue
+        out.append(_Line(parts[0], line.x0, line.y0, middle - GUTTER, line.y1))
+        out.append(_Line(parts[1], middle + GUTTER, line.y0, line.x1, line.y1))
+    return out
+
+
+def _justified(lines: list[_Line]) -> bool:
+    """Whether most lines are prose ending at one right margin, as justified columns are (a
+    code listing's or a table's rows end anywhere; a contents page's leaders and a glyph
+    chart's rows are not prose)."""
+    margin = max(line.x1 for line in lines)
+    aligned = sum(1 for line in lines if line.x1 >= margin - 3)
+    prose = sum(1 for line in lines if _is_prose(line.text))
+    return aligned >= 0.7 * len(lines) and prose >= 0.8 * len(lines)
+
+
+def _is_prose(text: str) -> bool:
+    visible = [char for char in text if not char.isspace()]
+    letters = sum(1 for char in visible if char.isalpha())
+    return ". . ." not in text and letters >= 0.7 * max(len(visible), 1)
 
 
 def _union(a: tuple, b: tuple) -> tuple[float, float, float, float]:
@@ -482,27 +528,31 @@ def _inside(box: tuple, left: float, bottom: float, right: float, top: float) ->
 
 
 def _features(page, text: str, width: float, height: float) -> PageFeatures:
-    import pypdfium2.raw as pdfium_c
-
+    """The page's routing features. The image share is looked up only for a page whose text
+    layer does not already decide it (walking page objects costs more than reading text)."""
     visible = [char for char in text if not char.isspace()]
     garbled = sum(
-        1
-        for char in visible
-        if char == "\ufffd" or "\ue000" <= char <= "\uf8ff" or (ord(char) < 32)
+        1 for char in visible if char == "\ufffd" or "\ue000" <= char <= "\uf8ff" or ord(char) < 32
     )
-    area = max(width * height, 1.0)
+    share = garbled / len(visible) if visible else 0.0
+    if len(visible) >= MIN_TEXT_CHARS and share <= MAX_GARBLED_SHARE:
+        return PageFeatures(chars=len(visible), garbled=share, image_share=0.0)
+    return PageFeatures(
+        chars=len(visible), garbled=share, image_share=_image_share(page, width * height)
+    )
+
+
+def _image_share(page, area: float) -> float:
+    import pypdfium2.raw as pdfium_c
+
     covered = 0.0
     try:
         for image in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=3):
             x0, y0, x1, y1 = image.get_bounds()
             covered += max(0.0, x1 - x0) * max(0.0, y1 - y0)
     except Exception:  # an image PDFium cannot place counts as none
-        pass
-    return PageFeatures(
-        chars=len(visible),
-        garbled=garbled / len(visible) if visible else 0.0,
-        image_share=min(covered / area, 1.0),
-    )
+        return 0.0
+    return min(covered / max(area, 1.0), 1.0)
 
 
 def _reading_order(lines: list[_Line], middle: float) -> list[_Line]:

@@ -66,9 +66,7 @@ def test_a_warc_gives_one_document_per_response(tmp_path: Path) -> None:
     path = tmp_path / "crawl.warc.gz"
     body = b"<html><body><article><p>" + b"The harbour was quiet that morning. " * 8
     body += b"</p></article></body></html>"
-    path.write_bytes(
-        b"".join(gzip.compress(warc_record(n, body=body)) for n in range(2))
-    )
+    path.write_bytes(b"".join(gzip.compress(warc_record(n, body=body)) for n in range(2)))
     documents = list(extract_documents([path]))
     assert [d["corpus"] for d in documents] == ["web", "web"]
     assert all("The harbour was quiet" in (d["text"] or "") for d in documents)
@@ -93,7 +91,7 @@ def test_a_code_repository_directory_gives_its_files(tmp_path: Path) -> None:
     (repo / "src").mkdir(parents=True)
     (repo / "LICENSE").write_text(
         "MIT License\n\nPermission is hereby granted, free of charge, to any person obtaining "
-        "a copy of this software and associated documentation files (the \"Software\"), to "
+        'a copy of this software and associated documentation files (the "Software"), to '
         "deal in the Software without restriction\n"
     )
     (repo / "src" / "main.py").write_text("def add(a, b):\n    return a + b\n")

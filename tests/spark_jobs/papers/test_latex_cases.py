@@ -171,7 +171,9 @@ def test_bibliography_rule_bibitems_and_bbl_are_left_out() -> None:
 
 
 def test_table_cells_are_kept_as_text() -> None:
-    body = "\\begin{tabular}{|l|p{3cm}|}\\hline\nName & Value \\\\\nalpha & 0.5 \\\\\n\\end{tabular}"
+    body = (
+        "\\begin{tabular}{|l|p{3cm}|}\\hline\nName & Value \\\\\nalpha & 0.5 \\\\\n\\end{tabular}"
+    )
     text = latex_to_text(paper(body)).text
-    assert ["Name Value", "alpha 0.5"] == [line for line in text.split("\n") if line]
+    assert [line for line in text.split("\n") if line] == ["Name Value", "alpha 0.5"]
     assert "3cm" not in text and "|" not in text

@@ -180,9 +180,19 @@ def test_license_spellings_become_spdx_ids(spelling: str, spdx: str | None) -> N
         (b"\\usepackage[latin1]{inputenc}", b"Caf\xe9 au lait.", "Caf\u00e9 au lait.", "latin-1"),
         # any spelling: an option list, a blank before the brace
         (b"\\usepackage[T1, latin1] {inputenc}", b"Caf\xe9.", "Caf\u00e9.", "latin-1"),
-        (b"\\usepackage[cp1251]{inputenc}", b"\xcf\xf0\xe8\xe2\xe5\xf2.", "\u041f\u0440\u0438\u0432\u0435\u0442.", "cp1251"),
+        (
+            b"\\usepackage[cp1251]{inputenc}",
+            b"\xcf\xf0\xe8\xe2\xe5\xf2.",
+            "\u041f\u0440\u0438\u0432\u0435\u0442.",
+            "cp1251",
+        ),
         # declared UTF-8 but a Latin-1 byte (in a comment too): cp1252, not a lost paper
-        (b"\\usepackage[utf8]{inputenc} % r\xe9sum\xe9", b"Caf\xe9 au lait.", "Caf\u00e9 au lait.", "cp1252"),
+        (
+            b"\\usepackage[utf8]{inputenc} % r\xe9sum\xe9",
+            b"Caf\xe9 au lait.",
+            "Caf\u00e9 au lait.",
+            "cp1252",
+        ),
         # no declaration at all
         (b"", b"Na\xefve caf\xe9.", "Na\u00efve caf\u00e9.", "cp1252"),
         # 0x81 is no cp1252 character: Latin-1 reads any byte

@@ -43,7 +43,10 @@ def helvetica_pdf(pages: list[list[tuple[float, float, str]]], size: int = 11) -
     count = len(pages)
     font = 3 + 2 * count
     kids = " ".join(f"{3 + 2 * i} 0 R" for i in range(count))
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", f"<< /Type /Pages /Kids [{kids}] /Count {count} >>".encode()]
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        f"<< /Type /Pages /Kids [{kids}] /Count {count} >>".encode(),
+    ]
     for i, runs in enumerate(pages):
         content = " ".join(
             f"BT /F1 {size} Tf {x} {y} Td ({text}) Tj ET" for x, y, text in runs
@@ -53,7 +56,9 @@ def helvetica_pdf(pages: list[list[tuple[float, float, str]]], size: int = 11) -
             f"/Resources << /Font << /F1 {font} 0 R >> >> >>".encode()
         )
         objects.append(pdf_stream(content))
-    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
+    objects.append(
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"
+    )
     return pdf_file(objects)
 
 
@@ -70,7 +75,10 @@ def test_a_scanned_page_is_routed_to_ocr_and_its_words_are_read() -> None:
 @needs_tesseract
 def test_a_pdf_mixing_text_pages_and_scanned_pages_is_routed_per_page() -> None:
     writer = PdfWriter()
-    for data in (text_pdf(["Typeset first page about lighthouses."], title="t", author="a"), scan_pdf()):
+    for data in (
+        text_pdf(["Typeset first page about lighthouses."], title="t", author="a"),
+        scan_pdf(),
+    ):
         for page in PdfReader(io.BytesIO(data)).pages:
             writer.add_page(page)
     out = io.BytesIO()
@@ -92,7 +100,13 @@ def test_without_ocr_a_scan_is_quarantined_with_a_reason() -> None:
 
 def test_text_outside_the_page_box_is_left_out() -> None:
     data = helvetica_pdf(
-        [[(72, 700, "Visible words on the page."), (700, 700, "HIDDEN RIGHT"), (72, 900, "HIDDEN ABOVE")]]
+        [
+            [
+                (72, 700, "Visible words on the page."),
+                (700, 700, "HIDDEN RIGHT"),
+                (72, 900, "HIDDEN ABOVE"),
+            ]
+        ]
     )
     document = read_pdf(data)
     assert document.text == "Visible words on the page."
@@ -140,7 +154,7 @@ def test_running_headers_footers_and_page_numbers_are_dropped() -> None:
 
 def test_two_column_pages_read_left_column_then_right() -> None:
     left = [(72, 700 - 14 * i, f"Left column line {i}.") for i in range(8)]
-    right = [(330, 700 - 14 * i, f"Right column line {i}.") for i in range(8)]
+    right = [(330, 700 - 14 * i, f"Right column line {i}.") for i in range(8)]  # same width
     # Drawn row by row, alternating columns, as some producers write them.
     runs = [(72, 740, "A Title Spanning Both Columns Of The Page Here Now")]
     for a, b in zip(left, right, strict=True):
