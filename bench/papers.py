@@ -7,7 +7,7 @@ on the evaluation set bench.papers_data builds.
     python -m bench.papers --half tune
 
 Per document: word recall and precision against the reference (letters-only words, lowercased,
-counted as multisets), hyphenations left unjoined at line ends (the joined word is a reference
+after NFKC, counted as multisets), hyphenations left unjoined at line ends (the joined word is a reference
 word and the hyphenated form is not), running header/footer lines left (first or last lines of
 pages that repeat, digits aside, on 3 or more pages of the PDF, by pdftotext's page breaks), and
 seconds, run one document at a time in this process (docs/s/core).
@@ -21,6 +21,7 @@ import statistics
 import subprocess
 import tempfile
 import time
+import unicodedata
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -48,7 +49,8 @@ class Scores:
 
 
 def words(text: str) -> Counter:
-    return Counter(word.lower() for word in _WORD.findall(text))
+    """Letters-only words, lowercased, after NFKC (a ligature glyph is its letters)."""
+    return Counter(word.lower() for word in _WORD.findall(unicodedata.normalize("NFKC", text)))
 
 
 def overlap(output: str, reference: str) -> tuple[float, float]:

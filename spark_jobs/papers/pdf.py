@@ -72,7 +72,20 @@ TWO_COLUMN_SHARE = 0.8
 OCR_DPI = 200
 OCR_MAX_PIXELS = 40_000_000  # a page rendered for OCR is scaled down past this
 OCR_PAGE_SECONDS = 120  # one page's Tesseract call; the object's own budget bounds the whole
-OCR_LANGUAGES = "eng"
+# "auto": Tesseract's script detection (osd) picks a script model per page (Latin, Cyrillic,
+# Greek, HanS, Japanese: Debian's tesseract-ocr-script-* packages), falling back to the Latin
+# model, then eng. A source can name models instead (options.ocr_languages: "eng+deu").
+OCR_LANGUAGES = "auto"
+OCR_FALLBACK_MODEL = "Latin"
+_SCRIPT_MODELS = {
+    "Latin": "Latin",
+    "Cyrillic": "Cyrillic",
+    "Greek": "Greek",
+    "Han": "HanS",
+    "Japanese": "Japanese",
+    "Katakana": "Japanese",
+    "Hiragana": "Japanese",
+}
 # A first or last line of a page repeated (digits aside) on this many pages is a running
 # header or footer (and at least this share of the pages).
 FURNITURE_MIN_PAGES = 3
@@ -582,7 +595,8 @@ def _columns(band: list[_Line], middle: float) -> list[_Line]:
 
 
 def _ocr_page(page, languages: str) -> list[str]:
-    """Tesseract's lines for one page rendered at OCR_DPI (gray), one thread."""
+    """Tesseract's lines for one page rendered at OCR_DPI (gray), one thread. With languages
+    "auto", Tesseract's script detection picks the installed model for the page's script."""
     width, height = page.get_size()
     scale = OCR_DPI / 72
     pixels = width * scale * height * scale
@@ -593,20 +607,47 @@ def _ocr_page(page, languages: str) -> list[str]:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     bitmap.close()
+    png, dpi = buffer.getvalue(), str(round(scale * 72))
+    if languages == "auto":
+        languages = _model_for(_tesseract(png, dpi, "--psm", "0", "-l", "osd"))
+    out = _tesseract(png, dpi, "-l", languages)
+    return [line.strip() for line in out.split("\n")]
+
+
+def _tesseract(png: bytes, dpi: str, *options: str) -> str:
     environment = {**os.environ, "OMP_THREAD_LIMIT": "1"}
     try:
         done = subprocess.run(
-            ["tesseract", "stdin", "stdout", "-l", languages, "--dpi", str(round(scale * 72))],
-            input=buffer.getvalue(),
+            ["tesseract", "stdin", "stdout", "--dpi", dpi, *options],
+            input=png,
             capture_output=True,
             timeout=OCR_PAGE_SECONDS,
             env=environment,
         )
     except subprocess.TimeoutExpired:
-        return []
-    if done.returncode != 0:
-        return []
-    return [line.strip() for line in done.stdout.decode("utf-8", "replace").split("\n")]
+        return ""
+    return done.stdout.decode("utf-8", "replace") if done.returncode == 0 else ""
+
+
+def _model_for(osd: str) -> str:
+    """The installed Tesseract model for the script OSD reported, else OCR_FALLBACK_MODEL."""
+    found = re.search(r"^Script: (\w+)", osd, re.MULTILINE)
+    model = _SCRIPT_MODELS.get(found.group(1) if found else "", OCR_FALLBACK_MODEL)
+    installed = tesseract_models()
+    if model in installed:
+        return model
+    return OCR_FALLBACK_MODEL if OCR_FALLBACK_MODEL in installed else "eng"
+
+
+@functools.cache
+def tesseract_models() -> frozenset[str]:
+    """The models (languages and scripts) the installed Tesseract has."""
+    try:
+        done = subprocess.run(["tesseract", "--list-langs"], capture_output=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return frozenset()
+    lines = done.stdout.decode("utf-8", "replace").splitlines()
+    return frozenset(line.strip() for line in lines[1:] if line.strip())
 
 
 def _furniture_key(line: str) -> str:
