@@ -8,12 +8,11 @@ import io
 import shutil
 
 import pytest
-from PIL import Image, ImageDraw, ImageFont
 from pypdf import PdfReader, PdfWriter
 
 from bench.faults_papers import pdf_file, pdf_stream
 from spark_jobs.papers.pdf import read_pdf
-from spark_jobs.samples.papers import text_pdf
+from spark_jobs.samples.papers import scanned_text_pdf, text_pdf
 
 needs_tesseract = pytest.mark.skipif(
     shutil.which("tesseract") is None,
@@ -27,15 +26,7 @@ SCAN_LINES = [
 
 
 def scan_pdf(lines: list[str] = SCAN_LINES) -> bytes:
-    """A page of text drawn with Pillow at 200 dpi, saved as an image-only PDF."""
-    page = Image.new("L", (1700, 2200), 255)
-    draw = ImageDraw.Draw(page)
-    font = ImageFont.load_default(size=44)
-    for number, line in enumerate(lines):
-        draw.text((150, 200 + 80 * number), line, fill=0, font=font)
-    out = io.BytesIO()
-    page.save(out, format="PDF", resolution=200)
-    return out.getvalue()
+    return scanned_text_pdf(lines)
 
 
 def helvetica_pdf(pages: list[list[tuple[float, float, str]]], size: int = 11) -> bytes:
