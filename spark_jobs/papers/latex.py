@@ -90,7 +90,8 @@ _TABULAR = re.compile(
     r"\\begin\{(?:tabular[x*]?|longtable\*?|supertabular)\}\s*(?:\[[^\[\]]{0,100}\])?"
     r"(?:\s*\{[^{}]{0,100}\})??\s*\{(?:[^{}]|\{[^{}]{0,100}\}){0,1000}\}"
 )
-_FLOATS = re.compile(r"\\begin\{(?P<env>(?:figure|table|wrapfigure)\*?)\}")
+_CAPTION = re.compile(r"\\caption\*?\s*+" + _OPT)
+_FLOATS = re.compile(r"\\begin\{(?P<env>(?:figure|table|wrapfigure)\*?)\}" + _OPT)
 _ABSTRACT = re.compile(r"\\begin\{(?P<env>abstract)\}")
 _SECTION = re.compile(
     r"\\(?:part|chapter|section|subsection|subsubsection|paragraph|subparagraph)\*?\s*+"
@@ -732,7 +733,8 @@ def _to_text(source: str) -> str:
         source,
         _FLOATS,
         _end_of_env,
-        lambda _, __, whole: "\n\n" + "\n\n".join(_captions(whole)) + "\n\n",
+        # A float keeps its caption (a paragraph of its own) and a table's cells; graphics go.
+        lambda _, inner, __: "\n\n" + _caption_paragraphs(inner) + "\n\n",
     )
     source = _TABULAR.sub("\n", source)
     source = _ESCAPE.sub(lambda m: f"\x01{ord(m.group(1))}\x01", source)
@@ -782,17 +784,8 @@ def _clean_math(math: str, *, inline: bool) -> str:
     return "\n".join(line.rstrip() for line in math.strip().split("\n") if line.strip())
 
 
-def _captions(float_source: str) -> list[str]:
-    groups = _Groups(float_source)
-    captions = []
-    position = 0
-    pattern = re.compile(r"\\caption\*?\s*+" + _OPT)
-    while match := pattern.search(float_source, position):
-        group = groups.read(match.end())
-        position = match.end() if group is None else group[1]
-        if group is not None:
-            captions.append(group[0])
-    return captions
+def _caption_paragraphs(float_source: str) -> str:
+    return _replace_commands(float_source, _CAPTION, lambda a: f"\n\n{a[0]}\n\n" if a else "", 1)
 
 
 def _accented(match: re.Match) -> str:

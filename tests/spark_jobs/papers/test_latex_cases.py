@@ -177,3 +177,19 @@ def test_table_cells_are_kept_as_text() -> None:
     text = latex_to_text(paper(body)).text
     assert [line for line in text.split("\n") if line] == ["Name Value", "alpha 0.5"]
     assert "3cm" not in text and "|" not in text
+
+
+def test_a_table_float_keeps_its_caption_and_its_cells_and_a_figure_its_caption() -> None:
+    body = (
+        "\\begin{table}[t]\n\\centering\n\\caption{Class options}\n"
+        "\\begin{tabular}{ll}\nartikel & Dutch article design \\\\\n\\end{tabular}\n\\end{table}\n"
+        "\\begin{figure}\\includegraphics[width=3cm]{plot.pdf}\\caption{A plot}\\end{figure}\n"
+        "After."
+    )
+    text = latex_to_text(paper(body)).text
+    assert [p for p in text.split("\n\n") if p] == [
+        "Class options",
+        "artikel Dutch article design",
+        "A plot",
+        "After.",
+    ]
