@@ -158,7 +158,11 @@ def ingest_source(
     }
     already_present = 0
     commits = {}
+    routes: dict[str, int] = {}
     try:
+        if "route" in raw_columns:  # papers: which parser read how many kept documents
+            kept_routes = ingested.where(F.col("disposition") == KEPT).groupBy("route").count()
+            routes = {f"route {r['route']}": r["count"] for r in kept_routes.collect()}
         for name, (rows, where) in outputs.items():
             if not appending:
                 commits[name] = _write(lake, name, rows, metadata, where)
@@ -183,6 +187,7 @@ def ingest_source(
     if appending:
         counts["already_present"] = already_present
     counts["input_records"] = sum(counts.values())
+    counts |= routes
     return StageReport(commits=commits, counts=counts)
 
 

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 from spark_jobs.untrusted import LimitExceeded
 
+# Bumped whenever the text this module makes of the same source changes.
+LATEX_PARSER_VERSION = "2"
 # Stems that name the main file when more than one file could be it.
 MAIN_STEMS = ("main", "ms", "paper", "article", "manuscript")
 MAX_INPUT_DEPTH = 16
@@ -39,16 +41,37 @@ _BEGIN_DOCUMENT = re.compile(r"\\begin\s*\{document\}")
 _END_DOCUMENT = re.compile(r"\\end\s*\{document\}")
 # A % that starts a comment: preceded by an even number (zero included) of backslashes.
 _COMMENT = re.compile(r"(?<!\\)(?:\\\\)*%")
-_COMMENT_BLOCK = re.compile(r"\\begin\{comment\}|\\iffalse\b")
+# \iffalse...\fi comments a block out when it starts a line (\let\ifx\iffalse is no comment).
+_COMMENT_BLOCK = re.compile(r"(?m)^[ \t]*\\iffalse\b")
+# shortvrb / fancyvrb: \MakeShortVerb{\|} makes |...| inline verbatim.
+_SHORT_VERB = re.compile(
+    r"\\(?:MakeShortVerb|DefineShortVerb)\*?\s*(?:\[[^\]]{0,200}\])?\s*\{\\(\W)\}"
+)
+_VERBATIM_ENVS = r"verbatim\*?|Verbatim\*?|BVerbatim|LVerbatim|lstlisting|minted|comment"
+# One scan finds, in reading order, a comment, a verbatim environment (with its [options] and
+# minted's {language}) or an inline \verb / \lstinline with its delimiter.
+_PROTECTED = re.compile(
+    r"(?<!\\)(?:\\\\)*(?P<comment>%)"
+    r"|\\begin\s*\{(?P<env>" + _VERBATIM_ENVS + r")\}"
+    r"(?:(?<=\{minted\})" + _OPT + r"\{[^{}\n]{0,100}\}|[ \t]*" + _OPT + r")"
+    r"|\\(?:verb\*?|lstinline" + _OPT + r")(?P<delim>[^A-Za-z\s{*\[])"
+)
+_PROTECTED_TOKEN = re.compile("\x03(\\d+)\x03")
 _INPUT = re.compile(
     r"\\(?:input|include|subfile)\s*\{([^{}]{1,1000})\}|\\input\s+([^\s{}\\%]{1,1000})"
 )
 _DEFINITION = re.compile(
     r"\\(?P<kind>(?:re)?newcommand|providecommand|def|DeclareMathOperator)\*?\s*"
     r"(?:\{\s*\\(?P<braced>[A-Za-z@]+)\s*\}|\\(?P<bare>[A-Za-z@]+))"
-    r"\s*(?:\[\s*(?P<arity>\d)\s*\])?\s*" + _OPT + r"\s*(?P<params>(?:#\d)*)\s*"
+    r"\s*(?:\[\s*(?P<arity>\d)\s*\])?\s*(?:\[(?P<default>[^\[\]]{0,1000})\])?"
+    r"\s*(?P<params>(?:#\d)*)\s*"
 )
 _MACRO_USE = re.compile(r"\\([A-Za-z@]+)")
+_PARAMETER = re.compile(r"#([1-9])")
+# One undelimited argument that is not a {group}: a control sequence or one character.
+_TOKEN = re.compile(r"\\[A-Za-z@]+|\\.|[^\s{}]")
+# Never redefined by a paper's macros: the structure this module reads.
+_PROTECTED_NAMES = frozenset(("begin", "end", "input", "include", "section", "item"))
 _MATH_ENVS = r"equation|align|gather|multline|eqnarray|displaymath|flalign|alignat|math"
 # Openers in the order a match is tried at one position; _math_end gives each its closer.
 _MATH = re.compile(
@@ -60,9 +83,15 @@ _VERBATIM = re.compile(
     r"\\begin\{(?P<env>verbatim\*?|lstlisting|minted)\}" + _OPT + r"(?:\{[^{}]{0,1000}\})?"
 )
 _DROPPED_ENVS = re.compile(
-    r"\\begin\{(?P<env>thebibliography|tabular[x*]?|tikzpicture|picture|filecontents\*?)\}"
+    r"\\begin\{(?P<env>thebibliography|tikzpicture|picture|filecontents\*?)\}"
 )
-_FLOATS = re.compile(r"\\begin\{(?P<env>(?:figure|table|wrapfigure)\*?)\}")
+# A table's opener with its column spec (and tabularx's width): the cells are kept as text.
+_TABULAR = re.compile(
+    r"\\begin\{(?:tabular[x*]?|longtable\*?|supertabular)\}\s*(?:\[[^\[\]]{0,100}\])?"
+    r"(?:\s*\{[^{}]{0,100}\})??\s*\{(?:[^{}]|\{[^{}]{0,100}\}){0,1000}\}"
+)
+_CAPTION = re.compile(r"\\caption\*?\s*+" + _OPT)
+_FLOATS = re.compile(r"\\begin\{(?P<env>(?:figure|table|wrapfigure)\*?)\}" + _OPT)
 _ABSTRACT = re.compile(r"\\begin\{(?P<env>abstract)\}")
 _SECTION = re.compile(
     r"\\(?:part|chapter|section|subsection|subsubsection|paragraph|subparagraph)\*?\s*+"
@@ -140,9 +169,12 @@ def latex_to_text(files: dict[str, str]) -> LatexResult:
     \\begin{document}, and LimitExceeded("expansion_limit") when its macros expand past
     MAX_EXPANSION_FACTOR times its size (plus EXPANSION_ALLOWANCE characters).
     """
-    # NUL and \x01 mark placeholders below; a source's own would be taken for ours.
+    # NUL, \x01 and \x03 mark placeholders below; a source's own would be taken for ours.
+    protected = _Protected()
     stripped = {
-        name: strip_comments(source.replace("\x00", "").replace("\x01", ""))
+        name: strip_comments(
+            source.replace("\x00", "").replace("\x01", "").replace("\x03", ""), protected
+        )
         for name, source in files.items()
     }
     main = find_main_file(stripped)
@@ -157,7 +189,11 @@ def latex_to_text(files: dict[str, str]) -> LatexResult:
     source = _resolve_inputs(main, stripped, posixpath.dirname(main), {main}, missing, 0)
     begin = _BEGIN_DOCUMENT.search(source)
     assert begin is not None  # find_main_file checked it
-    end = _END_DOCUMENT.search(source, begin.end())
+    # The last \end{document}: verbatim ones are placeholders by now, and what a paper shows
+    # after an earlier one (an example inside a macro argument) is still the paper.
+    end = None
+    for end in _END_DOCUMENT.finditer(source, begin.end()):  # noqa: B007 - the last one
+        pass
     preamble, macros = _take_definitions(source[: begin.start()])
     body, body_macros = _take_definitions(source[begin.end() : end.start() if end else None])
     macros |= body_macros
@@ -171,37 +207,114 @@ def latex_to_text(files: dict[str, str]) -> LatexResult:
         _, inner, whole = found
         body = body.replace(whole, "\n\n")
         abstract = _to_text(expand(inner))
+    else:
+        command = _abstract_command(front)
+        if command is not None:
+            inner, whole = command
+            body = body.replace(whole, "\n\n")
+            abstract = _to_text(expand(inner))
     text = _to_text(expand(body))
     if abstract:
         text = f"Abstract\n\n{abstract}\n\n{text}".strip()
+    title_text = _one_line(_to_text(expand(title))) if title else None
     return LatexResult(
         main_file=main,
-        title=_one_line(_to_text(expand(title))) if title else None,
-        authors=authors,
-        abstract=abstract or None,
-        text=text,
+        title=protected.restore(title_text) if title_text else None,
+        authors=tuple(protected.restore(author) for author in authors),
+        abstract=protected.restore(abstract) or None,
+        text=protected.restore(text),
         missing_inputs=tuple(dict.fromkeys(missing)),
     )
 
 
-def strip_comments(source: str) -> str:
-    """Source without % comments, comment environments and \\iffalse blocks.
+def strip_comments(source: str, protected: _Protected | None = None) -> str:
+    """Source without % comments, comment environments and \\iffalse blocks; verbatim
+    content (see protect_verbatim) is kept as it is.
 
     A line that held only a comment disappears with its newline, as in TeX, so it cannot
-    split a paragraph in two.
+    split a paragraph in two. Given `protected`, verbatim spans stay as its placeholders.
     """
-    lines = []
-    for line in source.replace("\r\n", "\n").split("\n"):
-        match = _COMMENT.search(line)
-        if match is None:
-            lines.append(line)
-        elif line[: match.end() - 1].strip():
-            lines.append(line[: match.end() - 1].rstrip())
-    return _substitute_pairs("\n".join(lines), _COMMENT_BLOCK, _end_of_comment, lambda *_: "")
+    store = protected if protected is not None else _Protected()
+    source = protect_verbatim(source, store)
+    source = _substitute_pairs(source, _COMMENT_BLOCK, _end_of_comment, lambda *_: "")
+    return source if protected is not None else store.restore(source)
+
+
+def protect_verbatim(source: str, store: _Protected) -> str:
+    r"""Source with each verbatim span (verbatim, Verbatim, lstlisting, minted environments,
+    inline \verb|...| and \lstinline|...|) replaced by a placeholder of `store`, and % comments
+    and comment environments removed: one left-to-right pass, as TeX reads, so a % inside
+    \verb is text and a \begin{verbatim} inside a comment is a comment."""
+    out: list[str] = []
+    position = 0
+    source = source.replace("\r\n", "\n")
+    pattern = _PROTECTED
+    short = sorted({m.group(1) for m in _SHORT_VERB.finditer(source)} - {"%", "\\", "{", "}"})
+    if short:
+        # A declaration's own \MakeShortVerb{\|} is not a span; spans open after it.
+        chars = re.escape("".join(short))
+        pattern = re.compile(
+            _PROTECTED.pattern + r"|(?<![\\{])(?P<shortverb>[" + chars + r"])(?!\})"
+        )
+    while match := pattern.search(source, position):
+        if match.group("comment") is not None:
+            start = match.start("comment")
+            line_start = source.rfind("\n", 0, start) + 1
+            end = source.find("\n", start)
+            end = len(source) if end < 0 else end
+            kept = source[position:start]
+            if not source[line_start:start].strip():  # a comment-only line goes with its newline
+                kept = kept[: len(kept) - (start - line_start)]
+                end = min(end + 1, len(source))
+            else:
+                kept = kept.rstrip(" \t")
+            out.append(kept)
+            position = end
+            continue
+        out.append(source[position : match.start()])
+        env = match.group("env")
+        if env is not None:
+            closer = f"\\end{{{env}}}"
+            end = source.find(closer, match.end())
+            content_end = len(source) if end < 0 else end  # TeX reads an unclosed one to the end
+            if env != "comment":
+                content = source[match.end() : content_end]
+                out.append(store.keep(content.strip("\n"), display=True))
+            position = len(source) if end < 0 else end + len(closer)
+            continue
+        delimiter = match.groupdict().get("shortverb") or match.group("delim")
+        end = source.find(delimiter, match.end())
+        newline = source.find("\n", match.end())
+        if end < 0 or (0 <= newline < end):  # not closed on its line: not a \verb TeX reads
+            out.append(match.group())
+            position = match.end()
+            continue
+        out.append(store.keep(source[match.end() : end], display=False))
+        position = end + 1
+    out.append(source[position:])
+    return "".join(out)
+
+
+class _Protected:
+    """Verbatim spans taken out of a paper's sources, put back as literal text at the end."""
+
+    def __init__(self) -> None:
+        self.spans: list[str] = []
+
+    def keep(self, text: str, *, display: bool) -> str:
+        self.spans.append(text)
+        token = f"\x03{len(self.spans) - 1}\x03"
+        return f"\n\n{token}\n\n" if display else token
+
+    def restore(self, text: str) -> str:
+        if not self.spans:
+            return text
+        return _PROTECTED_TOKEN.sub(lambda m: self.spans[int(m.group(1))], text)
 
 
 def find_main_file(files: dict[str, str]) -> str | None:
-    """The file to compile: it has \\documentclass and \\begin{document}; among several,
+    """The file to compile: it has \\documentclass and \\begin{document} (outside verbatim:
+    give it sources with verbatim protected) and no other file inputs it; among several,
     prefer a real document class over `standalone` figures, then a conventional name
     (main.tex, ms.tex...), then the shallowest path, then the longest source."""
     candidates = [
@@ -211,6 +324,8 @@ def find_main_file(files: dict[str, str]) -> str | None:
     ]
     if not candidates:
         return None
+    inputted = _inputted_files(files)
+    candidates = [name for name in candidates if name not in inputted] or candidates
 
     def rank(name: str) -> tuple:
         document_class = _DOCUMENTCLASS.search(files[name]).group(1).strip()
@@ -223,6 +338,19 @@ def find_main_file(files: dict[str, str]) -> str | None:
         )
 
     return max(sorted(candidates), key=rank)
+
+
+def _inputted_files(files: dict[str, str]) -> set[str]:
+    """The files some other file \\inputs or \\includes."""
+    inputted: set[str] = set()
+    for name, source in files.items():
+        here = posixpath.dirname(name)
+        for match in _INPUT.finditer(source):
+            target = (match.group(1) or match.group(2)).strip()
+            found = _find_file(target, here, here, files)
+            if found is not None and found != name:
+                inputted.add(found)
+    return inputted
 
 
 def _resolve_inputs(
@@ -375,9 +503,16 @@ def _math_end(match: re.Match) -> tuple[str, int]:
     return {"dollars": "$$", "bracket": "\\]", "paren": "\\)", "dollar": "$"}[kind], 1
 
 
-def _take_definitions(source: str) -> tuple[str, dict[str, str]]:
-    """The source without macro definitions, and the argument-free macros it defines."""
-    macros: dict[str, str] = {}
+@dataclass(frozen=True)
+class _Macro:
+    body: str
+    arity: int = 0
+    default: str | None = None  # \newcommand{\a}[2][default]: the first argument is optional
+
+
+def _take_definitions(source: str) -> tuple[str, dict[str, _Macro]]:
+    """The source without macro definitions, and the macros it defines (with their arity)."""
+    macros: dict[str, _Macro] = {}
     kept: list[str] = []
     groups = _Groups(source)
     position = 0
@@ -391,19 +526,21 @@ def _take_definitions(source: str) -> tuple[str, dict[str, str]]:
         kept.append(source[position : match.start()])
         arity = int(match.group("arity") or 0) + len(match.group("params")) // 2
         name = match.group("braced") or match.group("bare")
+        default = match.group("default")
         if match.group("kind") == "DeclareMathOperator":
-            macros[name] = f"\\operatorname{{{body}}}"
-        elif arity == 0:
-            macros[name] = body
+            macros[name] = _Macro(f"\\operatorname{{{body}}}")
+        elif name not in _PROTECTED_NAMES:
+            macros[name] = _Macro(body, min(arity, 9), default)
         position = end
     kept.append(source[position:])
     return "".join(kept), macros
 
 
 class _Expander:
-    """Expands argument-free macros, within one budget of added characters for the paper."""
+    """Expands user macros, with their arguments, within one budget of added characters for
+    the paper."""
 
-    def __init__(self, macros: dict[str, str], budget: int) -> None:
+    def __init__(self, macros: dict[str, _Macro], budget: int) -> None:
         self.macros = macros
         self.limit = budget
         self.budget = budget
@@ -414,13 +551,20 @@ class _Expander:
         for _ in range(MAX_MACRO_PASSES):  # macros that use macros
             parts: list[str] = []
             position = growth = 0
+            groups = _Groups(source)
             for use in _MACRO_USE.finditer(source):
-                body = self.macros.get(use.group(1))
-                if body is None:
+                if use.start() < position:  # inside an argument already taken
                     continue
+                macro = self.macros.get(use.group(1))
+                if macro is None:
+                    continue
+                body, end = macro.body, use.end()
+                if macro.arity:
+                    arguments, end = _arguments(source, end, macro, groups)
+                    body = _substitute_parameters(body, arguments)
                 parts += (source[position : use.start()], body)
-                position = use.end()
-                growth += len(body) - (position - use.start())
+                growth += len(body) - (end - use.start())
+                position = end
                 if growth > self.budget:
                     raise LimitExceeded(
                         "expansion_limit",
@@ -438,6 +582,49 @@ class _Expander:
             self.budget -= max(growth, 0)
             source = expanded
         return source
+
+
+def _substitute_parameters(body: str, arguments: list[str]) -> str:
+    return _PARAMETER.sub(
+        lambda m: arguments[int(m.group(1)) - 1] if int(m.group(1)) <= len(arguments) else "",
+        body,
+    )
+
+
+def _arguments(source: str, end: int, macro: _Macro, groups: _Groups) -> tuple[list[str], int]:
+    """The arguments of one macro use starting at `end`: an [optional] one first when the
+    macro has a default, then {groups} or single tokens, as TeX reads undelimited ones."""
+    arguments: list[str] = []
+    for index in range(macro.arity):
+        i = _BLANKS.match(source, end).end()
+        if index == 0 and macro.default is not None:
+            bracket = _BRACKET_ARGUMENT.match(source, i)
+            if bracket is not None:
+                arguments.append(bracket.group()[1:-1])
+                end = bracket.end()
+            else:
+                arguments.append(macro.default)
+            continue
+        group = groups.read(i)
+        if group is not None:
+            arguments.append(group[0])
+            end = group[1]
+            continue
+        token = _TOKEN.match(source, i)
+        if token is None:
+            break
+        arguments.append(token.group())
+        end = token.end()
+    return arguments, end
+
+
+def _abstract_command(groups: _Groups) -> tuple[str, str] | None:
+    """The \\abstract{...} command form (APA, some journal classes): its content and span."""
+    for match in re.finditer(r"\\abstract\s*+(?=\{)", groups.source):
+        group = groups.read(match.end())
+        if group is not None:
+            return group[0], groups.source[match.start() : group[1]]
+    return None
 
 
 def _first_argument(groups: _Groups, command: str) -> str | None:
@@ -546,8 +733,10 @@ def _to_text(source: str) -> str:
         source,
         _FLOATS,
         _end_of_env,
-        lambda _, __, whole: "\n\n" + "\n\n".join(_captions(whole)) + "\n\n",
+        # A float keeps its caption (a paragraph of its own) and a table's cells; graphics go.
+        lambda _, inner, __: "\n\n" + _caption_paragraphs(inner) + "\n\n",
     )
+    source = _TABULAR.sub("\n", source)
     source = _ESCAPE.sub(lambda m: f"\x01{ord(m.group(1))}\x01", source)
     source = _substitute_pairs(
         source,
@@ -579,7 +768,7 @@ def _to_text(source: str) -> str:
     # \textbf{\emph{x}} in one pass, however deep it nests.
     source = _CONTROL_WORD.sub("", source)
     source = re.sub(r"\\[,;:! ]", " ", source).replace("\\", "")
-    source = source.replace("{", "").replace("}", "").replace("~", " ")
+    source = source.replace("{", "").replace("}", "").replace("~", " ").replace("&", " ")
     source = source.replace("``", "\u201c").replace("''", "\u201d")
     source = source.replace("---", "\u2014").replace("--", "\u2013")
     source = _ESCAPED.sub(lambda m: _ESCAPES[chr(int(m.group(1)))], source)
@@ -595,17 +784,8 @@ def _clean_math(math: str, *, inline: bool) -> str:
     return "\n".join(line.rstrip() for line in math.strip().split("\n") if line.strip())
 
 
-def _captions(float_source: str) -> list[str]:
-    groups = _Groups(float_source)
-    captions = []
-    position = 0
-    pattern = re.compile(r"\\caption\*?\s*+" + _OPT)
-    while match := pattern.search(float_source, position):
-        group = groups.read(match.end())
-        position = match.end() if group is None else group[1]
-        if group is not None:
-            captions.append(group[0])
-    return captions
+def _caption_paragraphs(float_source: str) -> str:
+    return _replace_commands(float_source, _CAPTION, lambda a: f"\n\n{a[0]}\n\n" if a else "", 1)
 
 
 def _accented(match: re.Match) -> str:

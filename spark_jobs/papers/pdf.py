@@ -1,23 +1,35 @@
-"""A PDF's text layer via pypdf; scans without one, encrypted and corrupt files are reported
-with a reason instead of yielding empty or garbled text.
+"""A PDF's text, read per page by the cheapest route that reads it right: the text layer
+through pypdfium2 (PDFium; Apache-2.0/BSD), or OCR (Tesseract) for pages that are images.
 
-PDFs are untrusted: pypdf's bounds on decompressed bytes follow the source's
-max_decompressed_bytes, which also bounds the pages' content streams together; what pypdf's
-bounds (those, page tree depth, cycles) catch becomes a quarantine reason
-(decompression_bomb, too_deep, pdf_corrupt).
+Routing (the AdaParse / FinePDFs idea) uses cheap per-page features: characters on the page,
+the share of them that are garbled (replacement glyphs, private-use or control characters),
+and the share of the page images cover. The text layer is clipped to the page's crop box,
+read in column order on two-column pages, and cleaned: hyphenated line breaks joined when
+the joined word is a word, spacing accents recomposed (NFC), ligatures spelled out, running
+headers, footers and page numbers repeated across pages dropped.
+
+PDFs are untrusted: before PDFium sees one, pypdf walks its structure under bounds that follow
+the source's max_decompressed_bytes (also bounding the pages' content streams together) and
+catches page-tree cycles and depth and form XObjects that draw themselves; what it catches
+becomes a quarantine reason (decompression_bomb, too_deep, pdf_corrupt). Encrypted files and
+files without any readable page are reported with a reason instead of yielding empty text.
 """
 
 from __future__ import annotations
 
+import functools
 import io
-import logging
+import os
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
+import shutil
+import statistics
+import subprocess
+import unicodedata
 from dataclasses import dataclass
 
-from pypdf import PageObject, PasswordType, PdfReader, apply_configuration, get_configuration
+from pypdf import PasswordType, PdfReader, apply_configuration, get_configuration
 from pypdf.errors import LimitReachedError
+from pypdf.generic import IndirectObject
 
 from spark_jobs.untrusted import ReadLimits
 
@@ -48,6 +60,69 @@ _LIGATURES = str.maketrans(
 )
 
 
+# Routing: a page is read from its text layer when it has at least this many characters
+# (not blanks) and at most this share of them garbled; else OCR'd when images cover at least
+# this share of it. Tuned on the tune half of bench.papers_data (see docs/corpora/papers.md).
+MIN_TEXT_CHARS = 20
+MAX_GARBLED_SHARE = 0.3
+MIN_IMAGE_SHARE = 0.3
+GUTTER = 6.0  # points either side of a page's middle that a two-column gutter leaves empty
+TWO_COLUMN_LINES = 6
+TWO_COLUMN_SHARE = 0.8
+OCR_DPI = 200
+OCR_MAX_PIXELS = 40_000_000  # a page rendered for OCR is scaled down past this
+OCR_PAGE_SECONDS = 120  # one page's Tesseract call; the object's own budget bounds the whole
+# "auto": Tesseract's script detection (osd) picks a script model per page (Latin, Cyrillic,
+# Greek, HanS, Japanese: Debian's tesseract-ocr-script-* packages), falling back to the Latin
+# model, then eng. A source can name models instead (options.ocr_languages: "eng+deu").
+OCR_LANGUAGES = "auto"
+OCR_FALLBACK_MODEL = "Latin"
+_SCRIPT_MODELS = {
+    "Latin": "Latin",
+    "Cyrillic": "Cyrillic",
+    "Greek": "Greek",
+    "Han": "HanS",
+    "Japanese": "Japanese",
+    "Katakana": "Japanese",
+    "Hiragana": "Japanese",
+}
+# A first or last line of a page repeated (digits aside) on this many pages is a running
+# header or footer (and at least this share of the pages).
+FURNITURE_MIN_PAGES = 3
+FURNITURE_MIN_SHARE = 0.3
+_PAGE_NUMBER = re.compile(
+    r"^[\W_]*(?:page\s+|seite\s+|p\.\s*)?(?:\d{1,4}|[ivxlc]{1,7})(?:\s*(?:of|/|von)\s*\d{1,4})?[\W_]*$",
+    re.IGNORECASE,
+)
+_DIGITS = re.compile(r"\d+")
+# Spacing accents some typesetters place before the letter they belong on (an acute accent,
+# U+00B4, then "e": pypdf reads Théorème set that way as Th, U+00B4, eor`eme).
+_SPACING_ACCENTS = {
+    "\u00b4": "\u0301",
+    "`": "\u0300",
+    "\u00a8": "\u0308",
+    "\u02c6": "\u0302",
+    "^": "\u0302",
+    "\u02dc": "\u0303",
+    "\u00b8": "\u0327",
+    "\u02c7": "\u030c",
+    "\u02d8": "\u0306",
+    "\u02d9": "\u0307",
+    "\u02da": "\u030a",
+    "\u00af": "\u0304",
+}
+_DETACHED_ACCENT = re.compile(
+    r"(?<=[^\W\d_])([\u00b4`\u00a8\u02c6\u02dc\u00b8\u02c7\u02d8\u02d9\u02da\u00af])([a-zA-Z\u0131])"
+    r"|(?<![^\s])([\u00b4\u00a8\u02c6\u02dc\u00b8\u02c7\u02d8\u02d9\u02da\u00af])([a-zA-Z\u0131])"
+)
+# PDFium marks a hyphen it found at a line end (and joined the lines at) with U+FFFE.
+_SOFT_HYPHEN = re.compile(r"([^\W\d_]+)[\ufffe\u00ad]([^\W\d_]+)|[\ufffe\u00ad](?=\s|$)")
+_LINE_END_HYPHEN = re.compile(r"([^\W\d_]+)-\n[ \t]*([^\W\d_]+)")
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f\ufffe\uffff]")
+_WORD = re.compile(r"[^\W\d_]+")
+_COMPOUND = re.compile(r"[^\W\d_]+-[^\W\d_]+")
+
+
 class PdfError(ValueError):
     """A PDF yields no text; `reason` is the quarantine reason."""
 
@@ -64,15 +139,52 @@ class PdfDocument:
     author: str | None
     pages: int
     pages_with_text: int
+    route: str = "text_layer"  # text_layer | ocr | mixed (some pages each way)
+    parser: str = "pypdfium2"
+    parser_version: str = ""
+    route_reason: str = ""
+    pages_ocr: int = 0
+    clipped_lines: int = 0  # text outside the page's crop box, left out
+    furniture_lines: int = 0  # running headers, footers and page numbers left out
+
+
+@dataclass(frozen=True)
+class PageFeatures:
+    """What routing looks at for one page."""
+
+    chars: int  # non-blank characters of the text layer
+    garbled: float  # share of them that are replacement, private-use or control characters
+    image_share: float  # share of the page area images cover (capped at 1; 0 when not needed)
+
+    def route(self) -> str:
+        if self.chars >= MIN_TEXT_CHARS and self.garbled <= MAX_GARBLED_SHARE:
+            return "text_layer"
+        if self.image_share >= MIN_IMAGE_SHARE:
+            return "ocr"
+        return "text_layer"  # little or no text and no picture of text: a blank or figure page
+
+
+@dataclass
+class _Line:
+    text: str
+    x0: float
+    y0: float
+    x1: float
+    y1: float
 
 
 def pdf_to_text(data: bytes) -> str:
-    """The text layer of a PDF; raises PdfError (pdf_corrupt, pdf_encrypted, pdf_no_text_layer)."""
+    """The text of a PDF; raises PdfError (pdf_corrupt, pdf_encrypted, pdf_no_text_layer)."""
     return read_pdf(data).text
 
 
 def read_pdf(
-    data: bytes, *, max_pages: int = MAX_PAGES, limits: ReadLimits | None = None
+    data: bytes,
+    *,
+    max_pages: int = MAX_PAGES,
+    limits: ReadLimits | None = None,
+    ocr: bool = True,
+    ocr_languages: str = OCR_LANGUAGES,
 ) -> PdfDocument:
     """Text and document information of a PDF given as bytes; raises PdfError."""
     if not data:
@@ -82,11 +194,15 @@ def read_pdf(
             "pdf_corrupt", f"not a PDF: no %PDF- header in the first 1024 bytes ({data[:16]!r})"
         )
     limits = limits or ReadLimits()
-    with apply_configuration(**_bounds(limits)), _cycles_seen() as cycles:
-        return _read(data, max_pages, limits.max_decompressed_bytes, cycles)
+    with apply_configuration(**_bounds(limits)):
+        info, count = _check_structure(data, max_pages, limits.max_decompressed_bytes)
+    return _read(data, min(count, max_pages), info, ocr, ocr_languages)
 
 
-def _read(data: bytes, max_pages: int, max_decoded: int, cycles: list[str]) -> PdfDocument:
+def _check_structure(data: bytes, max_pages: int, max_decoded: int) -> tuple[dict, int]:
+    """pypdf's bounded walk of the document: encryption, the page tree, each page's content
+    streams and form XObjects (decompressed, counted together); raises PdfError for what a
+    hostile file does. Returns the document information and the page count."""
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted and reader.decrypt("") == PasswordType.NOT_DECRYPTED:
@@ -103,57 +219,513 @@ def _read(data: bytes, max_pages: int, max_decoded: int, cycles: list[str]) -> P
         raise PdfError(
             "pdf_corrupt", f"pypdf cannot parse the file: {type(exc).__name__}: {exc}"
         ) from exc
-    texts: list[str] = []
-    failures: list[PdfError] = []
-    decoded = _DecodedContent()
+    decoded = _DecodedContent(max_decoded)
     for number in range(min(count, max_pages)):
         try:
-            page_text = pages[number].extract_text() or ""
-            if decoded.add(pages[number]) > max_decoded:
-                raise PdfError(
-                    "decompression_bomb",
-                    f"the content streams of pages 1-{number + 1} decompress to over "
-                    f"{max_decoded} bytes (options.limits.max_decompressed_bytes)",
-                )
+            decoded.add_page(pages[number], number + 1)
         except PdfError:
             raise
         except (LimitReachedError, RecursionError) as exc:
             error = _over_limit(exc, f"page {number + 1}")
-            if error.reason == "decompression_bomb":  # no real page inflates that far
+            if error.reason != "pdf_corrupt":
                 raise error from exc
-            failures.append(error)  # a huge plot can pass pypdf's token bound: skip the page
+        except Exception:  # one broken page must not lose the others; PDFium reads it or not
             continue
-        except Exception as exc:  # one broken page must not lose the others
-            failures.append(
-                PdfError("pdf_corrupt", f"page {number + 1}: {type(exc).__name__}: {exc}")
-            )
-            continue
-        if cycles:
+    return _information(reader), count
+
+
+class _DecodedContent:
+    """Bytes the pages' content streams and form XObjects decompress to, each stream counted
+    once: a bound on their sum is what keeps thousands of pages from holding gigabytes. A form
+    that draws itself (directly or through others) is a hostile file."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.total = 0
+        self._seen: set = set()
+
+    def add_page(self, page, number: int) -> None:
+        contents = page.get("/Contents")
+        contents = contents.get_object() if contents is not None else []
+        for stream in contents if isinstance(contents, list) else [contents]:
+            self._count(stream, number)
+        self._forms(page.get("/Resources"), number, ())
+
+    def _count(self, stream, number: int) -> None:
+        key = (
+            (stream.idnum, stream.generation) if isinstance(stream, IndirectObject) else id(stream)
+        )
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        stream = stream.get_object()
+        get_data = getattr(stream, "get_data", None)
+        if get_data is None:
+            return
+        self.total += len(get_data())
+        if self.total > self.limit:
             raise PdfError(
-                "pdf_corrupt",
-                f"page {number + 1} draws a form XObject inside itself (pypdf: {cycles[0]}); "
-                "only a broken or hostile PDF does",
+                "decompression_bomb",
+                f"the content streams of pages 1-{number} decompress to over "
+                f"{self.limit} bytes (options.limits.max_decompressed_bytes)",
             )
-        page_text = _normalize(page_text)
-        if page_text:
-            texts.append(page_text)
-    if not texts:
+
+    def _forms(self, resources, number: int, path: tuple) -> None:
+        if len(path) > 32:
+            raise PdfError("too_deep", f"page {number}: form XObjects nest over 32 deep")
+        resources = resources.get_object() if resources is not None else None
+        if not hasattr(resources, "get"):
+            return
+        xobjects = resources.get("/XObject")
+        xobjects = xobjects.get_object() if xobjects is not None else None
+        if not hasattr(xobjects, "items"):
+            return
+        for name, reference in xobjects.items():
+            form = reference.get_object()
+            if not hasattr(form, "get") or form.get("/Subtype") != "/Form":
+                continue
+            key = (
+                (reference.idnum, reference.generation)
+                if isinstance(reference, IndirectObject)
+                else id(form)
+            )
+            if key in path:
+                raise PdfError(
+                    "pdf_corrupt",
+                    f"page {number} draws a form XObject inside itself ({name}); "
+                    "only a broken or hostile PDF does",
+                )
+            self._count(reference, number)
+            self._forms(form.get("/Resources"), number, (*path, key))
+
+
+def _read(data: bytes, count: int, info: dict, ocr: bool, ocr_languages: str) -> PdfDocument:
+    import pypdfium2 as pdfium
+
+    try:
+        document = pdfium.PdfDocument(data)
+    except Exception as exc:  # PdfiumError: the file is beyond what PDFium repairs
+        raise PdfError("pdf_corrupt", f"PDFium cannot open the file: {exc}") from exc
+    pages: list[list[str]] = []
+    routes: list[str] = []
+    features: list[PageFeatures] = []
+    clipped = 0
+    failures: list[str] = []
+    try:
+        for number in range(min(count, len(document))):
+            try:
+                page = document[number]
+            except Exception as exc:
+                failures.append(f"page {number + 1}: {exc}")
+                continue
+            try:
+                textpage = page.get_textpage()
+                lines, page_clipped, feature = _text_layer(page, textpage)
+                textpage.close()
+                route = feature.route()
+                if route == "ocr" and ocr and tesseract_version() is not None:
+                    lines = [_Line(line, 0, 0, 0, 0) for line in _ocr_page(page, ocr_languages)]
+                elif route == "ocr":
+                    route = "ocr_unavailable"
+                    lines = []
+                clipped += page_clipped
+            finally:
+                page.close()
+            pages.append([line.text for line in lines])
+            routes.append(route)
+            features.append(feature)
+    finally:
+        document.close()
+    pages, furniture = _drop_furniture(pages)
+    texts = [_clean("\n".join(lines)) for lines in pages]
+    vocabulary = _vocabulary(texts)
+    texts = [_join_hyphens(text, vocabulary) for text in texts]
+    kept = [text for text in texts if text]
+    if not kept:
         if failures:
-            details = "; ".join(failure.detail for failure in failures[:3])
-            raise PdfError(failures[0].reason, f"no page could be read ({details})")
+            raise PdfError("pdf_corrupt", f"no page could be read ({'; '.join(failures[:3])})")
+        if "ocr_unavailable" in routes:
+            raise PdfError(
+                "pdf_no_text_layer",
+                f"none of the {count} pages has a text layer and OCR is not installed: "
+                "apt-get install tesseract-ocr tesseract-ocr-eng",
+            )
+        ocr_pages = routes.count("ocr")
         raise PdfError(
             "pdf_no_text_layer",
-            f"none of the {count} pages has a text layer (a scan or images only); "
-            "it needs OCR, which this reader does not do",
+            f"none of the {count} pages has a text layer"
+            + (f", and OCR read no text on the {ocr_pages} that are images" if ocr_pages else "")
+            + " (a blank scan or pictures only)",
         )
-    info = _information(reader)
     return PdfDocument(
-        text="\n\n".join(texts),
+        text="\n\n".join(kept),
         title=info.get("title"),
         author=info.get("author"),
         pages=count,
-        pages_with_text=len(texts),
+        pages_with_text=len(kept),
+        **_route_columns(routes, features),
+        clipped_lines=clipped,
+        furniture_lines=furniture,
     )
+
+
+def _route_columns(routes: list[str], features: list[PageFeatures]) -> dict:
+    ocr_pages = routes.count("ocr")
+    text_pages = len(routes) - ocr_pages
+    median_chars = int(statistics.median(f.chars for f in features)) if features else 0
+    max_garbled = max((f.garbled for f in features), default=0.0)
+    image_pages = sum(1 for f in features if f.image_share >= MIN_IMAGE_SHARE)
+    reason = (
+        f"{text_pages} page(s) text layer, {ocr_pages} OCR; median {median_chars} chars/page, "
+        f"garbled share at most {max_garbled:.2f}, {image_pages} page(s) mostly image"
+    )
+    pdfium_version = _pdfium_version()
+    if ocr_pages and not text_pages:
+        return {
+            "route": "ocr",
+            "parser": "tesseract",
+            "parser_version": f"tesseract {tesseract_version()}; {pdfium_version}",
+            "route_reason": reason,
+            "pages_ocr": ocr_pages,
+        }
+    if ocr_pages:
+        return {
+            "route": "mixed",
+            "parser": "pypdfium2+tesseract",
+            "parser_version": f"{pdfium_version}; tesseract {tesseract_version()}",
+            "route_reason": reason,
+            "pages_ocr": ocr_pages,
+        }
+    return {
+        "route": "text_layer",
+        "parser": "pypdfium2",
+        "parser_version": pdfium_version,
+        "route_reason": reason,
+        "pages_ocr": 0,
+    }
+
+
+@functools.cache
+def _pdfium_version() -> str:
+    import pypdfium2 as pdfium
+
+    return f"pypdfium2 {pdfium.PYPDFIUM_INFO} (pdfium {pdfium.PDFIUM_INFO})"
+
+
+@functools.cache
+def tesseract_version() -> str | None:
+    """Tesseract's version, or None when the `tesseract` command is not installed."""
+    binary = shutil.which("tesseract")
+    if binary is None:
+        return None
+    try:
+        done = subprocess.run([binary, "--version"], capture_output=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    first = (done.stdout or done.stderr).decode("utf-8", "replace").split("\n", 1)[0]
+    return first.removeprefix("tesseract ").strip() or "unknown"
+
+
+def _text_layer(page, textpage) -> tuple[list[_Line], int, PageFeatures]:
+    """The page's text lines inside its crop box, in reading order; the lines left out for
+    lying outside it; and the page's routing features."""
+    text = textpage.get_text_range()
+    left, bottom, right, top = page.get_cropbox()
+    lines: list[_Line] = []
+    clipped = 0
+    index = 0
+    for raw in text.replace("\r\n", "\n").split("\n"):
+        start = index
+        index += len(raw) + (2 if text[index + len(raw) : index + len(raw) + 1] == "\r" else 1)
+        if not raw.strip():
+            continue
+        first = start + len(raw) - len(raw.lstrip())
+        last = start + len(raw.rstrip()) - 1
+        box = _union(textpage.get_charbox(first), textpage.get_charbox(last))
+        inside = _inside(box, left, bottom, right, top)
+        if inside == "out":
+            clipped += 1
+            continue
+        if inside == "partly":
+            kept = "".join(
+                char
+                for offset, char in enumerate(raw)
+                if char.isspace()
+                or _inside(textpage.get_charbox(start + offset), left, bottom, right, top) != "out"
+            )
+            if not kept.strip():
+                clipped += 1
+                continue
+            raw = kept
+        lines.append(_Line(raw.strip(), *box))
+    lines = _split_at_gutter(textpage, lines, left, right)
+    features = _features(page, text, right - left, top - bottom)
+    return _reading_order(lines, (left + right) / 2), clipped, features
+
+
+def _split_at_gutter(textpage, lines: list[_Line], left: float, right: float) -> list[_Line]:
+    """Lines PDFium joined across the gutter of a two-column page (both columns' lines on one
+    baseline, drawn row by row) as their left and right parts. A page is taken as set in two
+    columns when at least TWO_COLUMN_LINES of its lines cross the middle with no character
+    within GUTTER points of it, they are nearly all (TWO_COLUMN_SHARE) of the lines that
+    cross it, those are half the page's lines, and most of them end at one right margin: a
+    table's or a code listing's wide rows do not make a page two-column."""
+    middle = (left + right) / 2
+    crossing = [
+        index
+        for index, line in enumerate(lines)
+        if line.x0 < middle - GUTTER and line.x1 > middle + GUTTER
+    ]
+    if len(crossing) < TWO_COLUMN_LINES:
+        return lines
+    gutters = set()
+    for index in crossing:
+        line = lines[index]
+        height = max(line.y1 - line.y0, 1.0)
+        center = (line.y0 + line.y1) / 2
+        if textpage.get_index(middle, center, GUTTER, height / 2 + 1) is None:
+            gutters.add(index)
+    if (
+        len(gutters) < TWO_COLUMN_LINES
+        or len(gutters) < TWO_COLUMN_SHARE * len(crossing)
+        or len(crossing) < 0.5 * len(lines)
+        or not _justified([lines[index] for index in gutters])
+    ):
+        return lines
+    out: list[_Line] = []
+    for index, line in enumerate(lines):
+        if index not in gutters:
+            out.append(line)
+            continue
+        bottom, top = line.y0 - 0.5, line.y1 + 0.5
+        parts = [
+            textpage.get_text_bounded(max(line.x0 - 1, left), bottom, middle, top),
+            textpage.get_text_bounded(middle, bottom, min(line.x1 + 1, right), top),
+        ]
+        parts = [" ".join(part.split()) for part in parts]
+        if not all(parts):
+            out.append(line)
+            continue
+        out.append(_Line(parts[0], line.x0, line.y0, middle - GUTTER, line.y1))
+        out.append(_Line(parts[1], middle + GUTTER, line.y0, line.x1, line.y1))
+    return out
+
+
+def _justified(lines: list[_Line]) -> bool:
+    """Whether most lines are prose ending at one right margin, as justified columns are (a
+    code listing's or a table's rows end anywhere; a contents page's leaders and a glyph
+    chart's rows are not prose)."""
+    margin = max(line.x1 for line in lines)
+    aligned = sum(1 for line in lines if line.x1 >= margin - 3)
+    prose = sum(1 for line in lines if _is_prose(line.text))
+    return aligned >= 0.7 * len(lines) and prose >= 0.8 * len(lines)
+
+
+def _is_prose(text: str) -> bool:
+    visible = [char for char in text if not char.isspace()]
+    letters = sum(1 for char in visible if char.isalpha())
+    return ". . ." not in text and letters >= 0.7 * max(len(visible), 1)
+
+
+def _union(a: tuple, b: tuple) -> tuple[float, float, float, float]:
+    return min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])
+
+
+def _inside(box: tuple, left: float, bottom: float, right: float, top: float) -> str:
+    x0, y0, x1, y1 = box[:4]
+    if x1 < left or x0 > right or y1 < bottom or y0 > top:
+        return "out"
+    if x0 >= left - 1 and x1 <= right + 1 and y0 >= bottom - 1 and y1 <= top + 1:
+        return "in"
+    return "partly"
+
+
+def _features(page, text: str, width: float, height: float) -> PageFeatures:
+    """The page's routing features. The image share is looked up only for a page whose text
+    layer does not already decide it (walking page objects costs more than reading text)."""
+    visible = [char for char in text if not char.isspace()]
+    garbled = sum(
+        1 for char in visible if char == "\ufffd" or "\ue000" <= char <= "\uf8ff" or ord(char) < 32
+    )
+    share = garbled / len(visible) if visible else 0.0
+    if len(visible) >= MIN_TEXT_CHARS and share <= MAX_GARBLED_SHARE:
+        return PageFeatures(chars=len(visible), garbled=share, image_share=0.0)
+    return PageFeatures(
+        chars=len(visible), garbled=share, image_share=_image_share(page, width * height)
+    )
+
+
+def _image_share(page, area: float) -> float:
+    import pypdfium2.raw as pdfium_c
+
+    covered = 0.0
+    try:
+        for image in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=3):
+            x0, y0, x1, y1 = image.get_bounds()
+            covered += max(0.0, x1 - x0) * max(0.0, y1 - y0)
+    except Exception:  # an image PDFium cannot place counts as none
+        return 0.0
+    return min(covered / max(area, 1.0), 1.0)
+
+
+def _reading_order(lines: list[_Line], middle: float) -> list[_Line]:
+    """Lines in column order when the page is set in two columns (many lines wholly left of
+    the middle and many wholly right of it): lines spanning the middle split the page into
+    bands, read top to bottom, each band its left column and then its right one."""
+    left = [line for line in lines if line.x1 < middle]
+    right = [line for line in lines if line.x0 > middle]
+    if len(left) < 5 or len(right) < 5 or (len(left) + len(right)) < 0.6 * len(lines):
+        return lines
+    ordered: list[_Line] = []
+    band: list[_Line] = []
+    for line in sorted(lines, key=lambda line: (-line.y1, line.x0)):
+        if line.x0 <= middle <= line.x1:  # spans both columns
+            ordered += _columns(band, middle)
+            band = []
+            ordered.append(line)
+        else:
+            band.append(line)
+    return ordered + _columns(band, middle)
+
+
+def _columns(band: list[_Line], middle: float) -> list[_Line]:
+    return [line for line in band if line.x1 < middle] + [
+        line for line in band if line.x1 >= middle
+    ]
+
+
+def _ocr_page(page, languages: str) -> list[str]:
+    """Tesseract's lines for one page rendered at OCR_DPI (gray), one thread. With languages
+    "auto", Tesseract's script detection picks the installed model for the page's script."""
+    width, height = page.get_size()
+    scale = OCR_DPI / 72
+    pixels = width * scale * height * scale
+    if pixels > OCR_MAX_PIXELS:
+        scale *= (OCR_MAX_PIXELS / pixels) ** 0.5
+    bitmap = page.render(scale=scale, grayscale=True)
+    image = bitmap.to_pil()
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    bitmap.close()
+    png, dpi = buffer.getvalue(), str(round(scale * 72))
+    if languages == "auto":
+        languages = _model_for(_tesseract(png, dpi, "--psm", "0", "-l", "osd"))
+    out = _tesseract(png, dpi, "-l", languages)
+    return [line.strip() for line in out.split("\n")]
+
+
+def _tesseract(png: bytes, dpi: str, *options: str) -> str:
+    environment = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+    try:
+        done = subprocess.run(
+            ["tesseract", "stdin", "stdout", "--dpi", dpi, *options],
+            input=png,
+            capture_output=True,
+            timeout=OCR_PAGE_SECONDS,
+            env=environment,
+        )
+    except subprocess.TimeoutExpired:
+        return ""
+    return done.stdout.decode("utf-8", "replace") if done.returncode == 0 else ""
+
+
+def _model_for(osd: str) -> str:
+    """The installed Tesseract model for the script OSD reported, else OCR_FALLBACK_MODEL."""
+    found = re.search(r"^Script: (\w+)", osd, re.MULTILINE)
+    model = _SCRIPT_MODELS.get(found.group(1) if found else "", OCR_FALLBACK_MODEL)
+    installed = tesseract_models()
+    if model in installed:
+        return model
+    return OCR_FALLBACK_MODEL if OCR_FALLBACK_MODEL in installed else "eng"
+
+
+@functools.cache
+def tesseract_models() -> frozenset[str]:
+    """The models (languages and scripts) the installed Tesseract has."""
+    try:
+        done = subprocess.run(["tesseract", "--list-langs"], capture_output=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return frozenset()
+    lines = done.stdout.decode("utf-8", "replace").splitlines()
+    return frozenset(line.strip() for line in lines[1:] if line.strip())
+
+
+def _furniture_key(line: str) -> str:
+    return " ".join(_DIGITS.sub("#", line).lower().split())
+
+
+def _drop_furniture(pages: list[list[str]]) -> tuple[list[list[str]], int]:
+    """Pages without running headers, footers and page numbers: a first or last two lines of a
+    page repeated, digits aside, on FURNITURE_MIN_PAGES pages (and FURNITURE_MIN_SHARE of
+    them), or a lone page number at the top or bottom of a page of a multi-page document."""
+    if len(pages) < 2:
+        return pages, 0
+    seen: dict[str, int] = {}
+    for lines in pages:
+        for key in {_furniture_key(line) for line in (*lines[:2], *lines[-2:]) if line.strip()}:
+            seen[key] = seen.get(key, 0) + 1
+    threshold = max(FURNITURE_MIN_PAGES, FURNITURE_MIN_SHARE * len(pages))
+    repeated = {key for key, count in seen.items() if count >= threshold}
+    dropped = 0
+    out = []
+    for lines in pages:
+        edge = {*range(min(2, len(lines))), *range(max(0, len(lines) - 2), len(lines))}
+        kept = []
+        for index, line in enumerate(lines):
+            if index in edge and (
+                _furniture_key(line) in repeated or _PAGE_NUMBER.match(line.strip())
+            ):
+                dropped += 1
+                continue
+            kept.append(line)
+        out.append(kept)
+    return out, dropped
+
+
+def _clean(text: str) -> str:
+    text = text.translate(_LIGATURES)
+    text = _DETACHED_ACCENT.sub(_recompose, text)
+    text = _CONTROL.sub(lambda m: m.group() if m.group() == "\ufffe" else "", text)
+    text = unicodedata.normalize("NFC", text)
+    lines = [line.rstrip() for line in text.split("\n")]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def _recompose(match: re.Match) -> str:
+    accent = match.group(1) or match.group(3)
+    letter = match.group(2) or match.group(4)
+    if letter == "\u0131":  # a dotless i under an accent is an i
+        letter = "i"
+    return unicodedata.normalize("NFC", letter + _SPACING_ACCENTS[accent])
+
+
+def _vocabulary(texts: list[str]) -> set[str]:
+    """The document's words, and its hyphenated compounds written on one line."""
+    words = {word.lower() for text in texts for word in _WORD.findall(text.replace("\ufffe", " "))}
+    compounds = {c.lower() for text in texts for c in _COMPOUND.findall(text)}
+    return words | compounds
+
+
+def _join_hyphens(text: str, vocabulary: set[str]) -> str:
+    """Hyphenated line breaks joined when the joined word is a word: the document uses it
+    elsewhere, or the hyphenated form is not one it uses and the tail goes on in lower case
+    (TeX hyphenates words far more often than it breaks compounds at their hyphen)."""
+
+    def join(head: str, tail: str, between: str) -> str:
+        if f"{head}-{tail}".lower() in vocabulary:
+            return f"{head}-{tail}"
+        if (head + tail).lower() in vocabulary or tail[:1].islower():
+            return head + tail
+        return f"{head}-{tail}"
+
+    def soft(match: re.Match) -> str:
+        if match.group(1) is None:  # a hyphen before a blank: "Fleisch- und Wurst"
+            return "-"
+        return join(match.group(1), match.group(2), "")
+
+    text = _SOFT_HYPHEN.sub(soft, text)
+    text = _LINE_END_HYPHEN.sub(lambda m: join(m.group(1), m.group(2), "\n"), text)
+    return text.replace("\ufffe", "")
 
 
 def _bounds(limits: ReadLimits) -> dict[str, int]:
@@ -162,27 +734,6 @@ def _bounds(limits: ReadLimits) -> dict[str, int]:
         name: min(getattr(defaults, name), limits.max_decompressed_bytes)
         for name in _DECOMPRESSION_SETTINGS
     }
-
-
-class _DecodedContent:
-    """Bytes the pages' content streams decompressed to, each stream counted once: pypdf
-    bounds each stream and keeps each decoded one, so a bound on their sum is what keeps
-    thousands of pages from holding gigabytes."""
-
-    def __init__(self) -> None:
-        self.total = 0
-        self._seen: set[int] = set()
-
-    def add(self, page: PageObject) -> int:
-        contents = page.get("/Contents")
-        contents = contents.get_object() if contents is not None else []
-        for stream in contents if isinstance(contents, list) else [contents]:
-            stream = stream.get_object()
-            decoded = getattr(stream, "decoded_self", None)  # set by extract_text
-            if decoded is not None and id(stream) not in self._seen:
-                self._seen.add(id(stream))
-                self.total += len(decoded.get_data())
-        return self.total
 
 
 def _over_limit(exc: Exception, where: str) -> PdfError:
@@ -196,37 +747,6 @@ def _over_limit(exc: Exception, where: str) -> PdfError:
             f"{message} (options.limits.max_decompressed_bytes, at most pypdf's own bound)",
         )
     return PdfError("pdf_corrupt", f"{message}; the PDF is beyond pypdf's bounds")
-
-
-class _CycleRecords(logging.Handler):
-    """Collects pypdf's warnings that it skipped a cyclic form XObject: it logs them instead
-    of raising. (Where an application turns pypdf's warnings off, such a PDF is kept with
-    the text pypdf read around the cycle.)"""
-
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.seen: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if str(record.msg).startswith("Detected cyclic form XObject"):
-            self.seen.append(record.getMessage())
-
-
-@contextmanager
-def _cycles_seen() -> Iterator[list[str]]:
-    records = _CycleRecords()
-    logger = logging.getLogger("pypdf")
-    logger.addHandler(records)
-    try:
-        yield records.seen
-    finally:
-        logger.removeHandler(records)
-
-
-def _normalize(text: str) -> str:
-    text = text.translate(_LIGATURES).replace("\x00", "")
-    lines = [line.rstrip() for line in text.replace("\r\n", "\n").split("\n")]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
 def _information(reader: PdfReader) -> dict[str, str]:

@@ -26,7 +26,7 @@ from spark_jobs.papers.dumps import (
     first_present,
     read_dump,
 )
-from spark_jobs.papers.latex import LatexError, latex_to_text
+from spark_jobs.papers.latex import LATEX_PARSER_VERSION, LatexError, latex_to_text
 from spark_jobs.papers.pdf import PdfError, read_pdf
 from spark_jobs.sources import Source
 from spark_jobs.untrusted import BoundedGunzip, LimitExceeded, ReadLimits, gunzip_bounded
@@ -44,13 +44,33 @@ DUMP_FIELDS = {
     "text": ("text", "full_text", "body"),
     "license": ("license", "licence", "license_url"),
 }
-# inputenc options whose files are not UTF-8, and the codec that reads them.
+# inputenc options, and the Python codec that reads files written in them.
 _INPUTENC = {
-    b"latin1": "latin-1",
-    b"latin9": "iso8859-15",
-    b"cp1252": "cp1252",
-    b"ansinew": "cp1252",
+    "utf8": "utf-8",
+    "utf8x": "utf-8",
+    "latin1": "latin-1",
+    "latin2": "iso8859-2",
+    "latin3": "iso8859-3",
+    "latin4": "iso8859-4",
+    "latin5": "iso8859-9",
+    "latin9": "iso8859-15",
+    "latin10": "iso8859-16",
+    "cp1250": "cp1250",
+    "cp1251": "cp1251",
+    "cp1252": "cp1252",
+    "cp1257": "cp1257",
+    "ansinew": "cp1252",
+    "cp437": "cp437",
+    "cp850": "cp850",
+    "cp852": "cp852",
+    "cp866": "cp866",
+    "koi8-r": "koi8-r",
+    "koi8-u": "koi8-u",
+    "applemac": "mac-roman",
+    "macce": "mac-latin2",
 }
+_DECLARED_INPUTENC = re.compile(rb"\\usepackage\s*\[([^\]]{0,200})\]\s*\{inputenc\}")
+LATEX_PARSER = "pilehouse-latex"
 
 
 class PapersReader:
@@ -58,13 +78,20 @@ class PapersReader:
     dumps whose columns have other names) and `max_file_bytes` (per tarball or PDF)."""
 
     corpus = "papers"
-    suffixes = (*ARCHIVE_SUFFIXES, ".pdf", *DUMP_SUFFIXES)
+    suffixes = (*ARCHIVE_SUFFIXES, ".tex", ".tex.gz", ".pdf", *DUMP_SUFFIXES)
     extra_fields = (
         pa.field("paper_id", pa.string()),
         pa.field("title", pa.string()),
         pa.field("authors", pa.string()),  # "; "-joined
         pa.field("abstract", pa.string()),
         pa.field("format", pa.string()),  # latex | pdf | jsonl | parquet
+        # How the text was read: latex | text_layer | ocr | mixed (pages of both) | record
+        pa.field("route", pa.string()),
+        pa.field("parser", pa.string()),  # pilehouse-latex | pypdfium2 | tesseract | ...
+        pa.field("parser_version", pa.string()),
+        pa.field("route_reason", pa.string()),  # the features that chose the route
+        # LaTeX: the codec each file was read with ("utf-8", or "a.tex: cp1252; b.tex: utf-8")
+        pa.field("source_encoding", pa.string()),
     )
 
     def read(self, fs: pafs.FileSystem, path: str, relative: str, source: Source) -> Iterator[dict]:
@@ -101,7 +128,7 @@ class PapersReader:
 def paper_id_of(relative: str) -> str:
     """The file name without its paper suffix: 2401.01234v2.tar.gz -> 2401.01234v2."""
     name = posixpath.basename(relative)
-    for suffix in (*ARCHIVE_SUFFIXES, ".pdf"):
+    for suffix in (*ARCHIVE_SUFFIXES, ".tex.gz", ".tex", ".pdf"):
         if name.lower().endswith(suffix):
             return name[: -len(suffix)]
     return name
@@ -112,14 +139,25 @@ def _pdf_row(row: dict, data: bytes, limits: ReadLimits) -> dict:
         document = read_pdf(data, limits=limits)
     except PdfError as exc:
         return _quarantined(row, exc.reason, exc.detail, data[:256])
-    return row | {"text": document.text, "title": document.title, "authors": document.author}
+    return row | {
+        "text": document.text,
+        "title": document.title,
+        "authors": document.author,
+        "route": document.route,
+        "parser": document.parser,
+        "parser_version": document.parser_version,
+        "route_reason": document.route_reason,
+    }
 
 
 def _latex_row(row: dict, data: bytes, limits: ReadLimits) -> dict:
+    row |= {"route": "latex", "parser": LATEX_PARSER, "parser_version": LATEX_PARSER_VERSION}
     try:
-        sources, passed_over = _tex_sources(data, limits)
+        sources, passed_over, encodings = _tex_sources(data, limits)
     except (_Unreadable, LimitExceeded) as exc:
         return _quarantined(row, exc.reason, exc.detail, data[:256])
+    row["source_encoding"] = _encoding_summary(encodings)
+    row["route_reason"] = "LaTeX source"
     try:
         paper = latex_to_text(sources)
     except (LatexError, LimitExceeded) as exc:
@@ -144,20 +182,24 @@ class _Unreadable(Exception):
         self.detail = detail
 
 
-def _tex_sources(data: bytes, limits: ReadLimits) -> tuple[dict[str, str], list[str]]:
-    """The .tex files of a source tarball, decoded, and the members passed over as unsafe;
-    arXiv also serves a lone gzipped .tex."""
+def _tex_sources(
+    data: bytes, limits: ReadLimits
+) -> tuple[dict[str, str], list[str], dict[str, str]]:
+    """The .tex files of a source tarball, decoded, the members passed over as unsafe, and
+    the codec each file was read with; arXiv also serves a lone gzipped .tex."""
     try:
         raw, passed_over = _tar_members(data, limits)
     except (tarfile.TarError, EOFError, zlib.error, OSError, lzma.LZMAError) as exc:
-        raw, passed_over = _lone_gzipped_tex(data, limits), []
+        raw, passed_over = _lone_tex(data, limits), []
         if raw is None:
             raise _Unreadable(
                 "corrupt_archive",
                 f"not a readable tar archive: {type(exc).__name__}: {exc}; re-fetch the source",
             ) from exc
-    codec = _declared_encoding(raw)
-    return {name: _decode_tex(name, source, codec) for name, source in raw.items()}, passed_over
+    declared = _declared_encoding(raw)
+    decoded = {name: decode_tex(source, declared) for name, source in raw.items()}
+    sources = {name: text for name, (text, _) in decoded.items()}
+    return sources, passed_over, {name: codec for name, (_, codec) in decoded.items()}
 
 
 def _tar_members(data: bytes, limits: ReadLimits) -> tuple[dict[str, bytes], list[str]]:
@@ -251,9 +293,11 @@ class _AtMost:
         return data
 
 
-def _lone_gzipped_tex(data: bytes, limits: ReadLimits) -> dict[str, bytes] | None:
+def _lone_tex(data: bytes, limits: ReadLimits) -> dict[str, bytes] | None:
+    """A lone .tex (plain, or gzipped as arXiv serves single-file papers), else None."""
     if data[:2] != b"\x1f\x8b":
-        return None
+        is_tex = b"\\documentclass" in data or b"\\documentstyle" in data
+        return {"main.tex": data} if is_tex and len(data) <= MAX_TEX_BYTES else None
     limit = min(limits.max_decompressed_bytes, MAX_TEX_BYTES)
     try:
         content = gunzip_bounded(data, limit)
@@ -272,31 +316,43 @@ def _lone_gzipped_tex(data: bytes, limits: ReadLimits) -> dict[str, bytes] | Non
 
 
 def _declared_encoding(sources: dict[str, bytes]) -> str | None:
-    """The 8-bit codec an inputenc option declared anywhere in the paper's files."""
-    for option, codec in _INPUTENC.items():
-        if any(b"\\usepackage[" + option + b"]{inputenc}" in tex for tex in sources.values()):
-            return codec
+    """The codec an inputenc declaration names anywhere in the paper's files, in any
+    spelling (\\usepackage[T1,latin1] {inputenc}); None when none names a known one."""
+    for tex in sources.values():
+        for declared in _DECLARED_INPUTENC.finditer(tex):
+            for option in declared.group(1).decode("ascii", "replace").split(","):
+                codec = _INPUTENC.get(option.strip().lower())
+                if codec is not None:
+                    return codec
     return None
 
 
-def _decode_tex(name: str, source: bytes, codec: str | None) -> str:
-    try:
-        return source.decode("utf-8").lstrip("\ufeff")
-    except UnicodeDecodeError as exc:
-        if codec is not None:
-            try:
-                return source.decode(codec)
-            except UnicodeDecodeError:
-                pass
-        raise _Unreadable(
-            "undecodable",
-            f"{name} is not UTF-8 (byte {exc.start}) and not in an 8-bit encoding its "
-            "inputenc declares",
-        ) from exc
+def decode_tex(source: bytes, declared: str | None) -> tuple[str, str]:
+    """A .tex file's text and the codec that read it: the declared inputenc, then UTF-8, then
+    cp1252, then Latin-1 (which reads any bytes), so no paper is lost to its encoding."""
+    for codec in dict.fromkeys((declared or "utf-8", "utf-8", "cp1252")):
+        try:
+            return source.decode(codec).lstrip("\ufeff"), codec
+        except UnicodeDecodeError:
+            continue
+    return source.decode("latin-1"), "latin-1"
+
+
+def _encoding_summary(encodings: dict[str, str]) -> str | None:
+    codecs = set(encodings.values())
+    if len(codecs) <= 1:
+        return next(iter(codecs), None)
+    return "; ".join(f"{name}: {codec}" for name, codec in sorted(encodings.items()))[:1000]
 
 
 def _dump_row(item: DumpRecord, names: dict[str, tuple[str, ...]], paper_format: str) -> dict:
-    row = {"locator": item.locator, "format": paper_format}
+    row = {
+        "locator": item.locator,
+        "format": paper_format,
+        "route": "record",  # the dump holds the text already
+        "parser": f"pilehouse-{paper_format}",
+        "route_reason": "metadata dump record",
+    }
     if item.record is None:
         return _quarantined(row, item.reason, item.detail, item.raw)
     record = item.record

@@ -436,6 +436,21 @@ def text_pdf(paragraphs: list[str], *, title: str, author: str, lines_per_page: 
     return _pdf_file(objects)
 
 
+def scanned_text_pdf(lines: list[str], *, dpi: int = 200) -> bytes:
+    """A letter page with `lines` drawn on it (Pillow's built-in font), saved as an image-only
+    PDF: what a scanner makes of a typed page, for the OCR route."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    page = Image.new("L", (int(8.5 * dpi), 11 * dpi), 255)
+    draw = ImageDraw.Draw(page)
+    font = ImageFont.load_default(size=dpi * 22 // 100)
+    for number, line in enumerate(lines):
+        draw.text((dpi * 3 // 4, dpi + number * dpi * 2 // 5), line, fill=0, font=font)
+    out = io.BytesIO()
+    page.save(out, format="PDF", resolution=dpi)
+    return out.getvalue()
+
+
 def image_only_pdf() -> bytes:
     """A one-page PDF holding only a grey image, as a scanner makes: no text layer."""
     pixels = bytes((x * 29 + y * 13) % 256 for y in range(16) for x in range(16))

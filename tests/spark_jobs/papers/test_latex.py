@@ -55,7 +55,7 @@ def test_body_text_has_no_comments(paper) -> None:
 def test_math_is_kept_as_latex(paper) -> None:
     assert "$O(n \\log n)$" in paper.text
     assert "\\begin{equation}\n  E = \\sum_{i=1}^{n} x_i^2\n\\end{equation}" in paper.text
-    assert "\\[ \\vect{x} = A \\vect{y} \\]" in paper.text
+    assert "\\[ \\mathbf{x} = A \\mathbf{y} \\]" in paper.text  # \\vect{#1} expanded
     assert "\\label" not in paper.text and "eq:main" not in paper.text
 
 

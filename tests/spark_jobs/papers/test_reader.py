@@ -175,24 +175,41 @@ def test_license_spellings_become_spdx_ids(spelling: str, spdx: str | None) -> N
 
 
 @pytest.mark.parametrize(
-    ("encoding", "body", "outcome"),
+    ("declaration", "body", "text", "codec"),
     [
-        (b"latin1", b"Caf\xe9 au lait.", "Caf\u00e9 au lait."),
-        (b"cp1252", b"Undefined byte \x81 here.", "undecodable"),  # 0x81 is no cp1252 character
-        (b"utf8", b"Caf\xe9 au lait.", "undecodable"),
+        (b"\\usepackage[latin1]{inputenc}", b"Caf\xe9 au lait.", "Caf\u00e9 au lait.", "latin-1"),
+        # any spelling: an option list, a blank before the brace
+        (b"\\usepackage[T1, latin1] {inputenc}", b"Caf\xe9.", "Caf\u00e9.", "latin-1"),
+        (
+            b"\\usepackage[cp1251]{inputenc}",
+            b"\xcf\xf0\xe8\xe2\xe5\xf2.",
+            "\u041f\u0440\u0438\u0432\u0435\u0442.",
+            "cp1251",
+        ),
+        # declared UTF-8 but a Latin-1 byte (in a comment too): cp1252, not a lost paper
+        (
+            b"\\usepackage[utf8]{inputenc} % r\xe9sum\xe9",
+            b"Caf\xe9 au lait.",
+            "Caf\u00e9 au lait.",
+            "cp1252",
+        ),
+        # no declaration at all
+        (b"", b"Na\xefve caf\xe9.", "Na\u00efve caf\u00e9.", "cp1252"),
+        # 0x81 is no cp1252 character: Latin-1 reads any byte
+        (b"\\usepackage[cp1252]{inputenc}", b"Byte \x81 here.", "Byte \x81 here.", "latin-1"),
     ],
+    ids=["latin1", "option-list", "cp1251", "utf8-with-latin1-byte", "undeclared", "latin1-last"],
 )
-def test_an_8_bit_source_decodes_by_its_inputenc_or_is_quarantined(
-    tmp_path: Path, encoding: bytes, body: bytes, outcome: str
+def test_a_source_decodes_by_its_inputenc_then_utf8_then_cp1252_never_quarantined(
+    tmp_path: Path, declaration: bytes, body: bytes, text: str, codec: str
 ) -> None:
     main = (
-        b"\\documentclass{article}\n\\usepackage[" + encoding + b"]{inputenc}\n"
+        b"\\documentclass{article}\n" + declaration + b"\n"
         b"\\begin{document}\n" + body + b"\n\\end{document}\n"
     )
     (tmp_path / "p.tar.gz").write_bytes(tar_gz([member("main.tex", main)]))
     [row] = read_all(tmp_path, ["p.tar.gz"])
-    if outcome == "undecodable":
-        assert row["disposition"] == "quarantined" and row["reason"] == "undecodable"
-        assert "main.tex is not UTF-8" in row["detail"]
-    else:
-        assert row["text"] == outcome
+    assert row.get("disposition") is None
+    assert row["text"] == text
+    assert row["source_encoding"] == codec
+    assert (row["route"], row["parser"]) == ("latex", "pilehouse-latex")

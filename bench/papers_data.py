@@ -1,0 +1,330 @@
+r"""The papers evaluation set, built from real material: Debian's TeX Live packages ship LaTeX
+documentation sources beside the PDFs typeset from them.
+
+    python -m bench.papers_data            # downloads ~187 MB of .deb files the first time
+
+Each package is fetched with `apt-get download` and unpacked with `dpkg -x` (nothing is
+installed) under bench/data/papers_real/ (gitignored). A *paired* document is a `stem.tex` (or
+`stem.tex.gz`) whose folder also holds `stem.pdf`, and whose source has \documentclass and
+\begin{document}. From each the script writes, per half:
+
+- latex/NAME.tar.gz: every .tex of the document's folder (the reader must find the main file)
+- pdf/NAME.pdf: the typeset PDF
+- scan/NAME.pdf: its first pages rasterised at 200 dpi (`pdftoppm -r 200`) and wrapped as an
+  image-only PDF (Pillow), for a few documents per package
+- NAME.ref.txt: the reference text, pylatexenc's LatexNodes2Text over the `document`
+  environment of the paired source, math kept as LaTeX source and verbatim content kept as
+  literal text (pylatexenc drops both by default; see docs/corpora/papers.md for the known
+  differences)
+- NAME.pdftotext.txt: poppler's `pdftotext` of the PDF (second reference, page breaks kept as
+  form feeds), and scan/NAME.ref.txt: `pdftotext` of the rasterised pages of the original
+
+The split is by package, fixed below, so every document of a package is in one half.
+texlive-publishers-doc and texlive-humanities-doc are never used: they are kept aside for an
+independent evaluation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import io
+import json
+import re
+import subprocess
+import tarfile
+from pathlib import Path
+
+CACHE = Path(__file__).resolve().parent / "data" / "papers_real"
+# package -> half. Never texlive-publishers-doc or texlive-humanities-doc.
+PACKAGES = {
+    "texlive-xetex": "tune",
+    "texlive-latex-recommended-doc": "tune",
+    "texlive-lang-italian": "tune",
+    "texlive-lang-czechslovak": "tune",
+    "texlive-fonts-recommended-doc": "tune",
+    "texlive-lang-portuguese": "tune",
+    "texlive-lang-cjk": "tune",
+    "texlive-formats-extra": "tune",
+    "texlive-lang-cyrillic": "test",
+    "texlive-lang-german": "test",
+    "texlive-lang-spanish": "test",
+    "texlive-lang-polish": "test",
+    "texlive-lang-european": "test",
+}
+DOCS_PER_PACKAGE = 14  # spread evenly over the package's sorted paired documents
+SCANS_PER_PACKAGE = 3
+SCAN_PAGES = 2
+SCAN_DPI = 200
+_INPUTENC = re.compile(rb"\\usepackage\s*\[([^\]]*)\]\s*\{inputenc\}")
+_CODECS = {
+    "latin1": "latin-1",
+    "latin9": "iso8859-15",
+    "ansinew": "cp1252",
+    "cp1252": "cp1252",
+    "cp1251": "cp1251",
+    "koi8-r": "koi8-r",
+    "koi8-u": "koi8-u",
+    "cp866": "cp866",
+    "latin2": "iso8859-2",
+    "utf8": "utf-8",
+}
+
+
+def unpack_packages(cache: Path = CACHE) -> Path:
+    """Download and unpack each package once; the tree of unpacked packages."""
+    debs, tree = cache / "debs", cache / "x"
+    debs.mkdir(parents=True, exist_ok=True)
+    missing = [p for p in PACKAGES if not list(debs.glob(f"{p}_*.deb"))]
+    if missing:
+        print(f"downloading {len(missing)} packages with apt-get download into {debs}")
+        subprocess.run(["apt-get", "download", "-q", *missing], cwd=debs, check=True)
+    for package in PACKAGES:
+        target = tree / package
+        if not target.exists():
+            (deb,) = debs.glob(f"{package}_*.deb")
+            partial = tree / f"{package}.partial"
+            partial.mkdir(parents=True, exist_ok=True)
+            subprocess.run(["dpkg", "-x", str(deb), str(partial)], check=True)
+            partial.rename(target)
+    return tree
+
+
+def read_source(path: Path) -> bytes:
+    data = path.read_bytes()
+    return gzip.decompress(data) if path.name.endswith(".gz") else data
+
+
+def decode_reference(data: bytes) -> str:
+    """The bench's own decoding (independent of the reader's): declared inputenc, UTF-8, Latin-1."""
+    declared = _INPUTENC.search(data)
+    if declared:
+        for option in declared.group(1).decode("ascii", "replace").split(","):
+            codec = _CODECS.get(option.strip().lower())
+            if codec:
+                try:
+                    return data.decode(codec)
+                except UnicodeDecodeError:
+                    break
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def paired_documents(tree: Path, package: str) -> list[tuple[Path, Path]]:
+    """(source, pdf) pairs of one package, sorted."""
+    pairs = []
+    for source in sorted((tree / package).rglob("*.tex*")):
+        if not source.name.endswith((".tex", ".tex.gz")):
+            continue
+        stem = source.name.removesuffix(".gz").removesuffix(".tex")
+        pdf = source.with_name(stem + ".pdf")
+        if not pdf.exists():
+            continue
+        if is_latex_document(read_source(source)):
+            pairs.append((source, pdf))
+    return pairs
+
+
+_DOCUMENT_LINES = (
+    re.compile(rb"(?m)^[ \t]*\\document(?:class|style)\b"),
+    re.compile(rb"(?m)^[ \t]*\\begin\s*\{document\}"),
+)
+
+
+def is_latex_document(data: bytes) -> bool:
+    """A LaTeX document: \\documentclass and \\begin{document} each start a line (plain TeX
+    manuals that mention them in their text are not)."""
+    return all(pattern.search(data) for pattern in _DOCUMENT_LINES)
+
+
+def spread(items: list, count: int) -> list:
+    if len(items) <= count:
+        return items
+    step = len(items) / count
+    return [items[int(i * step)] for i in range(count)]
+
+
+def reference_text(source: str) -> str:
+    """pylatexenc over the document environment: math as LaTeX, verbatim as literal text."""
+    from pylatexenc import latexwalker as lw
+    from pylatexenc import macrospec as ms
+    from pylatexenc.latex2text import (
+        EnvironmentTextSpec,
+        LatexNodes2Text,
+        MacroTextSpec,
+        get_default_latex_context_db,
+    )
+
+    walker_context = lw.get_default_latex_context_db()
+    verbatim_envs = ("Verbatim", "lstlisting", "minted", "verbatim*", "comment")
+    walker_context.add_context_category(
+        "bench-verbatim",
+        environments=[
+            ms.EnvironmentSpec(
+                name, args_parser=ms.VerbatimArgsParser(verbatim_arg_type="verbatim-environment")
+            )
+            for name in verbatim_envs
+        ],
+        prepend=True,
+    )
+    text_context = get_default_latex_context_db()
+    text_context.add_context_category(
+        "bench-verbatim",
+        macros=[
+            MacroTextSpec("verb", simplify_repl=_verbatim_text),
+            # pylatexenc's own \href text assumes both arguments parsed (IndexError when not)
+            MacroTextSpec("href", simplify_repl=_last_argument),
+            # references and the title block pylatexenc prints as placeholders ("<ref>",
+            # "[NO \\title GIVEN]", today's date): not the paper's words
+            *(MacroTextSpec(name, simplify_repl="") for name in _PLACEHOLDER_MACROS),
+        ],
+        environments=[
+            EnvironmentTextSpec(name, simplify_repl=_verbatim_text)
+            for name in ("verbatim", "Verbatim", "lstlisting", "minted", "verbatim*")
+        ]
+        + [EnvironmentTextSpec("comment", simplify_repl="")],
+        prepend=True,
+    )
+    walker = lw.LatexWalker(source, latex_context=walker_context, tolerant_parsing=True)
+    nodes, _, _ = walker.get_latex_nodes()
+    body = _document_nodes(nodes, lw) or nodes
+    converter = LatexNodes2Text(math_mode="verbatim", latex_context=text_context)
+    return converter.nodelist_to_text(body)
+
+
+_PLACEHOLDER_MACROS = ("ref", "eqref", "pageref", "cite", "maketitle", "today", "label")
+MIN_REFERENCE_WORDS = 100  # fewer: pylatexenc read almost nothing, not a reference to defend
+
+
+def _verbatim_text(node, *_args, **_kwargs) -> str:
+    return getattr(node.nodeargd, "verbatim_text", None) or ""
+
+
+def _last_argument(node, l2tobj, **_kwargs) -> str:
+    arguments = [a for a in getattr(node.nodeargd, "argnlist", None) or [] if a is not None]
+    return l2tobj.nodelist_to_text(arguments[-1:]) if arguments else ""
+
+
+def _document_nodes(nodes, lw):
+    for node in nodes or []:
+        if node is None:
+            continue
+        if node.isNodeType(lw.LatexEnvironmentNode) and node.environmentname == "document":
+            return node.nodelist
+        if node.isNodeType(lw.LatexGroupNode):
+            found = _document_nodes(node.nodelist, lw)
+            if found:
+                return found
+    return None
+
+
+def source_tarball(source: Path) -> bytes:
+    """The document's .tex and every other .tex of its folder that is not a whole document of
+    its own (decompressed), as a gzipped tar like arXiv's: one paper per tarball, since which
+    of several independent documents is "the paper" has no right answer."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for path in sorted(source.parent.iterdir()):
+            if not path.is_file() or not path.name.endswith((".tex", ".tex.gz")):
+                continue
+            data = read_source(path)
+            if path != source and is_latex_document(data):
+                continue
+            info = tarfile.TarInfo(path.name.removesuffix(".gz"))
+            info.size = len(data)
+            info.mtime = 0
+            archive.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def image_only_pdf(pdf: Path, pages: int, dpi: int, scratch: Path) -> bytes:
+    """The first `pages` pages of `pdf` rasterised and saved as a PDF of images, no text layer."""
+    from PIL import Image
+
+    scratch.mkdir(parents=True, exist_ok=True)
+    for old in scratch.glob("page-*.png"):
+        old.unlink()
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-r",
+            str(dpi),
+            "-f",
+            "1",
+            "-l",
+            str(pages),
+            "-png",
+            "-gray",
+            str(pdf),
+            str(scratch / "page"),
+        ],
+        check=True,
+    )
+    images = [Image.open(path).convert("L") for path in sorted(scratch.glob("page-*.png"))]
+    out = io.BytesIO()
+    images[0].save(out, format="PDF", save_all=True, append_images=images[1:], resolution=dpi)
+    return out.getvalue()
+
+
+def pdftotext(pdf: Path, last_page: int | None = None) -> str:
+    command = ["pdftotext", "-enc", "UTF-8"]
+    if last_page:
+        command += ["-f", "1", "-l", str(last_page)]
+    done = subprocess.run([*command, str(pdf), "-"], capture_output=True, check=False)
+    return done.stdout.decode("utf-8", "replace")
+
+
+def build(cache: Path = CACHE) -> dict:
+    tree = unpack_packages(cache)
+    manifest: dict = {"documents": []}
+    for package, half in PACKAGES.items():
+        pairs = spread(paired_documents(tree, package), DOCS_PER_PACKAGE)
+        scans = set(spread(list(range(len(pairs))), SCANS_PER_PACKAGE))
+        for index, (source, pdf) in enumerate(pairs):
+            stem = source.name.removesuffix(".gz").removesuffix(".tex")
+            name = f"{package}__{source.parent.name}__{stem}"
+            root = cache / "set" / half
+            for kind in ("latex", "pdf", "scan"):
+                (root / kind).mkdir(parents=True, exist_ok=True)
+            try:
+                reference = reference_text(decode_reference(read_source(source)))
+            except Exception as exc:  # a reference we cannot build leaves the document out
+                print(f"skipped {name}: pylatexenc failed: {type(exc).__name__}: {exc}")
+                continue
+            if len(re.findall(r"[^\W\d_]+", reference)) < MIN_REFERENCE_WORDS:
+                print(f"skipped {name}: the reference has under {MIN_REFERENCE_WORDS} words")
+                continue
+            (root / "latex" / f"{name}.tar.gz").write_bytes(source_tarball(source))
+            (root / "latex" / f"{name}.ref.txt").write_text(reference)
+            (root / "pdf" / f"{name}.pdf").write_bytes(pdf.read_bytes())
+            (root / "pdf" / f"{name}.ref.txt").write_text(reference)
+            (root / "pdf" / f"{name}.pdftotext.txt").write_text(pdftotext(pdf))
+            entry = {"name": name, "package": package, "half": half, "source": str(source)}
+            if index in scans:
+                scan = image_only_pdf(pdf, SCAN_PAGES, SCAN_DPI, cache / "scratch")
+                (root / "scan" / f"{name}.pdf").write_bytes(scan)
+                (root / "scan" / f"{name}.ref.txt").write_text(pdftotext(pdf, SCAN_PAGES))
+                entry["scan"] = True
+            manifest["documents"].append(entry)
+    (cache / "set" / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    return manifest
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.parse_args(argv)
+    manifest = build()
+    counts: dict = {}
+    for entry in manifest["documents"]:
+        key = (entry["half"], "scan" if entry.get("scan") else "latex+pdf")
+        counts[key] = counts.get(key, 0) + 1
+    for half in ("tune", "test"):
+        documents = sum(1 for e in manifest["documents"] if e["half"] == half)
+        scans = sum(1 for e in manifest["documents"] if e["half"] == half and e.get("scan"))
+        print(f"{half}: {documents} LaTeX sources and PDFs, {scans} scans")
+
+
+if __name__ == "__main__":
+    main()

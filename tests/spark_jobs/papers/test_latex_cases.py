@@ -1,0 +1,195 @@
+r"""LaTeX as real papers and manuals write it: each case is a regression test for a way the
+reader lost or garbled text on real sources (verbatim, \end{document} shown as an example,
+main-file choice, front matter, macros with arguments, bibliographies)."""
+
+from __future__ import annotations
+
+from spark_jobs.papers.latex import latex_to_text
+
+
+def paper(body: str, preamble: str = "") -> dict[str, str]:
+    return {
+        "main.tex": f"\\documentclass{{article}}\n{preamble}\n\\begin{{document}}\n{body}\n"
+        "\\end{document}\n"
+    }
+
+
+def test_a_verbatim_example_of_a_whole_document_does_not_end_the_paper() -> None:
+    body = (
+        "A minimal file looks like this:\n\\begin{verbatim}\n\\documentclass{article}\n"
+        "\\begin{document}\nHello % not a comment\n\\end{document}\n\\end{verbatim}\n"
+        "Everything after the example is still the paper.\n"
+    )
+    text = latex_to_text(paper(body)).text
+    assert "\\begin{document}\nHello % not a comment\n\\end{document}" in text
+    assert "Everything after the example is still the paper." in text
+
+
+def test_inline_verb_keeps_its_content_literally() -> None:
+    body = (
+        "Write \\verb|\\end{document}| last, \\verb+%+ starts a comment and "
+        "\\verb|\\textbf{x}| makes bold text. The line goes on.\n"
+    )
+    text = latex_to_text(paper(body)).text
+    assert "Write \\end{document} last, % starts a comment and \\textbf{x} makes bold" in text
+    assert "The line goes on." in text
+
+
+def test_verbatim_family_environments_are_kept_and_comment_is_dropped() -> None:
+    body = (
+        "Intro.\n"
+        "\\begin{Verbatim}[frame=single]\nfancy % text\n\\end{Verbatim}\n"
+        "\\begin{lstlisting}[language=Python]\nprint('%d' % 3)  # \\end{document}\n"
+        "\\end{lstlisting}\n"
+        "\\begin{minted}{c}\nint x = 1; // {\n\\end{minted}\n"
+        "\\begin{comment}\nHIDDEN draft\n\\end{comment}\n"
+        "Outro.\n"
+    )
+    text = latex_to_text(paper(body, "\\usepackage{fancyvrb,listings,minted,comment}")).text
+    assert "fancy % text" in text
+    assert "print('%d' % 3)  # \\end{document}" in text
+    assert "int x = 1; // {" in text
+    assert "HIDDEN" not in text
+    assert text.rstrip().endswith("Outro.")
+
+
+def test_short_verb_declared_with_makeshortverb_is_protected() -> None:
+    body = "Use |\\iffalse| to hide a block, then |\\fi|. Text after it stays.\n"
+    text = latex_to_text(paper(body, "\\usepackage{shortvrb}\\MakeShortVerb{\\|}")).text
+    assert "Use \\iffalse to hide a block, then \\fi. Text after it stays." in text
+
+
+def test_a_verbatim_opener_inside_a_comment_is_a_comment() -> None:
+    body = "Before. % \\begin{verbatim}\nAfter the comment.\n"
+    text = latex_to_text(paper(body)).text
+    assert "Before. After the comment." in text
+
+
+def test_the_document_ends_at_the_last_end_document() -> None:
+    # A manual that shows \end{document} inside a macro argument still goes on afterwards.
+    body = "First part.\n\\fbox{\\texttt{\\string\\end{document}}}\nSecond part.\n"
+    files = {
+        "main.tex": "\\documentclass{article}\n\\begin{document}\nFirst part.\n"
+        "\\end{document}\nSecond part.\n\\end{document}\n"
+    }
+    assert "Second part." in latex_to_text(files).text
+    assert "Second part." in latex_to_text(paper(body)).text
+
+
+def test_main_file_is_never_a_file_another_file_inputs() -> None:
+    example = (
+        "\\documentclass{article}\n\\begin{document}\nThe example document, much longer "
+        + "padding " * 200
+        + "\n\\end{document}\n"
+    )
+    files = {
+        "guide.tex": "\\documentclass{article}\n\\begin{document}\nThe guide.\n"
+        "\\input{example}\n\\end{document}\n",
+        "example.tex": example,
+    }
+    result = latex_to_text(files)
+    assert result.main_file == "guide.tex"
+    assert result.text.startswith("The guide.")
+
+
+def test_main_file_choice_ignores_a_document_shown_inside_verbatim() -> None:
+    files = {
+        "paper.tex": "\\documentclass{article}\n\\begin{document}\nThe real paper.\n"
+        "\\input{appendix}\n\\end{document}\n",
+        # longer, and it shows a whole document, but only inside verbatim
+        "appendix.tex": "Appendix.\n\\begin{verbatim}\n\\documentclass{article}\n"
+        "\\begin{document}\n" + "x " * 500 + "\n\\end{document}\n\\end{verbatim}\n",
+        "notes.tex": "\\iffalse\n\\documentclass{book}\\begin{document}\\end{document}\n\\fi\n",
+    }
+    result = latex_to_text(files)
+    assert result.main_file == "paper.tex"
+    assert "Appendix." in result.text and "\\documentclass{article}" in result.text
+
+
+def test_abstract_command_and_front_matter_variants_are_read() -> None:
+    preamble = (
+        "\\title[Short]{A Study of Things}\n"
+        "\\author{Ana Smith}\\affiliation{Univ. A}\\email{ana@a.org}\n"
+        "\\author{Bo Li}\\affiliation{Univ. B}\n"
+        "\\keywords{things, study}\n"
+        "\\abstract{We study things \\emph{carefully}.}\n"
+    )
+    result = latex_to_text(paper("\\maketitle\n\\section{Intro}\nBody text.", preamble))
+    assert result.title == "A Study of Things"
+    assert result.authors == ("Ana Smith", "Bo Li")
+    assert result.abstract == "We study things carefully."
+    assert result.text.startswith("Abstract\n\nWe study things carefully.\n\nIntro\n\nBody text.")
+    assert "Univ. A" not in result.text and "ana@a.org" not in result.text
+
+
+def test_abstract_environment_inside_the_body_is_read() -> None:
+    body = "\\begin{abstract}\nShort summary.\n\\end{abstract}\nMain text."
+    result = latex_to_text(paper(body))
+    assert result.abstract == "Short summary."
+    assert result.text == "Abstract\n\nShort summary.\n\nMain text."
+
+
+def test_macros_with_and_without_arguments_are_expanded() -> None:
+    preamble = (
+        "\\newcommand{\\method}{GraphSum}\n"
+        "\\newcommand{\\pair}[2]{(#1, #2)}\n"
+        "\\renewcommand{\\emph}[1]{\\textit{#1}}\n"
+        "\\newcommand{\\opt}[2][default]{#1 and #2}\n"
+        "\\def\\twice#1{#1#1}\n"
+        "\\DeclareMathOperator{\\argmax}{arg\\,max}\n"
+    )
+    body = (
+        "\\method{} makes \\pair{a}{b}, \\emph{fine}, \\opt{x}, \\opt[y]{z}, \\twice{ab}.\n"
+        "We take $\\argmax_x f$.\n"
+    )
+    text = latex_to_text(paper(body, preamble)).text
+    assert "GraphSum makes (a, b), fine, default and x, y and z, abab." in text
+    assert "$\\operatorname{arg\\,max}_x f$" in text
+
+
+def test_math_is_kept_as_latex_source() -> None:
+    body = "Let $x_i \\in \\mathbb{R}^n$ and\n\\begin{align}\na &= b \\\\\nc &= d\n\\end{align}\n"
+    text = latex_to_text(paper(body)).text
+    assert "$x_i \\in \\mathbb{R}^n$" in text
+    assert "\\begin{align}\na &= b \\\\\nc &= d\n\\end{align}" in text
+
+
+def test_bibliography_rule_bibitems_and_bbl_are_left_out() -> None:
+    # The stated rule (docs/corpora/papers.md): references are metadata, not the paper's
+    # prose, so thebibliography (inline or from an \input .bbl) never reaches the text.
+    body = (
+        "As shown before~\\cite{smith}.\n\\input{main.bbl}\n"
+        "\\begin{thebibliography}{9}\n\\bibitem{smith} J. Smith. A REFERENCE TITLE. 2020.\n"
+        "\\end{thebibliography}\n"
+    )
+    files = paper(body) | {
+        "main.bbl": "\\begin{thebibliography}{1}\\bibitem{x} BBL ENTRY\\end{thebibliography}"
+    }
+    result = latex_to_text(files)
+    assert result.text == "As shown before."
+    assert "REFERENCE TITLE" not in result.text and "BBL ENTRY" not in result.text
+
+
+def test_table_cells_are_kept_as_text() -> None:
+    body = (
+        "\\begin{tabular}{|l|p{3cm}|}\\hline\nName & Value \\\\\nalpha & 0.5 \\\\\n\\end{tabular}"
+    )
+    text = latex_to_text(paper(body)).text
+    assert [line for line in text.split("\n") if line] == ["Name Value", "alpha 0.5"]
+    assert "3cm" not in text and "|" not in text
+
+
+def test_a_table_float_keeps_its_caption_and_its_cells_and_a_figure_its_caption() -> None:
+    body = (
+        "\\begin{table}[t]\n\\centering\n\\caption{Class options}\n"
+        "\\begin{tabular}{ll}\nartikel & Dutch article design \\\\\n\\end{tabular}\n\\end{table}\n"
+        "\\begin{figure}\\includegraphics[width=3cm]{plot.pdf}\\caption{A plot}\\end{figure}\n"
+        "After."
+    )
+    text = latex_to_text(paper(body)).text
+    assert [p for p in text.split("\n\n") if p] == [
+        "Class options",
+        "artikel Dutch article design",
+        "A plot",
+        "After.",
+    ]
