@@ -64,6 +64,33 @@ def test_the_memory_budget_counts_what_the_reader_adds_not_what_its_parent_holds
     del held
 
 
+def test_a_balloon_is_stopped_even_when_the_parent_holds_more_than_the_child_inherits(
+    tmp_path: Path,
+) -> None:
+    """File pages resident in the parent (a memory-mapped index, shared libraries) are not
+    resident in a forked child until it reads them: the budget must count the child's own
+    memory, not its resident size minus the parent's."""
+    import mmap
+
+    path = tmp_path / "mapped.bin"
+    with path.open("wb") as out:
+        out.truncate(384 * 2**20)
+    with path.open("rb") as file, mmap.mmap(file.fileno(), 0, prot=mmap.PROT_READ) as mapped:
+        touched = sum(mapped[i] for i in range(0, len(mapped), 4096))  # resident in the parent
+
+        def balloon():
+            hog = bytearray(512 * 2**20)
+            for i in range(0, len(hog), 4096):
+                hog[i] = 1
+            time.sleep(30)
+            yield _batch(len(hog))
+
+        with pytest.raises(ObjectStopped) as stopped:
+            list(run_isolated(balloon, SCHEMA, seconds=60, memory_bytes=256 * 2**20))
+    assert touched == 0
+    assert stopped.value.reason == "memory_limit", stopped.value.detail
+
+
 def test_a_ballooning_reader_is_stopped_at_its_memory_budget() -> None:
     def balloon():
         hog = bytearray(512 * 2**20)
