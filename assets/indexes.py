@@ -2,9 +2,9 @@
 
 import dagster as dg
 
+from assets.automation import EAGER_AFTER_GATES
 from assets.mixtures import mixture_key, mixture_recipes
-from orchestration.automation import EAGER_AFTER_GATES
-from orchestration.resources import LakehouseResource
+from assets.resources import LakehouseResource
 from spark_jobs.indexes.build import build_mixture_index
 
 GROUP = "indexes"

@@ -323,10 +323,10 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 def cmd_mixture(args: argparse.Namespace) -> int:
     """Build a mixture (table, shards, manifest), or list the recipes."""
     from spark_jobs.mixtures.build import materialize_mixture
-    from spark_jobs.mixtures.recipe import load_recipe, load_recipes, recipes_dir
+    from spark_jobs.mixtures.recipe import load_recipe, load_recipes
 
     if args.action == "list":
-        for name, recipe in load_recipes(recipes_dir()).items():
+        for name, recipe in load_recipes(load_settings().mixtures_dir).items():
             parts = ", ".join(f"{c.name} ({c.table})" for c in recipe.components)
             print(f"{name}: {parts}; policy {recipe.license_policy}; seed {recipe.seed}")
         return 0
@@ -336,7 +336,7 @@ def cmd_mixture(args: argparse.Namespace) -> int:
     settings = load_settings()
     exported = materialize_mixture(
         _lake(),
-        load_recipe(args.name),
+        load_recipe(args.name, settings.mixtures_dir),
         export_uri=args.export_uri,
         tracking_uri=settings.mlflow_tracking_uri,
         artifact_location=settings.mlflow_artifacts_uri,
