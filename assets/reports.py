@@ -5,7 +5,7 @@ import dagster as dg
 from assets.automation import EAGER_AFTER_GATES
 from assets.resources import LakehouseResource
 from assets.web import CURATED_WEB
-from orchestration.corpus_report import write_corpus_report
+from spark_jobs.analyst.corpus_report import write_corpus_report
 
 CORPUS_REPORT = dg.AssetKey(["reports", "corpus"])
 

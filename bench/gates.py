@@ -239,8 +239,8 @@ def _build_sample(home: Path, pages: int) -> None:
 
     from orchestration.instance import prepare_dagster_home
     from orchestration.pipeline import materialize_all
-    from orchestration.samples import ensure_samples
     from orchestration.settings import load_settings
+    from spark_jobs.samples.bundled import ensure_samples
 
     settings = load_settings()
     prepare_dagster_home(settings)

@@ -25,7 +25,7 @@ import dagster as dg
 import pytest
 from dagster._core.instance.ref import InstanceRef
 
-from infra.spark_sql import READY_LINE
+from spark_jobs.analyst.spark_sql import READY_LINE
 
 REPO = Path(__file__).resolve().parents[2]
 PILEHOUSE = str(Path(sys.executable).with_name("pilehouse"))

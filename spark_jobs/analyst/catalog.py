@@ -59,7 +59,7 @@ def describe_table(lake: Lake, name: str) -> TableInfo:
 
 def describe_lake(lake: Lake) -> list[TableInfo]:
     """Catalog entries of every table in TABLES that exists in this lake."""
-    from orchestration.sql import existing_tables
+    from spark_jobs.analyst.sql import existing_tables
 
     return [describe_table(lake, name) for name in existing_tables(lake)]
 
