@@ -203,6 +203,7 @@ def _commands_with(home: Path) -> list[str]:
     return commands
 
 
+@pytest.mark.slow  # starts an MLflow server
 def test_mlflow_ui_stops_with_its_workers_on_sigterm(tmp_path):
     port = _free_port()
     log = tmp_path / "mlflow.log"
