@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test test-quick lint ui mlflow-ui bench clean
+.PHONY: install run test test-fast test-quick wheel-smoke lint ui mlflow-ui bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,9 +39,18 @@ lint: install
 test: lint
 	$(BIN)/pytest
 
-# The quick tier: no JVM, no S3 server, no browser, no whole-graph runs (a few minutes).
-test-quick: lint
-	$(BIN)/pytest -m "not spark and not s3 and not slow and not browser and not gpu"
+# The fast tier: no JVM, no server (S3, Postgres, MLflow), no browser, no GPU, no whole-graph
+# runs. Markers: pyproject.toml; tests using the spark/s3/chromium/postgres fixtures are marked
+# by tests/conftest.py.
+FAST := not spark and not s3 and not postgres and not slow and not browser and not gpu
+test-fast: lint
+	$(BIN)/pytest -m "$(FAST)"
+
+test-quick: test-fast
+
+# The built wheel, installed into a clean venv, validates and ingests outside the checkout.
+wheel-smoke: install
+	.ci/wheel_smoke.sh $(BIN)/python
 
 ui: install
 	$(BIN)/pilehouse ui

@@ -4,10 +4,10 @@ tables they score, partitioned by source like the annotated tables they read."""
 import dagster as dg
 from pydantic import Field
 
+from assets.automation import EAGER_AFTER_GATES
 from assets.corpus import SPARK_POOL, corpus_keys, source_partitions
 from assets.metadata import stage_metadata
-from orchestration.automation import EAGER_AFTER_GATES
-from orchestration.resources import LakehouseResource
+from assets.resources import LakehouseResource
 from spark_jobs.classifiers.fasttext_quality import QualityTrainingConfig
 from spark_jobs.classifiers.gpu import classifier_profile
 from spark_jobs.classifiers.heads import HeadTrainingConfig

@@ -3,9 +3,9 @@
 import dagster as dg
 import pydantic
 
+from assets.automation import EAGER_AFTER_GATES
 from assets.metadata import stage_metadata
-from orchestration.automation import EAGER_AFTER_GATES
-from orchestration.resources import LakehouseResource
+from assets.resources import LakehouseResource
 from spark_jobs import stages
 
 # Spark-heavy steps share this pool so two big jobs do not fight over a small machine.

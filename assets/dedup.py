@@ -1,20 +1,19 @@
 """Curation across families: the benchmark items, and one step that writes every curated table
 together with the dedup clusters and decontamination flags they were decided from."""
 
-import os
 from pathlib import Path
 
 import dagster as dg
 
+from assets.automation import EAGER_AFTER_GATES
 from assets.corpus import SPARK_POOL, corpus_keys
 from assets.metadata import stage_metadata
-from orchestration.automation import EAGER_AFTER_GATES
-from orchestration.resources import CODE_VERSION, LakehouseResource
-from orchestration.settings import Settings
+from assets.resources import CODE_VERSION, LakehouseResource
 from spark_jobs import stages
 from spark_jobs.decontaminate import BUNDLED_BENCHMARKS
-from spark_jobs.dedup import DEFAULT_CONFIG_PATH, DedupConfig
+from spark_jobs.dedup import DedupConfig
 from spark_jobs.lake import CORPORA
+from spark_jobs.settings import Settings
 
 BENCHMARK_ITEMS = dg.AssetKey(["benchmarks", "items"])
 DEDUP_CLUSTERS = dg.AssetKey(["dedup", "clusters"])
@@ -22,23 +21,18 @@ DECONTAMINATION_FLAGS = dg.AssetKey(["decontamination", "flags"])
 CURATED = {corpus: corpus_keys(corpus)[2] for corpus in CORPORA}
 # Everything the curation step can write, in the order a job selects it.
 CURATION_KEYS = [BENCHMARK_ITEMS, *CURATED.values(), DEDUP_CLUSTERS, DECONTAMINATION_FLAGS]
-# Benchmark JSONL files or directories, separated by os.pathsep; default: the bundled sample.
-BENCHMARKS_ENV = "PILEHOUSE_BENCHMARKS"
 _SHARED = {DEDUP_CLUSTERS: stages.CLUSTER_TABLE, DECONTAMINATION_FLAGS: stages.FLAG_TABLE}
 _TABLES = {**{key: f"curated.{corpus}" for corpus, key in CURATED.items()}, **_SHARED}
 
 
-def benchmark_locations() -> list[Path]:
-    value = os.environ.get(BENCHMARKS_ENV)
-    if not value:
-        return [BUNDLED_BENCHMARKS]
-    return [Path(part) for part in value.split(os.pathsep) if part]
+def benchmark_locations(settings: Settings) -> list[Path]:
+    """The benchmarks PILEHOUSE_BENCHMARKS names; the bundled sample when it names none."""
+    return settings.benchmark_locations or [BUNDLED_BENCHMARKS]
 
 
 def dedup_config(settings: Settings) -> DedupConfig:
     """orchestration/recipes/dedup.yaml, or the copy in the configured recipes directory."""
-    path = settings.recipes_dir / "dedup.yaml"
-    return DedupConfig.from_yaml(path if path.exists() else DEFAULT_CONFIG_PATH)
+    return DedupConfig.from_yaml(settings.dedup_config_file)
 
 
 def _lineage(context: dg.AssetExecutionContext, key: dg.AssetKey | None) -> dict[str, str]:
@@ -55,13 +49,13 @@ def _lineage(context: dg.AssetExecutionContext, key: dg.AssetKey | None) -> dict
     group_name="decontamination",
     kinds={"delta"},
     description="Benchmark items (JSONL) that curated documents must not overlap; "
-    f"${BENCHMARKS_ENV} points at your own files or directories.",
+    "$PILEHOUSE_BENCHMARKS points at your own files or directories.",
     code_version="1",
 )
 def benchmark_items(
     context: dg.AssetExecutionContext, lakehouse: LakehouseResource
 ) -> dg.MaterializeResult:
-    locations = benchmark_locations()
+    locations = benchmark_locations(lakehouse.settings)
     report = stages.register_benchmarks(
         lakehouse.lake, locations, metadata=_lineage(context, BENCHMARK_ITEMS)
     )

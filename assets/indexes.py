@@ -2,10 +2,10 @@
 
 import dagster as dg
 
+from assets.automation import EAGER_AFTER_GATES
 from assets.dedup import benchmark_locations
 from assets.mixtures import mixture_key, mixture_recipes
-from orchestration.automation import EAGER_AFTER_GATES
-from orchestration.resources import LakehouseResource
+from assets.resources import LakehouseResource
 from spark_jobs.indexes.build import build_mixture_index
 from spark_jobs.indexes.contamination import REPORT_TABLE, contamination_report, summary
 
@@ -31,7 +31,9 @@ def index_asset(mixture: str) -> dg.AssetsDefinition:
         manifest, totals = built.manifest, built.manifest["totals"]
         # Benchmark items against what the model trains on, at any length (not a gate: the
         # 13-word flags gate curated tables; this reports what reached the mixture).
-        report = summary(contamination_report(lakehouse.lake, mixture, benchmark_locations()))
+        report = summary(
+            contamination_report(lakehouse.lake, mixture, benchmark_locations(lakehouse.settings))
+        )
         return dg.MaterializeResult(
             metadata={
                 "mixture version": manifest["mixture"]["version"],

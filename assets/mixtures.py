@@ -3,9 +3,10 @@
 import dagster as dg
 
 from assets.corpus import corpus_keys
-from orchestration.resources import LakehouseResource
+from assets.resources import LakehouseResource
 from spark_jobs.mixtures.build import materialize_mixture, recipe_conformance
-from spark_jobs.mixtures.recipe import MixtureRecipe, load_recipes, recipes_dir
+from spark_jobs.mixtures.recipe import MixtureRecipe, load_recipes
+from spark_jobs.settings import load_settings
 
 GROUP = "mixtures"
 CONFORMANCE_CHECK = "recipe_conformance"
@@ -79,5 +80,5 @@ def mixture_asset(recipe: MixtureRecipe) -> dg.AssetsDefinition:
     return _mixture
 
 
-mixture_recipes = load_recipes(recipes_dir())
+mixture_recipes = load_recipes(load_settings().mixtures_dir)
 mixture_assets = [mixture_asset(recipe) for recipe in mixture_recipes.values()]

@@ -2,9 +2,9 @@
 
 import dagster as dg
 
-from orchestration.landing import list_page, skip_reason
-from orchestration.resources import LakehouseResource
+from assets.resources import LakehouseResource
 from spark_jobs.lake import CORPORA
+from spark_jobs.landing import list_page, skip_reason
 
 SOURCE_REGISTRY = dg.AssetKey(["ops", "source_registry"])
 # Count at most this many landing objects per source (a listing, not an ingest).

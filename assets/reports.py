@@ -2,10 +2,10 @@
 
 import dagster as dg
 
+from assets.automation import EAGER_AFTER_GATES
+from assets.resources import LakehouseResource
 from assets.web import CURATED_WEB
-from orchestration.automation import EAGER_AFTER_GATES
-from orchestration.corpus_report import write_corpus_report
-from orchestration.resources import LakehouseResource
+from spark_jobs.analyst.corpus_report import write_corpus_report
 
 CORPUS_REPORT = dg.AssetKey(["reports", "corpus"])
 

@@ -2,10 +2,10 @@
 
 import dagster as dg
 
+from assets.automation import EAGER_AFTER_GATES
 from assets.corpus import corpus_keys
 from assets.mixtures import mixture_recipes
-from orchestration.automation import EAGER_AFTER_GATES
-from orchestration.resources import LakehouseResource
+from assets.resources import LakehouseResource
 from spark_jobs.delta import open_table, table_exists
 from spark_jobs.lake import CORPORA
 from spark_jobs.mixtures.build import latest_export

@@ -108,7 +108,7 @@ def build_lake(root: Path) -> Any:
 
 def lake_state(lake: Any, workdir: Path) -> dict[str, Any]:
     """Every table's Delta version and row count, and every file under `workdir`."""
-    from orchestration.sql import existing_tables
+    from spark_jobs.analyst.sql import existing_tables
     from spark_jobs.delta import open_table
 
     tables = {}
@@ -140,7 +140,7 @@ def working_directory(path: Path) -> Iterator[None]:
 
 def attempt(session: Any, sql: str) -> str:
     """Run `sql`; "refused" for a ReadOnlyError, else what happened."""
-    from orchestration.sql import ReadOnlyError
+    from spark_jobs.analyst.sql import ReadOnlyError
 
     try:
         result = session.arrow(sql)
@@ -168,7 +168,7 @@ def _damage(session: Any, real: list[dict] | str, before: dict, after: dict) -> 
 
 def cases(workdir: Path) -> list[dict]:
     """The SQL attack cases, each {group, attack, expected, observed, ok, seconds}."""
-    from orchestration.sql import LakeSQL
+    from spark_jobs.analyst.sql import LakeSQL
 
     workdir = Path(workdir).resolve()
     workdir.mkdir(parents=True, exist_ok=True)

@@ -54,7 +54,7 @@ class Check:
 
 def sample_checks(lake) -> list[Check]:
     """The checks a `pilehouse run` of the sample runs, on the tables as they are now."""
-    from quality.checks import CURATED_SUITES
+    from assets.checks import CURATED_SUITES
     from quality.suites import RAW_DOCUMENTS
     from spark_jobs.delta import open_table, table_exists
     from spark_jobs.lake import CORPORA, document_tables
@@ -72,7 +72,7 @@ def sample_checks(lake) -> list[Check]:
 
 
 def run_check(check: Check, *, spark, lake, history, project: Path, engine: str, run: str):
-    """The body of quality.checks' asset check, with history and Data Docs kept aside."""
+    """The body of assets.checks' asset check, with history and Data Docs kept aside."""
     from quality import data_docs
     from quality.history import last_passing_version, record_validation
     from quality.suites import SUITES, Subject
@@ -239,8 +239,8 @@ def _build_sample(home: Path, pages: int) -> None:
 
     from orchestration.instance import prepare_dagster_home
     from orchestration.pipeline import materialize_all
-    from orchestration.samples import ensure_samples
     from orchestration.settings import load_settings
+    from spark_jobs.samples.bundled import ensure_samples
 
     settings = load_settings()
     prepare_dagster_home(settings)

@@ -5,7 +5,7 @@ and Presidio's pattern recognizers (no NLP engine), on the same documents.
     python -m bench.pii            # 2,000 documents
     python -m bench.pii --quick    # 200 documents
 
-Documents come from spark_jobs.annotators.pii_planted: Faker entities in several locales at
+Documents come from bench.pii_planted: Faker entities in several locales at
 known spans, between paragraphs of Python's documentation and technical text that must not
 match (versions, dates, hashes, hex, big integers, checksum-invalid cards/IBANs/SSNs, code
 naming credentials). A planted entity is found when a predicted span of its type overlaps
@@ -26,8 +26,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+from bench.pii_planted import PHONE_LOCALES, PlantedDocument, planted_documents
 from spark_jobs.annotators.pii import PII_TYPES, PiiSpan, pii_spans, redact
-from spark_jobs.annotators.pii_planted import PHONE_LOCALES, PlantedDocument, planted_documents
 
 FULL_DOCS = 2000
 QUICK_DOCS = 200

@@ -76,7 +76,7 @@ class LakeVolumes:
     """Docs and bytes of each step's input, read from the committed tables and landing files."""
 
     def __init__(self, lake: Lake, sources: dict[str, Path]) -> None:
-        from orchestration.sql import connect
+        from spark_jobs.analyst.sql import connect
 
         self.con = connect(lake)
         self.sources = sources  # source name -> landing folder
@@ -179,8 +179,8 @@ def _run(args: argparse.Namespace) -> dict[str, float]:
 
     from orchestration.instance import prepare_dagster_home
     from orchestration.pipeline import materialize_all
-    from orchestration.report import step_durations
     from orchestration.resources import registered_sources
+    from orchestration.run_summary import step_durations
     from orchestration.settings import load_settings
     from spark_jobs.lake import CORPORA, Lake
     from spark_jobs.samples.web import generate_web_sample

@@ -1,4 +1,4 @@
-"""Latency of the documented example queries (orchestration/examples.sql) on a synthetic
+"""Latency of the documented example queries (spark_jobs/analyst/examples.sql) on a synthetic
 200k-document lake, through DuckDB (`pilehouse sql`) and through Spark SQL (Spark Connect).
 
     python -m bench.sql_queries --docs 200000
@@ -25,9 +25,9 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from infra.spark_sql import READY_LINE
-from orchestration.catalog import describe_lake, human_bytes
-from orchestration.sql import LakeSQL, example_queries
+from spark_jobs.analyst.catalog import describe_lake, human_bytes
+from spark_jobs.analyst.spark_sql import READY_LINE
+from spark_jobs.analyst.sql import LakeSQL, example_queries
 from spark_jobs.delta import write_arrow
 from spark_jobs.lake import Lake
 
@@ -220,7 +220,7 @@ def bench_spark(
     command = [
         sys.executable,
         "-m",
-        "infra.spark_sql",
+        "spark_jobs.analyst.spark_sql",
         "--lake",
         lake.root_uri,
         "--port",

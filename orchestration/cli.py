@@ -96,7 +96,7 @@ class _RunCancellation:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    from orchestration.samples import ensure_samples
+    from spark_jobs.samples.bundled import ensure_samples
 
     settings = load_settings()
     ensure_samples(
@@ -196,8 +196,8 @@ def _params(pairs: list[str]) -> dict[str, str]:
 
 def cmd_sql(args: argparse.Namespace) -> int:
     """Run one statement (or an example), or open the shell when none is given."""
-    from orchestration.sql import LakeSQL, example_queries
-    from orchestration.sql_shell import format_table, run_shell
+    from spark_jobs.analyst.sql import LakeSQL, example_queries
+    from spark_jobs.analyst.sql_shell import format_table, run_shell
 
     statement = args.query
     if args.example:
@@ -220,7 +220,7 @@ def cmd_sql(args: argparse.Namespace) -> int:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from orchestration.table_diff import diff_snapshots, render_diff
+    from spark_jobs.analyst.table_diff import diff_snapshots, render_diff
 
     try:
         diff = diff_snapshots(_lake(), args.table, args.old, args.new)
@@ -232,7 +232,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 
 def cmd_catalog(args: argparse.Namespace) -> int:
-    from orchestration.catalog import describe_lake, describe_table, render_catalog
+    from spark_jobs.analyst.catalog import describe_lake, describe_table, render_catalog
 
     lake = _lake()
     infos = [describe_table(lake, name) for name in args.tables] if args.tables else None
@@ -242,13 +242,13 @@ def cmd_catalog(args: argparse.Namespace) -> int:
 
 def cmd_sql_server(args: argparse.Namespace) -> int:
     """Spark Connect server on loopback with every lake table registered by name, in a
-    worker (`python -m infra.spark_sql`) that Ctrl-C or SIGTERM stops with its JVM."""
+    worker (`python -m spark_jobs.analyst.spark_sql`) that Ctrl-C or SIGTERM stops with its JVM."""
     from infra.process_tree import supervise
 
     settings = load_settings()
     command = [
         sys.executable,
-        *("-m", "infra.spark_sql", "--lake", settings.lake_uri),
+        *("-m", "spark_jobs.analyst.spark_sql", "--lake", settings.lake_uri),
         *("--host", args.host, "--port", str(args.port), "--master", settings.spark_master),
         *("--refresh-seconds", str(args.refresh_seconds)),
     ]
@@ -256,7 +256,7 @@ def cmd_sql_server(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from orchestration.corpus_report import write_corpus_report
+    from spark_jobs.analyst.corpus_report import write_corpus_report
 
     report = write_corpus_report(_lake())
     print(f"corpus report: {report.index_uri}")
@@ -264,7 +264,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
-    from orchestration.report import render_summary
+    from orchestration.run_summary import render_summary
     from spark_jobs.lake import Lake
 
     settings = load_settings()
@@ -323,10 +323,10 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 def cmd_mixture(args: argparse.Namespace) -> int:
     """Build a mixture (table, shards, manifest), or list the recipes."""
     from spark_jobs.mixtures.build import materialize_mixture
-    from spark_jobs.mixtures.recipe import load_recipe, load_recipes, recipes_dir
+    from spark_jobs.mixtures.recipe import load_recipe, load_recipes
 
     if args.action == "list":
-        for name, recipe in load_recipes(recipes_dir()).items():
+        for name, recipe in load_recipes(load_settings().mixtures_dir).items():
             parts = ", ".join(f"{c.name} ({c.table})" for c in recipe.components)
             print(f"{name}: {parts}; policy {recipe.license_policy}; seed {recipe.seed}")
         return 0
@@ -336,7 +336,7 @@ def cmd_mixture(args: argparse.Namespace) -> int:
     settings = load_settings()
     exported = materialize_mixture(
         _lake(),
-        load_recipe(args.name),
+        load_recipe(args.name, settings.mixtures_dir),
         export_uri=args.export_uri,
         tracking_uri=settings.mlflow_tracking_uri,
         artifact_location=settings.mlflow_artifacts_uri,
@@ -560,7 +560,9 @@ def build_parser() -> argparse.ArgumentParser:
         "history('name') is a table's commit log; lake_tables / lake_columns the catalog.",
     )
     sql.add_argument("query", nargs="?", help="a statement; omit it for the interactive shell")
-    sql.add_argument("--example", help="run a documented example from orchestration/examples.sql")
+    sql.add_argument(
+        "--example", help="run a documented example from spark_jobs/analyst/examples.sql"
+    )
     sql.add_argument(
         "--param", action="append", default=[], help="name=value for $name in the query"
     )

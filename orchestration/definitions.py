@@ -17,6 +17,7 @@ from assets import (
     training,
     web,
 )
+from assets.checks import corpus_checks
 from assets.corpus import corpus_keys
 from orchestration.jobs import curate_job, ingest_jobs
 from orchestration.resources import LakehouseResource
@@ -27,7 +28,6 @@ from orchestration.sensors import (
     run_failure_sensor,
     source_registry_sensor,
 )
-from quality.checks import corpus_checks
 from spark_jobs.lake import CORPORA
 
 defs = dg.Definitions(

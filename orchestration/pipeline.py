@@ -150,7 +150,7 @@ def _print_report(
     results: list[dg.ExecuteInProcessResult],
     elapsed: float,
 ) -> None:
-    from orchestration.report import render_summary, step_durations
+    from orchestration.run_summary import render_summary, step_durations
     from spark_jobs.lake import Lake
 
     localhost = "127.0.0.1"
@@ -195,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     _stop_on_signal(wound_down)
     try:
         if not settings.landing_uri.startswith("s3://"):
-            from orchestration.samples import ensure_samples
+            from spark_jobs.samples.bundled import ensure_samples
 
             ensure_samples(
                 Path(settings.landing_uri),

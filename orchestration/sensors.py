@@ -10,7 +10,11 @@ from dagster_shared.error import SerializableErrorInfo
 
 from assets.corpus import source_partitions
 from orchestration.jobs import ingest_job_name, ingest_jobs
-from orchestration.landing import (
+from orchestration.resources import registered_sources
+from orchestration.settings import Settings, load_settings
+from spark_jobs.delta import write_arrow
+from spark_jobs.lake import CORPORA, Lake
+from spark_jobs.landing import (
     LandingCursor,
     ingest_units,
     ingested_files,
@@ -18,10 +22,6 @@ from orchestration.landing import (
     run_key,
     scan_source,
 )
-from orchestration.resources import registered_sources
-from orchestration.settings import Settings, load_settings
-from spark_jobs.delta import write_arrow
-from spark_jobs.lake import CORPORA, Lake
 
 log = logging.getLogger(__name__)
 

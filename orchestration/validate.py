@@ -15,14 +15,15 @@ from typing import Any
 from orchestration.settings import (
     ENVIRONMENT,
     PROFILES_FILE,
+    SHIPPED_DEDUP_CONFIG,
     Settings,
     load_settings,
     read_profiles,
 )
 from spark_jobs.config_files import ConfigError, shown_path
-from spark_jobs.dedup.config import DEFAULT_CONFIG_PATH, DedupConfig
+from spark_jobs.dedup.config import DedupConfig
 from spark_jobs.lake import CORPORA
-from spark_jobs.mixtures.recipe import MixtureRecipe, recipes_dir
+from spark_jobs.mixtures.recipe import MixtureRecipe
 from spark_jobs.recipe import Recipe
 from spark_jobs.sources import load_sources
 
@@ -83,16 +84,16 @@ def _checks(raise_errors: bool) -> Iterator[FileCheck]:
         if path.name != DEDUP_FILE:
             yield check(shown_path(path), lambda path=path: Recipe.from_yaml(path))
     # Curation falls back to the shipped dedup settings when the recipes directory has none.
-    dedup = recipes / DEDUP_FILE if (recipes / DEDUP_FILE).exists() else DEFAULT_CONFIG_PATH
+    dedup = recipes / DEDUP_FILE if (recipes / DEDUP_FILE).exists() else SHIPPED_DEDUP_CONFIG
     yield check(shown_path(dedup), lambda: DedupConfig.from_yaml(dedup))
-    for path in sorted(recipes_dir().glob("*.yaml")):
+    for path in sorted(Path(settings.mixtures_dir).glob("*.yaml")):
         yield check(shown_path(path), lambda path=path: MixtureRecipe.from_yaml(path))
 
 
 def _fallback_settings() -> Settings:
     """The defaults, with the file locations the environment names (unchecked)."""
     values = Settings.model_construct().model_dump()
-    for name in ("sources_file", "recipes_dir"):
+    for name in ("sources_file", "recipes_dir", "mixtures_dir"):
         if os.environ.get(f"PILEHOUSE_{name.upper()}"):
             values[name] = Path(os.environ[f"PILEHOUSE_{name.upper()}"])
     return Settings.model_construct(**values)

@@ -84,6 +84,18 @@ def _forward_to_running_spark(server: SeaweedS3) -> dict[str, str]:
     return context.environment
 
 
+# A test that uses one of these fixtures needs what the marker names, whether or not it says so,
+# so `make test-fast` (-m "not spark and not s3 ...") never starts a JVM or a server.
+MARKER_OF_FIXTURE = {"spark": "spark", "s3": "s3", "chromium": "browser", "postgres": "postgres"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for fixture, marker in MARKER_OF_FIXTURE.items():
+            if fixture in getattr(item, "fixturenames", ()):
+                item.add_marker(marker)
+
+
 @pytest.fixture
 def chromium():
     """A launched headless Chromium (Playwright's Browser); skips where it is not installed."""

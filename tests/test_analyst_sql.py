@@ -20,12 +20,12 @@ import pyarrow.compute as pc
 import pytest
 
 from assets.reports import corpus_report
-from infra.spark_sql import READY_LINE
 from orchestration.instance import prepare_dagster_home
 from orchestration.pipeline import materialize_all
 from orchestration.resources import LakehouseResource
 from orchestration.settings import load_settings
-from orchestration.sql import LakeSQL, example_queries
+from spark_jobs.analyst.spark_sql import READY_LINE
+from spark_jobs.analyst.sql import LakeSQL, example_queries
 from spark_jobs.delta import read_arrow, table_exists, write_arrow
 from spark_jobs.lake import Lake
 from spark_jobs.samples.web import generate_web_sample

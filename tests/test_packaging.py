@@ -30,3 +30,6 @@ def test_the_wheel_holds_every_tracked_package_file(tmp_path: Path) -> None:
     missing = [path for path in tracked if path not in inside and not path.endswith(".md")]
     assert missing == []
     assert "spark_jobs/annotators/flagged_words_en.txt" in inside
+    # Exactly the five packages the design fixes: no tests/, bench/ or other generic name.
+    top = {name.split("/")[0] for name in inside if not name.startswith("pilehouse-")}
+    assert top == set(PACKAGES)

@@ -15,7 +15,7 @@ from assets.web import CURATED_WEB
 from orchestration.definitions import defs
 from orchestration.instance import prepare_dagster_home
 from orchestration.pipeline import materialize_all
-from orchestration.report import render_summary
+from orchestration.run_summary import render_summary
 from orchestration.sensors import source_registry_sensor
 from orchestration.settings import load_settings
 from spark_jobs.delta import read_arrow, table_history, write_arrow

@@ -1,6 +1,6 @@
 """Exact and fuzzy (MinHash-LSH) dedup across corpora, keep policy, paragraph-level dedup.
 
-config = DedupConfig.from_yaml()                         # orchestration/recipes/dedup.yaml
+config = DedupConfig.from_yaml(path)                     # e.g. orchestration/recipes/dedup.yaml
 sigs = minhash_signatures(docs, config)                   # id, corpus, source, band_keys, ...
 pairs = near_duplicate_pairs(sigs, config)                # id_a < id_b, from LSH buckets
 components = connected_components(pairs)                  # id, cluster_id (= min id)
@@ -11,7 +11,6 @@ fractions = paragraph_duplicate_fractions(docs)           # Dolma-style paragrap
 from importlib import import_module
 
 from spark_jobs.dedup.config import (
-    DEFAULT_CONFIG_PATH,
     ConfigMismatchError,
     DedupConfig,
     KeepRule,
@@ -52,7 +51,6 @@ def __getattr__(name: str):
 
 __all__ = [
     "CLUSTER_COLUMNS",
-    "DEFAULT_CONFIG_PATH",
     "ConfigMismatchError",
     "DedupConfig",
     "KeepRule",

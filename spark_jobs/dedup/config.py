@@ -18,10 +18,6 @@ from pydantic import Field, model_validator
 
 from spark_jobs.config_files import ConfigFile, ConfigModel, KeyProblem, read_config, suggestion
 
-DEFAULT_CONFIG_PATH = (
-    Path(__file__).resolve().parents[2] / "orchestration" / "recipes" / "dedup.yaml"
-)
-
 # Bumped when the shingling/hashing code changes in a way that changes band keys.
 ALGORITHM_VERSION = 1
 
@@ -130,7 +126,7 @@ class DedupConfig:
         return ConfigFile.of(raw, origin).validate(DedupFile).to_config()
 
     @classmethod
-    def from_yaml(cls, path: str | Path = DEFAULT_CONFIG_PATH) -> DedupConfig:
+    def from_yaml(cls, path: str | Path) -> DedupConfig:
         """The settings in a YAML file; a mistake raises ConfigError naming the file, line, key."""
         return read_config(path).validate(DedupFile).to_config()
 

@@ -452,18 +452,17 @@ def purge_indexes(lake: Lake, ids: Iterable[str], *, dry_run: bool = False) -> l
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m spark_jobs.indexes.build MIXTURE`: index a mixture's newest export."""
-    from orchestration.settings import load_settings
-
+    """`python -m spark_jobs.indexes.build MIXTURE --lake URI`: index a mixture's newest export."""
     parser = argparse.ArgumentParser(prog="python -m spark_jobs.indexes.build")
     parser.add_argument("mixture")
+    parser.add_argument("--lake", required=True, help="the lake's root: a directory or s3:// URI")
+    parser.add_argument("--s3-endpoint-url", help="the S3 endpoint of an s3:// lake (default: AWS)")
     parser.add_argument("--manifest", help="a specific export's manifest.json")
     parser.add_argument("--shard-tokens", type=int, default=DEFAULT_SHARD_TOKENS)
     parser.add_argument("--workers", type=int, default=1, help="shards sorted at once")
     args = parser.parse_args(argv)
-    settings = load_settings()
     built = build_mixture_index(
-        Lake(settings.lake_uri, settings.store),
+        Lake(args.lake, ObjectStore(endpoint_url=args.s3_endpoint_url)),
         args.mixture,
         manifest_uri=args.manifest,
         shard_tokens=args.shard_tokens,

@@ -541,13 +541,14 @@ def locate_mixture_index(lake: Lake, mixture: str, version: int | None = None) -
             note = (
                 f"stale: this index was built from mixtures.{mixture} v{built}, the newest "
                 f"build is v{newest}; rebuild it (materialize indexes/{mixture}, or "
-                f"python -m spark_jobs.indexes.build {mixture})"
+                f"python -m spark_jobs.indexes.build {mixture} --lake {lake.root_uri})"
             )
         return IndexLocation(index, note)
     which = f"v{version}" if version is not None else "any version"
     raise FileNotFoundError(
         f"no n-gram index of mixtures.{mixture} ({which}); build it: materialize "
-        f"indexes/{mixture} in Dagster, or python -m spark_jobs.indexes.build {mixture}"
+        f"indexes/{mixture} in Dagster, or python -m spark_jobs.indexes.build {mixture} "
+        f"--lake {lake.root_uri}"
     )
 
 

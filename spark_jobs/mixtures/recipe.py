@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -338,17 +337,9 @@ def register_mixture_table(name: str) -> str:
     return f"mixtures.{name}"
 
 
-# The recipes shipped with the code location; PILEHOUSE_MIXTURES_DIR points elsewhere.
-SHIPPED_RECIPES = Path(__file__).parents[2] / "orchestration" / "mixtures"
-
-
-def recipes_dir() -> Path:
-    return Path(os.environ.get("PILEHOUSE_MIXTURES_DIR") or SHIPPED_RECIPES)
-
-
-def load_recipe(name: str, directory: str | Path | None = None) -> MixtureRecipe:
+def load_recipe(name: str, directory: str | Path) -> MixtureRecipe:
     """The recipe of mixture `name` (<name>.yaml in the recipes directory)."""
-    directory = Path(directory or recipes_dir())
+    directory = Path(directory)
     path = directory / f"{name}.yaml"
     if not path.exists():
         known = ", ".join(sorted(p.stem for p in directory.glob("*.yaml"))) or "none"

@@ -13,11 +13,11 @@ import pytest
 from botocore.exceptions import ClientError
 
 from orchestration.definitions import defs
-from orchestration.landing import LandingCursor, key_digest
 from orchestration.sensors import build_landing_sensor
 from orchestration.settings import load_settings
 from spark_jobs.delta import read_arrow
 from spark_jobs.lake import Lake
+from spark_jobs.landing import LandingCursor, key_digest
 from spark_jobs.samples.web import generate_web_sample
 
 pytestmark = [pytest.mark.s3, pytest.mark.spark]

@@ -18,11 +18,11 @@ from assets.corpus import corpus_keys
 from orchestration.definitions import defs
 from orchestration.instance import prepare_dagster_home
 from orchestration.jobs import ingest_job_name
-from orchestration.landing import LandingCursor, key_digest
 from orchestration.pipeline import QUIET_LOGS, sync_source_partitions
-from orchestration.samples import ensure_samples
 from orchestration.sensors import build_landing_sensor
 from orchestration.settings import load_settings
+from spark_jobs.landing import LandingCursor, key_digest
+from spark_jobs.samples.bundled import ensure_samples
 
 pytestmark = pytest.mark.spark
 

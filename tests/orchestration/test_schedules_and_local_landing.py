@@ -11,10 +11,10 @@ import dagster as dg
 from assets.corpus import SPARK_POOL
 from orchestration.definitions import defs
 from orchestration.instance import prepare_dagster_home
-from orchestration.landing import LandingCursor
 from orchestration.sensors import build_landing_sensor
 from orchestration.settings import load_settings
 from spark_jobs.lake import CORPORA
+from spark_jobs.landing import LandingCursor
 
 
 def test_nightly_mixtures_and_weekly_quality_report_are_scheduled_and_stopped_by_default():

@@ -25,7 +25,7 @@ import dagster as dg
 import pytest
 from dagster._core.instance.ref import InstanceRef
 
-from infra.spark_sql import READY_LINE
+from spark_jobs.analyst.spark_sql import READY_LINE
 
 REPO = Path(__file__).resolve().parents[2]
 PILEHOUSE = str(Path(sys.executable).with_name("pilehouse"))
@@ -203,6 +203,7 @@ def _commands_with(home: Path) -> list[str]:
     return commands
 
 
+@pytest.mark.slow  # starts an MLflow server
 def test_mlflow_ui_stops_with_its_workers_on_sigterm(tmp_path):
     port = _free_port()
     log = tmp_path / "mlflow.log"

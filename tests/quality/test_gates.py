@@ -14,18 +14,18 @@ import pytest
 from great_expectations.util import convert_to_json_serializable
 
 from assets import web
+from assets.automation import EAGER_AFTER_GATES
+from assets.checks import corpus_checks
 from assets.corpus import source_partitions
 from assets.dedup import curated_corpora
 from assets.training import CURATED_RUN
 from assets.web import ANNOTATED_WEB, CURATED_WEB
-from orchestration.automation import EAGER_AFTER_GATES
 from orchestration.definitions import defs
 from orchestration.instance import prepare_dagster_home
 from orchestration.jobs import CURATE_JOB, ingest_job_name
 from orchestration.resources import LakehouseResource
 from orchestration.settings import load_settings
 from quality import validation
-from quality.checks import corpus_checks
 from quality.history import VALIDATIONS
 from quality.suites import (
     CONSERVATION,

@@ -3,9 +3,9 @@ names the documents without publishing their text, and passes what redaction lea
 
 import pytest
 
+from bench.pii_planted import planted_documents
 from quality.suites import no_pii, with_pii_spans
 from spark_jobs.annotators.pii import PII_TYPES, redact
-from spark_jobs.annotators.pii_planted import planted_documents
 
 pytestmark = pytest.mark.spark
 

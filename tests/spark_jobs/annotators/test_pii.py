@@ -4,6 +4,7 @@ from collections import Counter
 import pytest
 from faker import Faker
 
+from bench.pii_planted import planted_documents
 from spark_jobs.annotators.pii import (
     PII_TYPES,
     PLACEHOLDERS,
@@ -12,7 +13,6 @@ from spark_jobs.annotators.pii import (
     pii_spans,
     redact,
 )
-from spark_jobs.annotators.pii_planted import planted_documents
 
 
 def test_technical_prose_has_no_pii():

@@ -10,7 +10,6 @@ import pyarrow as pa
 import pytest
 
 from spark_jobs.dedup import (
-    DEFAULT_CONFIG_PATH,
     DedupConfig,
     band_keys_of,
     batch_minhashes,
@@ -20,6 +19,7 @@ from spark_jobs.dedup import (
     shingle_sets,
     signature,
 )
+from spark_jobs.settings import SHIPPED_DEDUP_CONFIG
 
 TEXTS = [t for t in pydoc_data.topics.topics.values() if len(t.split()) > 300]
 
@@ -33,7 +33,7 @@ def _mutate(text: str, edits: int, seed: int) -> str:
 
 
 def test_yaml_matches_defaults():
-    config = DedupConfig.from_yaml(DEFAULT_CONFIG_PATH)
+    config = DedupConfig.from_yaml(SHIPPED_DEDUP_CONFIG)
     assert config == DedupConfig()
     assert (config.shingle_size, config.bands, config.rows, config.num_hashes) == (5, 14, 8, 112)
     assert config.keep_policy == ("licensed_first", "quality_desc", "oldest", "id")

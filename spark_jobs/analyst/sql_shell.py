@@ -7,12 +7,12 @@ from typing import TextIO
 
 import pyarrow as pa
 
-from orchestration.sql import LakeSQL, example_queries
+from spark_jobs.analyst.sql import LakeSQL, example_queries
 
 HELP = """statements end with ';'. Tables by name (raw.web, curated.web, rejects, ...);
 time travel: curated.web@v3, curated.web@2026-11-23T10:00:00Z; history('curated.web').
 .tables      the tables with version, rows and size (the lake_tables relation)
-.examples    the documented example queries (orchestration/examples.sql)
+.examples    the documented example queries (spark_jobs/analyst/examples.sql)
 .help        this text
 .quit        leave (or Ctrl-D)"""
 

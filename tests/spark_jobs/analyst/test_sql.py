@@ -10,9 +10,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from orchestration.catalog import describe_lake, render_catalog
 from orchestration.cli import main
-from orchestration.sql import (
+from spark_jobs.analyst.catalog import describe_lake, render_catalog
+from spark_jobs.analyst.sql import (
     LakeSQL,
     ReadOnlyError,
     check_read_only,
@@ -20,8 +20,8 @@ from orchestration.sql import (
     query,
     rewrite_time_travel,
 )
-from orchestration.sql_shell import run_shell
-from orchestration.table_diff import diff_snapshots
+from spark_jobs.analyst.sql_shell import run_shell
+from spark_jobs.analyst.table_diff import diff_snapshots
 from spark_jobs.delta import read_arrow, table_history, write_arrow
 from spark_jobs.lake import Lake
 
@@ -121,7 +121,7 @@ def test_a_crafted_time_travel_suffix_cannot_inject_sql(small_lake):
 
 # --- time travel, history, diff, catalog, shell, examples -------------------------------
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+README = Path(__file__).resolve().parents[3] / "README.md"
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ from importlib.metadata import version
 import dagster as dg
 from pyspark.sql import SparkSession
 
-from orchestration.settings import Settings, load_settings
 from spark_jobs.lake import Lake
 from spark_jobs.select import Recipe
 from spark_jobs.session import get_spark
+from spark_jobs.settings import Settings, load_settings
 from spark_jobs.sources import Source, load_sources
 
 CODE_VERSION = version("pilehouse")

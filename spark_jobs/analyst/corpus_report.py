@@ -19,8 +19,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import pyarrow.fs as pafs
 
-from orchestration.catalog import human_bytes
-from orchestration.sql import LakeSQL, existing_tables
+from spark_jobs.analyst.catalog import human_bytes
+from spark_jobs.analyst.sql import LakeSQL, existing_tables
 from spark_jobs.lake import Lake
 
 REPORT_DIR = "_reports/corpus"

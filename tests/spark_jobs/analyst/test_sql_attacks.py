@@ -20,11 +20,11 @@ from bench.faults_sql import (
     load_corpus,
     working_directory,
 )
-from orchestration.sql import LakeSQL, ReadOnlyError
-from orchestration.sql_shell import run_shell
+from spark_jobs.analyst.sql import LakeSQL, ReadOnlyError
+from spark_jobs.analyst.sql_shell import run_shell
 from spark_jobs.lake import Lake
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 PILEHOUSE = Path(sys.executable).with_name("pilehouse")
 CORPUS = load_corpus(lake_root="$LAKE")
 ATTACKS = [e for e in CORPUS if not e.allowed]

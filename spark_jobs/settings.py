@@ -1,4 +1,8 @@
-"""The one settings object: a profile from profiles.yaml, overridden by PILEHOUSE_* env vars."""
+"""The one settings object: a profile from profiles.yaml, overridden by PILEHOUSE_* env vars.
+
+The only module that reads PILEHOUSE_* variables or finds the configuration files under
+orchestration/; the engine and the gates receive what they need as arguments.
+"""
 
 from __future__ import annotations
 
@@ -25,8 +29,11 @@ from spark_jobs.config_files import (
 )
 from spark_jobs.storage import ObjectStore
 
-PROFILES_FILE = Path(__file__).with_name("profiles.yaml")
-CONFIG_DIR = Path(__file__).parent
+# The configuration files a user edits ship with the code location (orchestration/).
+CONFIG_DIR = Path(__file__).resolve().parents[1] / "orchestration"
+PROFILES_FILE = CONFIG_DIR / "profiles.yaml"
+# Curation falls back to the shipped dedup settings when the recipes directory has none.
+SHIPPED_DEDUP_CONFIG = CONFIG_DIR / "recipes" / "dedup.yaml"
 # How messages name the PILEHOUSE_* variables, which come from no file.
 ENVIRONMENT = "environment"
 
@@ -78,6 +85,10 @@ class Settings(BaseSettings):
     # The source registry and the directory of curation recipes (<corpus>-default.yaml).
     sources_file: Path = CONFIG_DIR / "sources.yaml"
     recipes_dir: Path = CONFIG_DIR / "recipes"
+    # The training-mixture recipes (<name>.yaml), one mixtures/<name> asset each.
+    mixtures_dir: Path = CONFIG_DIR / "mixtures"
+    # Benchmark JSONL files or directories, separated by os.pathsep; empty: the bundled sample.
+    benchmarks: str = ""
     sample_pages: int = 2000
     sample_seed: int = 0
 
@@ -113,6 +124,17 @@ class Settings(BaseSettings):
             max_retries=self.s3_max_retries,
             allow_unsafe_rename=self.s3_allow_unsafe_rename,
         )
+
+    @property
+    def dedup_config_file(self) -> Path:
+        """dedup.yaml in the recipes directory, or the shipped one when it has none."""
+        path = Path(self.recipes_dir) / "dedup.yaml"
+        return path if path.exists() else SHIPPED_DEDUP_CONFIG
+
+    @property
+    def benchmark_locations(self) -> list[Path]:
+        """The benchmark files or directories named by `benchmarks` (empty: none named)."""
+        return [Path(part) for part in self.benchmarks.split(os.pathsep) if part]
 
     def table_uri(self, name: str) -> str:
         """The URI of a lake table given its dotted name, e.g. 'curated.web'."""

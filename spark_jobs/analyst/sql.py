@@ -423,7 +423,7 @@ def connect(lake: Lake) -> duckdb.DuckDBPyConnection:
     Also `lake_history` (every table's commits), the table macro `history('name')`, and
     `lake_tables` / `lake_columns` (the catalog).
     """
-    from orchestration.catalog import catalog_arrow, describe_lake
+    from spark_jobs.analyst.catalog import catalog_arrow, describe_lake
 
     con = duckdb.connect()
     for name in existing_tables(lake):
@@ -532,7 +532,7 @@ def query(lake: Lake, sql: str, params: Mapping[str, Any] | None = None) -> pa.T
 
 @dataclass(frozen=True)
 class ExampleQuery:
-    """A documented example from orchestration/examples.sql (the README quotes them; tests run them)."""
+    """A documented example from spark_jobs/analyst/examples.sql (the README quotes them; tests run them)."""
 
     name: str
     description: str

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import dagster as dg
 
-from orchestration.catalog import human_bytes
-from orchestration.sql import connect
+from spark_jobs.analyst.catalog import human_bytes
+from spark_jobs.analyst.sql import connect
 from spark_jobs.delta import open_table
 from spark_jobs.lake import CORPORA, Lake, document_tables
 

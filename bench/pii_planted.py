@@ -1,4 +1,5 @@
-"""Documents with PII planted at known spans, for measuring the detector (tests, bench/pii.py).
+"""Documents with PII planted at known spans, for measuring the detector (tests, bench/pii.py;
+not shipped: the product never plants PII).
 
 Entities come from Faker in several locales (phones, IBANs, national ids) or are generated in
 their real formats (keys, tokens); they are written into sentences between paragraphs of real

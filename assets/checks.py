@@ -11,7 +11,7 @@ from typing import Any
 
 import dagster as dg
 
-from orchestration.resources import LakehouseResource
+from assets.resources import LakehouseResource
 from quality import data_docs
 from quality.history import last_passing_version, record_validation
 from quality.suites import (

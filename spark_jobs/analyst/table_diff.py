@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from orchestration.sql import LakeSQL, parse_snapshot
+from spark_jobs.analyst.sql import LakeSQL, parse_snapshot
 from spark_jobs.lake import Lake
 
 # Rows are compared on their full content; a table with this column also reports how many
