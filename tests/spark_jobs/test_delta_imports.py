@@ -35,8 +35,8 @@ def imported_after(modules: list[str]) -> dict[str, bool]:
     [
         "spark_jobs.delta",
         "spark_jobs.lake",
-        "orchestration.sql",
-        "orchestration.catalog",
+        "spark_jobs.analyst.sql",
+        "spark_jobs.analyst.catalog",
     ],
 )
 def test_importing_the_arrow_and_duckdb_paths_does_not_load_pyspark(module: str) -> None:

@@ -9,8 +9,8 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from orchestration.catalog import describe_lake
-from orchestration.sql import LakeSQL, query
+from spark_jobs.analyst.catalog import describe_lake
+from spark_jobs.analyst.sql import LakeSQL, query
 from spark_jobs.delta import read_arrow, write_arrow
 from spark_jobs.lake import MIXTURE_COLUMNS, QUARANTINE_COLUMNS, TABLES, Lake
 from spark_jobs.lineage import tables_holding
