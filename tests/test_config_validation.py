@@ -236,7 +236,7 @@ MIXTURE = "token_budget: 1000\ncomponents:\n  - corpus: web\n    weight: 1\n"
             MIXTURE + "sequence_lenght: 64\n",
             "mix.yaml:5: sequence_lenght: unknown key (did you mean sequence_length?); allowed: "
             "name, components, seed, token_budget, license_policy, languages, tokenizer, "
-            "sequence_length, sequences_per_shard, text_export",
+            "sequence_length, sequences_per_shard, text_export, substring_dedup",
         ),
     ],
 )
