@@ -13,10 +13,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
 
+from spark_jobs.annotators import quality_kernels as kernels
 from spark_jobs.annotators.tokenizer import english
 
 # datatrove.utils.text.PUNCTUATION: a token made only of these is a "symbol", not a word.
@@ -142,144 +144,136 @@ def find_duplicates(items: list[str]) -> tuple[int, int]:
     return elements, chars
 
 
-class _NgramKeys:
-    """The word n-grams of one document as numbers, so that they are grouped without being built.
+@cache
+def _char_flags() -> np.ndarray:
+    """The kernels' flag bits of every code point (surrogates included), from Python's own
+    str methods, so the compiled scans classify characters as the string methods do."""
+    chars = "".join(map(chr, range(0x110000)))
 
-    Two kinds, for the two ways datatrove compares n-grams:
-    - `ngram_ids(n)`: equal exactly when the words are equal (the top n-grams, space-joined).
-    - `keys(n)`: for the n-grams joined with "" (find_all_duplicate), where different words can
-      make the same text: a polynomial hash of the characters mod the prime 2^31 - 1, with the
-      character count in the high bits. Equal text gives equal keys and different text almost
-      never does; keys only pick candidates, `_dup_ngram_chars` compares their text, so a hash
-      collision costs time, never a wrong figure.
-    """
+    def bits(predicate) -> np.ndarray:
+        return np.frombuffer(bytes(map(predicate, chars)), np.uint8)
 
-    MOD = (1 << 31) - 1
-    BASE = 1_000_003
-    _powers = np.ones(1, dtype=np.int64)  # BASE^t mod MOD, grown on demand
-    _inverse_powers = np.ones(1, dtype=np.int64)  # BASE^-t mod MOD
-    # Tables for longer texts are made for that text and dropped (16 bytes per character).
-    CACHED_CHARS = 1 << 22
+    line_breaks = frozenset(c for c in chars[:0x2030] if len(f"a{c}b".splitlines()) == 2)
+    return (
+        bits(str.isupper) * kernels.UPPER
+        | bits(str.isalnum) * kernels.ALNUM
+        | bits(str.isspace) * kernels.SPACE
+        | bits(line_breaks.__contains__) * kernels.LINEBREAK
+        | bits(frozenset(TERMINAL_PUNCTUATION).__contains__) * kernels.TERMINAL
+    ).astype(np.uint8)
 
-    def __init__(self, words: list[str]) -> None:
-        vocabulary: dict[str, int] = {}
-        self.word_ids = np.fromiter(
-            (vocabulary.setdefault(w, len(vocabulary)) for w in words), np.int64, len(words)
+
+_powers = np.ones(1, dtype=np.int64)  # BASE^k mod MOD, grown on demand
+_CACHED_POWERS = 1 << 22  # longer texts get a table of their own (8 bytes per character)
+
+
+def _power_table(size: int) -> np.ndarray:
+    global _powers
+    powers = _powers
+    while len(powers) < size:
+        step = pow(kernels.BASE, len(powers), kernels.MOD)
+        powers = np.concatenate([powers, powers * step % kernels.MOD])
+    if len(_powers) < len(powers) <= _CACHED_POWERS:
+        _powers = powers
+    return powers
+
+
+_STOP_BITS = {word: 8 << i for i, word in enumerate(sorted(STOP_WORDS))}
+
+
+class _Vocabulary(dict):
+    """str.split() chunk -> ids of its spaCy tokens. Each distinct token gets an id once, with
+    what the signals need of it (word or symbol, letters, flagged, stop word, characters), so
+    a document becomes one array of ids without a Python step per token."""
+
+    LIMIT = 400_000  # chunks; past it the vocabulary starts again (bounded memory)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._tokenizer = english()
+        self._token_ids: dict[str, int] = {}
+        self._new: list[str] = []
+        self.flags = np.zeros(0, dtype=np.uint16)
+        self.lengths = np.zeros(0, dtype=np.int64)
+        self.hashes = np.zeros(0, dtype=np.int64)
+        self.starts = np.zeros(1, dtype=np.int64)
+        self.chars = np.zeros(0, dtype=np.uint32)
+
+    def __missing__(self, chunk: str) -> tuple[int, ...]:
+        ids = self[chunk] = self.token_ids(self._tokenizer.chunk_tokens(chunk))
+        return ids
+
+    def token_ids(self, tokens) -> tuple[int, ...]:
+        known = self._token_ids
+        out = []
+        for token in tokens:
+            i = known.get(token)
+            if i is None:
+                i = known[token] = len(known)
+                self._new.append(token)
+            out.append(i)
+        return tuple(out)
+
+    def document_ids(self, text: str) -> np.ndarray:
+        """Token ids of a document: spaCy English tokens of its whitespace chunks."""
+        ids = np.fromiter(chain.from_iterable(map(self.__getitem__, text.split())), np.int64)
+        self.add_new_tokens()
+        return ids
+
+    def add_new_tokens(self) -> None:
+        if not self._new:
+            return
+        new, self._new = self._new, []
+        flagged = flagged_words()
+        flags = [
+            (not PUNCTUATION_SET.issuperset(t))
+            | (any(c.isalpha() for c in t) << 1)
+            | ((t.lower() in flagged) << 2)
+            | _STOP_BITS.get(t, 0)
+            for t in new
+        ]
+        lengths = np.fromiter(map(len, new), np.int64, len(new))
+        chars = np.frombuffer(
+            "".join(new).encode("utf-32-le", "surrogatepass"), dtype=np.uint32
         )
-        self._vocabulary_size = len(vocabulary)
-        self._ngram_ids = {1: self.word_ids}
-        self.joined = "".join(words)
-        self.offsets = np.zeros(len(words) + 1, dtype=np.int64)
-        np.cumsum(np.fromiter(map(len, words), np.int64, len(words)), out=self.offsets[1:])
-        codes = np.frombuffer(
-            self.joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32
-        ).astype(np.int64)
-        powers, inverse = self._tables(len(codes) + 1)
-        # prefix[k] = sum of code[t] * BASE^-t for t < k, so the n-gram [a, b) hashes to
-        # (prefix[b] - prefix[a]) * BASE^a wherever it starts. Each term is reduced below 2^31,
-        # so the running sum is exact in int64 for any text under 2^32 characters.
-        prefix = np.zeros(len(codes) + 1, dtype=np.int64)
-        np.cumsum(codes * inverse[: len(codes)] % self.MOD, out=prefix[1:])
-        at_words = prefix[self.offsets] % self.MOD
-        self._prefix, self._scale = at_words, powers[self.offsets]
-
-    @classmethod
-    def _tables(cls, size: int) -> tuple[np.ndarray, np.ndarray]:
-        powers, inverse = cls._powers, cls._inverse_powers
-        # Doubling: the powers t + k are the powers t times BASE^k (products stay < 2^62).
-        while len(powers) < size:
-            k = len(powers)
-            step, inverse_step = pow(cls.BASE, k, cls.MOD), pow(cls.BASE, -k, cls.MOD)
-            powers = np.concatenate([powers, powers * step % cls.MOD])
-            inverse = np.concatenate([inverse, inverse * inverse_step % cls.MOD])
-        if len(cls._powers) < len(powers) <= cls.CACHED_CHARS:
-            cls._powers, cls._inverse_powers = powers, inverse
-        return powers, inverse
-
-    def ngram_ids(self, n: int) -> np.ndarray:
-        """Dense ids of the word n-grams by starting word: equal ids exactly for equal words."""
-        if n not in self._ngram_ids:
-            shorter = self.ngram_ids(n - 1)
-            # (id of the first n-1 words, id of the last word): both below the word count, so
-            # the pair fits in int64; np.unique renumbers the pairs densely again.
-            pairs = shorter[:-1] * max(self._vocabulary_size, 1) + self.word_ids[n - 1 :]
-            self._ngram_ids[n] = np.unique(pairs, return_inverse=True)[1].reshape(-1)
-        return self._ngram_ids[n]
-
-    def keys(self, n: int) -> tuple[np.ndarray, np.ndarray]:
-        """(key, characters) of every n-gram, by starting word."""
-        total = len(self.offsets) - n
-        difference = (self._prefix[n:] - self._prefix[:total]) % self.MOD
-        value = difference * self._scale[:total] % self.MOD
-        chars = self.offsets[n:] - self.offsets[:total]
-        return value | (chars << 31), chars
+        first = len(self.lengths)
+        self.flags = np.concatenate([self.flags, np.array(flags, dtype=np.uint16)])
+        self.lengths = np.concatenate([self.lengths, lengths])
+        self.starts = np.concatenate([self.starts, self.starts[-1] + np.cumsum(lengths)])
+        self.chars = np.concatenate([self.chars, chars])
+        self.hashes = np.concatenate([self.hashes, np.zeros(len(new), dtype=np.int64)])
+        kernels.token_hashes(self.chars, self.starts, self.lengths, first, self.hashes)
 
 
-def _top_ngram_chars(keys: _NgramKeys, n: int) -> int:
-    """datatrove's top n-gram: the most frequent n-gram joined with spaces (of equally frequent
-    ones, the first seen: Counter.most_common), its characters times its count.
-
-    Tokens hold no spaces (they are pieces of str.split() chunks), so two space-joined n-grams
-    are equal exactly when their words are: n-grams are grouped by word ids, never built.
-    """
-    ids = keys.ngram_ids(n)
-    if not len(ids):
-        return 0
-    _, first, counts = np.unique(ids, return_index=True, return_counts=True)
-    top = counts.max()
-    position = int(first[counts == top].min())
-    chars = int(keys.offsets[position + n] - keys.offsets[position]) + n - 1
-    return chars * int(top)
+_vocabulary: _Vocabulary | None = None
 
 
-def _dup_ngram_chars(keys: _NgramKeys, n: int) -> int:
-    """datatrove's find_all_duplicate: walk the n-grams; one seen before counts its characters
-    and the walk jumps past it (n words on). Only n-grams that occur more than once can count,
-    so the walk visits those alone, identified by their text."""
-    if len(keys.offsets) - 1 < n:
-        return 0
-    key, chars = keys.keys(n)
-    order = np.argsort(key, kind="stable")
-    ranked = key[order]
-    same = ranked[1:] == ranked[:-1]
-    if not same.any():
-        return 0
-    repeated_key = np.zeros(len(ranked), dtype=bool)
-    repeated_key[1:] |= same
-    repeated_key[:-1] |= same
-    positions = np.sort(order[repeated_key]).tolist()
-    starts = keys.offsets[positions].tolist()
-    lengths = chars[positions].tolist()
-    joined = keys.joined
-    seen: set[str] = set()
-    total = idx = 0
-    for position, start, length in zip(positions, starts, lengths, strict=True):
-        if position < idx:  # jumped over
-            continue
-        gram = joined[start : start + length]
-        if gram in seen:
-            total += length
-            idx = position + n
-        else:
-            seen.add(gram)
-    return total
+def vocabulary() -> _Vocabulary:
+    global _vocabulary
+    if _vocabulary is None or len(_vocabulary) > _Vocabulary.LIMIT:
+        _vocabulary = _Vocabulary()
+    return _vocabulary
 
 
-_TOKEN_INFO: dict[str, tuple[bool, bool]] = {}
+_TOP_NS = np.array(TOP_NGRAMS, dtype=np.int64)
+_DUP_NS = np.array(DUP_NGRAMS, dtype=np.int64)
 
 
-def _token_info(token: str) -> tuple[bool, bool]:
-    """(is a word: has a non-punctuation character, has an alphabetic character)."""
-    info = _TOKEN_INFO.get(token)
-    if info is None:
-        info = (
-            any(c not in PUNCTUATION_SET for c in token),
-            any(c.isalpha() for c in token),
-        )
-        if len(_TOKEN_INFO) > 500_000:
-            _TOKEN_INFO.clear()
-        _TOKEN_INFO[token] = info
-    return info
+def ngram_repetition(ids: np.ndarray, vocab: _Vocabulary) -> tuple[list[int], list[int]]:
+    """(characters of the top n-gram times its count for n in TOP_NGRAMS, characters in
+    repeated n-grams for n in DUP_NGRAMS): datatrove's find_top_duplicate over space-joined
+    n-grams and find_all_duplicate over n-grams joined with ""."""
+    tops, dups = kernels.ngram_counts(
+        ids,
+        vocab.lengths,
+        vocab.hashes,
+        vocab.chars,
+        vocab.starts,
+        _power_table(int(vocab.lengths[ids].sum()) + 1 if len(ids) else 1),
+        _TOP_NS,
+        _DUP_NS,
+    )
+    return tops.tolist(), dups.tolist()
 
 
 def _c4(text: str) -> tuple[int, int, bool, bool, int, int]:
@@ -315,11 +309,16 @@ def _c4(text: str) -> tuple[int, int, bool, bool, int, int]:
 def quality_signals(text: str) -> dict[str, int | float | bool]:
     """Every signal of SIGNALS for one document."""
     n_chars = len(text)
-    words = english().words(text)
-    n_tokens = len(words)
-    infos = [_TOKEN_INFO.get(w) or _token_info(w) for w in words]
-    non_symbol = [w for w, (is_word, _) in zip(words, infos, strict=True) if is_word]
-    n_words = len(non_symbol)
+    vocab = vocabulary()
+    ids = vocab.document_ids(text)
+    n_tokens = len(ids)
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    powers = _power_table(n_chars + 1)
+    counts = kernels.text_counts(codes, _char_flags(), powers).tolist()
+    n_words, word_chars, alpha_words, alpha_tokens, flagged, stops = kernels.token_counts(
+        ids, vocab.flags, vocab.lengths
+    ).tolist()
+    tops, dups = ngram_repetition(ids, vocab)
 
     def per_token(count: int) -> float:
         # Division, not multiplication by 1/n: ratios equal the reference's bit for bit.
@@ -328,95 +327,70 @@ def quality_signals(text: str) -> dict[str, int | float | bool]:
     def per_char(count: int) -> float:
         return count / n_chars if n_chars else 0.0
 
+    def per_word(count: int) -> float:
+        return count / n_words if n_words else 0.0
+
+    def per_line(count: int) -> float:
+        return count / n_lines if n_lines else 0.0
+
+    def per_nonblank(count: int) -> float:
+        return count / n_nonblank if n_nonblank else 0.0
+
     hashes = text.count("#")
     ellipses = text.count("...") + text.count("…")
-    lines = text.splitlines()
-    n_lines = len(lines)
-    stripped_left = [line.lstrip() for line in lines]
-    stripped_right = [line.rstrip() for line in lines]
-
-    paragraphs = _PARAGRAPHS.split(text.strip())
-    para_dups, para_dup_chars = find_duplicates(paragraphs)
-    gopher_lines = _LINES.split(text)
-    line_dups, line_dup_chars = find_duplicates(gopher_lines)
-
-    nonblank = [line for line in text.split("\n") if line.strip() != ""]
-    n_nonblank = len(nonblank)
-    flagged = flagged_words()
+    newlines = text.count("\n")
+    n_lines = counts[kernels.N_LINES]
+    n_nonblank = counts[kernels.NONBLANK]
     c4_kept, c4_sentences, lorem, curly, javascript, policy = _c4(text)
-    line_lengths = [len(line) for line in lines]
-    head = "\n".join(lines[:5]).lower()
-
+    head = "\n".join(text[: counts[kernels.HEAD_END]].splitlines()).lower()
+    without_newlines = n_chars - newlines
     signals: dict[str, int | float | bool] = {
         "char_count": n_chars,
         "line_count": n_lines,
         "word_count": n_words,
         "token_count": n_tokens,
-        "mean_word_length": sum(map(len, non_symbol)) / n_words if n_words else 0.0,
+        "mean_word_length": per_word(word_chars),
         "symbol_word_ratio": per_token(hashes + ellipses),
         "hash_word_ratio": per_token(hashes),
         "ellipsis_word_ratio": per_token(ellipses),
-        "bullet_lines_ratio": (
-            sum(s.startswith(("•", "-")) for s in stripped_left) / n_lines if n_lines else 0.0
+        "bullet_lines_ratio": per_line(counts[kernels.BULLET_LINES]),
+        "ellipsis_lines_ratio": per_line(counts[kernels.ELLIPSIS_LINES]),
+        "alpha_words_ratio": per_word(alpha_words),
+        "alpha_token_ratio": per_token(alpha_tokens),
+        "stop_word_count": stops.bit_count(),
+        "lines_end_punct_ratio": per_line(counts[kernels.PUNCT_LINES]),
+        "uppercase_fraction": per_char(counts[kernels.N_UPPER]),
+        "flagged_word_ratio": per_word(flagged),
+        "dup_line_frac": counts[kernels.GOPHER_LINE_DUPS] / counts[kernels.GOPHER_LINES],
+        "dup_line_char_frac": per_char(counts[kernels.GOPHER_LINE_DUP_CHARS]),
+        "dup_para_frac": counts[kernels.PARAGRAPH_DUPS] / counts[kernels.PARAGRAPHS],
+        "dup_para_char_frac": per_char(counts[kernels.PARAGRAPH_DUP_CHARS]),
+        **{
+            f"top_{n}_gram_char_frac": per_char(chars)
+            for n, chars in zip(TOP_NGRAMS, tops, strict=True)
+        },
+        **{
+            f"dup_{n}_gram_char_frac": per_char(chars)
+            for n, chars in zip(DUP_NGRAMS, dups, strict=True)
+        },
+        "c4_lines_kept": c4_kept,
+        "c4_sentence_count": c4_sentences,
+        "c4_lorem_ipsum": lorem,
+        "c4_curly_bracket": curly,
+        "c4_javascript_lines": javascript,
+        "c4_policy_lines": policy,
+        "nonblank_line_count": n_nonblank,
+        "fineweb_line_punct_ratio": per_nonblank(counts[kernels.NONBLANK_PUNCT]),
+        "fineweb_short_line_ratio": per_nonblank(counts[kernels.NONBLANK_SHORT]),
+        "fineweb_char_dup_ratio": (
+            counts[kernels.NONBLANK_DUP_CHARS] / without_newlines if without_newlines else 0.0
         ),
-        "ellipsis_lines_ratio": (
-            sum(s.endswith(("...", "…")) for s in stripped_right) / n_lines if n_lines else 0.0
+        "fineweb_list_ratio": (
+            newlines / n_tokens if n_tokens else (float("inf") if newlines else 0.0)
         ),
-        "alpha_words_ratio": (
-            sum(alpha for is_word, alpha in infos if is_word) / n_words if n_words else 0.0
-        ),
-        "alpha_token_ratio": per_token(sum(alpha for _, alpha in infos)),
-        "stop_word_count": len(STOP_WORDS.intersection(words)),
-        "lines_end_punct_ratio": (
-            sum(s.endswith(TERMINAL_PUNCTUATION) for s in stripped_right) / n_lines
-            if n_lines
-            else 0.0
-        ),
-        "uppercase_fraction": per_char(sum(map(str.isupper, text))),
-        "flagged_word_ratio": (
-            sum(w.lower() in flagged for w in non_symbol) / n_words if n_words else 0.0
-        ),
-        "dup_line_frac": line_dups / len(gopher_lines),
-        "dup_line_char_frac": per_char(line_dup_chars),
-        "dup_para_frac": para_dups / len(paragraphs),
-        "dup_para_char_frac": per_char(para_dup_chars),
+        "max_line_length": counts[kernels.MAX_LINE],
+        "mean_line_length": per_line(counts[kernels.LINE_CHARS]),
+        "alphanum_fraction": per_char(counts[kernels.N_ALNUM]),
+        "auto_generated": any(marker in head for marker in AUTO_GENERATED),
     }
-    keys = _NgramKeys(words)
-    for n in TOP_NGRAMS:
-        signals[f"top_{n}_gram_char_frac"] = per_char(_top_ngram_chars(keys, n))
-    for n in DUP_NGRAMS:
-        signals[f"dup_{n}_gram_char_frac"] = per_char(_dup_ngram_chars(keys, n))
-    without_newlines = n_chars - text.count("\n")
-    newlines = text.count("\n")
-    signals.update(
-        {
-            "c4_lines_kept": c4_kept,
-            "c4_sentence_count": c4_sentences,
-            "c4_lorem_ipsum": lorem,
-            "c4_curly_bracket": curly,
-            "c4_javascript_lines": javascript,
-            "c4_policy_lines": policy,
-            "nonblank_line_count": n_nonblank,
-            "fineweb_line_punct_ratio": (
-                sum(line.endswith(TERMINAL_PUNCTUATION) for line in nonblank) / n_nonblank
-                if n_nonblank
-                else 0.0
-            ),
-            "fineweb_short_line_ratio": (
-                sum(len(line) <= FINEWEB_SHORT_LINE_LENGTH for line in nonblank) / n_nonblank
-                if n_nonblank
-                else 0.0
-            ),
-            "fineweb_char_dup_ratio": (
-                find_duplicates(nonblank)[1] / without_newlines if without_newlines else 0.0
-            ),
-            "fineweb_list_ratio": (
-                newlines / n_tokens if n_tokens else (float("inf") if newlines else 0.0)
-            ),
-            "max_line_length": max(line_lengths, default=0),
-            "mean_line_length": sum(line_lengths) / n_lines if n_lines else 0.0,
-            "alphanum_fraction": per_char(sum(map(str.isalnum, text))),
-            "auto_generated": any(marker in head for marker in AUTO_GENERATED),
-        }
-    )
     return signals

@@ -53,6 +53,11 @@ class EnglishTokenizer:
             out.extend(tokens)
         return out
 
+    def chunk_tokens(self, chunk: str) -> tuple[str, ...]:
+        """The tokens of one whitespace-free chunk."""
+        tokens = self._cache.get(chunk)
+        return tokens if tokens is not None else self._chunk(chunk)
+
     def _infix_any(self, string: str) -> bool:
         return next(self._infix(string), None) is not None
 
