@@ -13,13 +13,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
-from itertools import chain
 from pathlib import Path
 
 import numpy as np
 
 from spark_jobs.annotators import quality_kernels as kernels
-from spark_jobs.annotators.tokenizer import english
+from spark_jobs.annotators.tokenizer import english, is_punct
 
 # datatrove.utils.text.PUNCTUATION: a token made only of these is a "symbol", not a word.
 _PUNCTUATION = (
@@ -160,6 +159,8 @@ def _char_flags() -> np.ndarray:
         | bits(str.isspace) * kernels.SPACE
         | bits(line_breaks.__contains__) * kernels.LINEBREAK
         | bits(frozenset(TERMINAL_PUNCTUATION).__contains__) * kernels.TERMINAL
+        | bits(lambda c: not c.isascii() and any(x.isascii() for x in c.lower()))
+        * kernels.LOWERS_TO_ASCII
     ).astype(np.uint8)
 
 
@@ -199,11 +200,11 @@ class _Vocabulary(dict):
         self.starts = np.zeros(1, dtype=np.int64)
         self.chars = np.zeros(0, dtype=np.uint32)
 
-    def __missing__(self, chunk: str) -> tuple[int, ...]:
-        ids = self[chunk] = self.token_ids(self._tokenizer.chunk_tokens(chunk))
+    def __missing__(self, chunk: str) -> bytes:
+        ids = self[chunk] = self.token_ids(self._tokenizer.chunk_tokens(chunk)).tobytes()
         return ids
 
-    def token_ids(self, tokens) -> tuple[int, ...]:
+    def token_ids(self, tokens) -> np.ndarray:
         known = self._token_ids
         out = []
         for token in tokens:
@@ -212,24 +213,32 @@ class _Vocabulary(dict):
                 i = known[token] = len(known)
                 self._new.append(token)
             out.append(i)
-        return tuple(out)
+        return np.array(out, dtype=np.int32)
 
-    def document_ids(self, text: str) -> np.ndarray:
-        """Token ids of a document: spaCy English tokens of its whitespace chunks."""
-        ids = np.fromiter(chain.from_iterable(map(self.__getitem__, text.split())), np.int64)
+    def document_ids(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Token ids of a document (spaCy English tokens of its str.split() chunks), and the
+        index of each chunk's first token. A chunk's ids are kept as packed int32 bytes, so
+        the document's array is one bytes join."""
+        parts = list(map(self.__getitem__, text.split()))
+        ids = np.frombuffer(b"".join(parts), dtype=np.int32)
+        chunk_starts = np.zeros(len(parts) + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, parts), np.int64, len(parts)), out=chunk_starts[1:])
         self.add_new_tokens()
-        return ids
+        return ids, chunk_starts // 4
 
     def add_new_tokens(self) -> None:
         if not self._new:
             return
         new, self._new = self._new, []
         flagged = flagged_words()
+        sentence_punct = self._tokenizer.sentence_punct
         flags = [
-            (not PUNCTUATION_SET.issuperset(t))
-            | (any(c.isalpha() for c in t) << 1)
-            | ((t.lower() in flagged) << 2)
+            (not PUNCTUATION_SET.issuperset(t)) * kernels.WORD
+            | any(c.isalpha() for c in t) * kernels.ALPHA
+            | (t.lower() in flagged) * kernels.FLAGGED
             | _STOP_BITS.get(t, 0)
+            | (t in sentence_punct) * kernels.IN_SENTENCE_PUNCT
+            | is_punct.__wrapped__(t) * kernels.IS_PUNCT
             for t in new
         ]
         lengths = np.fromiter(map(len, new), np.int64, len(new))
@@ -259,7 +268,9 @@ _TOP_NS = np.array(TOP_NGRAMS, dtype=np.int64)
 _DUP_NS = np.array(DUP_NGRAMS, dtype=np.int64)
 
 
-def ngram_repetition(ids: np.ndarray, vocab: _Vocabulary) -> tuple[list[int], list[int]]:
+def ngram_repetition(
+    ids: np.ndarray, vocab: _Vocabulary, powers: np.ndarray | None = None
+) -> tuple[list[int], list[int]]:
     """(characters of the top n-gram times its count for n in TOP_NGRAMS, characters in
     repeated n-grams for n in DUP_NGRAMS): datatrove's find_top_duplicate over space-joined
     n-grams and find_all_duplicate over n-grams joined with ""."""
@@ -269,26 +280,76 @@ def ngram_repetition(ids: np.ndarray, vocab: _Vocabulary) -> tuple[list[int], li
         vocab.hashes,
         vocab.chars,
         vocab.starts,
-        _power_table(int(vocab.lengths[ids].sum()) + 1 if len(ids) else 1),
+        powers if powers is not None else _power_table(int(vocab.lengths[ids].sum()) + 1),
         _TOP_NS,
         _DUP_NS,
     )
     return tops.tolist(), dups.tolist()
 
 
-def _c4(text: str) -> tuple[int, int, bool, bool, int, int]:
+# A line C4 keeps ends in C4_END_PUNCTUATION once citations are cut out, so before the cut it
+# ends in one of them or in a citation's "]": other lines are passed over without more work.
+_C4_CANDIDATE_END = (*C4_END_PUNCTUATION, "]")
+
+
+def _as_codes(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+
+_C4_PATTERNS = ("lorem ipsum", "javascript", *C4_POLICY)
+_C4_PATTERN_CODES = _as_codes("".join(_C4_PATTERNS)).copy()
+_C4_PATTERN_ENDS = np.cumsum([len(p) for p in _C4_PATTERNS])
+_C4_CANDIDATE_CODES = _as_codes("".join(_C4_CANDIDATE_END)).copy()
+_C4_END_CODES = _as_codes("".join(C4_END_PUNCTUATION)).copy()
+
+
+def _c4(
+    text: str, codes: np.ndarray, ids: np.ndarray, chunk_starts: np.ndarray, vocab: _Vocabulary
+) -> tuple[int, int, bool, bool, int, int]:
+    """(lines kept, their sentences, lorem ipsum, curly bracket, javascript lines, policy
+    lines): datatrove's C4QualityFilter line by line, compiled; the few lines with a "[" (a
+    citation to cut) or a character that only str.lower() can lower go through _c4_lines."""
+    counts, left_over = kernels.c4_counts(
+        codes,
+        _char_flags(),
+        ids,
+        chunk_starts,
+        vocab.flags,
+        _C4_PATTERN_CODES,
+        _C4_PATTERN_ENDS,
+        _C4_CANDIDATE_CODES,
+        _C4_END_CODES,
+        C4_MIN_WORDS_PER_LINE,
+        C4_MAX_WORD_LENGTH,
+    )
+    kept, sentences, lorem, curly, javascript, policy = counts.tolist()
+    if len(left_over):
+        bounds = left_over.tolist()
+        lines = [text[bounds[i] : bounds[i + 1]] for i in range(0, len(bounds), 2)]
+        more = _c4_lines(lines)
+        kept, sentences = kept + more[0], sentences + more[1]
+        lorem, curly = lorem or more[2], curly or more[3]
+        javascript, policy = javascript + more[4], policy + more[5]
+    return kept, sentences, bool(lorem), bool(curly), javascript, policy
+
+
+def _c4_lines(lines: list[str]) -> tuple[int, int, bool, bool, int, int]:
+    """C4's line filter over stripped lines, in Python (datatrove's loop; its line filters
+    are independent, so the cheapest runs first and the result is the same)."""
     tokenizer = english()
     sentences = kept = javascript = policy = 0
     lorem = curly = False
-    for line in text.splitlines():
-        line = line.strip()
+    for line in lines:
+        if not line.endswith(_C4_CANDIDATE_END):
+            continue
         words = line.split()
-        if any(len(word) > C4_MAX_WORD_LENGTH for word in words):
-            continue
-        line = C4_CITATION.sub("", line)
-        if not line.endswith(C4_END_PUNCTUATION) or line.endswith("..."):
-            continue
         if len(words) < C4_MIN_WORDS_PER_LINE:
+            continue
+        if len(line) > C4_MAX_WORD_LENGTH and max(map(len, words)) > C4_MAX_WORD_LENGTH:
+            continue
+        if "[" in line:
+            line = C4_CITATION.sub("", line)
+        if not line.endswith(C4_END_PUNCTUATION) or line.endswith("..."):
             continue
         lowered = line.lower()
         if "lorem ipsum" in lowered:
@@ -310,15 +371,15 @@ def quality_signals(text: str) -> dict[str, int | float | bool]:
     """Every signal of SIGNALS for one document."""
     n_chars = len(text)
     vocab = vocabulary()
-    ids = vocab.document_ids(text)
+    ids, chunk_starts = vocab.document_ids(text)
     n_tokens = len(ids)
-    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    codes = _as_codes(text)
     powers = _power_table(n_chars + 1)
     counts = kernels.text_counts(codes, _char_flags(), powers).tolist()
     n_words, word_chars, alpha_words, alpha_tokens, flagged, stops = kernels.token_counts(
         ids, vocab.flags, vocab.lengths
     ).tolist()
-    tops, dups = ngram_repetition(ids, vocab)
+    tops, dups = ngram_repetition(ids, vocab, powers)
 
     def per_token(count: int) -> float:
         # Division, not multiplication by 1/n: ratios equal the reference's bit for bit.
@@ -341,7 +402,9 @@ def quality_signals(text: str) -> dict[str, int | float | bool]:
     newlines = text.count("\n")
     n_lines = counts[kernels.N_LINES]
     n_nonblank = counts[kernels.NONBLANK]
-    c4_kept, c4_sentences, lorem, curly, javascript, policy = _c4(text)
+    c4_kept, c4_sentences, lorem, curly, javascript, policy = _c4(
+        text, codes, ids, chunk_starts, vocab
+    )
     head = "\n".join(text[: counts[kernels.HEAD_END]].splitlines()).lower()
     without_newlines = n_chars - newlines
     signals: dict[str, int | float | bool] = {

@@ -17,8 +17,11 @@ MOD = (1 << 31) - 1
 BASE = 1_000_003
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
-# Bits of the per-code-point flag table (quality._char_flags).
-UPPER, ALNUM, SPACE, LINEBREAK, TERMINAL = 1, 2, 4, 8, 16
+# Bits of the per-code-point flag table (quality._char_flags). LOWERS_TO_ASCII: a non-ASCII
+# character whose str.lower() holds an ASCII letter (KELVIN SIGN, I WITH DOT ABOVE).
+UPPER, ALNUM, SPACE, LINEBREAK, TERMINAL, LOWERS_TO_ASCII = 1, 2, 4, 8, 16, 32
+# Bits of the per-token flag table (quality._Vocabulary): stop words take bits 3-10.
+WORD, ALPHA, FLAGGED, IN_SENTENCE_PUNCT, IS_PUNCT = 1, 2, 4, 1 << 11, 1 << 12
 # Output slots of text_counts.
 (
     N_UPPER,
@@ -300,6 +303,10 @@ def ngram_counts(
         scale = 1
         for _ in range(n):
             scale = scale * BASE % MOD
+        # Counter.most_common(1): the highest count; of equal ones, the first seen. Counts
+        # grow by one, so comparing at each increment finds it.
+        best_count = 1
+        best_position = 0
         for i in range(grams):
             key = (words[i + n] - words[i] * scale % MOD) % MOD
             if key < 0:
@@ -319,19 +326,13 @@ def ngram_counts(
                             same = False
                             break
                     if same:
-                        counts[slot] += 1
+                        c = counts[slot] + 1
+                        counts[slot] = c
+                        if c > best_count or (c == best_count and j < best_position):
+                            best_count = c
+                            best_position = j
                         break
                 slot = (slot + 1) & mask
-        # Counter.most_common(1): the highest count; of equal ones, the first seen.
-        best_count = 0
-        best_position = 0
-        for slot in range(size):
-            if table[slot] != -1 and (
-                counts[slot] > best_count
-                or (counts[slot] == best_count and table[slot] < best_position)
-            ):
-                best_count = counts[slot]
-                best_position = table[slot]
         chars = offsets[best_position + n] - offsets[best_position] + n - 1
         tops[q] = chars * best_count
 
@@ -392,14 +393,164 @@ def token_counts(ids: np.ndarray, token_flags: np.ndarray, token_lengths: np.nda
     for i in range(len(ids)):
         token = ids[i]
         f = token_flags[token]
-        if f & 1:  # a word: not only punctuation
+        if f & WORD:  # not only punctuation
             out[0] += 1
             out[1] += token_lengths[token]
-            if f & 2:
+            if f & ALPHA:
                 out[2] += 1
-            if f & 4:
+            if f & FLAGGED:
                 out[4] += 1
-        if f & 2:
+        if f & ALPHA:
             out[3] += 1
-        out[5] |= f >> 3
+        out[5] |= (f >> 3) & 0xFF
     return out
+
+
+@njit(cache=True, nogil=True)
+def _contains_lower(codes, start, end, pattern) -> bool:
+    """Whether codes[start:end], ASCII letters lowered, holds the ASCII `pattern`."""
+    m = len(pattern)
+    for a in range(start, end - m + 1):
+        match = True
+        for k in range(m):
+            c = codes[a + k]
+            if 0x41 <= c <= 0x5A:
+                c += 32
+            if c != pattern[k]:
+                match = False
+                break
+        if match:
+            return True
+    return False
+
+
+@njit(cache=True, nogil=True)
+def c4_counts(
+    codes: np.ndarray,
+    flags: np.ndarray,
+    ids: np.ndarray,
+    chunk_starts: np.ndarray,
+    token_flags: np.ndarray,
+    patterns: np.ndarray,
+    pattern_ends: np.ndarray,
+    candidate_ends: np.ndarray,
+    end_punctuation: np.ndarray,
+    min_words: int,
+    max_word: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """datatrove's C4QualityFilter over the lines of str.splitlines(): (lines kept, their
+    sentences, lorem ipsum, curly bracket, javascript lines, policy lines), and the
+    [start, end) of the stripped lines left to Python (a "[" may start a citation to cut; a
+    character lowers to ASCII only through str.lower()).
+
+    patterns holds "lorem ipsum", "javascript", then the policy phrases, ending at
+    pattern_ends. chunk_starts[c] is the first token of the c-th str.split() chunk in ids.
+    """
+    n = len(codes)
+    out = np.zeros(6, dtype=np.int64)
+    left_over = np.empty(2 * (n // 2 + 1), dtype=np.int64)
+    n_left = 0
+    chunk = 0  # index of the next chunk of the text
+    k = 0
+    while k < n:
+        start = k
+        while k < n and not flags[codes[k]] & LINEBREAK:
+            k += 1
+        end = k
+        if k < n:
+            k += 2 if codes[k] == _CR and k + 1 < n and codes[k + 1] == _NEWLINE else 1
+        # Chunks of this line: runs of non-space characters.
+        first_chunk = chunk
+        words = 0
+        longest = 0
+        run = 0
+        bracket = special = False
+        for t in range(start, end):
+            f = flags[codes[t]]
+            if f & SPACE:
+                run = 0
+            else:
+                if run == 0:
+                    words += 1
+                run += 1
+                longest = max(longest, run)
+                if codes[t] == 0x5B:
+                    bracket = True
+                if f & LOWERS_TO_ASCII:
+                    special = True
+        chunk += words
+        left, right = start, end
+        while left < right and flags[codes[left]] & SPACE:
+            left += 1
+        while right > left and flags[codes[right - 1]] & SPACE:
+            right -= 1
+        if right == left:
+            continue
+        last = codes[right - 1]
+        candidate = False
+        for c in candidate_ends:
+            if last == c:
+                candidate = True
+        if not candidate or words < min_words or longest > max_word:
+            continue
+        if bracket or special:
+            left_over[n_left] = left
+            left_over[n_left + 1] = right
+            n_left += 2
+            continue
+        ends_well = False
+        for c in end_punctuation:
+            if last == c:
+                ends_well = True
+        if not ends_well or (
+            right - left >= 3 and last == _DOT and codes[right - 2] == _DOT
+            and codes[right - 3] == _DOT
+        ):
+            continue
+        if _contains_lower(codes, left, right, patterns[0 : pattern_ends[0]]):
+            out[2] = 1
+        if _contains_lower(codes, left, right, patterns[pattern_ends[0] : pattern_ends[1]]):
+            out[4] += 1
+            continue
+        for t in range(left, right):
+            if codes[t] == 0x7B:
+                out[3] = 1
+                break
+        policy = False
+        for q in range(2, len(pattern_ends)):
+            if _contains_lower(codes, left, right, patterns[pattern_ends[q - 1] : pattern_ends[q]]):
+                policy = True
+                break
+        if policy:
+            out[5] += 1
+            continue
+        # spaCy's Sentencizer over the line's tokens; a gap between chunks other than one
+        # " " is a whitespace token (neither punctuation nor sentence-final).
+        sentences = 1
+        seen_period = False
+        t = left
+        for c in range(first_chunk, chunk):
+            if c > first_chunk:
+                gap = 0
+                single = True
+                while flags[codes[t]] & SPACE:
+                    if codes[t] != 0x20:
+                        single = False
+                    gap += 1
+                    t += 1
+                if (gap != 1 or not single) and seen_period:
+                    sentences += 1
+                    seen_period = False
+            while t < right and not flags[codes[t]] & SPACE:
+                t += 1
+            for i in range(chunk_starts[c], chunk_starts[c + 1]):
+                f = token_flags[ids[i]]
+                in_punct = f & IN_SENTENCE_PUNCT
+                if seen_period and not in_punct and not f & IS_PUNCT:
+                    sentences += 1
+                    seen_period = False
+                elif in_punct:
+                    seen_period = True
+        out[0] += 1
+        out[1] += sentences
+    return out, left_over[:n_left]
