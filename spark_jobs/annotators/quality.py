@@ -16,8 +16,11 @@ from functools import cache
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 
+from spark_jobs.annotators import charclass
 from spark_jobs.annotators import quality_kernels as kernels
+from spark_jobs.annotators.registry import Annotator, Column, struct_of
 from spark_jobs.annotators.tokenizer import english, is_punct
 
 # datatrove.utils.text.PUNCTUATION: a token made only of these is a "symbol", not a word.
@@ -143,25 +146,7 @@ def find_duplicates(items: list[str]) -> tuple[int, int]:
     return elements, chars
 
 
-@cache
-def _char_flags() -> np.ndarray:
-    """The kernels' flag bits of every code point (surrogates included), from Python's own
-    str methods, so the compiled scans classify characters as the string methods do."""
-    chars = "".join(map(chr, range(0x110000)))
-
-    def bits(predicate) -> np.ndarray:
-        return np.frombuffer(bytes(map(predicate, chars)), np.uint8)
-
-    line_breaks = frozenset(c for c in chars[:0x2030] if len(f"a{c}b".splitlines()) == 2)
-    return (
-        bits(str.isupper) * kernels.UPPER
-        | bits(str.isalnum) * kernels.ALNUM
-        | bits(str.isspace) * kernels.SPACE
-        | bits(line_breaks.__contains__) * kernels.LINEBREAK
-        | bits(frozenset(TERMINAL_PUNCTUATION).__contains__) * kernels.TERMINAL
-        | bits(lambda c: not c.isascii() and any(x.isascii() for x in c.lower()))
-        * kernels.LOWERS_TO_ASCII
-    ).astype(np.uint8)
+_char_flags = charclass.char_flags
 
 
 _powers = np.ones(1, dtype=np.int64)  # BASE^k mod MOD, grown on demand
@@ -242,9 +227,7 @@ class _Vocabulary(dict):
             for t in new
         ]
         lengths = np.fromiter(map(len, new), np.int64, len(new))
-        chars = np.frombuffer(
-            "".join(new).encode("utf-32-le", "surrogatepass"), dtype=np.uint32
-        )
+        chars = np.frombuffer("".join(new).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
         first = len(self.lengths)
         self.flags = np.concatenate([self.flags, np.array(flags, dtype=np.uint16)])
         self.lengths = np.concatenate([self.lengths, lengths])
@@ -292,10 +275,7 @@ def ngram_repetition(
 _C4_CANDIDATE_END = (*C4_END_PUNCTUATION, "]")
 
 
-def _as_codes(text: str) -> np.ndarray:
-    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-
-
+_as_codes = charclass.as_codes
 _C4_PATTERNS = ("lorem ipsum", "javascript", *C4_POLICY)
 _C4_PATTERN_CODES = _as_codes("".join(_C4_PATTERNS)).copy()
 _C4_PATTERN_ENDS = np.cumsum([len(p) for p in _C4_PATTERNS])
@@ -457,3 +437,24 @@ def quality_signals(text: str) -> dict[str, int | float | bool]:
         "auto_generated": any(marker in head for marker in AUTO_GENERATED),
     }
     return signals
+
+
+_ARROW_KINDS = {"int": pa.int64(), "float": pa.float64(), "bool": pa.bool_()}
+
+
+class QualitySignalsAnnotator(Annotator):
+    """The SIGNALS of every document, one struct column."""
+
+    name = "quality_signals"
+    version = "1"
+    columns = (
+        Column(
+            "quality_signals",
+            struct_of({s.name: _ARROW_KINDS[s.kind] for s in SIGNALS}),
+            "RedPajama-V2-style signals; a recipe's rule sets apply thresholds to them",
+        ),
+    )
+
+    def annotate(self, texts: list[str]) -> dict[str, pa.Array]:
+        signals = [quality_signals(t) for t in texts]
+        return {"quality_signals": pa.array(signals, self.columns[0].type)}

@@ -13,13 +13,20 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from spark_jobs.annotators.charclass import (
+    ALNUM,
+    LINEBREAK,
+    LOWERS_TO_ASCII,
+    SPACE,
+    TERMINAL,
+    UPPER,
+)
+
 MOD = (1 << 31) - 1
 BASE = 1_000_003
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
-# Bits of the per-code-point flag table (quality._char_flags). LOWERS_TO_ASCII: a non-ASCII
-# character whose str.lower() holds an ASCII letter (KELVIN SIGN, I WITH DOT ABOVE).
-UPPER, ALNUM, SPACE, LINEBREAK, TERMINAL, LOWERS_TO_ASCII = 1, 2, 4, 8, 16, 32
+
 # Bits of the per-token flag table (quality._Vocabulary): stop words take bits 3-10.
 WORD, ALPHA, FLAGGED, IN_SENTENCE_PUNCT, IS_PUNCT = 1, 2, 4, 1 << 11, 1 << 12
 # Output slots of text_counts.
@@ -81,7 +88,7 @@ def _span_hash(prefix: np.ndarray, powers: np.ndarray, start: int, end: int) -> 
 
 @njit(cache=True, nogil=True)
 def _same_span(codes: np.ndarray, a: int, b: int, length: int) -> bool:
-    for k in range(length):
+    for k in range(length):  # noqa: SIM110 (numba compiles loops, not generators)
         if codes[a + k] != codes[b + k]:
             return False
     return True
@@ -157,7 +164,9 @@ def text_counts(codes: np.ndarray, flags: np.ndarray, powers: np.ndarray) -> np.
         if right > left:
             last = codes[right - 1]
             if last == _ELLIPSIS or (
-                right - left >= 3 and last == _DOT and codes[right - 2] == _DOT
+                right - left >= 3
+                and last == _DOT
+                and codes[right - 2] == _DOT
                 and codes[right - 3] == _DOT
             ):
                 out[ELLIPSIS_LINES] += 1
@@ -374,8 +383,13 @@ def ngram_counts(
 
 
 @njit(cache=True, nogil=True)
-def token_hashes(token_chars: np.ndarray, token_starts: np.ndarray, lengths: np.ndarray,
-                 first: int, out: np.ndarray) -> None:
+def token_hashes(
+    token_chars: np.ndarray,
+    token_starts: np.ndarray,
+    lengths: np.ndarray,
+    first: int,
+    out: np.ndarray,
+) -> None:
     """The character hash of tokens first.. (same polynomial as text_counts' spans)."""
     for t in range(first, len(lengths)):
         value = 0
@@ -503,7 +517,9 @@ def c4_counts(
             if last == c:
                 ends_well = True
         if not ends_well or (
-            right - left >= 3 and last == _DOT and codes[right - 2] == _DOT
+            right - left >= 3
+            and last == _DOT
+            and codes[right - 2] == _DOT
             and codes[right - 3] == _DOT
         ):
             continue
