@@ -59,9 +59,15 @@ def registered() -> tuple[Annotator, ...]:
     for spec in ANNOTATORS:
         module, _, cls = spec.partition(":")
         out.append(getattr(importlib.import_module(module), cls)())
-    names = [c.name for a in out for c in a.columns]
-    if len(set(names)) != len(names):
-        raise ValueError(f"two annotators declare the same column: {sorted(names)}")
+    owners: dict[str, str] = {}
+    for annotator in out:
+        for column in annotator.columns:
+            if column.name in owners:
+                raise ValueError(
+                    f"annotators {owners[column.name]!r} and {annotator.name!r} declare the same "
+                    f"column {column.name!r}; rename one (spark_jobs/annotators/registry.py)"
+                )
+            owners[column.name] = annotator.name
     return tuple(out)
 
 
