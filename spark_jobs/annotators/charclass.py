@@ -3,7 +3,7 @@ unicodedata functions, so a kernel classifies a character exactly as those funct
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import cache
 from pathlib import Path
 
@@ -13,6 +13,7 @@ import numpy as np
 # ASCII character (KELVIN SIGN, LATIN CAPITAL LETTER I WITH DOT ABOVE).
 UPPER, ALNUM, SPACE, LINEBREAK, TERMINAL, LOWERS_TO_ASCII, ALPHA = 1, 2, 4, 8, 16, 32, 64
 CODE_POINTS = 0x110000
+TERMINAL_PUNCTUATION_FILE = Path(__file__).with_name("terminal_punctuation.txt")
 
 
 @cache
@@ -20,32 +21,37 @@ def _all_characters() -> str:
     return "".join(map(chr, range(CODE_POINTS)))
 
 
-def _bits(predicate: Callable[[str], bool]) -> np.ndarray:
-    return np.frombuffer(bytes(map(predicate, _all_characters())), np.uint8)
-
-
-def _line_break(char: str) -> bool:
-    return len(f"a{char}b".splitlines()) == 2
-
-
-TERMINAL_PUNCTUATION_FILE = Path(__file__).with_name("terminal_punctuation.txt")
+def _bits(predicate: Callable[[str], bool], values: Iterable[str] | None = None) -> np.ndarray:
+    return np.frombuffer(bytes(map(predicate, values or _all_characters())), np.uint8)
 
 
 @cache
 def char_flags() -> np.ndarray:
     """uint8 flags of every code point (surrogates included): str.isupper, str.isalnum (the
-    `\\w` of `re` without "_"), str.isspace, a str.splitlines break, one of
-    terminal punctuation (terminal_punctuation.txt), lowers to ASCII, str.isalpha."""
-    terminal = frozenset(TERMINAL_PUNCTUATION_FILE.read_text().split())
-    return (
+    `\\w` of `re` without "_"), str.isspace, a str.splitlines break, terminal punctuation
+    (terminal_punctuation.txt), lowers to ASCII, str.isalpha. About 0.3 s, once per process."""
+    chars = _all_characters()
+    flags = (
         _bits(str.isupper) * UPPER
         | _bits(str.isalnum) * ALNUM
         | _bits(str.isspace) * SPACE
-        | _bits(_line_break) * LINEBREAK
-        | _bits(terminal.__contains__) * TERMINAL
-        | _bits(lambda c: not c.isascii() and any(x.isascii() for x in c.lower())) * LOWERS_TO_ASCII
         | _bits(str.isalpha) * ALPHA
     ).astype(np.uint8)
+    # Line breaks and terminal punctuation are few: test the candidates only.
+    for char in chars[:0x2030]:
+        if len(f"a{char}b".splitlines()) == 2:
+            flags[ord(char)] |= LINEBREAK
+    for char in TERMINAL_PUNCTUATION_FILE.read_text().split():
+        flags[ord(char)] |= TERMINAL
+    lowered = list(map(str.lower, chars))
+    ascii_lower = _bits(str.isascii, lowered)
+    non_ascii = np.arange(CODE_POINTS) >= 0x80
+    flags[non_ascii & (ascii_lower == 1)] |= LOWERS_TO_ASCII
+    lengths = np.fromiter(map(len, lowered), np.int64, CODE_POINTS)
+    for code in np.flatnonzero(non_ascii & (lengths > 1)).tolist():
+        if any(x.isascii() for x in lowered[code]):
+            flags[code] |= LOWERS_TO_ASCII
+    return flags
 
 
 def as_codes(text: str) -> np.ndarray:
