@@ -298,50 +298,51 @@ def ngram_counts(
         words[i + 1] = (words[i] * BASE + token + 1) % MOD
     size = _table_size(m)
     mask = size - 1
-    table = np.empty(size, dtype=np.int64)
+    table_keys = np.empty(size, dtype=np.int64)  # -1: empty slot
+    table_first = np.empty(size, dtype=np.int64)
     counts = np.empty(size, dtype=np.int64)
     keys = np.empty(max(m, 1), dtype=np.int64)
 
+    # Top n-grams compare words: an n-gram is the pair (its first n-1 words, its last word),
+    # and the first n-1 words are named by their slot in the previous round's table, so a
+    # pair key is exact (slot < 2^33, token id < 2^30) and never needs a second look.
     tops = np.zeros(len(top_ns), dtype=np.int64)
+    grams_of = ids.astype(np.int64)  # (n-1)-gram name by starting word, n = 2 first
+    done = 1
     for q in range(len(top_ns)):
         n = top_ns[q]
-        grams = m - n + 1
-        if grams <= 0:
+        if m - n + 1 <= 0:
             continue
-        table[:] = -1
-        scale = 1
-        for _ in range(n):
-            scale = scale * BASE % MOD
-        # Counter.most_common(1): the highest count; of equal ones, the first seen. Counts
-        # grow by one, so comparing at each increment finds it.
-        best_count = 1
-        best_position = 0
-        for i in range(grams):
-            key = (words[i + n] - words[i] * scale % MOD) % MOD
-            if key < 0:
-                key += MOD
-            keys[i] = key
-            slot = _slot(key, mask)
-            while True:
-                j = table[slot]
-                if j == -1:
-                    table[slot] = i
-                    counts[slot] = 1
-                    break
-                if keys[j] == key:
-                    same = True
-                    for k in range(n):
-                        if ids[i + k] != ids[j + k]:
-                            same = False
-                            break
-                    if same:
+        while done < n:
+            done += 1
+            grams = m - done + 1
+            table_keys[:] = -1
+            named = np.empty(grams, dtype=np.int64)
+            best_count = 1
+            best_position = 0
+            for i in range(grams):
+                key = (grams_of[i] << 30) | ids[i + done - 1]
+                slot = _slot(key, mask)
+                while True:
+                    k = table_keys[slot]
+                    if k == -1:
+                        table_keys[slot] = key
+                        table_first[slot] = i
+                        counts[slot] = 1
+                        break
+                    if k == key:
+                        # Counter.most_common(1): the highest count; of equal ones, the
+                        # first seen. Counts grow by one, so comparing at each step finds it.
                         c = counts[slot] + 1
                         counts[slot] = c
+                        j = table_first[slot]
                         if c > best_count or (c == best_count and j < best_position):
                             best_count = c
                             best_position = j
                         break
-                slot = (slot + 1) & mask
+                    slot = (slot + 1) & mask
+                named[i] = slot
+            grams_of = named
         chars = offsets[best_position + n] - offsets[best_position] + n - 1
         tops[q] = chars * best_count
 
@@ -351,7 +352,7 @@ def ngram_counts(
         grams = m - n + 1
         if grams <= 0:
             continue
-        table[:] = -1
+        table_keys[:] = -1
         for i in range(grams):
             length = offsets[i + n] - offsets[i]
             key = (prefix[i + n] - prefix[i] * powers[length] % MOD) % MOD
@@ -366,9 +367,13 @@ def ngram_counts(
             key = keys[i]
             slot = _slot(key, mask)
             found = False
-            while table[slot] != -1:
-                j = table[slot]
-                if keys[j] == key and _same_ngram(ids, offsets, token_chars, token_starts, i, j, n):
+            while True:
+                k = table_keys[slot]
+                if k == -1:
+                    break
+                if k == key and _same_ngram(
+                    ids, offsets, token_chars, token_starts, i, table_first[slot], n
+                ):
                     found = True
                     break
                 slot = (slot + 1) & mask
@@ -376,7 +381,8 @@ def ngram_counts(
                 total += offsets[i + n] - offsets[i]
                 i += n
             else:
-                table[slot] = i
+                table_keys[slot] = key
+                table_first[slot] = i
                 i += 1
         dups[q] = total
     return tops, dups
