@@ -5,7 +5,12 @@ thresholds to these signals at selection. Each signal follows the definition of 
 reference implementation its rule set names (datatrove 0.10.1): words are spaCy English
 tokens (spark_jobs.annotators.tokenizer), "lines" and "paragraphs" are split as there.
 
-All signals of one document come from one pass over its text and its token list.
+The definitions are those of plain Python (frozen in bench/reference_annotators/quality.py,
+where they read most easily); here a document is turned into an array of code points and an
+array of token ids (each distinct whitespace chunk tokenized once), and compiled scans
+(quality_kernels.py) count lines, paragraphs, characters, words, n-grams and C4's lines over
+them. The figures are the same integers, so every ratio is the same float: the equivalence
+tests and bench.annotation_equivalence hold the two to bit-identical values.
 """
 
 from __future__ import annotations
@@ -133,19 +138,6 @@ def flagged_words(path: Path = FLAGGED_WORDS_FILE) -> frozenset[str]:
     return frozenset(line for line in lines if line and not line.startswith("#"))
 
 
-def find_duplicates(items: list[str]) -> tuple[int, int]:
-    """(repeated elements, their characters): datatrove's find_duplicates."""
-    seen: set[str] = set()
-    elements = chars = 0
-    for item in items:
-        if item in seen:
-            elements += 1
-            chars += len(item)
-        else:
-            seen.add(item)
-    return elements, chars
-
-
 _char_flags = charclass.char_flags
 
 
@@ -179,11 +171,14 @@ class _Vocabulary(dict):
         self._tokenizer = english()
         self._token_ids: dict[str, int] = {}
         self._new: list[str] = []
-        self.flags = np.zeros(0, dtype=np.uint16)
-        self.lengths = np.zeros(0, dtype=np.int64)
-        self.hashes = np.zeros(0, dtype=np.int64)
-        self.starts = np.zeros(1, dtype=np.int64)
-        self.chars = np.zeros(0, dtype=np.uint32)
+        # Per-token tables, grown by doubling (the first `size` entries are in use) so that a
+        # document with a few new tokens does not copy the whole vocabulary.
+        self.size = 0
+        self.flags = np.zeros(1024, dtype=np.uint16)
+        self.lengths = np.zeros(1024, dtype=np.int64)
+        self.hashes = np.zeros(1024, dtype=np.int64)
+        self.starts = np.zeros(1025, dtype=np.int64)  # starts[t]: first character of token t
+        self.chars = np.zeros(8192, dtype=np.uint32)
 
     def __missing__(self, chunk: str) -> bytes:
         ids = self[chunk] = self.token_ids(self._tokenizer.chunk_tokens(chunk)).tobytes()
@@ -228,13 +223,30 @@ class _Vocabulary(dict):
         ]
         lengths = np.fromiter(map(len, new), np.int64, len(new))
         chars = np.frombuffer("".join(new).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-        first = len(self.lengths)
-        self.flags = np.concatenate([self.flags, np.array(flags, dtype=np.uint16)])
-        self.lengths = np.concatenate([self.lengths, lengths])
-        self.starts = np.concatenate([self.starts, self.starts[-1] + np.cumsum(lengths)])
-        self.chars = np.concatenate([self.chars, chars])
-        self.hashes = np.concatenate([self.hashes, np.zeros(len(new), dtype=np.int64)])
-        kernels.token_hashes(self.chars, self.starts, self.lengths, first, self.hashes)
+        first, end = self.size, self.size + len(new)
+        char_start = int(self.starts[first])
+        char_end = char_start + len(chars)
+        self.flags = _room(self.flags, end)
+        self.lengths = _room(self.lengths, end)
+        self.hashes = _room(self.hashes, end)
+        self.starts = _room(self.starts, end + 1)
+        self.chars = _room(self.chars, char_end)
+        self.flags[first:end] = flags
+        self.lengths[first:end] = lengths
+        np.cumsum(lengths, out=self.starts[first + 1 : end + 1])
+        self.starts[first + 1 : end + 1] += char_start
+        self.chars[char_start:char_end] = chars
+        self.size = end
+        kernels.token_hashes(self.chars, self.starts, self.lengths[:end], first, self.hashes)
+
+
+def _room(array: np.ndarray, size: int) -> np.ndarray:
+    """`array`, or a copy twice as large (at least `size`) when it holds fewer entries."""
+    if len(array) >= size:
+        return array
+    grown = np.zeros(max(size, 2 * len(array)), dtype=array.dtype)
+    grown[: len(array)] = array
+    return grown
 
 
 _vocabulary: _Vocabulary | None = None
