@@ -254,7 +254,8 @@ _vocabulary: _Vocabulary | None = None
 
 def vocabulary() -> _Vocabulary:
     global _vocabulary
-    if _vocabulary is None or len(_vocabulary) > _Vocabulary.LIMIT:
+    # Token ids stay below 2^28 (the n-gram kernel packs one beside a 33-bit number).
+    if _vocabulary is None or len(_vocabulary) > _Vocabulary.LIMIT or _vocabulary.size > 1 << 28:
         _vocabulary = _Vocabulary()
     return _vocabulary
 

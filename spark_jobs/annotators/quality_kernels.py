@@ -129,12 +129,16 @@ def text_counts(codes: np.ndarray, flags: np.ndarray, powers: np.ndarray) -> np.
     n = len(codes)
     out = np.zeros(TEXT_SLOTS, dtype=np.int64)
     prefix = _prefix_hashes(codes)
-    starts = np.empty(n + 2, dtype=np.int64)
-    ends = np.empty(n + 2, dtype=np.int64)
+    newlines = 0
     for k in range(n):
         f = flags[codes[k]]
         out[N_UPPER] += f & UPPER
         out[N_ALNUM] += (f & ALNUM) >> 1
+        if codes[k] == _NEWLINE:
+            newlines += 1
+    # Every split below is on "\n": at most newlines + 1 pieces.
+    starts = np.empty(newlines + 2, dtype=np.int64)
+    ends = np.empty(newlines + 2, dtype=np.int64)
 
     # str.splitlines(): \r\n is one break; a break at the very end adds no line.
     lines = 0
