@@ -98,6 +98,10 @@ _PIECES = (
     "[edit]",
     "[]",
     "[citation needed]",
+    "[\u0661\u0662]",  # Arabic-Indic digits: re's \d
+    "[\u00b2]",  # superscript two: a digit, not a decimal
+    "[Edit]",
+    "see [1].",
     "[12",
     "Dr.",
     "e.g.",

@@ -15,6 +15,7 @@ from numba import njit
 
 from spark_jobs.annotators.charclass import (
     ALNUM,
+    DECIMAL,
     LINEBREAK,
     LOWERS_TO_ASCII,
     SPACE,
@@ -448,6 +449,37 @@ def _contains_lower(codes, start, end, pattern) -> bool:
     return False
 
 
+_EDIT = np.array([ord(c) for c in "edit]"], dtype=np.uint32)
+_CITATION_NEEDED = np.array([ord(c) for c in "citation needed]"], dtype=np.uint32)
+
+
+@njit(cache=True, nogil=True)
+def _at(codes, start, end, pattern) -> bool:
+    if end - start < len(pattern):
+        return False
+    for k in range(len(pattern)):  # noqa: SIM110 (numba compiles loops, not generators)
+        if codes[start + k] != pattern[k]:
+            return False
+    return True
+
+
+@njit(cache=True, nogil=True)
+def _has_citation(codes, flags, start, end) -> bool:
+    """Whether quality.C4_CITATION (\\[\\d*]|\\[edit]|\\[citation needed]) matches in
+    codes[start:end]."""
+    for p in range(start, end):
+        if codes[p] != 0x5B:
+            continue
+        q = p + 1
+        while q < end and flags[codes[q]] & DECIMAL:
+            q += 1
+        if q < end and codes[q] == 0x5D:
+            return True
+        if _at(codes, p + 1, end, _EDIT) or _at(codes, p + 1, end, _CITATION_NEEDED):
+            return True
+    return False
+
+
 @njit(cache=True, nogil=True)
 def c4_counts(
     codes: np.ndarray,
@@ -464,8 +496,8 @@ def c4_counts(
 ) -> tuple[np.ndarray, np.ndarray]:
     """datatrove's C4QualityFilter over the lines of str.splitlines(): (lines kept, their
     sentences, lorem ipsum, curly bracket, javascript lines, policy lines), and the
-    [start, end) of the stripped lines left to Python (a "[" may start a citation to cut; a
-    character lowers to ASCII only through str.lower()).
+    [start, end) of the stripped lines left to Python (a citation to cut out; a character
+    that lowers to ASCII only through str.lower()).
 
     patterns holds "lorem ipsum", "javascript", then the policy phrases, ending at
     pattern_ends. chunk_starts[c] is the first token of the c-th str.split() chunk in ids.
@@ -517,7 +549,7 @@ def c4_counts(
                 candidate = True
         if not candidate or words < min_words or longest > max_word:
             continue
-        if bracket or special:
+        if special or (bracket and _has_citation(codes, flags, left, right)):
             left_over[n_left] = left
             left_over[n_left + 1] = right
             n_left += 2
