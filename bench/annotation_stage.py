@@ -88,7 +88,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--run-stage", nargs=2, metavar=("CORPUS", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.run_stage:
-        print(json.dumps(run_stage(*args.run_stage, args.cores)))
+        corpus, out = args.run_stage
+        print(json.dumps(run_stage(corpus, args.cores, out)))
         return {}
 
     sys.path.insert(0, str(REPO))
