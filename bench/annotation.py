@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import sys
 import time
@@ -136,11 +135,13 @@ def run_datatrove(shards: Path, work: Path) -> tuple[dict[str, dict], float, flo
         workers=CORES,
         logging_dir=str(work / "datatrove-logs"),
     )
-    cpu_before = _own_and_children_cpu()
-    start = time.perf_counter()
-    executor.run()
-    seconds = time.perf_counter() - start
-    cpu = _own_and_children_cpu() - cpu_before
+    from bench.annotation_stage import TreeCpu
+
+    with TreeCpu() as tree:
+        start = time.perf_counter()
+        executor.run()
+        seconds = time.perf_counter() - start
+    cpu = tree.seconds
     (work / "datatrove-seconds.json").write_text(json.dumps({"seconds": seconds, "cpu": cpu}))
     return load_datatrove(work)
 
@@ -153,13 +154,6 @@ def load_datatrove(work: Path) -> tuple[dict[str, dict], float, float]:
             verdicts[row.pop("id")] = row
     timing = json.loads((work / "datatrove-seconds.json").read_text())
     return verdicts, timing["seconds"], timing.get("cpu", float("nan"))
-
-
-def _own_and_children_cpu() -> float:
-    """CPU seconds of this process and its waited-for children (datatrove's workers)."""
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def datatrove_verdicts(texts: dict[str, str]) -> dict[str, dict]:
@@ -175,7 +169,7 @@ def datatrove_verdicts(texts: dict[str, str]) -> dict[str, dict]:
 def run_pilehouse(corpus: Path, work: Path) -> tuple[dict[str, dict], float, float]:
     """Pilehouse's verdicts per document id (Spark, local[2]), and the annotation stage's wall
     time and CPU time (driver, JVM and Python workers)."""
-    from bench.annotation_stage import _tree_cpu_seconds
+    from bench.annotation_stage import TreeCpu
     from spark_jobs.annotate import annotate_documents
     from spark_jobs.select import rule_reason
     from spark_jobs.session import get_spark
@@ -184,11 +178,11 @@ def run_pilehouse(corpus: Path, work: Path) -> tuple[dict[str, dict], float, flo
     annotated_path = work / "pilehouse-annotated"
     shutil.rmtree(annotated_path, ignore_errors=True)
     documents = spark.read.parquet(str(corpus)).repartition(CORES * 4)
-    cpu_before = _tree_cpu_seconds(os.getpid())
-    start = time.perf_counter()
-    annotate_documents(documents).write.parquet(str(annotated_path))
-    seconds = time.perf_counter() - start
-    cpu = _tree_cpu_seconds(os.getpid()) - cpu_before
+    with TreeCpu() as tree:
+        start = time.perf_counter()
+        annotate_documents(documents).write.parquet(str(annotated_path))
+        seconds = time.perf_counter() - start
+    cpu = tree.seconds
     annotated = spark.read.parquet(str(annotated_path))
     expected = pq.read_metadata(corpus).num_rows
     if annotated.count() != expected:

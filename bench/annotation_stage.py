@@ -20,6 +20,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -29,6 +30,11 @@ _TICK = os.sysconf("SC_CLK_TCK")
 
 def _tree_cpu_seconds(root: int) -> float:
     """user + system CPU seconds of `root` and its descendants (and their waited children)."""
+    return sum(_tree_cpu_by_pid(root).values())
+
+
+def _tree_cpu_by_pid(root: int) -> dict[int, float]:
+    """pid -> user + system CPU seconds (own, no children's), for `root` and its descendants."""
     children: dict[int, list[int]] = {}
     stats: dict[int, list[str]] = {}
     for entry in Path("/proc").iterdir():
@@ -39,13 +45,49 @@ def _tree_cpu_seconds(root: int) -> float:
                 continue
             stats[int(entry.name)] = fields
             children.setdefault(int(fields[1]), []).append(int(entry.name))
-    total, todo = 0, [root]
+    out, todo = {}, [root]
     while todo:
         pid = todo.pop()
         if pid in stats:
-            total += sum(int(x) for x in stats[pid][11:15])  # utime stime cutime cstime
+            out[pid] = sum(int(x) for x in stats[pid][11:13]) / _TICK  # utime stime
         todo.extend(children.get(pid, []))
-    return total / _TICK
+    return out
+
+
+class TreeCpu:
+    """CPU seconds of a process tree over a stretch of time, including processes that start and
+    end within it (datatrove's workers): /proc is sampled every `interval` seconds and each
+    process's last reading is kept, so a process loses at most its last interval."""
+
+    def __init__(self, root: int | None = None, interval: float = 0.25) -> None:
+        self.root = root or os.getpid()
+        self.interval = interval
+        self._seen: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _sample(self) -> None:
+        for pid, seconds in _tree_cpu_by_pid(self.root).items():
+            self._seen[pid] = max(seconds, self._seen.get(pid, 0.0))
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._sample()
+
+    def __enter__(self) -> TreeCpu:
+        self._sample()
+        self._before = dict(self._seen)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._sample()
+
+    @property
+    def seconds(self) -> float:
+        return sum(s - self._before.get(pid, 0.0) for pid, s in self._seen.items())
 
 
 def run_stage(corpus: str, cores: int, out: str) -> dict:
@@ -61,11 +103,12 @@ def run_stage(corpus: str, cores: int, out: str) -> dict:
     spark = get_spark(f"local[{cores}]")
     shutil.rmtree(out, ignore_errors=True)
     documents = spark.read.parquet(corpus).repartition(cores * 4)
-    cpu_before, load_before = _tree_cpu_seconds(os.getpid()), os.getloadavg()[0]
-    start = time.perf_counter()
-    annotate_documents(documents).write.parquet(out)
-    wall = time.perf_counter() - start
-    cpu = _tree_cpu_seconds(os.getpid()) - cpu_before
+    load_before = os.getloadavg()[0]
+    with TreeCpu() as tree:
+        start = time.perf_counter()
+        annotate_documents(documents).write.parquet(out)
+        wall = time.perf_counter() - start
+    cpu = tree.seconds
     rows = spark.read.parquet(out).count()
     spark.stop()
     return {
