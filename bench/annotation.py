@@ -183,6 +183,7 @@ def run_pilehouse(corpus: Path, work: Path) -> tuple[dict[str, dict], float, flo
         annotate_documents(documents).write.parquet(str(annotated_path))
         seconds = time.perf_counter() - start
     cpu = tree.seconds
+    print(f"Pilehouse stage: {tree.new_processes} processes started during the stage")
     annotated = spark.read.parquet(str(annotated_path))
     expected = pq.read_metadata(corpus).num_rows
     if annotated.count() != expected:

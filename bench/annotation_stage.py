@@ -89,6 +89,11 @@ class TreeCpu:
     def seconds(self) -> float:
         return sum(s - self._before.get(pid, 0.0) for pid, s in self._seen.items())
 
+    @property
+    def new_processes(self) -> int:
+        """Processes that started during the stretch (e.g. Spark's Python workers)."""
+        return len(self._seen.keys() - self._before.keys())
+
 
 def run_stage(corpus: str, cores: int, out: str) -> dict:
     """One annotation stage in this process: the code of whatever spark_jobs is importable."""
@@ -109,6 +114,7 @@ def run_stage(corpus: str, cores: int, out: str) -> dict:
         annotate_documents(documents).write.parquet(out)
         wall = time.perf_counter() - start
     cpu = tree.seconds
+    new_processes = tree.new_processes
     rows = spark.read.parquet(out).count()
     spark.stop()
     return {
@@ -118,6 +124,7 @@ def run_stage(corpus: str, cores: int, out: str) -> dict:
         "cpu_s": cpu,
         "load_before": load_before,
         "load_after": os.getloadavg()[0],
+        "processes_started": new_processes,
     }
 
 
@@ -162,7 +169,7 @@ def main(argv: list[str] | None = None) -> dict:
             print(
                 f"  {name}: {r['rows']:,} rows, wall {r['wall_s']:.1f} s, CPU {r['cpu_s']:.1f} s "
                 f"({r['mb'] / r['cpu_s']:.2f} MB per CPU-second), load {r['load_before']:.2f} -> "
-                f"{r['load_after']:.2f}",
+                f"{r['load_after']:.2f}, {r.get('processes_started', '?')} processes started",
                 flush=True,
             )
     figures = {}
