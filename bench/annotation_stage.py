@@ -95,7 +95,7 @@ class TreeCpu:
         return len(self._seen.keys() - self._before.keys())
 
 
-def run_stage(corpus: str, cores: int, out: str) -> dict:
+def run_stage(corpus: str, cores: int, out: str, partitions: int = 0) -> dict:
     """One annotation stage in this process: the code of whatever spark_jobs is importable."""
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
@@ -107,7 +107,7 @@ def run_stage(corpus: str, cores: int, out: str) -> dict:
     mb = pc.sum(pc.binary_length(texts.cast("binary"))).as_py() / 1e6
     spark = get_spark(f"local[{cores}]")
     shutil.rmtree(out, ignore_errors=True)
-    documents = spark.read.parquet(corpus).repartition(cores * 4)
+    documents = spark.read.parquet(corpus).repartition(partitions or cores * 4)
     load_before = os.getloadavg()[0]
     with TreeCpu() as tree:
         start = time.perf_counter()
@@ -135,11 +135,12 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--reps", type=int, default=2)
+    parser.add_argument("--partitions", type=int, default=0, help="tasks (default: cores x 4)")
     parser.add_argument("--run-stage", nargs=2, metavar=("CORPUS", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.run_stage:
         corpus, out = args.run_stage
-        print(json.dumps(run_stage(corpus, args.cores, out)))
+        print(json.dumps(run_stage(corpus, args.cores, out, args.partitions)))
         return {}
 
     sys.path.insert(0, str(REPO))
@@ -148,14 +149,21 @@ def main(argv: list[str] | None = None) -> dict:
     corpus = str(ensure_corpus(args.docs, args.seed))
     checkouts = {"new": REPO, **({"old": Path(args.old).resolve()} if args.old else {})}
     results: dict[str, list[dict]] = {name: [] for name in checkouts}
-    print(f"annotation stage on {corpus}, local[{args.cores}], {args.reps} interleaved runs each")
+    tasks = args.partitions or args.cores * 4
+    print(
+        f"annotation stage on {corpus}, local[{args.cores}], {tasks} tasks, "
+        f"{args.reps} interleaved runs each"
+    )
     for rep in range(args.reps):
         order = list(checkouts) if rep % 2 == 0 else list(reversed(checkouts))
         for name in order:
             env = {**os.environ, "PYTHONPATH": str(checkouts[name])}
             out = str(BENCH_DIR / "annotation-stage" / name)
             done = subprocess.run(
-                [sys.executable, __file__, "--cores", str(args.cores), "--run-stage", corpus, out],
+                [
+                    *(sys.executable, __file__, "--cores", str(args.cores)),
+                    *("--partitions", str(args.partitions), "--run-stage", corpus, out),
+                ],
                 env=env,
                 capture_output=True,
                 text=True,
