@@ -63,12 +63,23 @@ class TreeCpu:
         self.root = root or os.getpid()
         self.interval = interval
         self._seen: dict[int, float] = {}
+        self._kinds: dict[int, str] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _sample(self) -> None:
         for pid, seconds in _tree_cpu_by_pid(self.root).items():
             self._seen[pid] = max(seconds, self._seen.get(pid, 0.0))
+            if pid not in self._kinds:
+                try:
+                    name = Path(f"/proc/{pid}/comm").read_text().strip()
+                except OSError:
+                    continue
+                self._kinds[pid] = (
+                    "java"
+                    if name == "java"
+                    else ("python" if name.startswith("python") else "other")
+                )
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
@@ -88,6 +99,14 @@ class TreeCpu:
     @property
     def seconds(self) -> float:
         return sum(s - self._before.get(pid, 0.0) for pid, s in self._seen.items())
+
+    def seconds_by_kind(self) -> dict[str, float]:
+        """CPU seconds of the JVM ("java") and of the Python processes ("python")."""
+        out: dict[str, float] = {}
+        for pid, seconds in self._seen.items():
+            kind = self._kinds.get(pid, "other")
+            out[kind] = out.get(kind, 0.0) + seconds - self._before.get(pid, 0.0)
+        return out
 
     @property
     def new_processes(self) -> int:
@@ -125,6 +144,7 @@ def run_stage(corpus: str, cores: int, out: str, partitions: int = 0) -> dict:
         "load_before": load_before,
         "load_after": os.getloadavg()[0],
         "processes_started": new_processes,
+        "cpu_by_kind": {k: round(v, 1) for k, v in tree.seconds_by_kind().items()},
     }
 
 
@@ -177,7 +197,8 @@ def main(argv: list[str] | None = None) -> dict:
             print(
                 f"  {name}: {r['rows']:,} rows, wall {r['wall_s']:.1f} s, CPU {r['cpu_s']:.1f} s "
                 f"({r['mb'] / r['cpu_s']:.2f} MB per CPU-second), load {r['load_before']:.2f} -> "
-                f"{r['load_after']:.2f}, {r.get('processes_started', '?')} processes started",
+                f"{r['load_after']:.2f}, {r.get('processes_started', '?')} processes started, "
+                f"CPU by process {r.get('cpu_by_kind')}",
                 flush=True,
             )
     figures = {}
