@@ -181,10 +181,13 @@ def main(argv: list[str] | None = None) -> dict:
             out = str(BENCH_DIR / "annotation-stage" / name)
             done = subprocess.run(
                 [
-                    *(sys.executable, __file__, "--cores", str(args.cores)),
+                    *(sys.executable, str(Path(__file__).resolve()), "--cores", str(args.cores)),
                     *("--partitions", str(args.partitions), "--run-stage", corpus, out),
                 ],
                 env=env,
+                # Spark starts its Python workers with `python -m`, which puts the working
+                # directory first on sys.path: run each side from its own checkout.
+                cwd=checkouts[name],
                 capture_output=True,
                 text=True,
                 check=False,
