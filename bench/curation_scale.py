@@ -298,13 +298,21 @@ ANNOTATION_COLUMNS = (
 
 def compare_annotations(before: str, after: str) -> dict:
     """Rows whose annotations differ between two annotated tables (e.g. two runs' annotated.web
-    under different code): what a change to an annotator must leave at zero unless it means to
-    change a signal."""
+    under different code, Delta tables or Parquet directories): what a change to an annotator
+    must leave at zero unless it means to change a signal."""
     from spark_jobs.delta import read_arrow
 
     columns = ["id", *ANNOTATION_COLUMNS]
-    old = {r.pop("id"): r for r in read_arrow(before, columns=columns).to_pylist()}
-    new = {r.pop("id"): r for r in read_arrow(after, columns=columns).to_pylist()}
+
+    def read(location: str) -> dict[str, dict]:
+        # A Delta table, or a plain Parquet directory (bench/annotation_stage.py's outputs).
+        if Path(location, "_delta_log").is_dir() or "://" in location:
+            table = read_arrow(location, columns=columns)
+        else:
+            table = pq.read_table(location, columns=columns)
+        return {r.pop("id"): r for r in table.to_pylist()}
+
+    old, new = read(before), read(after)
     differing = [i for i in old if i in new and old[i] != new[i]]
     only = len(old.keys() ^ new.keys())
     print(f"{len(old):,} rows before, {len(new):,} after, {only:,} ids in one table only")

@@ -58,6 +58,7 @@ class Workload:
 WORKLOADS = [
     Workload("W0", "bench.baseline", "baseline: pyarrow read, xxh3, empty loop"),
     Workload("W1", "bench.annotation", "heuristic annotation vs datatrove filters"),
+    Workload("ANE", "bench.annotation_equivalence", "annotators: old vs new values and speed"),
     Workload("W2", "bench.fasttext_scoring", "fastText lid.176 + quality classifier"),
     Workload("W3", "bench.minhash", "MinHash signatures vs datatrove, datasketch, rensa"),
     Workload("W4", "bench.fuzzy_dedup", "fuzzy dedup end to end vs datatrove"),
@@ -114,6 +115,8 @@ def _value(figures: dict[str, float], name: str | tuple[str, str]) -> float | No
 
 TARGETS = [
     Target("W1", "W1 >= 2x datatrove per core", "datatrove/pilehouse time ratio", ">=", 2.0),
+    Target("ANE", "annotation values identical to the old code", "texts differing", "<=", 0),
+    Target("ANE", "annotation >= 3x the old per-core throughput", "annotators speedup", ">=", 3.0),
     Target("W1", "W1 decision agreement >= 99.5% (every rule set)", "* agreement %", ">=", 99.5),
     # The worse of Pilehouse's signature code alone and its Spark stage.
     Target("W3", "W3 signatures >= 3x datatrove (worst path)", "pilehouse*/datatrove", ">=", 3.0),

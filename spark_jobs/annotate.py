@@ -1,6 +1,7 @@
-"""Annotation stage: adds language, script, quality signals, dedup key and PII counts, non-destructively.
+"""Annotation stage: adds the columns of the registered annotators, non-destructively.
 
-One Arrow batch at a time, one pass over each document's text per annotator. Recipes apply
+The annotators (spark_jobs.annotators.registry: language, script, quality signals, dedup key,
+PII counts) run one Arrow batch at a time, one pass over each document's text each. Recipes apply
 their thresholds to these columns later (spark_jobs.select): annotations are computed once.
 """
 
@@ -12,6 +13,7 @@ import pyarrow as pa
 from pyspark.sql import DataFrame
 from pyspark.sql.types import (
     BooleanType,
+    DataType,
     DoubleType,
     LongType,
     StringType,
@@ -19,45 +21,49 @@ from pyspark.sql.types import (
     StructType,
 )
 
-from spark_jobs.annotators.language import identify_language
-from spark_jobs.annotators.pii import PII_TYPES, pii_counts
-from spark_jobs.annotators.quality import SIGNALS, quality_signals
-from spark_jobs.annotators.script import dominant_script
-from spark_jobs.annotators.text_hash import exact_dedup_key
+from spark_jobs.annotators import registry
 
-_SPARK_TYPES = {"int": LongType(), "float": DoubleType(), "bool": BooleanType()}
-_ARROW_TYPES = {"int": pa.int64(), "float": pa.float64(), "bool": pa.bool_()}
-QUALITY_SIGNALS = StructType([StructField(s.name, _SPARK_TYPES[s.kind], False) for s in SIGNALS])
-PII_COUNTS = StructType([StructField(name, LongType(), False) for name in PII_TYPES])
-ANNOTATION_FIELDS = [
-    StructField("language", StringType(), False),
-    StructField("language_score", DoubleType(), False),
-    # Dominant Unicode script of the letters (spark_jobs.annotators.script).
-    StructField("script", StringType(), False),
-    # RedPajama-V2-style signals; a recipe's rule sets apply thresholds to them.
-    StructField("quality_signals", QUALITY_SIGNALS, False),
-    StructField("text_hash", StringType(), False),
-    # Spans of personal data / secrets per type (spark_jobs.annotators.pii).
-    StructField("pii_counts", PII_COUNTS, False),
-]
-_ARROW_SIGNALS = pa.struct(
-    [pa.field(s.name, _ARROW_TYPES[s.kind], nullable=False) for s in SIGNALS]
-)
-_ARROW_PII = pa.struct([pa.field(name, pa.int64(), nullable=False) for name in PII_TYPES])
+_SPARK_TYPES = {
+    pa.string(): StringType(),
+    pa.float64(): DoubleType(),
+    pa.int64(): LongType(),
+    pa.bool_(): BooleanType(),
+}
+
+
+def _spark_type(kind: pa.DataType) -> DataType:
+    if pa.types.is_struct(kind):
+        return StructType(
+            [
+                StructField(f.name, _spark_type(f.type), f.nullable)
+                for f in (kind.field(i) for i in range(kind.num_fields))
+            ]
+        )
+    return _SPARK_TYPES[kind]
+
+
+def annotation_fields() -> list[StructField]:
+    """The Spark fields of every registered annotator's columns, in order, never null."""
+    return [StructField(c.name, _spark_type(c.type), False) for c in registry.columns()]
+
+
+def annotator_versions() -> dict[str, str]:
+    """Commit metadata naming the version of every annotator that wrote the columns."""
+    return {f"annotator.{name}.version": v for name, v in registry.versions().items()}
+
+
+def annotate_texts(texts: list[str | None]) -> dict[str, pa.Array]:
+    """Every registered annotator's columns for a list of texts (None counts as "")."""
+    texts = [t or "" for t in texts]
+    columns: dict[str, pa.Array] = {}
+    for annotator in registry.registered():
+        columns.update(annotator.annotate(texts))
+    return columns
 
 
 def annotate_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
     """Annotate one Arrow batch of documents (a `text` column is required)."""
-    texts = [t or "" for t in batch.column("text").to_pylist()]
-    languages = [identify_language(t) for t in texts]
-    columns = {
-        "language": pa.array([lang for lang, _ in languages], pa.string()),
-        "language_score": pa.array([score for _, score in languages], pa.float64()),
-        "script": pa.array([dominant_script(t) for t in texts], pa.string()),
-        "quality_signals": pa.array([quality_signals(t) for t in texts], _ARROW_SIGNALS),
-        "text_hash": pa.array([exact_dedup_key(t) for t in texts], pa.string()),
-        "pii_counts": pa.array([pii_counts(t) for t in texts], _ARROW_PII),
-    }
+    columns = annotate_texts(batch.column("text").to_pylist())
     return pa.RecordBatch.from_arrays(
         [*batch.columns, *columns.values()], names=[*batch.schema.names, *columns]
     )
@@ -65,10 +71,11 @@ def annotate_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
 
 def annotate_documents(documents: DataFrame) -> DataFrame:
     """Return `documents` with the annotation columns appended (one row in, one row out)."""
-    annotation_names = {f.name for f in ANNOTATION_FIELDS}
+    fields = annotation_fields()
+    annotation_names = {f.name for f in fields}
     # Re-annotating an annotated table replaces the old annotations.
     base = documents.select(*[c for c in documents.columns if c not in annotation_names])
-    schema = StructType([*base.schema.fields, *ANNOTATION_FIELDS])
+    schema = StructType([*base.schema.fields, *fields])
 
     def annotate_batches(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:

@@ -14,7 +14,7 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from spark_jobs.annotate import annotate_documents
+from spark_jobs.annotate import annotate_documents, annotator_versions
 from spark_jobs.corpora import ingest_documents
 from spark_jobs.curate import (
     SignaturePlan,
@@ -252,7 +252,7 @@ def annotate_source(
         lake,
         annotated_table,
         annotate_documents(raw),
-        {**metadata, f"lineage.input.{raw_table}": raw_version},
+        {**metadata, **annotator_versions(), f"lineage.input.{raw_table}": raw_version},
         {"source": source},
     )
     return StageReport(

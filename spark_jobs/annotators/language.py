@@ -7,6 +7,9 @@ from functools import cache
 from pathlib import Path
 
 import fasttext
+import pyarrow as pa
+
+from spark_jobs.annotators.registry import Annotator, Column
 
 LID_MODEL_NAME = "lid.176.ftz"
 
@@ -44,3 +47,21 @@ def identify_language(text: str) -> tuple[str, float]:
         return "und", 0.0
     labels, probs = _model().predict(line, k=1)
     return labels[0].removeprefix("__label__"), float(probs[0])
+
+
+class LanguageAnnotator(Annotator):
+    """fastText lid.176: the most likely language and its probability."""
+
+    name = "language"
+    version = "1"
+    columns = (
+        Column("language", pa.string(), "ISO 639 code of the most likely language; und: no text"),
+        Column("language_score", pa.float64(), "its probability"),
+    )
+
+    def annotate(self, texts: list[str]) -> dict[str, pa.Array]:
+        found = [identify_language(t) for t in texts]
+        return {
+            "language": pa.array([language for language, _ in found], pa.string()),
+            "language_score": pa.array([score for _, score in found], pa.float64()),
+        }

@@ -5,7 +5,12 @@ thresholds to these signals at selection. Each signal follows the definition of 
 reference implementation its rule set names (datatrove 0.10.1): words are spaCy English
 tokens (spark_jobs.annotators.tokenizer), "lines" and "paragraphs" are split as there.
 
-All signals of one document come from one pass over its text and its token list.
+The definitions are those of plain Python (frozen in bench/reference_annotators/quality.py,
+where they read most easily); here a document is turned into an array of code points and an
+array of token ids (each distinct whitespace chunk tokenized once), and compiled scans
+(quality_kernels.py) count lines, paragraphs, characters, words, n-grams and C4's lines over
+them. The figures are the same integers, so every ratio is the same float: the equivalence
+tests and bench.annotation_equivalence hold the two to bit-identical values.
 """
 
 from __future__ import annotations
@@ -16,8 +21,12 @@ from functools import cache
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 
-from spark_jobs.annotators.tokenizer import english
+from spark_jobs.annotators import charclass
+from spark_jobs.annotators import quality_kernels as kernels
+from spark_jobs.annotators.registry import Annotator, Column, struct_of
+from spark_jobs.annotators.tokenizer import english, is_punct
 
 # datatrove.utils.text.PUNCTUATION: a token made only of these is a "symbol", not a word.
 _PUNCTUATION = (
@@ -129,172 +138,211 @@ def flagged_words(path: Path = FLAGGED_WORDS_FILE) -> frozenset[str]:
     return frozenset(line for line in lines if line and not line.startswith("#"))
 
 
-def find_duplicates(items: list[str]) -> tuple[int, int]:
-    """(repeated elements, their characters): datatrove's find_duplicates."""
-    seen: set[str] = set()
-    elements = chars = 0
-    for item in items:
-        if item in seen:
-            elements += 1
-            chars += len(item)
-        else:
-            seen.add(item)
-    return elements, chars
+_char_flags = charclass.char_flags
 
 
-class _NgramKeys:
-    """The word n-grams of one document as numbers, so that they are grouped without being built.
-
-    Two kinds, for the two ways datatrove compares n-grams:
-    - `ngram_ids(n)`: equal exactly when the words are equal (the top n-grams, space-joined).
-    - `keys(n)`: for the n-grams joined with "" (find_all_duplicate), where different words can
-      make the same text: a polynomial hash of the characters mod the prime 2^31 - 1, with the
-      character count in the high bits. Equal text gives equal keys and different text almost
-      never does; keys only pick candidates, `_dup_ngram_chars` compares their text, so a hash
-      collision costs time, never a wrong figure.
-    """
-
-    MOD = (1 << 31) - 1
-    BASE = 1_000_003
-    _powers = np.ones(1, dtype=np.int64)  # BASE^t mod MOD, grown on demand
-    _inverse_powers = np.ones(1, dtype=np.int64)  # BASE^-t mod MOD
-    # Tables for longer texts are made for that text and dropped (16 bytes per character).
-    CACHED_CHARS = 1 << 22
-
-    def __init__(self, words: list[str]) -> None:
-        vocabulary: dict[str, int] = {}
-        self.word_ids = np.fromiter(
-            (vocabulary.setdefault(w, len(vocabulary)) for w in words), np.int64, len(words)
-        )
-        self._vocabulary_size = len(vocabulary)
-        self._ngram_ids = {1: self.word_ids}
-        self.joined = "".join(words)
-        self.offsets = np.zeros(len(words) + 1, dtype=np.int64)
-        np.cumsum(np.fromiter(map(len, words), np.int64, len(words)), out=self.offsets[1:])
-        codes = np.frombuffer(
-            self.joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32
-        ).astype(np.int64)
-        powers, inverse = self._tables(len(codes) + 1)
-        # prefix[k] = sum of code[t] * BASE^-t for t < k, so the n-gram [a, b) hashes to
-        # (prefix[b] - prefix[a]) * BASE^a wherever it starts. Each term is reduced below 2^31,
-        # so the running sum is exact in int64 for any text under 2^32 characters.
-        prefix = np.zeros(len(codes) + 1, dtype=np.int64)
-        np.cumsum(codes * inverse[: len(codes)] % self.MOD, out=prefix[1:])
-        at_words = prefix[self.offsets] % self.MOD
-        self._prefix, self._scale = at_words, powers[self.offsets]
-
-    @classmethod
-    def _tables(cls, size: int) -> tuple[np.ndarray, np.ndarray]:
-        powers, inverse = cls._powers, cls._inverse_powers
-        # Doubling: the powers t + k are the powers t times BASE^k (products stay < 2^62).
-        while len(powers) < size:
-            k = len(powers)
-            step, inverse_step = pow(cls.BASE, k, cls.MOD), pow(cls.BASE, -k, cls.MOD)
-            powers = np.concatenate([powers, powers * step % cls.MOD])
-            inverse = np.concatenate([inverse, inverse * inverse_step % cls.MOD])
-        if len(cls._powers) < len(powers) <= cls.CACHED_CHARS:
-            cls._powers, cls._inverse_powers = powers, inverse
-        return powers, inverse
-
-    def ngram_ids(self, n: int) -> np.ndarray:
-        """Dense ids of the word n-grams by starting word: equal ids exactly for equal words."""
-        if n not in self._ngram_ids:
-            shorter = self.ngram_ids(n - 1)
-            # (id of the first n-1 words, id of the last word): both below the word count, so
-            # the pair fits in int64; np.unique renumbers the pairs densely again.
-            pairs = shorter[:-1] * max(self._vocabulary_size, 1) + self.word_ids[n - 1 :]
-            self._ngram_ids[n] = np.unique(pairs, return_inverse=True)[1].reshape(-1)
-        return self._ngram_ids[n]
-
-    def keys(self, n: int) -> tuple[np.ndarray, np.ndarray]:
-        """(key, characters) of every n-gram, by starting word."""
-        total = len(self.offsets) - n
-        difference = (self._prefix[n:] - self._prefix[:total]) % self.MOD
-        value = difference * self._scale[:total] % self.MOD
-        chars = self.offsets[n:] - self.offsets[:total]
-        return value | (chars << 31), chars
+_powers = np.ones(1, dtype=np.int64)  # BASE^k mod MOD, grown on demand
+_CACHED_POWERS = 1 << 22  # longer texts get a table of their own (8 bytes per character)
 
 
-def _top_ngram_chars(keys: _NgramKeys, n: int) -> int:
-    """datatrove's top n-gram: the most frequent n-gram joined with spaces (of equally frequent
-    ones, the first seen: Counter.most_common), its characters times its count.
-
-    Tokens hold no spaces (they are pieces of str.split() chunks), so two space-joined n-grams
-    are equal exactly when their words are: n-grams are grouped by word ids, never built.
-    """
-    ids = keys.ngram_ids(n)
-    if not len(ids):
-        return 0
-    _, first, counts = np.unique(ids, return_index=True, return_counts=True)
-    top = counts.max()
-    position = int(first[counts == top].min())
-    chars = int(keys.offsets[position + n] - keys.offsets[position]) + n - 1
-    return chars * int(top)
+def _power_table(size: int) -> np.ndarray:
+    global _powers
+    powers = _powers
+    while len(powers) < size:
+        step = pow(kernels.BASE, len(powers), kernels.MOD)
+        powers = np.concatenate([powers, powers * step % kernels.MOD])
+    if len(_powers) < len(powers) <= _CACHED_POWERS:
+        _powers = powers
+    return powers
 
 
-def _dup_ngram_chars(keys: _NgramKeys, n: int) -> int:
-    """datatrove's find_all_duplicate: walk the n-grams; one seen before counts its characters
-    and the walk jumps past it (n words on). Only n-grams that occur more than once can count,
-    so the walk visits those alone, identified by their text."""
-    if len(keys.offsets) - 1 < n:
-        return 0
-    key, chars = keys.keys(n)
-    order = np.argsort(key, kind="stable")
-    ranked = key[order]
-    same = ranked[1:] == ranked[:-1]
-    if not same.any():
-        return 0
-    repeated_key = np.zeros(len(ranked), dtype=bool)
-    repeated_key[1:] |= same
-    repeated_key[:-1] |= same
-    positions = np.sort(order[repeated_key]).tolist()
-    starts = keys.offsets[positions].tolist()
-    lengths = chars[positions].tolist()
-    joined = keys.joined
-    seen: set[str] = set()
-    total = idx = 0
-    for position, start, length in zip(positions, starts, lengths, strict=True):
-        if position < idx:  # jumped over
-            continue
-        gram = joined[start : start + length]
-        if gram in seen:
-            total += length
-            idx = position + n
-        else:
-            seen.add(gram)
-    return total
+_STOP_BITS = {word: 8 << i for i, word in enumerate(sorted(STOP_WORDS))}
 
 
-_TOKEN_INFO: dict[str, tuple[bool, bool]] = {}
+class _Vocabulary(dict):
+    """str.split() chunk -> ids of its spaCy tokens. Each distinct token gets an id once, with
+    what the signals need of it (word or symbol, letters, flagged, stop word, characters), so
+    a document becomes one array of ids without a Python step per token."""
+
+    LIMIT = 400_000  # chunks; past it the vocabulary starts again (bounded memory)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._tokenizer = english()
+        self._token_ids: dict[str, int] = {}
+        self._new: list[str] = []
+        # Per-token tables, grown by doubling (the first `size` entries are in use) so that a
+        # document with a few new tokens does not copy the whole vocabulary.
+        self.size = 0
+        self.flags = np.zeros(1024, dtype=np.uint16)
+        self.lengths = np.zeros(1024, dtype=np.int64)
+        self.hashes = np.zeros(1024, dtype=np.int64)
+        self.starts = np.zeros(1025, dtype=np.int64)  # starts[t]: first character of token t
+        self.chars = np.zeros(8192, dtype=np.uint32)
+
+    def __missing__(self, chunk: str) -> bytes:
+        ids = self[chunk] = self.token_ids(self._tokenizer.chunk_tokens(chunk)).tobytes()
+        return ids
+
+    def token_ids(self, tokens) -> np.ndarray:
+        known = self._token_ids
+        out = []
+        for token in tokens:
+            i = known.get(token)
+            if i is None:
+                i = known[token] = len(known)
+                self._new.append(token)
+            out.append(i)
+        return np.array(out, dtype=np.int32)
+
+    def document_ids(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Token ids of a document (spaCy English tokens of its str.split() chunks), and the
+        index of each chunk's first token. A chunk's ids are kept as packed int32 bytes, so
+        the document's array is one bytes join."""
+        parts = list(map(self.__getitem__, text.split()))
+        ids = np.frombuffer(b"".join(parts), dtype=np.int32)
+        chunk_starts = np.zeros(len(parts) + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, parts), np.int64, len(parts)), out=chunk_starts[1:])
+        self.add_new_tokens()
+        return ids, chunk_starts // 4
+
+    def add_new_tokens(self) -> None:
+        if not self._new:
+            return
+        new, self._new = self._new, []
+        flagged = flagged_words()
+        sentence_punct = self._tokenizer.sentence_punct
+        flags = [
+            (not PUNCTUATION_SET.issuperset(t)) * kernels.WORD
+            | any(c.isalpha() for c in t) * kernels.ALPHA
+            | (t.lower() in flagged) * kernels.FLAGGED
+            | _STOP_BITS.get(t, 0)
+            | (t in sentence_punct) * kernels.IN_SENTENCE_PUNCT
+            | is_punct.__wrapped__(t) * kernels.IS_PUNCT
+            for t in new
+        ]
+        lengths = np.fromiter(map(len, new), np.int64, len(new))
+        chars = np.frombuffer("".join(new).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        first, end = self.size, self.size + len(new)
+        char_start = int(self.starts[first])
+        char_end = char_start + len(chars)
+        self.flags = _room(self.flags, end)
+        self.lengths = _room(self.lengths, end)
+        self.hashes = _room(self.hashes, end)
+        self.starts = _room(self.starts, end + 1)
+        self.chars = _room(self.chars, char_end)
+        self.flags[first:end] = flags
+        self.lengths[first:end] = lengths
+        np.cumsum(lengths, out=self.starts[first + 1 : end + 1])
+        self.starts[first + 1 : end + 1] += char_start
+        self.chars[char_start:char_end] = chars
+        self.size = end
+        kernels.token_hashes(self.chars, self.starts, self.lengths[:end], first, self.hashes)
 
 
-def _token_info(token: str) -> tuple[bool, bool]:
-    """(is a word: has a non-punctuation character, has an alphabetic character)."""
-    info = _TOKEN_INFO.get(token)
-    if info is None:
-        info = (
-            any(c not in PUNCTUATION_SET for c in token),
-            any(c.isalpha() for c in token),
-        )
-        if len(_TOKEN_INFO) > 500_000:
-            _TOKEN_INFO.clear()
-        _TOKEN_INFO[token] = info
-    return info
+def _room(array: np.ndarray, size: int) -> np.ndarray:
+    """`array`, or a copy twice as large (at least `size`) when it holds fewer entries."""
+    if len(array) >= size:
+        return array
+    grown = np.zeros(max(size, 2 * len(array)), dtype=array.dtype)
+    grown[: len(array)] = array
+    return grown
 
 
-def _c4(text: str) -> tuple[int, int, bool, bool, int, int]:
+_vocabulary: _Vocabulary | None = None
+
+
+def vocabulary() -> _Vocabulary:
+    global _vocabulary
+    # Token ids stay below 2^28 (the n-gram kernel packs one beside a 33-bit number).
+    if _vocabulary is None or len(_vocabulary) > _Vocabulary.LIMIT or _vocabulary.size > 1 << 28:
+        _vocabulary = _Vocabulary()
+    return _vocabulary
+
+
+_TOP_NS = np.array(TOP_NGRAMS, dtype=np.int64)
+_DUP_NS = np.array(DUP_NGRAMS, dtype=np.int64)
+
+
+def ngram_repetition(
+    ids: np.ndarray, vocab: _Vocabulary, powers: np.ndarray | None = None
+) -> tuple[list[int], list[int]]:
+    """(characters of the top n-gram times its count for n in TOP_NGRAMS, characters in
+    repeated n-grams for n in DUP_NGRAMS): datatrove's find_top_duplicate over space-joined
+    n-grams and find_all_duplicate over n-grams joined with ""."""
+    tops, dups = kernels.ngram_counts(
+        ids,
+        vocab.lengths,
+        vocab.hashes,
+        vocab.chars,
+        vocab.starts,
+        powers if powers is not None else _power_table(int(vocab.lengths[ids].sum()) + 1),
+        _TOP_NS,
+        _DUP_NS,
+    )
+    return tops.tolist(), dups.tolist()
+
+
+# A line C4 keeps ends in C4_END_PUNCTUATION once citations are cut out, so before the cut it
+# ends in one of them or in a citation's "]": other lines are passed over without more work.
+_C4_CANDIDATE_END = (*C4_END_PUNCTUATION, "]")
+
+
+_as_codes = charclass.as_codes
+_C4_PATTERNS = ("lorem ipsum", "javascript", *C4_POLICY)
+_C4_PATTERN_CODES = _as_codes("".join(_C4_PATTERNS)).copy()
+_C4_PATTERN_ENDS = np.cumsum([len(p) for p in _C4_PATTERNS])
+_C4_CANDIDATE_CODES = _as_codes("".join(_C4_CANDIDATE_END)).copy()
+_C4_END_CODES = _as_codes("".join(C4_END_PUNCTUATION)).copy()
+
+
+def _c4(
+    text: str, codes: np.ndarray, ids: np.ndarray, chunk_starts: np.ndarray, vocab: _Vocabulary
+) -> tuple[int, int, bool, bool, int, int]:
+    """(lines kept, their sentences, lorem ipsum, curly bracket, javascript lines, policy
+    lines): datatrove's C4QualityFilter line by line, compiled; the few lines with a "[" (a
+    citation to cut) or a character that only str.lower() can lower go through _c4_lines."""
+    counts, left_over = kernels.c4_counts(
+        codes,
+        _char_flags(),
+        ids,
+        chunk_starts,
+        vocab.flags,
+        _C4_PATTERN_CODES,
+        _C4_PATTERN_ENDS,
+        _C4_CANDIDATE_CODES,
+        _C4_END_CODES,
+        C4_MIN_WORDS_PER_LINE,
+        C4_MAX_WORD_LENGTH,
+    )
+    kept, sentences, lorem, curly, javascript, policy = counts.tolist()
+    if len(left_over):
+        bounds = left_over.tolist()
+        lines = [text[bounds[i] : bounds[i + 1]] for i in range(0, len(bounds), 2)]
+        more = _c4_lines(lines)
+        kept, sentences = kept + more[0], sentences + more[1]
+        lorem, curly = lorem or more[2], curly or more[3]
+        javascript, policy = javascript + more[4], policy + more[5]
+    return kept, sentences, bool(lorem), bool(curly), javascript, policy
+
+
+def _c4_lines(lines: list[str]) -> tuple[int, int, bool, bool, int, int]:
+    """C4's line filter over stripped lines, in Python (datatrove's loop; its line filters
+    are independent, so the cheapest runs first and the result is the same)."""
     tokenizer = english()
     sentences = kept = javascript = policy = 0
     lorem = curly = False
-    for line in text.splitlines():
-        line = line.strip()
+    for line in lines:
+        if not line.endswith(_C4_CANDIDATE_END):
+            continue
         words = line.split()
-        if any(len(word) > C4_MAX_WORD_LENGTH for word in words):
-            continue
-        line = C4_CITATION.sub("", line)
-        if not line.endswith(C4_END_PUNCTUATION) or line.endswith("..."):
-            continue
         if len(words) < C4_MIN_WORDS_PER_LINE:
+            continue
+        if len(line) > C4_MAX_WORD_LENGTH and max(map(len, words)) > C4_MAX_WORD_LENGTH:
+            continue
+        if "[" in line:
+            line = C4_CITATION.sub("", line)
+        if not line.endswith(C4_END_PUNCTUATION) or line.endswith("..."):
             continue
         lowered = line.lower()
         if "lorem ipsum" in lowered:
@@ -315,11 +363,16 @@ def _c4(text: str) -> tuple[int, int, bool, bool, int, int]:
 def quality_signals(text: str) -> dict[str, int | float | bool]:
     """Every signal of SIGNALS for one document."""
     n_chars = len(text)
-    words = english().words(text)
-    n_tokens = len(words)
-    infos = [_TOKEN_INFO.get(w) or _token_info(w) for w in words]
-    non_symbol = [w for w, (is_word, _) in zip(words, infos, strict=True) if is_word]
-    n_words = len(non_symbol)
+    vocab = vocabulary()
+    ids, chunk_starts = vocab.document_ids(text)
+    n_tokens = len(ids)
+    codes = _as_codes(text)
+    powers = _power_table(n_chars + 1)
+    counts = kernels.text_counts(codes, _char_flags(), powers).tolist()
+    n_words, word_chars, alpha_words, alpha_tokens, flagged, stops = kernels.token_counts(
+        ids, vocab.flags, vocab.lengths
+    ).tolist()
+    tops, dups = ngram_repetition(ids, vocab, powers)
 
     def per_token(count: int) -> float:
         # Division, not multiplication by 1/n: ratios equal the reference's bit for bit.
@@ -328,95 +381,93 @@ def quality_signals(text: str) -> dict[str, int | float | bool]:
     def per_char(count: int) -> float:
         return count / n_chars if n_chars else 0.0
 
+    def per_word(count: int) -> float:
+        return count / n_words if n_words else 0.0
+
+    def per_line(count: int) -> float:
+        return count / n_lines if n_lines else 0.0
+
+    def per_nonblank(count: int) -> float:
+        return count / n_nonblank if n_nonblank else 0.0
+
     hashes = text.count("#")
     ellipses = text.count("...") + text.count("…")
-    lines = text.splitlines()
-    n_lines = len(lines)
-    stripped_left = [line.lstrip() for line in lines]
-    stripped_right = [line.rstrip() for line in lines]
-
-    paragraphs = _PARAGRAPHS.split(text.strip())
-    para_dups, para_dup_chars = find_duplicates(paragraphs)
-    gopher_lines = _LINES.split(text)
-    line_dups, line_dup_chars = find_duplicates(gopher_lines)
-
-    nonblank = [line for line in text.split("\n") if line.strip() != ""]
-    n_nonblank = len(nonblank)
-    flagged = flagged_words()
-    c4_kept, c4_sentences, lorem, curly, javascript, policy = _c4(text)
-    line_lengths = [len(line) for line in lines]
-    head = "\n".join(lines[:5]).lower()
-
+    newlines = text.count("\n")
+    n_lines = counts[kernels.N_LINES]
+    n_nonblank = counts[kernels.NONBLANK]
+    c4_kept, c4_sentences, lorem, curly, javascript, policy = _c4(
+        text, codes, ids, chunk_starts, vocab
+    )
+    head = "\n".join(text[: counts[kernels.HEAD_END]].splitlines()).lower()
+    without_newlines = n_chars - newlines
     signals: dict[str, int | float | bool] = {
         "char_count": n_chars,
         "line_count": n_lines,
         "word_count": n_words,
         "token_count": n_tokens,
-        "mean_word_length": sum(map(len, non_symbol)) / n_words if n_words else 0.0,
+        "mean_word_length": per_word(word_chars),
         "symbol_word_ratio": per_token(hashes + ellipses),
         "hash_word_ratio": per_token(hashes),
         "ellipsis_word_ratio": per_token(ellipses),
-        "bullet_lines_ratio": (
-            sum(s.startswith(("•", "-")) for s in stripped_left) / n_lines if n_lines else 0.0
+        "bullet_lines_ratio": per_line(counts[kernels.BULLET_LINES]),
+        "ellipsis_lines_ratio": per_line(counts[kernels.ELLIPSIS_LINES]),
+        "alpha_words_ratio": per_word(alpha_words),
+        "alpha_token_ratio": per_token(alpha_tokens),
+        "stop_word_count": stops.bit_count(),
+        "lines_end_punct_ratio": per_line(counts[kernels.PUNCT_LINES]),
+        "uppercase_fraction": per_char(counts[kernels.N_UPPER]),
+        "flagged_word_ratio": per_word(flagged),
+        "dup_line_frac": counts[kernels.GOPHER_LINE_DUPS] / counts[kernels.GOPHER_LINES],
+        "dup_line_char_frac": per_char(counts[kernels.GOPHER_LINE_DUP_CHARS]),
+        "dup_para_frac": counts[kernels.PARAGRAPH_DUPS] / counts[kernels.PARAGRAPHS],
+        "dup_para_char_frac": per_char(counts[kernels.PARAGRAPH_DUP_CHARS]),
+        **{
+            f"top_{n}_gram_char_frac": per_char(chars)
+            for n, chars in zip(TOP_NGRAMS, tops, strict=True)
+        },
+        **{
+            f"dup_{n}_gram_char_frac": per_char(chars)
+            for n, chars in zip(DUP_NGRAMS, dups, strict=True)
+        },
+        "c4_lines_kept": c4_kept,
+        "c4_sentence_count": c4_sentences,
+        "c4_lorem_ipsum": lorem,
+        "c4_curly_bracket": curly,
+        "c4_javascript_lines": javascript,
+        "c4_policy_lines": policy,
+        "nonblank_line_count": n_nonblank,
+        "fineweb_line_punct_ratio": per_nonblank(counts[kernels.NONBLANK_PUNCT]),
+        "fineweb_short_line_ratio": per_nonblank(counts[kernels.NONBLANK_SHORT]),
+        "fineweb_char_dup_ratio": (
+            counts[kernels.NONBLANK_DUP_CHARS] / without_newlines if without_newlines else 0.0
         ),
-        "ellipsis_lines_ratio": (
-            sum(s.endswith(("...", "…")) for s in stripped_right) / n_lines if n_lines else 0.0
+        "fineweb_list_ratio": (
+            newlines / n_tokens if n_tokens else (float("inf") if newlines else 0.0)
         ),
-        "alpha_words_ratio": (
-            sum(alpha for is_word, alpha in infos if is_word) / n_words if n_words else 0.0
-        ),
-        "alpha_token_ratio": per_token(sum(alpha for _, alpha in infos)),
-        "stop_word_count": len(STOP_WORDS.intersection(words)),
-        "lines_end_punct_ratio": (
-            sum(s.endswith(TERMINAL_PUNCTUATION) for s in stripped_right) / n_lines
-            if n_lines
-            else 0.0
-        ),
-        "uppercase_fraction": per_char(sum(map(str.isupper, text))),
-        "flagged_word_ratio": (
-            sum(w.lower() in flagged for w in non_symbol) / n_words if n_words else 0.0
-        ),
-        "dup_line_frac": line_dups / len(gopher_lines),
-        "dup_line_char_frac": per_char(line_dup_chars),
-        "dup_para_frac": para_dups / len(paragraphs),
-        "dup_para_char_frac": per_char(para_dup_chars),
+        "max_line_length": counts[kernels.MAX_LINE],
+        "mean_line_length": per_line(counts[kernels.LINE_CHARS]),
+        "alphanum_fraction": per_char(counts[kernels.N_ALNUM]),
+        "auto_generated": any(marker in head for marker in AUTO_GENERATED),
     }
-    keys = _NgramKeys(words)
-    for n in TOP_NGRAMS:
-        signals[f"top_{n}_gram_char_frac"] = per_char(_top_ngram_chars(keys, n))
-    for n in DUP_NGRAMS:
-        signals[f"dup_{n}_gram_char_frac"] = per_char(_dup_ngram_chars(keys, n))
-    without_newlines = n_chars - text.count("\n")
-    newlines = text.count("\n")
-    signals.update(
-        {
-            "c4_lines_kept": c4_kept,
-            "c4_sentence_count": c4_sentences,
-            "c4_lorem_ipsum": lorem,
-            "c4_curly_bracket": curly,
-            "c4_javascript_lines": javascript,
-            "c4_policy_lines": policy,
-            "nonblank_line_count": n_nonblank,
-            "fineweb_line_punct_ratio": (
-                sum(line.endswith(TERMINAL_PUNCTUATION) for line in nonblank) / n_nonblank
-                if n_nonblank
-                else 0.0
-            ),
-            "fineweb_short_line_ratio": (
-                sum(len(line) <= FINEWEB_SHORT_LINE_LENGTH for line in nonblank) / n_nonblank
-                if n_nonblank
-                else 0.0
-            ),
-            "fineweb_char_dup_ratio": (
-                find_duplicates(nonblank)[1] / without_newlines if without_newlines else 0.0
-            ),
-            "fineweb_list_ratio": (
-                newlines / n_tokens if n_tokens else (float("inf") if newlines else 0.0)
-            ),
-            "max_line_length": max(line_lengths, default=0),
-            "mean_line_length": sum(line_lengths) / n_lines if n_lines else 0.0,
-            "alphanum_fraction": per_char(sum(map(str.isalnum, text))),
-            "auto_generated": any(marker in head for marker in AUTO_GENERATED),
-        }
-    )
     return signals
+
+
+_ARROW_KINDS = {"int": pa.int64(), "float": pa.float64(), "bool": pa.bool_()}
+
+
+class QualitySignalsAnnotator(Annotator):
+    """The SIGNALS of every document, one struct column."""
+
+    name = "quality_signals"
+    version = "1"
+    columns = (
+        Column(
+            "quality_signals",
+            struct_of({s.name: _ARROW_KINDS[s.kind] for s in SIGNALS}),
+            "RedPajama-V2-style signals; a recipe's rule sets apply thresholds to them",
+        ),
+    )
+
+    def annotate(self, texts: list[str]) -> dict[str, pa.Array]:
+        signals = [quality_signals(t) for t in texts]
+        return {"quality_signals": pa.array(signals, self.columns[0].type)}

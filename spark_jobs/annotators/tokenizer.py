@@ -32,6 +32,7 @@ class EnglishTokenizer:
         }
         self.sentence_punct = frozenset(data["sentence_punct"])
         self._cache: dict[str, tuple[str, ...]] = dict(self._specials)
+        self._sentence_steps: dict[str, tuple[int, int, int, int]] = {}
         # Tokenizer._apply_special_cases: special cases that affix splitting would cut apart
         # (":)", "c.") are found again over the split tokens and put back together.
         self._patterns: dict[tuple[str, ...], str] = {}
@@ -52,6 +53,11 @@ class EnglishTokenizer:
                 tokens = self._chunk(chunk)
             out.extend(tokens)
         return out
+
+    def chunk_tokens(self, chunk: str) -> tuple[str, ...]:
+        """The tokens of one whitespace-free chunk."""
+        tokens = self._cache.get(chunk)
+        return tokens if tokens is not None else self._chunk(chunk)
 
     def _infix_any(self, string: str) -> bool:
         return next(self._infix(string), None) is not None
@@ -166,12 +172,47 @@ class EnglishTokenizer:
         """
         if not text:
             return 0
+        chunks = text.split()
+        if not (len(text) - len("".join(chunks)) == len(chunks) - 1 == text.count(" ")):
+            return self._sentence_count_tokens(text)
+        # Chunks separated by single spaces (no whitespace token between them): fold the
+        # state machine over chunks, each chunk's effect on (count, after a period) cached.
+        steps = self._sentence_steps
+        count = 1
+        seen_period = 0
+        for chunk in chunks:
+            step = steps.get(chunk) or self._sentence_step(chunk)
+            count += step[seen_period]
+            seen_period = step[seen_period + 2]
+        return count
+
+    def _sentence_step(self, chunk: str) -> tuple[int, int, int, int]:
+        """(sentences started from state 0, from state 1, end state from 0, from 1)."""
+        punct = self.sentence_punct
+        counts, ends = [], []
+        for start in (False, True):
+            seen_period, count = start, 0
+            for token in self.chunk_tokens(chunk):
+                in_punct = token in punct
+                if seen_period and not in_punct and not is_punct(token):
+                    count += 1
+                    seen_period = False
+                elif in_punct:
+                    seen_period = True
+            counts.append(count)
+            ends.append(int(seen_period))
+        if len(self._sentence_steps) > _CACHE_LIMIT:
+            self._sentence_steps = {}
+        step = self._sentence_steps[chunk] = (*counts, *ends)
+        return step
+
+    def _sentence_count_tokens(self, text: str) -> int:
         punct = self.sentence_punct
         count = 1
         seen_period = False
         for token in self._tokens_with_space(text):
             in_punct = token in punct
-            if seen_period and not in_punct and not _is_punct(token):
+            if seen_period and not in_punct and not is_punct(token):
                 count += 1
                 seen_period = False
             elif in_punct:
@@ -197,7 +238,8 @@ _PIECES = re.compile(r"\s+|\S+")
 
 
 @cache
-def _is_punct(token: str) -> bool:
+def is_punct(token: str) -> bool:
+    """Every character is punctuation (spaCy's Token.is_punct for these tokens)."""
     return all(unicodedata.category(c).startswith("P") for c in token)
 
 

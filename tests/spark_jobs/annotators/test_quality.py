@@ -8,10 +8,10 @@ import pytest
 from spark_jobs.annotators.quality import (
     DUP_NGRAMS,
     SIGNAL_NAMES,
-    _dup_ngram_chars,
-    _NgramKeys,
-    _top_ngram_chars,
+    TOP_NGRAMS,
+    ngram_repetition,
     quality_signals,
+    vocabulary,
 )
 from spark_jobs.annotators.script import dominant_script
 
@@ -58,6 +58,15 @@ def test_repeated_ngrams_count_once_and_the_walk_jumps_past_them():
     assert s["dup_6_gram_char_frac"] == 0
 
 
+def _repetition(words: list[str]) -> tuple[dict[int, int], dict[int, int]]:
+    """The compiled n-gram figures of a word list: {n: top n-gram chars}, {n: repeated chars}."""
+    vocab = vocabulary()
+    ids = vocab.token_ids(words)
+    vocab.add_new_tokens()
+    tops, dups = ngram_repetition(ids, vocab)
+    return dict(zip(TOP_NGRAMS, tops, strict=True)), dict(zip(DUP_NGRAMS, dups, strict=True))
+
+
 def _find_all_duplicate(words: list[str], n: int) -> int:
     """datatrove 0.10.1's find_all_duplicate (gopher_repetition_filter.py), as written there."""
     n_words = len(words)
@@ -82,9 +91,9 @@ def test_duplicate_ngram_characters_equal_datatrove_walk_on_adversarial_words():
     vocab = ["a", "b", "ab", "ba", "aa", "é", "🙂", "\ud800", "longer-word"]
     for _ in range(2000):
         words = [rng.choice(vocab[: rng.randint(2, 9)]) for _ in range(rng.randint(0, 80))]
-        keys = _NgramKeys(words)
+        dups = _repetition(words)[1]
         for n in DUP_NGRAMS:
-            assert _dup_ngram_chars(keys, n) == _find_all_duplicate(words, n), (words, n)
+            assert dups[n] == _find_all_duplicate(words, n), (words, n)
 
 
 def _top_ngram_reference(words: list[str], n: int) -> int:
@@ -103,16 +112,16 @@ def test_top_ngram_characters_equal_counter_most_common_with_its_tie_break():
     vocab = ["a", "bb", "ccc", "dddd", "é", "🙂", "a-b"]
     for _ in range(2000):
         words = [rng.choice(vocab[: rng.randint(1, 7)]) for _ in range(rng.randint(0, 40))]
-        keys = _NgramKeys(words)
+        tops = _repetition(words)[0]
         for n in (2, 3, 4):
-            assert _top_ngram_chars(keys, n) == _top_ngram_reference(words, n), (words, n)
+            assert tops[n] == _top_ngram_reference(words, n), (words, n)
 
 
 def test_a_repeat_that_differs_only_in_word_boundaries_counts():
     # The 2-grams "ab"+"c" (position 0) and "a"+"bc" (position 2) are both "abc".
     words = ["ab", "c", "a", "bc"]
     assert _find_all_duplicate(words, 2) == 3
-    assert _dup_ngram_chars(_NgramKeys(words), 2) == 3
+    assert _repetition(words)[1][2] == 3
 
 
 def test_c4_line_filter_counts_sentences_of_kept_lines_only():

@@ -1,0 +1,1 @@
+"""Frozen copies of annotators as they were before an optimisation: equivalence references."""
