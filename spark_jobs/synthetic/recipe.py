@@ -273,7 +273,9 @@ class SyntheticFile(ConfigModel):
                     name,
                 )
             if "text" not in used:
-                raise KeyProblem("the template never uses {text}; allowed: a text with {text}", name)
+                raise KeyProblem(
+                    "the template never uses {text}; allowed: a text with {text}", name
+                )
         return value
 
     @model_validator(mode="after")
@@ -342,7 +344,9 @@ class SyntheticRecipe:
             ]
         if t.kind == "qa":
             return [Variant("qa", t.template)]
-        return [Variant(f"sample={i}", t.template, seed_offset=i) for i in range(t.samples_per_seed)]
+        return [
+            Variant(f"sample={i}", t.template, seed_offset=i) for i in range(t.samples_per_seed)
+        ]
 
     def sample_id(self, source_id: str, variant: Variant) -> str:
         """hash(recipe fingerprint, source document, template, variant): the same sample keeps
