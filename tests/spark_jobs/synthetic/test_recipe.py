@@ -109,7 +109,7 @@ def test_yaml_mistake_names_file_and_line(tmp_path: Path):
 def test_api_key_comes_from_the_named_variable(monkeypatch):
     r = recipe(generator__api_key_env="PILEHOUSE_TEST_GEN_KEY")
     monkeypatch.delenv("PILEHOUSE_TEST_GEN_KEY", raising=False)
-    with pytest.raises(RuntimeError, match="PILEHOUSE_TEST_GEN_KEY .* is not set"):
+    with pytest.raises(RuntimeError, match=r"PILEHOUSE_TEST_GEN_KEY .* is not set"):
         r.api_key()
     monkeypatch.setenv("PILEHOUSE_TEST_GEN_KEY", "secret")
     assert r.api_key() == "secret"
