@@ -25,10 +25,10 @@ from spark_jobs.config_files import (
     suggestion,
 )
 from spark_jobs.lake import CORPORA, MIXTURE_COLUMNS, SYNTHETIC, TABLES, TableSpec
+from spark_jobs.licenses import license_policies
 
 # Families a component may draw from: curated.<family>; synthetic's sources are its recipes.
 MIXABLE = (*CORPORA, SYNTHETIC)
-from spark_jobs.licenses import license_policies
 
 # Keeping the default vocabulary small keeps uint16 shards and CPU proxy models small.
 DEFAULT_VOCAB_SIZE = 2048
