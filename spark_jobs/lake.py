@@ -366,8 +366,87 @@ for _corpus in CORPORA:
     )
 
 
+# Synthetic data (spark_jobs/synthetic): synthetic.<recipe> holds every generation request's
+# result with its provenance; its ok samples are annotated and curated like a family, one
+# source partition per recipe. It has no raw table: synthetic.<recipe> plays that part.
+SYNTHETIC = "synthetic"
+SYNTHETIC_COLUMNS = {
+    "id": "sample id: hash of the recipe fingerprint, source document, template hash and variant",
+    "recipe": "synthetic recipe (orchestration/synthetic/<recipe>.yaml)",
+    "recipe_fingerprint": "hash of everything in the recipe that decides the sample's content",
+    "source": "the recipe's name (synthetic samples' source partition)",
+    "source_table": "table the source document was read from, e.g. curated.web",
+    "source_version": "its Delta version read",
+    "source_doc_id": "id of the source document (joins to source_table id)",
+    "origin_source": "source name of the source document",
+    "license": "license of the source document, inherited by the sample",
+    "transformation": "rephrase, genre_audience, qa or generate",
+    "variant": "which prompt of the transformation (style=..., genre=...;audience=..., qa)",
+    "template_name": "prompt template name in the recipe",
+    "template_hash": "sha256 (16 hex) of the system message and template",
+    "prompt": "the prompt sent (template filled with the source text)",
+    "endpoint": "OpenAI-compatible base URL called",
+    "model_requested": "model name the recipe asked for",
+    "model": "model name the endpoint reported",
+    "model_fingerprint": "model version the endpoint reported (system_fingerprint)",
+    "sampling": "sampling parameters as JSON (temperature, top_p, max_tokens, stop)",
+    "request_seed": "sampling seed sent with the request",
+    "requested_at": "when the first attempt was sent (UTC)",
+    "latency_s": "seconds from the first attempt to the final answer, retries included",
+    "attempts": "HTTP attempts made (retries on 429, 5xx and time-outs)",
+    "http_status": "HTTP status of the last attempt (null: no answer)",
+    "prompt_tokens": "prompt tokens the endpoint counted",
+    "completion_tokens": "generated tokens the endpoint counted",
+    "finish_reason": "stop, length, ... as the endpoint reported",
+    "status": "ok, or failed (then error says why; a re-run requests it again)",
+    "error": "why the request failed",
+    "text": "the generated text",
+    "run_id": "Dagster run id of the generation run",
+    "chunk": "commit unit: samples hash into the recipe's requests.chunks partitions",
+}
+_SYNTHETIC_PROVENANCE = ("source_doc_id", "source_table", "source_version", "recipe",
+                         "template_hash", "model", "model_fingerprint")  # fmt: skip
+for _stage in ("annotated", "curated"):
+    TABLES[f"{_stage}.{SYNTHETIC}"] = TableSpec(
+        f"{_stage}.{SYNTHETIC}",
+        ("source",),
+        _STAGE_DESCRIPTIONS[_stage]
+        .format(corpus="synthetic (model-written)")
+        .replace("raw.synthetic (model-written)", "synthetic.<recipe> ok samples"),
+        COMMON_DOCUMENT_COLUMNS
+        | {k: v for k, v in ANNOTATED_WEB_COLUMNS.items() if k not in RAW_WEB_COLUMNS}
+        | {k: SYNTHETIC_COLUMNS[k] for k in _SYNTHETIC_PROVENANCE}
+        | {"source": "the synthetic recipe that made the sample"},
+    )
+
+
+def synthetic_table(recipe: str) -> str:
+    """Make synthetic.<recipe> a known lake table (catalog, SQL); returns the table name."""
+    name = f"{SYNTHETIC}.{recipe}"
+    TABLES.setdefault(
+        name,
+        TableSpec(
+            name,
+            ("chunk",),
+            f"Generation results of synthetic recipe {recipe}: samples with provenance, "
+            "failed requests with their error",
+            SYNTHETIC_COLUMNS,
+        ),
+    )
+    return name
+
+
+for _recipe_file in sorted(
+    (Path(__file__).parents[1] / "orchestration" / "synthetic").glob("*.yaml")
+):
+    synthetic_table(_recipe_file.stem)
+
+
 def document_tables(corpus: str) -> tuple[str, str, str]:
-    """The raw, annotated and curated table names of a corpus family."""
+    """The raw, annotated and curated table names of a corpus family (synthetic's "raw"
+    table is per recipe: synthetic.<recipe>)."""
+    if corpus == SYNTHETIC:
+        return f"{SYNTHETIC}.*", f"annotated.{SYNTHETIC}", f"curated.{SYNTHETIC}"
     if corpus not in CORPORA:
         raise ValueError(f"unknown corpus family {corpus!r}; families: {', '.join(CORPORA)}")
     return f"raw.{corpus}", f"annotated.{corpus}", f"curated.{corpus}"

@@ -324,6 +324,23 @@ class DocumentLineage:
     mixtures: list[MixtureHit] = field(default_factory=list)
     shards: list[ShardHit] = field(default_factory=list)
     runs: list[RunHit] = field(default_factory=list)
+    # For a synthetic sample: its source document, recipe, template and model, per table.
+    derived_from: list[dict] = field(default_factory=list)
+
+
+_PROVENANCE = ("source_doc_id", "source_table", "source_version", "recipe", "template_hash",
+               "model", "model_fingerprint")  # fmt: skip
+
+
+def synthetic_provenance(lake: Lake, doc_id: str) -> list[dict]:
+    """Where a synthetic sample came from, from the synthetic.* tables that hold it."""
+    found = []
+    for name in lake_tables(lake):
+        if not name.startswith("synthetic."):
+            continue
+        rows = rows_with_ids(lake.uri(name), [doc_id], columns=_PROVENANCE, store=lake.store)
+        found += [{"table": name, **row} for row in rows.to_pylist()]
+    return found
 
 
 def tables_holding(lake: Lake, ids: Iterable[str]) -> dict[str, tuple[int, int]]:
@@ -347,6 +364,7 @@ def document_lineage(doc_id: str, lake: Lake, tracking_uri: str | None) -> Docum
     lineage.shards = shards_holding(lake, lineage.mixtures)
     if tracking_uri:
         lineage.runs = runs_holding([doc_id], tracking_uri, lake.store)
+    lineage.derived_from = synthetic_provenance(lake, doc_id)
     return lineage
 
 
@@ -357,6 +375,13 @@ def render_document_lineage(lineage: DocumentLineage) -> str:
         lines += [f"    {name} @ v{v}" for name, v in sorted(lineage.tables.items())]
     else:
         lines.append("  in no current table version")
+    for p in lineage.derived_from:
+        lines.append(
+            f"  synthetic sample of recipe {p.get('recipe')} ({p['table']}): source document "
+            f"{p.get('source_doc_id')} of {p.get('source_table')} @ v{p.get('source_version')}, "
+            f"template {p.get('template_hash')}, model {p.get('model')} "
+            f"({p.get('model_fingerprint')})"
+        )
     lines.append("  mixtures:" if lineage.mixtures else "  in no mixture version")
     for hit in lineage.mixtures:
         now = " (current)" if hit.current else ""

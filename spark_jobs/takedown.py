@@ -201,8 +201,26 @@ def find_documents(lake: Lake, request: TakedownRequest) -> list[str]:
         if "id" not in columns:
             continue
         found |= _matching_ids(dataset.to_table(columns=columns), request)
+    found |= derived_documents(lake, found | set(request.ids))
     # Ids asked for by name are recorded even when nothing holds them (any more).
     return sorted(found | set(request.ids))
+
+
+def derived_documents(lake: Lake, ids: set[str]) -> set[str]:
+    """Ids of synthetic samples (any table with a source_doc_id column) made from `ids`: a
+    takedown of a source document reaches every rewrite of it."""
+    derived: set[str] = set()
+    if not ids:
+        return derived
+    for name in document_tables_in(lake):
+        dataset = snapshot_dataset(lake.uri(name), store=lake.store)
+        if not {"id", "source_doc_id"} <= set(dataset.schema.names):
+            continue
+        matched = dataset.to_table(
+            columns=["id"], filter=ds.field("source_doc_id").isin(pa.array(sorted(ids)))
+        )
+        derived |= set(matched["id"].to_pylist())
+    return derived
 
 
 def _partition_filter(values: dict[str, object]) -> ds.Expression:

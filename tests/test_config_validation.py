@@ -211,7 +211,7 @@ MIXTURE = "token_budget: 1000\ncomponents:\n  - corpus: web\n    weight: 1\n"
         (
             MIXTURE + "  - corpus: paperz\n    weight: 1\n",
             "mix.yaml:5: components[1].corpus: 'paperz' is not a corpus family "
-            "(did you mean papers?); allowed: web, code, papers, licensed",
+            "(did you mean papers?); allowed: web, code, papers, licensed, synthetic",
         ),
         (
             MIXTURE + "    epochs: 2\n",

@@ -23,8 +23,11 @@ from spark_jobs.config_files import (
     read_config,
     suggestion,
 )
-from spark_jobs.lake import CORPORA
+from spark_jobs.lake import CORPORA, SYNTHETIC
 from spark_jobs.licenses import license_policies
+
+# Families a component may draw from: curated.<family>; synthetic's sources are its recipes.
+MIXABLE = (*CORPORA, SYNTHETIC)
 
 # Keeping the default vocabulary small keeps uint16 shards and CPU proxy models small.
 DEFAULT_VOCAB_SIZE = 2048
@@ -165,7 +168,7 @@ class MixtureRecipe:
 
 class ComponentSection(ConfigModel):
     name: str | None = Field(None, description="the component's name (default: its corpus)")
-    corpus: str = Field(description=", ".join(CORPORA))
+    corpus: str = Field(description=", ".join(MIXABLE))
     sources: list[str] | None = Field(None, description="a list of source names, or null (all)")
     weight: Number | None = Field(
         None, gt=0, description="a positive share of the token budget (or set epochs)"
@@ -180,10 +183,10 @@ class ComponentSection(ConfigModel):
     @field_validator("corpus")
     @classmethod
     def _known_corpus(cls, value: str) -> str:
-        if value not in CORPORA:
+        if value not in MIXABLE:
             raise ValueError(
-                f"{value!r} is not a corpus family{suggestion(value, CORPORA)}; "
-                f"allowed: {', '.join(CORPORA)}"
+                f"{value!r} is not a corpus family{suggestion(value, MIXABLE)}; "
+                f"allowed: {', '.join(MIXABLE)}"
             )
         return value
 

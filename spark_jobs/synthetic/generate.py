@@ -1,0 +1,370 @@
+"""The generation stage: selected source documents x the recipe's variants -> requests to an
+OpenAI-compatible endpoint from Spark tasks -> synthetic.<recipe>, one row per sample with its
+provenance, failed requests included.
+
+Resumable and idempotent: a sample's id is a hash of what decides its content, samples hash
+into the recipe's `requests.chunks` partitions, and each chunk is committed once its requests
+finish (overwriting that partition in one Delta commit). A re-run requests only the ids that
+are missing or failed; a killed run loses at most the chunk in flight, never duplicates one.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+from pyspark.errors import AnalysisException, ParseException
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql.pandas.types import from_arrow_schema
+
+from spark_jobs.delta import (
+    CommitResult,
+    open_table,
+    read_spark,
+    snapshot_dataset,
+    table_exists,
+    write_table,
+)
+from spark_jobs.lake import Lake, synthetic_table
+from spark_jobs.synthetic.client import (
+    OK,
+    RESULT_SCHEMA,
+    EndpointSettings,
+    GenerationRequest,
+    Sampling,
+    run_generation,
+)
+from spark_jobs.synthetic.recipe import SyntheticRecipe
+from spark_jobs.takedown import taken_down_ids
+
+log = logging.getLogger(__name__)
+
+# The planned sample a task turns into a request (built in Spark, never collected).
+PLAN_SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("chunk", pa.int32()),
+        ("source_doc_id", pa.string()),
+        ("origin_source", pa.string()),
+        ("license", pa.string()),
+        ("variant", pa.string()),
+        ("title", pa.string()),
+        ("text", pa.string()),
+    ]
+)
+# Provenance fixed for the whole run, then the per-request result columns.
+SAMPLE_SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("recipe", pa.string()),
+        ("recipe_fingerprint", pa.string()),
+        ("source", pa.string()),
+        ("source_table", pa.string()),
+        ("source_version", pa.int64()),
+        ("source_doc_id", pa.string()),
+        ("origin_source", pa.string()),
+        ("license", pa.string()),
+        ("transformation", pa.string()),
+        ("variant", pa.string()),
+        ("template_name", pa.string()),
+        ("template_hash", pa.string()),
+        ("prompt", pa.string()),
+        ("endpoint", pa.string()),
+        ("model_requested", pa.string()),
+        ("sampling", pa.string()),
+        ("request_seed", pa.int64()),
+        *[f for f in RESULT_SCHEMA if f.name != "id"],
+        ("run_id", pa.string()),
+        ("chunk", pa.int32()),
+    ]
+)
+
+
+@dataclass
+class GenerationReport:
+    """What one generation run did."""
+
+    table: str
+    source_version: int
+    planned: int = 0
+    requested: int = 0
+    ok: int = 0
+    failed: int = 0
+    completion_tokens: int = 0
+    chunks_committed: list[int] = field(default_factory=list)
+    budget_reached: bool = False
+    commits: dict[int, CommitResult] = field(default_factory=dict)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {
+            "planned samples": self.planned,
+            "requested": self.requested,
+            "ok": self.ok,
+            "failed": self.failed,
+            "completion tokens": self.completion_tokens,
+        }
+
+
+def endpoint_settings(recipe: SyntheticRecipe, tasks: int, api_key: str | None) -> EndpointSettings:
+    """One task's share of the recipe's concurrency and rate limit."""
+    spec, requests = recipe.spec, recipe.spec.requests
+    return EndpointSettings(
+        base_url=spec.generator.base_url,
+        model=spec.generator.model,
+        api=spec.generator.api,
+        api_key=api_key,
+        system=spec.system,
+        concurrency=max(1, math.ceil(requests.concurrency / tasks)),
+        retries=requests.retries,
+        backoff_s=requests.backoff_s,
+        max_backoff_s=requests.max_backoff_s,
+        rate_limit=requests.rate_limit / tasks if requests.rate_limit else None,
+        timeout_s=requests.timeout_s,
+    )
+
+
+def sampling_of(recipe: SyntheticRecipe) -> Sampling:
+    s = recipe.spec.sampling
+    return Sampling(s.temperature, s.top_p, s.max_tokens, tuple(s.stop) if s.stop else None)
+
+
+def select_sources(
+    spark: SparkSession, lake: Lake, recipe: SyntheticRecipe
+) -> tuple[DataFrame, int]:
+    """The recipe's source documents (after its `where`, takedowns and `limit`) and the
+    source table version they were read at."""
+    source = recipe.spec.source
+    uri = lake.uri(source.table)
+    if not table_exists(uri, lake.store):
+        raise FileNotFoundError(
+            f"synthetic recipe {recipe.name} reads {source.table} ({uri}), which does not exist "
+            "yet; run curation first (pilehouse run)"
+        )
+    version = (
+        source.version
+        if source.version is not None
+        else open_table(uri, store=lake.store).version()
+    )
+    docs = read_spark(spark, uri, version=version, store=lake.store)
+    if source.scores:
+        scores_uri = lake.uri(source.scores)
+        if not table_exists(scores_uri, lake.store):
+            raise FileNotFoundError(
+                f"synthetic recipe {recipe.name} joins {source.scores} (source.scores), which "
+                "does not exist yet; materialize the classifiers first"
+            )
+        scores = read_spark(spark, scores_uri, store=lake.store)
+        extra = [c for c in scores.columns if c == "id" or c not in docs.columns]
+        docs = docs.join(scores.select(*extra), "id", "left")
+    if source.where:
+        try:
+            docs = docs.where(F.expr(source.where))
+            docs.schema  # noqa: B018 - analyse now, so a bad column is a one-line error here
+        except (AnalysisException, ParseException) as error:
+            first = str(error).strip().splitlines()[0]
+            raise ValueError(
+                f"synthetic recipe {recipe.name}: source.where {source.where!r} cannot be "
+                f"evaluated on {source.table}: {first}; columns: {', '.join(docs.columns)}"
+            ) from None
+    gone = sorted(taken_down_ids(lake))
+    if gone:  # time travel to a pinned version must not resurrect a taken-down document
+        docs = docs.where(~F.col("id").isin(gone))
+    if source.limit:
+        docs = docs.orderBy(F.xxhash64(F.lit(recipe.spec.seed), "id"), "id").limit(source.limit)
+    return docs, version
+
+
+def plan_samples(docs: DataFrame, recipe: SyntheticRecipe) -> DataFrame:
+    """One row per (document, variant): the sample id (as recipe.sample_id computes it) and
+    its chunk."""
+    variants = F.array(*[F.lit(v.name) for v in recipe.variants()])
+    title = F.col("title") if "title" in docs.columns else F.lit(None).cast("string")
+    sample_id = F.substring(
+        F.sha2(
+            F.concat_ws(
+                "\x1f",
+                F.lit(recipe.fingerprint),
+                F.col("source_doc_id"),
+                F.lit(recipe.template_hash),
+                F.col("variant"),
+            ),
+            256,
+        ),
+        1,
+        32,
+    )
+    chunks = recipe.spec.requests.chunks
+    return (
+        docs.select(
+            F.col("id").alias("source_doc_id"),
+            F.col("source").alias("origin_source"),
+            F.col("license").cast("string").alias("license"),
+            title.cast("string").alias("title"),
+            F.substring(
+                F.coalesce(F.col("text"), F.lit("")), 1, recipe.spec.source.max_chars
+            ).alias("text"),
+            F.explode(variants).alias("variant"),
+        )
+        .withColumn("id", sample_id)
+        .withColumn(
+            "chunk",
+            F.pmod(F.conv(F.substring("id", 1, 8), 16, 10).cast("long"), F.lit(chunks)).cast("int"),
+        )
+        .dropDuplicates(["id"])
+        .select(*PLAN_SCHEMA.names)
+    )
+
+
+def _generate_task(
+    recipe: SyntheticRecipe,
+    settings: EndpointSettings,
+    sampling: Sampling,
+    fixed: Mapping[str, object],
+):
+    variants = {v.name: v for v in recipe.variants()}
+
+    def task(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        planned = pa.Table.from_batches(list(batches), schema=PLAN_SCHEMA).to_pylist()
+        if not planned:
+            return
+        prompts = [recipe.prompt(variants[p["variant"]], p["text"], p["title"]) for p in planned]
+        requests = [
+            GenerationRequest(p["id"], prompt, recipe.request_seed(p["id"]))
+            for p, prompt in zip(planned, prompts, strict=True)
+        ]
+        results = run_generation(requests, settings, sampling).to_pylist()
+        rows = [
+            {**fixed, **p, **result, "prompt": prompt, "request_seed": request.seed}
+            for p, prompt, request, result in zip(planned, prompts, requests, results, strict=True)
+        ]
+        yield from pa.Table.from_pylist(rows, schema=SAMPLE_SCHEMA).to_batches()
+
+    return task
+
+
+def _existing(spark: SparkSession, lake: Lake, uri: str) -> DataFrame | None:
+    if not table_exists(uri, lake.store):
+        return None
+    return read_spark(spark, uri, store=lake.store)
+
+
+def generate_synthetic(
+    spark: SparkSession,
+    lake: Lake,
+    recipe: SyntheticRecipe,
+    *,
+    run_id: str,
+    metadata: Mapping[str, object] | None = None,
+    profile=None,
+    tasks: int | None = None,
+) -> GenerationReport:
+    """Request every missing or failed sample of the recipe and commit synthetic.<recipe>,
+    one commit per chunk.
+
+    Args:
+        spark, lake: where to run and where the tables are.
+        recipe: the synthetic recipe.
+        run_id: recorded in every row written (the Dagster run id).
+        metadata: extra commit metadata.
+        profile: a stage-level resource profile (spark_jobs.classifiers.gpu.classifier_profile)
+            when the endpoint runs on the executors' GPUs (generator.gpu).
+        tasks: Spark tasks per chunk (default: the session's parallelism); the recipe's
+            concurrency and rate limit are split evenly over them.
+    """
+    api_key = recipe.api_key()
+    table = synthetic_table(recipe.name)
+    uri = lake.uri(table)
+    docs, version = select_sources(spark, lake, recipe)
+    report = GenerationReport(table, version)
+    plan = plan_samples(docs, recipe)
+    existing = _existing(spark, lake, uri)
+    done_tokens = 0
+    pending = plan
+    if existing is not None:
+        ok = existing.where(F.col("status") == OK)
+        pending = plan.join(ok.select("id"), "id", "left_anti")
+        done_tokens = ok.agg(F.sum("completion_tokens")).first()[0] or 0
+    per_chunk = {row["chunk"]: row["count"] for row in pending.groupBy("chunk").count().collect()}
+    report.planned = plan.count()
+    budget = recipe.spec.token_budget
+    max_tokens = recipe.spec.sampling.max_tokens
+    tasks = tasks or max(1, spark.sparkContext.defaultParallelism)
+    spark_schema = from_arrow_schema(SAMPLE_SCHEMA)
+    fixed = {
+        "recipe": recipe.name,
+        "recipe_fingerprint": recipe.fingerprint,
+        "source": recipe.name,
+        "source_table": recipe.spec.source.table,
+        "source_version": version,
+        "transformation": recipe.spec.transformation.kind,
+        "template_name": recipe.spec.transformation.template,
+        "template_hash": recipe.template_hash,
+        "endpoint": recipe.endpoint(),
+        "model_requested": recipe.spec.generator.model,
+        "sampling": sampling_of(recipe).as_json(),
+        "run_id": run_id,
+    }
+    commit_metadata = {
+        **(metadata or {}),
+        f"lineage.input.{recipe.spec.source.table}": version,
+        "lineage.recipe": recipe.name,
+        "lineage.recipe_hash": recipe.fingerprint,
+        "lineage.template_hash": recipe.template_hash,
+        "lineage.model": recipe.spec.generator.model,
+    }
+    produced = done_tokens
+    for chunk in sorted(per_chunk):
+        wanted = per_chunk[chunk]
+        if budget is not None:
+            remaining = budget - produced
+            if remaining <= 0:
+                report.budget_reached = True
+                break
+            # Each sample is at most max_tokens: this many never overshoot the budget.
+            wanted = min(wanted, math.ceil(remaining / max_tokens))
+        todo = pending.where(F.col("chunk") == chunk).orderBy("id").limit(wanted)
+        n_tasks = max(1, min(tasks, recipe.spec.requests.concurrency, wanted))
+        task = _generate_task(
+            recipe, endpoint_settings(recipe, n_tasks, api_key), sampling_of(recipe), fixed
+        )
+        results = todo.repartition(n_tasks, "id").mapInArrow(task, spark_schema, profile=profile)
+        out = results
+        if existing is not None:
+            # Rows of the chunk not requested again (ok ones, failures the budget left for
+            # later) stay; the requested ones are replaced by their new result.
+            kept = read_spark(spark, uri, store=lake.store, partitions={"chunk": str(chunk)})
+            out = kept.join(todo.select("id"), "id", "left_anti").unionByName(results)
+        commit = write_table(
+            out,
+            uri,
+            mode="overwrite",
+            partition_by=["chunk"],
+            replace_where={"chunk": str(chunk)},
+            metadata={**commit_metadata, "lineage.chunk": chunk},
+            store=lake.store,
+        )
+        if existing is None:
+            existing = _existing(spark, lake, uri)
+        report.commits[chunk] = commit
+        report.chunks_committed.append(chunk)
+        # Counted from what was committed: recounting `results` would call the endpoint again.
+        written = snapshot_dataset(uri, version=commit.version, store=lake.store).to_table(
+            columns=["status", "completion_tokens"],
+            filter=(ds.field("chunk") == chunk) & (ds.field("run_id") == run_id),
+        )
+        statuses = written["status"].to_pylist()
+        tokens = written.filter(pc.equal(written["status"], OK))["completion_tokens"]
+        report.requested += len(statuses)
+        report.ok += statuses.count(OK)
+        report.failed += len(statuses) - statuses.count(OK)
+        report.completion_tokens += pc.sum(tokens).as_py() or 0
+        produced += pc.sum(tokens).as_py() or 0
+        log.info("synthetic %s: chunk %d committed (v%d)", recipe.name, chunk, commit.version)
+    return report
