@@ -335,7 +335,7 @@ _PROVENANCE = ("source_doc_id", "source_table", "source_version", "recipe", "tem
 def synthetic_provenance(lake: Lake, doc_id: str) -> list[dict]:
     """Where a synthetic sample came from, from the synthetic.* tables that hold it."""
     found = []
-    for name in lake_tables(lake):
+    for name in lake.tables():
         if not name.startswith("synthetic."):
             continue
         rows = rows_with_ids(lake.uri(name), [doc_id], columns=_PROVENANCE, store=lake.store)

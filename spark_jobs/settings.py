@@ -87,6 +87,8 @@ class Settings(BaseSettings):
     recipes_dir: Path = CONFIG_DIR / "recipes"
     # The training-mixture recipes (<name>.yaml), one mixtures/<name> asset each.
     mixtures_dir: Path = CONFIG_DIR / "mixtures"
+    # Synthetic-data recipes (<name>.yaml), one synthetic.<name> table each.
+    synthetic_dir: Path = CONFIG_DIR / "synthetic"
     # Benchmark JSONL files or directories, separated by os.pathsep; empty: the bundled sample.
     benchmarks: str = ""
     sample_pages: int = 2000

@@ -410,25 +410,17 @@ class SyntheticRecipe:
         return cls(spec.name, spec)
 
 
-# The recipes shipped with the code location; PILEHOUSE_SYNTHETIC_DIR points elsewhere.
-SHIPPED_RECIPES = Path(__file__).parents[2] / "orchestration" / "synthetic"
-
-
-def recipes_dir() -> Path:
-    return Path(os.environ.get("PILEHOUSE_SYNTHETIC_DIR") or SHIPPED_RECIPES)
-
-
-def load_recipes(directory: str | Path | None = None) -> dict[str, SyntheticRecipe]:
-    """Every recipe in a directory (*.yaml), by name."""
+def load_recipes(directory: str | Path) -> dict[str, SyntheticRecipe]:
+    """Every recipe in a directory (*.yaml; settings.synthetic_dir), by name."""
     found = {}
-    for path in sorted(Path(directory or recipes_dir()).glob("*.yaml")):
+    for path in sorted(Path(directory).glob("*.yaml")):
         recipe = SyntheticRecipe.from_yaml(path)
         found[recipe.name] = recipe
     return found
 
 
-def load_recipe(name: str, directory: str | Path | None = None) -> SyntheticRecipe:
-    directory = Path(directory or recipes_dir())
+def load_recipe(name: str, directory: str | Path) -> SyntheticRecipe:
+    directory = Path(directory)
     path = directory / f"{name}.yaml"
     if not path.exists():
         known = ", ".join(sorted(p.stem for p in directory.glob("*.yaml"))) or "none"

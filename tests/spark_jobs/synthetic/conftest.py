@@ -1,4 +1,4 @@
-"""A real OpenAI-compatible server (infra.generator_server) for the synthetic tests."""
+"""A real OpenAI-compatible server (spark_jobs.synthetic.server) for the synthetic tests."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from infra.generator_server import GeneratorServer
+from spark_jobs.synthetic.server import GeneratorServer
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,6 @@ from dataclasses import replace
 
 import pytest
 
-from infra.generator_server import MODEL_NAME
 from spark_jobs.synthetic import client
 from spark_jobs.synthetic.client import (
     EndpointSettings,
@@ -17,6 +16,7 @@ from spark_jobs.synthetic.client import (
     TokenBucket,
     run_generation,
 )
+from spark_jobs.synthetic.server import MODEL_NAME
 
 SAMPLING = Sampling(temperature=0.8, top_p=0.95, max_tokens=12)
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from spark_jobs.config_files import ConfigError
+from spark_jobs.settings import Settings
 from spark_jobs.synthetic.recipe import SyntheticRecipe, load_recipes, template_hash
 
 BASE = {
@@ -32,7 +33,7 @@ def recipe(**changes) -> SyntheticRecipe:
 
 
 def test_shipped_recipes_validate():
-    recipes = load_recipes()
+    recipes = load_recipes(Settings().synthetic_dir)
     assert {"web-rephrase", "web-qa"} <= set(recipes)
     assert len(recipes["web-rephrase"].variants()) == 2
 

@@ -7,7 +7,7 @@ Faults are injected per test through /admin/faults (a queue of statuses or delay
 the next requests, or every n-th request failing); /admin/stats counts requests by outcome and
 the most that were in flight at once. Production uses vLLM's server instead (docs/synthetic.md).
 
-    python -m infra.generator_server --port 8000 [--train-steps 200] [--latency-ms 0]
+    python -m spark_jobs.synthetic.server --port 8000 [--train-steps 200] [--latency-ms 0]
 """
 
 from __future__ import annotations
@@ -307,13 +307,13 @@ class GeneratorServer:
         return f"{self.url}/v1"
 
     def start(self, timeout_s: float = 120) -> GeneratorServer:
-        root = Path(__file__).resolve().parents[1]
+        root = Path(__file__).resolve().parents[2]  # the checkout holding spark_jobs/
         env = {**os.environ, "PYTHONPATH": f"{root}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
         self.process = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
-                "infra.generator_server",
+                "spark_jobs.synthetic.server",
                 "--host",
                 self.host,
                 "--port",
