@@ -78,7 +78,8 @@ class Settings(BaseSettings):
     # The source registry and the directory of curation recipes (<corpus>-default.yaml).
     sources_file: Path = CONFIG_DIR / "sources.yaml"
     recipes_dir: Path = CONFIG_DIR / "recipes"
-    sample_pages: int = 2000
+    # Web pages of the bundled sample (the generators' range; see orchestration/samples.py).
+    sample_pages: int = Field(2000, ge=40, le=200_000)
     sample_seed: int = 0
 
     @classmethod
