@@ -289,6 +289,21 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_status(args: argparse.Namespace) -> int:
+    """What is ingested, curated, failing and queued (the lake's logs and the Dagster
+    instance; no Spark)."""
+    from orchestration.instance import prepare_dagster_home
+    from orchestration.status import collect_status, render_status
+
+    settings = load_settings()
+    prepare_dagster_home(settings)
+    import dagster as dg
+
+    with dg.DagsterInstance.get() as instance:
+        print(render_status(collect_status(settings, instance)))
+    return 0
+
+
 def cmd_summary(args: argparse.Namespace) -> int:
     from orchestration.report import render_summary
     from spark_jobs.lake import Lake
@@ -648,6 +663,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = commands.add_parser("report", help="write the corpus report (HTML + PNG charts)")
     report.set_defaults(func=cmd_report)
+
+    status = commands.add_parser(
+        "status", help="what is ingested, curated, failing and queued (no Spark)"
+    )
+    status.set_defaults(func=cmd_status)
 
     summary = commands.add_parser("summary", help="print the lake's current summary")
     summary.set_defaults(func=cmd_summary)

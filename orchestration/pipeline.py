@@ -290,6 +290,13 @@ def main(argv: list[str] | None = None) -> int:
     prepare_dagster_home(settings)
     wound_down = threading.Event()
     _stop_on_signal(wound_down)
+    if args.curate_only and not ingested_families(settings):
+        print(
+            f"nothing to curate: no annotated table in {settings.lake_uri}; ingest first "
+            "(pilehouse run, or pilehouse backfill FAMILY)",
+            file=sys.stderr,
+        )
+        return 2
     spark_log = None if args.verbose else settings.home / "logs" / "spark.log"
     progress = RunProgress()
     try:
@@ -335,9 +342,7 @@ def main(argv: list[str] | None = None) -> int:
         _stop_spark()
     if not results:
         print(
-            "nothing to do: no registered source to ingest"
-            + (" and nothing ingested to curate" if args.curate_only else "")
-            + f" ({settings.sources_file})",
+            f"nothing to do: no registered source to ingest ({settings.sources_file})",
             file=sys.stderr,
         )
         return 2

@@ -275,11 +275,16 @@ class RunProgress:
                     table.add_row(*_cells(record, line))
             self.console.print(table)
             return
-        row = "{:<28} {:<36} {:<10} {:>9} {:>12}".format
-        self._say(row("run", "step", "status", "seconds", "rows"))
-        for record in self.runs:
-            for line in record.steps:
-                self._say(row(*_cells(record, line)))
+        rows = [_cells(record, line) for record in self.runs for line in record.steps]
+        header = ("run", "step", "status", "seconds", "rows")
+        widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+        aligns = "<<<>>"
+        for cells in [header, *rows]:
+            line = "  ".join(
+                f"{cell:{align}{width}}"
+                for cell, align, width in zip(cells, aligns, widths, strict=True)
+            )
+            self._say(line.rstrip())
 
 
 def _cells(record: RunRecord, line: StepLine) -> tuple[str, str, str, str, str]:
