@@ -234,7 +234,8 @@ def cmd_sql(args: argparse.Namespace) -> int:
         statement = examples[args.example].sql
     with LakeSQL(_lake()) as session:
         if statement is None:
-            return run_shell(session, max_width=args.max_width)
+            history = load_settings().home / "sql_history"
+            return run_shell(session, max_width=args.max_width, history=history)
         try:
             table = session.arrow(statement, _params(args.param))
         except Exception as error:
