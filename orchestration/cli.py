@@ -176,6 +176,16 @@ def cmd_ui(args: argparse.Namespace) -> int:
     print(
         f"Dagster UI on http://{args.host}:{args.port} (DAGSTER_HOME={os.environ['DAGSTER_HOME']})"
     )
+    # Data Docs and reports over http, so that the UI's links open; a child of this process,
+    # so that the stop below ends it with the others.
+    outputs_port = args.outputs_port or settings.outputs_port
+    outputs = [
+        sys.executable,
+        *("-m", "infra.outputs_server", "--host", args.host, "--port", str(outputs_port)),
+        *("--lake", settings.lake_uri, "--home", str(settings.home)),
+    ]
+    subprocess.Popen(outputs)
+    print(f"Data Docs and reports on http://{args.host}:{outputs_port}/")
     # Ctrl-C or SIGTERM: this command's runs are marked canceling, `dagster dev` and its
     # webserver, daemon, code servers and run workers stop, whatever is left is killed, and
     # a run whose worker could not finish it is marked CANCELED.
@@ -615,6 +625,11 @@ def build_parser() -> argparse.ArgumentParser:
     ui = commands.add_parser("ui", help="start the Dagster webserver and daemon")
     ui.add_argument("--host", default=LOCALHOST)
     ui.add_argument("--port", type=int, default=3000)
+    ui.add_argument(
+        "--outputs-port",
+        type=int,
+        help="where Data Docs and reports are served (default: the outputs_port setting, 3001)",
+    )
     ui.set_defaults(func=cmd_ui)
 
     mlflow_ui = commands.add_parser("mlflow-ui", help="start the MLflow UI on the local store")

@@ -38,6 +38,15 @@ class LakehouseResource(dg.ConfigurableResource):
         settings = self.settings
         return Lake(settings.lake_uri, settings.store)
 
+    def output_url(self, path: str) -> str | None:
+        """The http URL `pilehouse ui` serves a local output file (Data Docs page, report) at,
+        under the outputs_base_url setting; None for a file outside the served folders."""
+        from infra.outputs_server import output_url, served_roots
+
+        settings = self.settings
+        roots = served_roots(settings.lake_uri, settings.home)
+        return output_url(path, roots, settings.outputs_base_url)
+
     def sources(self, corpus: str) -> list[Source]:
         return registered_sources(self.settings, corpus)
 
