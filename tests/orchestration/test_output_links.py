@@ -123,6 +123,10 @@ def test_check_links_to_its_data_docs_and_the_report_asset_to_the_report(
     page = context.new_page()
 
     page.goto(f"{base}/assets/curated/web?view=checks", timeout=120_000)
+    page.wait_for_timeout(5000)
+    skip = page.get_by_role("button", name="Skip")  # the first-visit community dialog
+    if skip.count():
+        skip.click()
     page.get_by_text("curated_documents", exact=True).first.click(timeout=120_000)
     docs = _open_link(page, f"{outputs}/data-docs/")
     docs.get_by_text("curated_documents").first.wait_for(timeout=60_000)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import pty
 import select
+import signal
 import sys
 import time
 from pathlib import Path
@@ -20,6 +21,8 @@ def _spawn(home: Path) -> tuple[int, int]:
     pid, master = pty.fork()
     if pid == 0:  # the child: its controlling terminal is the pty, as in a real terminal
         os.chdir(REPO)
+        # As in a login shell: Ctrl-C delivered (an ignored SIGINT would survive the exec).
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
         os.execve(sys.executable, [sys.executable, "-m", "orchestration.cli", "sql"], env)
     return pid, master
 
