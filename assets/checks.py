@@ -160,8 +160,10 @@ def _publish_docs(
     except Exception as error:
         context.log.warning(f"Data Docs not built for {table} v{version}: {error}")
         return {}
+    # An http link (served by `pilehouse ui`): a browser does not open file:// from the UI.
+    served = lakehouse.output_url(str(index.resolve()))
     return {
-        "data docs": dg.MetadataValue.url(index.resolve().as_uri()),
+        "data docs": dg.MetadataValue.url(served or index.resolve().as_uri()),
         "data docs path": dg.MetadataValue.path(str(index)),
     }
 

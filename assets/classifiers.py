@@ -1,6 +1,8 @@
 """Classifier models (trained, logged and registered in MLflow) and the classified/<corpus>
 tables they score, partitioned by source like the annotated tables they read."""
 
+from typing import TYPE_CHECKING
+
 import dagster as dg
 from pydantic import Field
 
@@ -10,20 +12,15 @@ from assets.metadata import stage_metadata
 from assets.resources import LakehouseResource
 from spark_jobs.classifiers.fasttext_quality import QualityTrainingConfig
 from spark_jobs.classifiers.gpu import classifier_profile
-from spark_jobs.classifiers.heads import HeadTrainingConfig
-from spark_jobs.classifiers.registry import LATEST
-from spark_jobs.classifiers.scoring import (
-    ClassifierSet,
-    classify_source,
-    resolve_classifiers,
-    stale_families,
-)
-from spark_jobs.classifiers.training import (
-    MlflowTarget,
-    train_embedding_heads,
-    train_quality_classifier,
-)
 from spark_jobs.lake import CORPORA
+
+if TYPE_CHECKING:
+    from spark_jobs.classifiers.scoring import ClassifierSet
+    from spark_jobs.classifiers.training import MlflowTarget
+
+# Training and scoring (torch, MLflow, pyspark) are imported in the asset bodies, so that
+# loading the definitions does not import them.
+LATEST = "latest"  # spark_jobs.classifiers.registry.LATEST (a test keeps the two equal)
 
 GROUP = "classifiers"
 QUALITY_MODEL = dg.AssetKey(["classifiers", "quality_fasttext"])
@@ -33,7 +30,9 @@ MODEL_KEYS = (QUALITY_MODEL, EDU_HEAD, TOPIC_HEAD)
 EXPERIMENT = "pilehouse-classifiers"
 
 
-def _target(lakehouse: LakehouseResource) -> MlflowTarget:
+def _target(lakehouse: LakehouseResource) -> "MlflowTarget":
+    from spark_jobs.classifiers.training import MlflowTarget
+
     settings = lakehouse.settings
     return MlflowTarget(settings.mlflow_tracking_uri, EXPERIMENT, settings.mlflow_artifacts_uri)
 
@@ -69,6 +68,8 @@ def quality_fasttext(
     context: dg.AssetExecutionContext, lakehouse: LakehouseResource, config: QualityModelConfig
 ) -> dg.MaterializeResult:
     """DCLM-style bigram fastText quality classifier: reference tables vs web, a new MLflow version."""
+    from spark_jobs.classifiers.training import train_quality_classifier
+
     trained = train_quality_classifier(
         lakehouse.spark,
         lakehouse.lake,
@@ -99,6 +100,9 @@ def quality_fasttext(
 )
 def embedding_heads(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):
     """Train both heads from the labelled seed set (spark_jobs/classifiers/seed/seed.jsonl)."""
+    from spark_jobs.classifiers.heads import HeadTrainingConfig
+    from spark_jobs.classifiers.training import train_embedding_heads
+
     edu, topic = train_embedding_heads(
         _target(lakehouse), HeadTrainingConfig(), tags={"dagster.run_id": context.run.run_id}
     )
@@ -118,7 +122,9 @@ class ClassifyConfig(dg.Config):
     topic_version: str = LATEST
 
 
-def _classifiers(lakehouse: LakehouseResource, config: ClassifyConfig) -> ClassifierSet:
+def _classifiers(lakehouse: LakehouseResource, config: ClassifyConfig) -> "ClassifierSet":
+    from spark_jobs.classifiers.scoring import resolve_classifiers
+
     settings = lakehouse.settings
     return resolve_classifiers(
         settings.mlflow_tracking_uri,
@@ -146,6 +152,8 @@ def classified_asset(corpus: str) -> tuple[dg.AssetsDefinition, dg.AssetChecksDe
         context: dg.AssetExecutionContext, lakehouse: LakehouseResource, config: ClassifyConfig
     ) -> dg.MaterializeResult:
         """Quality, edu and topic scores of one source, with the model version of each score."""
+        from spark_jobs.classifiers.scoring import classify_source
+
         classifiers = _classifiers(lakehouse, config)
         # Stage-level GPU scheduling needs a cluster manager; local mode scores on the CPU.
         local = lakehouse.settings.spark_master.startswith("local")
@@ -170,6 +178,8 @@ def classified_asset(corpus: str) -> tuple[dg.AssetsDefinition, dg.AssetChecksDe
     @dg.asset_check(asset=classified, name="scored_by_latest_models", blocking=False)
     def scored_by_latest_models(lakehouse: LakehouseResource) -> dg.AssetCheckResult:
         """Every row's scores come from the newest registered version of each model."""
+        from spark_jobs.classifiers.scoring import stale_families
+
         classifiers = _classifiers(lakehouse, ClassifyConfig())
         stale = stale_families(lakehouse.lake, corpus, classifiers)
         return dg.AssetCheckResult(

@@ -20,7 +20,10 @@ CORPUS_REPORT = dg.AssetKey(["reports", "corpus"])
 def corpus_report(lakehouse: LakehouseResource) -> dg.MaterializeResult:
     """Corpus report: words by source/license/language, lengths, quality, removals, duplicates."""
     report = write_corpus_report(lakehouse.lake)
-    link = report.index_uri if "://" in report.index_uri else f"file://{report.index_uri}"
+    # An http link (served by `pilehouse ui`): a browser does not open file:// from the UI.
+    link = lakehouse.output_url(report.index_uri) or (
+        report.index_uri if "://" in report.index_uri else f"file://{report.index_uri}"
+    )
     return dg.MaterializeResult(
         metadata={
             "report": dg.MetadataValue.url(link),

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from importlib.metadata import version
+from typing import TYPE_CHECKING
 
 import dagster as dg
-from pyspark.sql import SparkSession
 
 from spark_jobs.lake import Lake
-from spark_jobs.select import Recipe
-from spark_jobs.session import get_spark
 from spark_jobs.settings import Settings, load_settings
 from spark_jobs.sources import Source, load_sources
+
+if TYPE_CHECKING:  # pyspark and the recipe engine load where used: a light command stays light
+    from pyspark.sql import SparkSession
+
+    from spark_jobs.select import Recipe
 
 CODE_VERSION = version("pilehouse")
 
@@ -25,6 +28,8 @@ class LakehouseResource(dg.ConfigurableResource):
 
     @property
     def spark(self) -> SparkSession:
+        from spark_jobs.session import get_spark
+
         settings = self.settings
         return get_spark(settings.spark_master, conf=settings.spark_conf)
 
@@ -32,6 +37,15 @@ class LakehouseResource(dg.ConfigurableResource):
     def lake(self) -> Lake:
         settings = self.settings
         return Lake(settings.lake_uri, settings.store)
+
+    def output_url(self, path: str) -> str | None:
+        """The http URL `pilehouse ui` serves a local output file (Data Docs page, report) at,
+        under the outputs_base_url setting; None for a file outside the served folders."""
+        from infra.outputs_server import output_url, served_roots
+
+        settings = self.settings
+        roots = served_roots(settings.lake_uri, settings.home)
+        return output_url(path, roots, settings.outputs_base_url)
 
     def sources(self, corpus: str) -> list[Source]:
         return registered_sources(self.settings, corpus)
@@ -47,6 +61,8 @@ class LakehouseResource(dg.ConfigurableResource):
         return registry[name]
 
     def recipe(self, corpus: str) -> Recipe:
+        from spark_jobs.select import Recipe
+
         return Recipe.from_yaml(self.settings.recipes_dir / f"{corpus}-default.yaml")
 
     @staticmethod

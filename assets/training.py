@@ -1,5 +1,7 @@
 """Training lineage: MLflow runs tied to the exact table versions they consumed."""
 
+from typing import TYPE_CHECKING
+
 import dagster as dg
 
 from assets.automation import EAGER_AFTER_GATES
@@ -9,8 +11,10 @@ from assets.resources import LakehouseResource
 from spark_jobs.delta import open_table, table_exists
 from spark_jobs.lake import CORPORA
 from spark_jobs.mixtures.build import latest_export
-from spark_jobs.mixtures.proxy import PROXY_EXPERIMENT, ProxyConfig, run_proxy_training
 from spark_jobs.tracking import TableSnapshot, log_dataset_run
+
+if TYPE_CHECKING:  # the proxy model (torch) is imported when a proxy trains
+    from spark_jobs.mixtures.proxy import ProxyConfig
 
 CURATED_RUN = dg.AssetKey(["training", "curated_corpora_run"])
 
@@ -64,11 +68,12 @@ def proxy_key(mixture: str) -> dg.AssetKey:
 
 
 # Enough steps to separate recipes on the sample lake; a few minutes on a CPU.
-PROXY_CONFIG = ProxyConfig(steps=200)
+PROXY_STEPS = 200
 
 
-def proxy_training_asset(mixture: str, config: ProxyConfig = PROXY_CONFIG):
-    """A proxy LM trained on a mixture's newest export, recorded as an MLflow run."""
+def proxy_training_asset(mixture: str, config: "ProxyConfig | None" = None):
+    """A proxy LM trained on a mixture's newest export, recorded as an MLflow run
+    (`config`: the proxy's settings; default: ProxyConfig(steps=PROXY_STEPS))."""
 
     @dg.asset(
         key=proxy_key(mixture),
@@ -81,12 +86,14 @@ def proxy_training_asset(mixture: str, config: ProxyConfig = PROXY_CONFIG):
     def _proxy(
         context: dg.AssetExecutionContext, lakehouse: LakehouseResource
     ) -> dg.MaterializeResult:
+        from spark_jobs.mixtures.proxy import PROXY_EXPERIMENT, ProxyConfig, run_proxy_training
+
         settings, lake = lakehouse.settings, lakehouse.lake
         run_id, result = run_proxy_training(
             latest_export(lake, mixture),
             tracking_uri=settings.mlflow_tracking_uri,
             experiment=PROXY_EXPERIMENT,
-            config=config,
+            config=config or ProxyConfig(steps=PROXY_STEPS),
             store=lake.store,
             artifact_location=settings.mlflow_artifacts_uri,
             tags={"dagster.run_id": context.run.run_id},

@@ -13,6 +13,7 @@ from orchestration.settings import load_settings
 from spark_jobs.config_files import ConfigError
 
 LOCALHOST = "127.0.0.1"
+VERBOSE_HELP = "Spark's and Dagster's logs on the terminal too"
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -24,11 +25,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     prepare_dagster_home(load_settings())  # exported: the worker uses the same instance
     runs = _RunCancellation()
     command = [sys.executable, "-m", "orchestration.pipeline"]
-    if args.pages:
+    if getattr(args, "pages", None):
         command += ["--pages", str(args.pages)]
-    if args.regenerate:
-        command.append("--regenerate")
+    for flag in ("regenerate", "no_samples", "curate_only", "verbose"):
+        if getattr(args, flag, False):
+            command.append(f"--{flag.replace('_', '-')}")
     return supervise(command, before_stop=runs.before_stop, after_stop=runs.after_stop)
+
+
+def cmd_curate(args: argparse.Namespace) -> int:
+    """Curation alone, on what is already ingested: the curate run of `pilehouse run`."""
+    args.curate_only = True
+    return cmd_run(args)
 
 
 def _runs_of(instance, tree) -> list:
@@ -99,13 +107,31 @@ def cmd_sample(args: argparse.Namespace) -> int:
     from spark_jobs.samples.bundled import ensure_samples
 
     settings = load_settings()
-    ensure_samples(
-        Path(settings.landing_uri),
-        pages=args.pages or settings.sample_pages,
-        seed=args.seed,
-        regenerate=True,
-    )
+    try:
+        ensure_samples(
+            settings.landing_uri,
+            pages=args.pages or settings.sample_pages,
+            seed=args.seed,
+            regenerate=True,
+            store=settings.store,
+        )
+    except OSError as error:  # an unreachable or refusing object store
+        print(f"error: writing the samples to {settings.landing_uri}: {error}", file=sys.stderr)
+        return 2
     return 0
+
+
+def sample_pages(text: str) -> int:
+    """--pages: a whole number the sample generators support."""
+    from orchestration.samples import MAX_PAGES, MIN_PAGES
+
+    try:
+        pages = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not MIN_PAGES <= pages <= MAX_PAGES:
+        raise argparse.ArgumentTypeError(f"{pages} is outside {MIN_PAGES}..{MAX_PAGES:,}")
+    return pages
 
 
 def _running_daemon_age() -> float | None:
@@ -150,6 +176,16 @@ def cmd_ui(args: argparse.Namespace) -> int:
     print(
         f"Dagster UI on http://{args.host}:{args.port} (DAGSTER_HOME={os.environ['DAGSTER_HOME']})"
     )
+    # Data Docs and reports over http, so that the UI's links open; a child of this process,
+    # so that the stop below ends it with the others.
+    outputs_port = args.outputs_port or settings.outputs_port
+    outputs = [
+        sys.executable,
+        *("-m", "infra.outputs_server", "--host", args.host, "--port", str(outputs_port)),
+        *("--lake", settings.lake_uri, "--home", str(settings.home)),
+    ]
+    subprocess.Popen(outputs)
+    print(f"Data Docs and reports on http://{args.host}:{outputs_port}/")
     # Ctrl-C or SIGTERM: this command's runs are marked canceling, `dagster dev` and its
     # webserver, daemon, code servers and run workers stop, whatever is left is killed, and
     # a run whose worker could not finish it is marked CANCELED.
@@ -208,7 +244,8 @@ def cmd_sql(args: argparse.Namespace) -> int:
         statement = examples[args.example].sql
     with LakeSQL(_lake()) as session:
         if statement is None:
-            return run_shell(session, max_width=args.max_width)
+            history = load_settings().home / "sql_history"
+            return run_shell(session, max_width=args.max_width, history=history)
         try:
             table = session.arrow(statement, _params(args.param))
         except Exception as error:
@@ -263,6 +300,21 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_status(args: argparse.Namespace) -> int:
+    """What is ingested, curated, failing and queued (the lake's logs and the Dagster
+    instance; no Spark)."""
+    from orchestration.instance import prepare_dagster_home
+    from orchestration.status import collect_status, render_status
+
+    settings = load_settings()
+    prepare_dagster_home(settings)
+    import dagster as dg
+
+    with dg.DagsterInstance.get() as instance:
+        print(render_status(collect_status(settings, instance)))
+    return 0
+
+
 def cmd_summary(args: argparse.Namespace) -> int:
     from orchestration.run_summary import render_summary
     from spark_jobs.lake import Lake
@@ -283,7 +335,8 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 
     from orchestration.definitions import defs
     from orchestration.jobs import ingest_job_name
-    from orchestration.pipeline import QUIET_LOGS, sync_source_partitions
+    from orchestration.pipeline import QUIET_LOGS, TERSE_LOGS, sync_source_partitions
+    from orchestration.progress import RunProgress
 
     instance = dg.DagsterInstance.get()
     registered = sync_source_partitions(instance, settings).get(args.corpus, [])
@@ -306,17 +359,27 @@ def cmd_backfill(args: argparse.Namespace) -> int:
             *("--partitions", ",".join(chosen), "--noprompt"),
         ]
         return subprocess.call(command)
+    # Started before the runs (as `pilehouse run` does), its JVM's log in a file.
+    from orchestration.pipeline import spark_output_to
+    from spark_jobs.session import get_spark
+
+    spark_log = None if args.verbose else settings.home / "logs" / "spark.log"
+    with spark_output_to(spark_log):
+        get_spark(settings.spark_master, conf=settings.spark_conf)
+    progress = RunProgress()
     failed = 0
     for name in chosen:
-        result = defs.resolve_job_def(job).execute_in_process(
-            instance=instance,
-            partition_key=name,
-            raise_on_error=False,
-            run_config=QUIET_LOGS,
-            tags={"pilehouse/trigger": "backfill"},
-        )
+        with progress.follow(instance, f"{job} {name}") as run_id:
+            result = defs.resolve_job_def(job).execute_in_process(
+                instance=instance,
+                partition_key=name,
+                raise_on_error=False,
+                run_config=QUIET_LOGS if args.verbose else TERSE_LOGS,
+                run_id=run_id,
+                tags={"pilehouse/trigger": "backfill"},
+            )
         failed += not result.success
-        print(f"  {job:<16} {name:<24} {'ok' if result.success else 'FAILED'}  run {result.run_id}")
+    progress.render_table()
     return 1 if failed else 0
 
 
@@ -533,19 +596,40 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="materialize the whole asset graph (embedded default)")
     run.add_argument(
-        "--pages", type=int, help="sample corpus size (default: PILEHOUSE_SAMPLE_PAGES or 2000)"
+        "--pages",
+        type=sample_pages,
+        help="sample corpus size, 40 to 200,000 web pages (default: PILEHOUSE_SAMPLE_PAGES "
+        "or 2000)",
     )
     run.add_argument("--regenerate", action="store_true", help="rebuild the sample corpus")
+    run.add_argument(
+        "--no-samples",
+        action="store_true",
+        help="neither generate nor ingest the bundled sample corpora: only your own sources "
+        "(PILEHOUSE_SOURCES_FILE)",
+    )
+    run.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)
     run.set_defaults(func=cmd_run)
 
+    curate = commands.add_parser(
+        "curate", help="curate what is already ingested (no ingest, no sample generation)"
+    )
+    curate.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)
+    curate.set_defaults(func=cmd_curate)
+
     sample = commands.add_parser("sample", help="(re)generate the sample crawl in the landing zone")
-    sample.add_argument("--pages", type=int)
+    sample.add_argument("--pages", type=sample_pages, help="40 to 200,000 web pages")
     sample.add_argument("--seed", type=int, default=0)
     sample.set_defaults(func=cmd_sample)
 
     ui = commands.add_parser("ui", help="start the Dagster webserver and daemon")
     ui.add_argument("--host", default=LOCALHOST)
     ui.add_argument("--port", type=int, default=3000)
+    ui.add_argument(
+        "--outputs-port",
+        type=int,
+        help="where Data Docs and reports are served (default: the outputs_port setting, 3001)",
+    )
     ui.set_defaults(func=cmd_ui)
 
     mlflow_ui = commands.add_parser("mlflow-ui", help="start the MLflow UI on the local store")
@@ -598,6 +682,11 @@ def build_parser() -> argparse.ArgumentParser:
     report = commands.add_parser("report", help="write the corpus report (HTML + PNG charts)")
     report.set_defaults(func=cmd_report)
 
+    status = commands.add_parser(
+        "status", help="what is ingested, curated, failing and queued (no Spark)"
+    )
+    status.set_defaults(func=cmd_status)
+
     summary = commands.add_parser("summary", help="print the lake's current summary")
     summary.set_defaults(func=cmd_summary)
 
@@ -612,6 +701,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="submit a Dagster backfill for the daemon (shown in the UI) instead of running here",
     )
+    backfill.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)
     backfill.set_defaults(func=cmd_backfill)
 
     mixture = commands.add_parser(
@@ -699,6 +789,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # Redirected to a file or a pipe, every line is written as it is printed.
+    for stream in (sys.stdout, sys.stderr):
+        if not stream.isatty():
+            stream.reconfigure(line_buffering=True)
     try:
         return args.func(args)
     except ConfigError as error:

@@ -91,8 +91,14 @@ class Settings(BaseSettings):
     synthetic_dir: Path = CONFIG_DIR / "synthetic"
     # Benchmark JSONL files or directories, separated by os.pathsep; empty: the bundled sample.
     benchmarks: str = ""
-    sample_pages: int = 2000
+    # Web pages of the bundled sample (the generators' range; see spark_jobs/samples/bundled.py).
+    sample_pages: int = Field(2000, ge=40, le=200_000)
     sample_seed: int = 0
+    # `pilehouse ui` serves Data Docs and reports over http on this loopback port; asset and
+    # check metadata link to outputs_base_url (default http://127.0.0.1:<outputs_port>), which
+    # a deployment points at wherever it serves the same directories.
+    outputs_port: int = Field(3001, ge=1, le=65535)
+    outputs_base_url: str = ""
 
     @classmethod
     def settings_customise_sources(
@@ -106,6 +112,7 @@ class Settings(BaseSettings):
         self.lake_uri = self.lake_uri or str(self.home / "lake")
         self.landing_uri = self.landing_uri or str(self.home / "landing")
         self.mlflow_tracking_uri = self.mlflow_tracking_uri or f"sqlite:///{self.home}/mlflow.db"
+        self.outputs_base_url = self.outputs_base_url or f"http://127.0.0.1:{self.outputs_port}"
         return self
 
     @property

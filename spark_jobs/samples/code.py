@@ -173,6 +173,13 @@ def generate_code_sample(
 
 
 @functools.cache
+def max_repos() -> int:
+    """The most repositories `generate_code_sample` can build from this environment's
+    installed distributions (each ordinary repository is a different distribution)."""
+    ordinary = sum(_is_ordinary(d) for d in _installed_distributions())
+    return ordinary + len(SPECIAL_CASES) - 4
+
+
 def _installed_distributions() -> tuple[_Dist, ...]:
     """Every installed distribution, once, sorted by name, with its root license files and
     its plain source files (read once per process: the environment does not change)."""
