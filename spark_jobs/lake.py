@@ -115,6 +115,27 @@ TABLES: dict[str, TableSpec] = {
                 "run_id": "Dagster run id of the check",
             },
         ),
+        TableSpec(
+            "quality.profiles",
+            (),
+            "What each source looked like in each validated curated version: the measures the "
+            "distribution gate judged, their bounds, and whether the source was accepted",
+            {
+                "table": "the validated table, e.g. curated.web",
+                "version": "its Delta version that was validated",
+                "source": "the source (partition) measured",
+                "kind": "removal, language_share or byte_length",
+                "key": "e.g. 'curate: language_not_allowed', 'en', 'p50'",
+                "value": "the measure: a rate, a share, or bytes",
+                "n": "documents the measure is over",
+                "low": "lower bound it was held to",
+                "high": "upper bound it was held to",
+                "basis": "where the bounds came from (learned history or first-version rule)",
+                "within": "whether the measure was within its bounds",
+                "source_accepted": "every measure of this source was within bounds: "
+                "later versions learn from it",
+            },
+        ),
     ]
 }
 
