@@ -53,7 +53,8 @@ REJECT_COLUMNS = {
     "source": "source name",
     "locator": "URL or WARC position of the record",
     "stage": "stage that removed it: ingest or curate",
-    "reason": "why: e.g. http_status_404, language_not_allowed, gopher_short_doc, exact_duplicate",
+    "reason": "why: e.g. http_status_404, language_not_allowed, language_score_low, "
+    "gopher_short_doc, exact_duplicate",
     "detail": "reason details (the kept duplicate's id, the failing value, ...)",
     "run_id": "Dagster run id of the run that removed it",
 }

@@ -78,12 +78,30 @@ def test_each_document_gets_exactly_one_outcome_with_a_reason(annotated):
     assert reasons["e"][1].endswith("(> 0.3); recipe default")
     assert reasons["f"] == (
         "license_not_allowed",
-        "license CC-BY-NC-4.0 is unknown; policy platform does not allow it",
+        "license CC-BY-NC-4.0 is restricted; policy platform does not allow it",
     )
     assert reasons["g"][0] == "license_not_allowed"
     assert reasons["h"] == ("pii_above_threshold", "holds 1 email, 1 phone; recipe allows 0 spans")
     assert kept_ids.isdisjoint(reasons) and len(kept_ids) + len(reasons) == 8
     assert {r.stage for r in rejects.collect()} == {"curate"}
+
+
+def test_low_language_confidence_is_its_own_reason(annotated):
+    """An allowed language identified with too little confidence is language_score_low; a
+    language the recipe does not allow stays language_not_allowed, whatever its score."""
+    recipe = Recipe(rules={}, pii=None, min_language_score=0.999)
+    _, rejects = filter_documents(annotated, recipe, run_id="r2")
+    reasons = {r.id: (r.reason, r.detail) for r in rejects.collect()}
+    scores = {r.id: (r.language, r.language_score) for r in annotated.collect()}
+    assert reasons["d"][0] == "language_not_allowed"
+    licensed = {i for i, (reason, _) in reasons.items() if reason != "license_not_allowed"}
+    low = {i for i in licensed if scores[i][0] == "en" and scores[i][1] < 0.999}
+    assert low, "the sample needs an English document scored below 0.999"
+    assert {i for i, (reason, _) in reasons.items() if reason == "language_score_low"} == low
+    some = sorted(low)[0]
+    assert reasons[some][1] == (
+        f"language en with score {scores[some][1]:.2f} < min_language_score 0.999; recipe default"
+    )
 
 
 def test_redact_policy_keeps_the_document_with_placeholders(annotated):
