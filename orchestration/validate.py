@@ -23,7 +23,7 @@ from spark_jobs.config_files import ConfigError, shown_path
 from spark_jobs.dedup.config import DEFAULT_CONFIG_PATH, DedupConfig
 from spark_jobs.lake import CORPORA
 from spark_jobs.mixtures.recipe import MixtureRecipe, recipes_dir
-from spark_jobs.recipe import Recipe
+from spark_jobs.recipe import CurationRecipe
 from spark_jobs.sources import load_sources
 
 DEDUP_FILE = "dedup.yaml"
@@ -81,7 +81,7 @@ def _checks(raise_errors: bool) -> Iterator[FileCheck]:
             )
     for path in sorted(recipes.glob("*.yaml")):
         if path.name != DEDUP_FILE:
-            yield check(shown_path(path), lambda path=path: Recipe.from_yaml(path))
+            yield check(shown_path(path), lambda path=path: CurationRecipe.from_yaml(path))
     # Curation falls back to the shipped dedup settings when the recipes directory has none.
     dedup = recipes / DEDUP_FILE if (recipes / DEDUP_FILE).exists() else DEFAULT_CONFIG_PATH
     yield check(shown_path(dedup), lambda: DedupConfig.from_yaml(dedup))

@@ -17,14 +17,14 @@ from pyspark.sql.types import LongType, StructField, StructType
 
 from spark_jobs.annotators.rulesets import ruleset
 from spark_jobs.licenses import license_allowed, license_class
-from spark_jobs.recipe import DecontaminationPolicy, DedupPolicy, PiiPolicy, Recipe
+from spark_jobs.recipe import CurationRecipe, DecontaminationPolicy, DedupPolicy, PiiPolicy
 
 __all__ = [
     "REJECT_COLUMNS",
+    "CurationRecipe",
     "DecontaminationPolicy",
     "DedupPolicy",
     "PiiPolicy",
-    "Recipe",
     "exact_dedup",
     "filter_documents",
     "rule_reason",
@@ -92,7 +92,7 @@ def _pii_types(annotated: DataFrame, policy: PiiPolicy) -> list[str]:
 
 
 def filter_documents(
-    annotated: DataFrame, recipe: Recipe, run_id: str
+    annotated: DataFrame, recipe: CurationRecipe, run_id: str
 ) -> tuple[DataFrame, DataFrame]:
     """Split annotated documents into (kept, rejects) by license, language (language_not_allowed,
     or language_score_low for an allowed language identified with too little confidence), rule
@@ -279,7 +279,7 @@ def exact_dedup(documents: DataFrame, keep_order: tuple[str, ...], run_id: str):
 
 
 def select_documents(
-    annotated: DataFrame, recipe: Recipe, run_id: str
+    annotated: DataFrame, recipe: CurationRecipe, run_id: str
 ) -> tuple[DataFrame, DataFrame]:
     """`filter_documents`, then within-family exact dedup (if the recipe asks for it).
 

@@ -16,7 +16,7 @@ from orchestration.settings import load_settings, read_profiles
 from spark_jobs.config_files import ConfigError
 from spark_jobs.dedup.config import DedupConfig
 from spark_jobs.mixtures.recipe import MixtureRecipe
-from spark_jobs.recipe import Recipe
+from spark_jobs.recipe import CurationRecipe
 from spark_jobs.sources import load_sources
 
 ROOT = Path(__file__).parents[1]
@@ -200,7 +200,7 @@ def test_declared_licenses_that_are_accepted():
     ],
 )
 def test_curation_recipe_mistakes(text, message):
-    assert error_of(Recipe.from_yaml, "recipe.yaml", text) == message
+    assert error_of(CurationRecipe.from_yaml, "recipe.yaml", text) == message
 
 
 MIXTURE = "token_budget: 1000\ncomponents:\n  - corpus: web\n    weight: 1\n"
