@@ -79,7 +79,8 @@ def _checks(raise_errors: bool) -> Iterator[FileCheck]:
             yield FileCheck(
                 shown_path(path), f"{shown_path(path)}: no such file (curated.{corpus}'s recipe)"
             )
-    for path in sorted(recipes.glob("*.yaml")):
+    # Presets (recipes/presets/) are recipes too: a user copies one into place.
+    for path in sorted([*recipes.glob("*.yaml"), *recipes.glob("presets/*.yaml")]):
         if path.name != DEDUP_FILE:
             yield check(shown_path(path), lambda path=path: CurationRecipe.from_yaml(path))
     # Curation falls back to the shipped dedup settings when the recipes directory has none.

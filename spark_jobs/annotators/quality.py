@@ -110,6 +110,10 @@ SIGNALS: tuple[Signal, ...] = (
     Signal("c4_curly_bracket", "bool", "a kept C4 line (javascript lines aside) holds '{'"),
     Signal("c4_javascript_lines", "int", "C4 lines dropped for mentioning javascript"),
     Signal("c4_policy_lines", "int", "C4 lines dropped as cookie / terms-of-use notices"),
+    # FineWeb's C4 settings: the same line filter without its terminal-punctuation rule.
+    Signal("c4nt_sentence_count", "int", "sentences in the lines C4 keeps, any line ending"),
+    Signal("c4nt_lorem_ipsum", "bool", "as c4_lorem_ipsum, any line ending"),
+    Signal("c4nt_curly_bracket", "bool", "as c4_curly_bracket, any line ending"),
     Signal("nonblank_line_count", "int", "lines (split on \\n) that are not blank"),
     Signal("fineweb_line_punct_ratio", "float", "non-blank lines ending in terminal punctuation"),
     Signal("fineweb_short_line_ratio", "float", "non-blank lines of <= 30 characters"),
@@ -282,7 +286,10 @@ def _token_info(token: str) -> tuple[bool, bool]:
     return info
 
 
-def _c4(text: str) -> tuple[int, int, bool, bool, int, int]:
+def _c4(text: str, *, terminal_punct: bool = True) -> tuple[int, int, bool, bool, int, int]:
+    """C4's line filter (datatrove C4QualityFilter, split_paragraph): lines kept, their
+    sentences, lorem ipsum / curly bracket seen, javascript and policy lines dropped.
+    `terminal_punct=False` is FineWeb's setting (filter_no_terminal_punct=False)."""
     tokenizer = english()
     sentences = kept = javascript = policy = 0
     lorem = curly = False
@@ -292,7 +299,7 @@ def _c4(text: str) -> tuple[int, int, bool, bool, int, int]:
         if any(len(word) > C4_MAX_WORD_LENGTH for word in words):
             continue
         line = C4_CITATION.sub("", line)
-        if not line.endswith(C4_END_PUNCTUATION) or line.endswith("..."):
+        if terminal_punct and (not line.endswith(C4_END_PUNCTUATION) or line.endswith("...")):
             continue
         if len(words) < C4_MIN_WORDS_PER_LINE:
             continue
@@ -344,6 +351,7 @@ def quality_signals(text: str) -> dict[str, int | float | bool]:
     n_nonblank = len(nonblank)
     flagged = flagged_words()
     c4_kept, c4_sentences, lorem, curly, javascript, policy = _c4(text)
+    _, c4nt_sentences, c4nt_lorem, c4nt_curly, _, _ = _c4(text, terminal_punct=False)
     line_lengths = [len(line) for line in lines]
     head = "\n".join(lines[:5]).lower()
 
@@ -396,6 +404,9 @@ def quality_signals(text: str) -> dict[str, int | float | bool]:
             "c4_curly_bracket": curly,
             "c4_javascript_lines": javascript,
             "c4_policy_lines": policy,
+            "c4nt_sentence_count": c4nt_sentences,
+            "c4nt_lorem_ipsum": c4nt_lorem,
+            "c4nt_curly_bracket": c4nt_curly,
             "nonblank_line_count": n_nonblank,
             "fineweb_line_punct_ratio": (
                 sum(line.endswith(TERMINAL_PUNCTUATION) for line in nonblank) / n_nonblank
