@@ -43,6 +43,7 @@ def datatrove_filters() -> dict[str, Callable[[], object]]:
         "c4": C4QualityFilter,
         "c4_no_terminal_punct": lambda: C4QualityFilter(filter_no_terminal_punct=False),
         "fineweb": FineWebQualityFilter,
+        "fineweb_after_c4": FineWebQualityFilter,
     }
 
 

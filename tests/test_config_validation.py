@@ -151,7 +151,8 @@ def test_declared_licenses_that_are_accepted():
         (
             "name: x\nrules:\n  gopher: {}\n",
             "recipe.yaml:3: rules.gopher: 'gopher' is not a rule set; "
-            "allowed: gopher_quality, gopher_repetition, c4, c4_no_terminal_punct, fineweb, code",
+            "allowed: gopher_quality, gopher_repetition, c4, c4_no_terminal_punct, fineweb, "
+            "fineweb_after_c4, code",
         ),
         (
             "name: x\nrules:\n  c4:\n    min_sentences: 3\n",

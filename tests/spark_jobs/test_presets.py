@@ -16,7 +16,7 @@ EXPECTED = {
     "c4": ["c4"],
     "common-pile": ["gopher_repetition"],
     "dclm": ["gopher_repetition", "gopher_quality"],
-    "fineweb": ["gopher_repetition", "gopher_quality", "c4_no_terminal_punct", "fineweb"],
+    "fineweb": ["gopher_repetition", "gopher_quality", "c4_no_terminal_punct", "fineweb_after_c4"],
     "gopher": ["gopher_quality", "gopher_repetition"],
 }
 # Five sentences on lines without terminal punctuation (a list, a table, headings).
@@ -63,3 +63,36 @@ def test_c4_without_terminal_punct_agrees_with_datatrove(text):
     theirs = None if result is True else result[1]
     ours = verdict(text, "c4_no_terminal_punct")
     assert (ours is None) == (theirs is None), (ours, theirs)
+
+
+# Navigation-like short lines that C4 drops, around enough prose to pass C4: FineWeb's filter on
+# the whole text fails it (repeated lines), on the text C4 leaves it passes.
+NAVIGATION = (
+    "\n".join(["Home", "Up", "Next", "Index"] * 6) + "\n" + pydoc_data.topics.topics["assignment"]
+)
+
+
+@pytest.mark.parametrize("text", [*TEXTS, NAVIGATION])
+def test_the_fineweb_steps_agree_with_datatrove_after_its_c4_rewrite(text):
+    filters = pytest.importorskip("datatrove.pipeline.filters")
+    pytest.importorskip("spacy")
+    from datatrove.data import Document
+
+    doc = Document(text, "x")
+    theirs = None
+    for step in (
+        filters.C4QualityFilter(filter_no_terminal_punct=False),
+        filters.FineWebQualityFilter(),
+    ):
+        result = step.filter(doc)  # C4 rewrites doc.text, as in the FineWeb pipeline
+        if result is not True:
+            theirs = result[1]
+            break
+    ours = verdict(text, "c4_no_terminal_punct") or verdict(text, "fineweb_after_c4")
+    assert (ours is None) == (theirs is None), (ours, theirs)
+
+
+def test_navigation_lines_fail_fineweb_on_the_whole_text_but_not_after_c4():
+    assert verdict(NAVIGATION, "fineweb") == "fineweb_char_dup_ratio"
+    assert verdict(NAVIGATION, "c4_no_terminal_punct") is None
+    assert verdict(NAVIGATION, "fineweb_after_c4") is None
