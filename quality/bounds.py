@@ -173,7 +173,8 @@ def judge_measures(
             )
             judged.append(Judged(m, 0.0, float(ceiling), "first version: ceiling"))
         else:
-            why = "first version" if not seen_versions else f"fewer than {min_documents} documents"
+            few = m.kind == REMOVAL or seen_versions
+            why = f"fewer than {min_documents} documents" if few else "first version"
             judged.append(
                 Judged(m, 0.0, 1.0 if m.kind in RATE_KINDS else UNBOUNDED, f"not judged: {why}")
             )
