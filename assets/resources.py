@@ -8,7 +8,7 @@ import dagster as dg
 from pyspark.sql import SparkSession
 
 from spark_jobs.lake import Lake
-from spark_jobs.select import Recipe
+from spark_jobs.select import CurationRecipe
 from spark_jobs.session import get_spark
 from spark_jobs.settings import Settings, load_settings
 from spark_jobs.sources import Source, load_sources
@@ -46,8 +46,8 @@ class LakehouseResource(dg.ConfigurableResource):
             )
         return registry[name]
 
-    def recipe(self, corpus: str) -> Recipe:
-        return Recipe.from_yaml(self.settings.recipes_dir / f"{corpus}-default.yaml")
+    def recipe(self, corpus: str) -> CurationRecipe:
+        return CurationRecipe.from_yaml(self.settings.recipes_dir / f"{corpus}-default.yaml")
 
     @staticmethod
     def commit_metadata(context: dg.AssetExecutionContext) -> dict[str, str]:

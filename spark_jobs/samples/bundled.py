@@ -29,7 +29,7 @@ SAMPLES = [
     ),
     Sample(
         "code/sample-repos",
-        "code repositories (directories and tarballs of installed packages)",
+        "code repositories (directories and tarballs of real packages)",
         lambda out, pages, seed: generate_code_sample(out, repos=max(12, pages // 150), seed=seed),
     ),
     Sample(
