@@ -303,7 +303,7 @@ _C4_END_CODES = _as_codes("".join(C4_END_PUNCTUATION)).copy()
 
 @dataclass
 class _C4Lines:
-    """What C4's line filter (datatrove C4QualityFilter, split_paragraph) finds in a text."""
+    """What C4's line filter (datatrove C4QualityFilter, split_paragraph) finds in lines."""
 
     kept: int = 0
     sentences: int = 0
@@ -313,36 +313,14 @@ class _C4Lines:
     policy: int = 0
 
 
-@dataclass
-class _KeptLines:
-    """FineWeb's line figures of the lines C4 (any line ending) keeps, the text datatrove's
-    C4QualityFilter(filter_no_terminal_punct=False) leaves for FineWebQualityFilter."""
-
-    count: int = 0
-    punct: int = 0  # ending in terminal punctuation
-    short: int = 0  # of <= FINEWEB_SHORT_LINE_LENGTH characters
-    chars: int = 0
-    tokens: int = 0
-    dup_chars: int = 0  # characters in repeated lines (find_duplicates)
-
-    def signals(self) -> dict[str, int | float]:
-        n, chars, tokens = self.count, self.chars, self.tokens
-        return {
-            "c4nt_nonblank_line_count": n,
-            "c4nt_line_punct_ratio": self.punct / n if n else 0.0,
-            "c4nt_short_line_ratio": self.short / n if n else 0.0,
-            "c4nt_char_dup_ratio": self.dup_chars / chars if chars else 0.0,
-            "c4nt_list_ratio": (n - 1) / tokens if tokens else 0.0,
-        }
-
-
 def _c4(
     text: str, codes: np.ndarray, ids: np.ndarray, chunk_starts: np.ndarray, vocab: _Vocabulary
-) -> tuple[_C4Lines, _C4Lines, _KeptLines]:
-    """C4's line filter in one pass, with its terminal-punctuation rule (C4) and without it
-    (FineWeb's setting), and FineWeb's figures of the lines the latter keeps: datatrove's
-    C4QualityFilter line by line, compiled; the few lines with a "[" (a citation to cut) or a
-    character that only str.lower() can lower go through _c4_lines."""
+) -> list[int]:
+    """kernels.c4_counts' C4_SLOTS: C4's line filter in one pass, with its terminal-punctuation
+    rule (C4) and without it (FineWeb's setting), and FineWeb's figures of the lines the latter
+    keeps (the text datatrove's C4QualityFilter leaves for FineWebQualityFilter). Compiled; the
+    few lines with a "[" (a citation to cut) or a character that only str.lower() can lower go
+    through _c4_lines."""
     counts, left_over, kept_spans = kernels.c4_counts(
         codes,
         _char_flags(),
@@ -357,35 +335,34 @@ def _c4(
         FINEWEB_SHORT_LINE_LENGTH,
     )
     c = counts.tolist()
-    strict = _C4Lines(*c[kernels.C4_KEPT : kernels.C4_POLICY + 1])
-    loose = _C4Lines(*c[kernels.C4NT_KEPT : kernels.C4NT_CURLY + 1])
-    kept = _KeptLines(
-        *(c[slot] for slot in (kernels.C4NT_KEPT, kernels.C4NT_PUNCT, kernels.C4NT_SHORT)),
-        *(c[slot] for slot in (kernels.C4NT_CHARS, kernels.C4NT_TOKENS, kernels.C4NT_DUP_CHARS)),
+    if not len(left_over):
+        return c
+    bounds = left_over.tolist()
+    strict, loose, kept = _c4_lines(
+        [text[a:b] for a, b in zip(bounds[::2], bounds[1::2], strict=True)]
     )
-    if len(left_over):
-        bounds = left_over.tolist()
-        lines = [text[bounds[i] : bounds[i + 1]] for i in range(0, len(bounds), 2)]
-        more_strict, more_loose, more_kept = _c4_lines(lines)
-        for total, more in ((strict, more_strict), (loose, more_loose)):
-            total.kept += more.kept
-            total.sentences += more.sentences
-            total.lorem = bool(total.lorem or more.lorem)
-            total.curly = bool(total.curly or more.curly)
-            total.javascript += more.javascript
-            total.policy += more.policy
-        if more_kept:
-            spans = kept_spans.tolist()
-            everything = [text[spans[i] : spans[i + 1]] for i in range(0, len(spans), 2)]
-            kept.count += len(more_kept)
-            kept.punct += sum(line.endswith(TERMINAL_PUNCTUATION) for line in more_kept)
-            kept.short += sum(len(line) <= FINEWEB_SHORT_LINE_LENGTH for line in more_kept)
-            kept.chars += sum(map(len, more_kept))
-            kept.tokens += sum(len(english().words(line)) for line in more_kept)
-            kept.dup_chars = find_duplicates(everything + more_kept)[1]
-    strict.lorem, strict.curly = bool(strict.lorem), bool(strict.curly)
-    loose.lorem, loose.curly = bool(loose.lorem), bool(loose.curly)
-    return strict, loose, kept
+    for slot, more in ((kernels.C4_KEPT, strict), (kernels.C4NT_KEPT, loose)):
+        c[slot] += more.kept
+        c[slot + 1] += more.sentences
+        c[slot + 2] |= more.lorem
+        c[slot + 3] |= more.curly
+    c[kernels.C4_JAVASCRIPT] += strict.javascript
+    c[kernels.C4_POLICY] += strict.policy
+    if kept:
+        c[kernels.C4NT_PUNCT] += sum(line.endswith(TERMINAL_PUNCTUATION) for line in kept)
+        c[kernels.C4NT_SHORT] += sum(len(line) <= FINEWEB_SHORT_LINE_LENGTH for line in kept)
+        c[kernels.C4NT_CHARS] += sum(map(len, kept))
+        c[kernels.C4NT_TOKENS] += sum(len(english().words(line)) for line in kept)
+        # The lines cut in Python are appended to the text's code points, so one compiled
+        # pass finds the repeats among all kept lines.
+        lengths = np.fromiter(map(len, kept), np.int64, len(kept))
+        extra_ends = len(codes) + np.cumsum(lengths)
+        c[kernels.C4NT_DUP_CHARS] = kernels.repeated_chars(
+            np.concatenate([codes, _as_codes("".join(kept))]),
+            np.concatenate([kept_spans[0::2], extra_ends - lengths]),
+            np.concatenate([kept_spans[1::2], extra_ends]),
+        )
+    return c
 
 
 def _c4_lines(lines: list[str]) -> tuple[_C4Lines, _C4Lines, list[str]]:
@@ -431,19 +408,6 @@ def _c4_lines(lines: list[str]) -> tuple[_C4Lines, _C4Lines, list[str]]:
     return strict, loose, loose_lines
 
 
-def find_duplicates(items: list[str]) -> tuple[int, int]:
-    """(repeated elements, their characters): datatrove's find_duplicates."""
-    seen: set[str] = set()
-    elements = chars = 0
-    for item in items:
-        if item in seen:
-            elements += 1
-            chars += len(item)
-        else:
-            seen.add(item)
-    return elements, chars
-
-
 def quality_signals(text: str) -> dict[str, int | float | bool]:
     """Every signal of SIGNALS for one document."""
     n_chars = len(text)
@@ -479,7 +443,12 @@ def quality_signals(text: str) -> dict[str, int | float | bool]:
     newlines = text.count("\n")
     n_lines = counts[kernels.N_LINES]
     n_nonblank = counts[kernels.NONBLANK]
-    c4, c4nt, c4nt_kept = _c4(text, codes, ids, chunk_starts, vocab)
+    c4 = _c4(text, codes, ids, chunk_starts, vocab)
+    c4nt_lines, c4nt_chars, c4nt_tokens = (
+        c4[kernels.C4NT_KEPT],
+        c4[kernels.C4NT_CHARS],
+        c4[kernels.C4NT_TOKENS],
+    )
     head = "\n".join(text[: counts[kernels.HEAD_END]].splitlines()).lower()
     without_newlines = n_chars - newlines
     signals: dict[str, int | float | bool] = {
@@ -511,16 +480,20 @@ def quality_signals(text: str) -> dict[str, int | float | bool]:
             f"dup_{n}_gram_char_frac": per_char(chars)
             for n, chars in zip(DUP_NGRAMS, dups, strict=True)
         },
-        "c4_lines_kept": c4.kept,
-        "c4_sentence_count": c4.sentences,
-        "c4_lorem_ipsum": c4.lorem,
-        "c4_curly_bracket": c4.curly,
-        "c4_javascript_lines": c4.javascript,
-        "c4_policy_lines": c4.policy,
-        "c4nt_sentence_count": c4nt.sentences,
-        "c4nt_lorem_ipsum": c4nt.lorem,
-        "c4nt_curly_bracket": c4nt.curly,
-        **c4nt_kept.signals(),
+        "c4_lines_kept": c4[kernels.C4_KEPT],
+        "c4_sentence_count": c4[kernels.C4_SENTENCES],
+        "c4_lorem_ipsum": bool(c4[kernels.C4_LOREM]),
+        "c4_curly_bracket": bool(c4[kernels.C4_CURLY]),
+        "c4_javascript_lines": c4[kernels.C4_JAVASCRIPT],
+        "c4_policy_lines": c4[kernels.C4_POLICY],
+        "c4nt_sentence_count": c4[kernels.C4NT_SENTENCES],
+        "c4nt_lorem_ipsum": bool(c4[kernels.C4NT_LOREM]),
+        "c4nt_curly_bracket": bool(c4[kernels.C4NT_CURLY]),
+        "c4nt_nonblank_line_count": c4nt_lines,
+        "c4nt_line_punct_ratio": c4[kernels.C4NT_PUNCT] / c4nt_lines if c4nt_lines else 0.0,
+        "c4nt_short_line_ratio": c4[kernels.C4NT_SHORT] / c4nt_lines if c4nt_lines else 0.0,
+        "c4nt_char_dup_ratio": (c4[kernels.C4NT_DUP_CHARS] / c4nt_chars if c4nt_chars else 0.0),
+        "c4nt_list_ratio": (c4nt_lines - 1) / c4nt_tokens if c4nt_tokens else 0.0,
         "nonblank_line_count": n_nonblank,
         "fineweb_line_punct_ratio": per_nonblank(counts[kernels.NONBLANK_PUNCT]),
         "fineweb_short_line_ratio": per_nonblank(counts[kernels.NONBLANK_SHORT]),

@@ -431,24 +431,6 @@ def token_counts(ids: np.ndarray, token_flags: np.ndarray, token_lengths: np.nda
     return out
 
 
-@njit(cache=True, nogil=True)
-def _contains_lower(codes, start, end, pattern) -> bool:
-    """Whether codes[start:end], ASCII letters lowered, holds the ASCII `pattern`."""
-    m = len(pattern)
-    for a in range(start, end - m + 1):
-        match = True
-        for k in range(m):
-            c = codes[a + k]
-            if 0x41 <= c <= 0x5A:
-                c += 32
-            if c != pattern[k]:
-                match = False
-                break
-        if match:
-            return True
-    return False
-
-
 _EDIT = np.array([ord(c) for c in "edit]"], dtype=np.uint32)
 _CITATION_NEEDED = np.array([ord(c) for c in "citation needed]"], dtype=np.uint32)
 
@@ -482,11 +464,22 @@ def _has_citation(codes, flags, start, end) -> bool:
 
 @njit(cache=True, nogil=True)
 def _line_key(codes: np.ndarray, start: int, end: int) -> np.int64:
-    """The span hash of codes[start:end] (as _span_hash), without a prefix table."""
-    value = np.int64(0)
+    """A hash of codes[start:end] for _repeated_chars (int64 arithmetic wraps; keys are only
+    compared with each other, then the code points)."""
+    value = np.int64(end - start)
     for k in range(start, end):
-        value = (value * BASE + np.int64(codes[k]) + 1) % MOD
-    return value | (np.int64(end - start) << 31)
+        value = value * np.int64(1_099_511_628_211) + np.int64(codes[k]) + 1
+    return value
+
+
+@njit(cache=True, nogil=True)
+def repeated_chars(codes: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> int:
+    """find_duplicates' characters over the spans [starts[i], ends[i]) of codes."""
+    count = len(starts)
+    keys = np.empty(count, dtype=np.int64)
+    for i in range(count):
+        keys[i] = _line_key(codes, starts[i], ends[i])
+    return _repeated_chars(codes, keys, starts, ends, count)
 
 
 @njit(cache=True, nogil=True)
@@ -511,6 +504,39 @@ def _repeated_chars(codes, keys, starts, ends, count) -> int:
         else:
             table[slot] = i
     return chars
+
+
+@njit(cache=True, nogil=True)
+def _patterns_in(codes, start, end, patterns, pattern_ends, first_letters) -> int:
+    """Bit q set when codes[start:end], ASCII letters lowered, holds the ASCII pattern q
+    (patterns[pattern_ends[q - 1]:pattern_ends[q]]): one pass over the text."""
+    found = 0
+    for a in range(start, end):
+        c = codes[a]
+        if 0x41 <= c <= 0x5A:
+            c += 32
+        if c >= 128 or first_letters[c] == 0:
+            continue
+        candidates = first_letters[c] & ~found
+        q = 0
+        while candidates:
+            if candidates & 1:
+                p0 = pattern_ends[q - 1] if q else 0
+                m = pattern_ends[q] - p0
+                if a + m <= end:
+                    match = True
+                    for k in range(1, m):
+                        d = codes[a + k]
+                        if 0x41 <= d <= 0x5A:
+                            d += 32
+                        if d != patterns[p0 + k]:
+                            match = False
+                            break
+                    if match:
+                        found |= 1 << q
+            candidates >>= 1
+            q += 1
+    return found
 
 
 # Output slots of c4_counts: C4's line filter as C4QualityFilter runs it by default (C4_*), and
@@ -560,6 +586,10 @@ def c4_counts(
     """
     n = len(codes)
     out = np.zeros(C4_SLOTS, dtype=np.int64)
+    # first_letters[c]: bit q set when pattern q starts with the ASCII letter c.
+    first_letters = np.zeros(128, dtype=np.int64)
+    for q in range(len(pattern_ends)):
+        first_letters[patterns[pattern_ends[q - 1] if q else 0]] |= 1 << q
     left_over = np.empty(2 * (n // 2 + 1), dtype=np.int64)
     n_left = 0
     # A kept line holds at least min_words chunks, so at most n // 2 + 1 lines are kept.
@@ -581,7 +611,7 @@ def c4_counts(
         words = 0
         longest = 0
         run = 0
-        bracket = special = False
+        bracket = special = curly = False
         for t in range(start, end):
             f = flags[codes[t]]
             if f & SPACE:
@@ -593,6 +623,8 @@ def c4_counts(
                 longest = max(longest, run)
                 if codes[t] == 0x5B:
                     bracket = True
+                elif codes[t] == 0x7B:
+                    curly = True
                 if f & LOWERS_TO_ASCII:
                     special = True
         chunk += words
@@ -620,26 +652,20 @@ def c4_counts(
             and codes[right - 3] == _DOT
         ):
             strict = False
-        if _contains_lower(codes, left, right, patterns[0 : pattern_ends[0]]):
+        found = _patterns_in(codes, left, right, patterns, pattern_ends, first_letters)
+        if found & 1:  # lorem ipsum
             out[C4NT_LOREM] = 1
             if strict:
                 out[C4_LOREM] = 1
-        if _contains_lower(codes, left, right, patterns[pattern_ends[0] : pattern_ends[1]]):
+        if found & 2:  # javascript
             if strict:
                 out[C4_JAVASCRIPT] += 1
             continue
-        for t in range(left, right):
-            if codes[t] == 0x7B:
-                out[C4NT_CURLY] = 1
-                if strict:
-                    out[C4_CURLY] = 1
-                break
-        policy = False
-        for q in range(2, len(pattern_ends)):
-            if _contains_lower(codes, left, right, patterns[pattern_ends[q - 1] : pattern_ends[q]]):
-                policy = True
-                break
-        if policy:
+        if curly:
+            out[C4NT_CURLY] = 1
+            if strict:
+                out[C4_CURLY] = 1
+        if found > 3:  # a policy phrase
             if strict:
                 out[C4_POLICY] += 1
             continue
