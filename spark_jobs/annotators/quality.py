@@ -518,7 +518,7 @@ class QualitySignalsAnnotator(Annotator):
     """The SIGNALS of every document, one struct column."""
 
     name = "quality_signals"
-    version = "1"
+    version = "2"  # 2: the c4nt_* signals (C4 without its terminal-punctuation rule)
     columns = (
         Column(
             "quality_signals",
