@@ -14,7 +14,7 @@ from spark_jobs.sources import Source, load_sources
 if TYPE_CHECKING:  # pyspark and the recipe engine load where used: a light command stays light
     from pyspark.sql import SparkSession
 
-    from spark_jobs.select import Recipe
+    from spark_jobs.select import CurationRecipe
 
 CODE_VERSION = version("pilehouse")
 
@@ -60,10 +60,10 @@ class LakehouseResource(dg.ConfigurableResource):
             )
         return registry[name]
 
-    def recipe(self, corpus: str) -> Recipe:
-        from spark_jobs.select import Recipe
+    def recipe(self, corpus: str) -> CurationRecipe:
+        from spark_jobs.select import CurationRecipe
 
-        return Recipe.from_yaml(self.settings.recipes_dir / f"{corpus}-default.yaml")
+        return CurationRecipe.from_yaml(self.settings.recipes_dir / f"{corpus}-default.yaml")
 
     @staticmethod
     def commit_metadata(context: dg.AssetExecutionContext) -> dict[str, str]:

@@ -142,13 +142,13 @@ def run_stages(
     )
     from spark_jobs.delta import open_table, read_spark, write_table
     from spark_jobs.lake import Lake
-    from spark_jobs.recipe import Recipe
+    from spark_jobs.recipe import CurationRecipe
     from spark_jobs.session import get_spark
     from spark_jobs.settings import SHIPPED_DEDUP_CONFIG
 
     spark = get_spark(f"local[{cores}]", conf={"spark.driver.memory": args.driver_memory})
     lake = Lake(str(work / "lake"))
-    recipe = Recipe.from_yaml(RECIPE)
+    recipe = CurationRecipe.from_yaml(RECIPE)
     config = DedupConfig.from_yaml(SHIPPED_DEDUP_CONFIG)
     metadata = {"bench": "curation_scale"}
     figures: list[StageFigure] = []

@@ -123,7 +123,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 def sample_pages(text: str) -> int:
     """--pages: a whole number the sample generators support."""
-    from orchestration.samples import MAX_PAGES, MIN_PAGES
+    from spark_jobs.samples.bundled import MAX_PAGES, MIN_PAGES
 
     try:
         pages = int(text)

@@ -59,7 +59,7 @@ def sync_source_partitions(
 
 def bundled_sample_sources(settings: Settings) -> set[str]:
     """Registered sources that read one of the bundled sample corpora's landing folders."""
-    from orchestration.samples import SAMPLES
+    from spark_jobs.samples.bundled import SAMPLES
 
     landing = settings.landing_uri.rstrip("/")
     folders = [f"{landing}/{sample.folder}" for sample in SAMPLES]

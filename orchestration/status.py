@@ -50,7 +50,7 @@ class LakeStatus:
 
 
 def _tables(lake: Lake) -> dict[str, TableState]:
-    from orchestration.catalog import describe_table
+    from spark_jobs.analyst.catalog import describe_table
     from spark_jobs.delta import table_exists
 
     states = {}

@@ -24,7 +24,7 @@ from spark_jobs.config_files import ConfigError, shown_path
 from spark_jobs.dedup.config import DedupConfig
 from spark_jobs.lake import CORPORA
 from spark_jobs.mixtures.recipe import MixtureRecipe
-from spark_jobs.recipe import Recipe
+from spark_jobs.recipe import CurationRecipe
 from spark_jobs.sources import load_sources
 
 DEDUP_FILE = "dedup.yaml"
@@ -80,9 +80,10 @@ def _checks(raise_errors: bool) -> Iterator[FileCheck]:
             yield FileCheck(
                 shown_path(path), f"{shown_path(path)}: no such file (curated.{corpus}'s recipe)"
             )
-    for path in sorted(recipes.glob("*.yaml")):
+    # Presets (recipes/presets/) are recipes too: a user copies one into place.
+    for path in sorted([*recipes.glob("*.yaml"), *recipes.glob("presets/*.yaml")]):
         if path.name != DEDUP_FILE:
-            yield check(shown_path(path), lambda path=path: Recipe.from_yaml(path))
+            yield check(shown_path(path), lambda path=path: CurationRecipe.from_yaml(path))
     # Curation falls back to the shipped dedup settings when the recipes directory has none.
     dedup = recipes / DEDUP_FILE if (recipes / DEDUP_FILE).exists() else SHIPPED_DEDUP_CONFIG
     yield check(shown_path(dedup), lambda: DedupConfig.from_yaml(dedup))

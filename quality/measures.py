@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
+from quality.bounds import BYTE_LENGTH, LANGUAGE_SHARE, REMOVAL, Measure
+
 
 def shares(documents: DataFrame, column: str) -> DataFrame:
     """Documents and share of the table per value of `column` (e.g. language, license)."""
@@ -159,3 +161,61 @@ def outcome_ledger(inputs: DataFrame, kept: DataFrame, rejected: DataFrame) -> D
         F.coalesce("outcomes", F.lit(0)).alias("outcomes"),
         F.coalesce("ended_in", F.lit("nowhere")).alias("ended_in"),
     )
+
+
+def source_profile(
+    kept: DataFrame,
+    ingested: DataFrame,
+    removals: DataFrame,
+    qs: list[float],
+) -> list[Measure]:
+    """Per source: each stage's removal rate, overall and per reason; each language's share of
+    the kept documents; the kept documents' byte-length quantiles. Small: collected.
+
+    `kept` has source, language, byte_length; `ingested` (the raw table) has source;
+    `removals` has source, stage, reason (rejects and quarantine rows).
+    """
+    kept_by_stage: dict[tuple[str, str], int] = {}
+    for row in ingested.groupBy("source").count().collect():
+        kept_by_stage[(row["source"], "ingest")] = row["count"]
+    languages = kept.groupBy("source", "language").count().collect()
+    lengths = {
+        row["source"]: (row["n"], row["v"] or [])
+        for row in kept.groupBy("source")
+        .agg(F.count("*").alias("n"), F.percentile_approx("byte_length", qs, 10000).alias("v"))
+        .collect()
+    }
+    for source, (n, _) in lengths.items():
+        kept_by_stage[(source, "curate")] = n
+    removed: dict[tuple[str, str], dict[str, int]] = {}
+    for row in removals.groupBy("source", "stage", "reason").count().collect():
+        removed.setdefault((row["source"], row["stage"]), {})[row["reason"] or "(none)"] = row[
+            "count"
+        ]
+    measures: list[Measure] = []
+    sources = sorted({s for s, _ in kept_by_stage} | {s for s, _ in removed})
+    for source in sources:
+        for stage in ("ingest", "curate"):
+            by_reason = removed.get((source, stage), {})
+            total = kept_by_stage.get((source, stage), 0) + sum(by_reason.values())
+            if not total:
+                continue
+            measures.append(
+                Measure(source, REMOVAL, f"{stage}: *", sum(by_reason.values()) / total, total)
+            )
+            measures += [
+                Measure(source, REMOVAL, f"{stage}: {reason}", count / total, total)
+                for reason, count in sorted(by_reason.items())
+            ]
+        n, values = lengths.get(source, (0, []))
+        if n:
+            measures += [
+                Measure(source, LANGUAGE_SHARE, str(row["language"]), row["count"] / n, n)
+                for row in sorted(languages, key=lambda r: str(r["language"]))
+                if row["source"] == source
+            ]
+            measures += [
+                Measure(source, BYTE_LENGTH, f"p{round(q * 100)}", float(v), n)
+                for q, v in zip(qs, values, strict=True)
+            ]
+    return measures

@@ -33,7 +33,15 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import BooleanType, LongType, StructField, StructType
 
 from quality import measures
-from quality.bounds import load_bounds
+from quality.bounds import (
+    BYTE_LENGTH,
+    LANGUAGE_SHARE,
+    REMOVAL,
+    Judged,
+    judge_measures,
+    load_bounds,
+)
+from quality.history import profile_history
 from quality.licenses import LicensePolicy, license_class_of, policy_for_table
 from spark_jobs.annotators.pii import PII_TYPES, pii_spans
 from spark_jobs.delta import open_table, read_arrow, read_spark
@@ -109,6 +117,8 @@ class Batch:
     expectations: list[gxe.Expectation]
     # A small aggregate whose rows are also shown in the check result.
     show: bool = False
+    # Distribution measures judged in this batch, recorded in quality.profiles with the result.
+    judged: tuple[Judged, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -279,60 +289,22 @@ def with_pii_spans(documents: DataFrame, types: Iterable[str] = PII_TYPES) -> Da
     return documents.mapInArrow(count, schema)
 
 
-def language_shares(bounds: dict[str, Any]) -> list[gxe.Expectation]:
-    """Each listed language's share of documents is within its bounds."""
+def within_learned_bounds() -> list[gxe.Expectation]:
+    """Every source's measures within the bounds its own history sets (quality.bounds)."""
+    what = {
+        REMOVAL: "removal rates (per stage and per reason)",
+        LANGUAGE_SHARE: "language shares",
+        BYTE_LENGTH: "byte-length quantiles",
+    }
     return [
         gxe.ExpectColumnValuesToBeBetween(
-            column="share",
-            min_value=low,
-            max_value=high,
-            row_condition=Column("language") == language,
-            description=f"'{language}' is {low:.0%} to {high:.0%} of documents",
+            column=column,
+            max_value=0,
+            row_condition=Column("kind") == kind,
+            description=f"every source's {words} {side} the bounds its history sets",
         )
-        for language, (low, high) in bounds["distribution"]["language_share"].items()
-    ]
-
-
-def no_language_drift(bounds: dict[str, Any]) -> list[gxe.Expectation]:
-    limit = bounds["distribution"]["max_language_share_change"]
-    return [
-        gxe.ExpectColumnValuesToBeBetween(
-            column="change",
-            max_value=limit,
-            description=f"no language's share moved more than {limit:.0%} since the baseline version",
-        )
-    ]
-
-
-def length_quantiles(bounds: dict[str, Any]) -> list[gxe.Expectation]:
-    return [
-        gxe.ExpectColumnValuesToBeBetween(
-            column="byte_length",
-            min_value=low,
-            max_value=high,
-            row_condition=Column("q") == float(q),
-            description=f"the {float(q):.0%} byte-length quantile is {low} to {high} bytes",
-        )
-        for q, (low, high) in bounds["distribution"]["byte_length_quantiles"].items()
-    ]
-
-
-def removal_limits(bounds: dict[str, Any]) -> list[gxe.Expectation]:
-    low, high = bounds["distribution"]["dedup_rate"]
-    return [
-        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-            column_A="max_rate",
-            column_B="rate",
-            or_equal=True,
-            description="no stage and no rule removes more of its input than its bound (max_rate)",
-        ),
-        gxe.ExpectColumnValuesToBeBetween(
-            column="rate",
-            min_value=low,
-            max_value=high,
-            row_condition=Column("reason") == "exact_duplicate",
-            description=f"the exact-duplicate rate is {low:.0%} to {high:.0%}",
-        ),
+        for kind, words in what.items()
+        for column, side in (("above_high", "are at most"), ("below_low", "are at least"))
     ]
 
 
@@ -417,44 +389,64 @@ def curated_documents(subject: Subject) -> list[Batch]:
     ]
 
 
+DISTRIBUTION_COLUMNS = (
+    "measure string, source string, kind string, key string, value double, n long, "
+    "low double, high double, above_high double, below_low double, basis string, within boolean"
+)
+
+
 def curated_distribution(subject: Subject) -> list[Batch]:
-    bounds = load_bounds(subject.table)
-    documents = subject.read(columns=["language", "byte_length"])
-    baseline = (
-        subject.read(version=subject.baseline_version, columns=["language"])
-        if subject.baseline_version is not None
-        else None
-    )
-    removed = ["corpus", "stage", "reason"]
+    """Each source's removal rates, language shares and length quantiles, judged against the
+    bounds learned from the source's own accepted versions (quality.profiles)."""
+    settings = load_bounds(subject.table)["distribution"]
+    documents = subject.read(columns=["source", "language", "byte_length"])
+    removed = ["corpus", "source", "stage", "reason"]
     rejects = subject.read("rejects", columns=removed).where(F.col("corpus") == subject.corpus)
     quarantine = subject.read("quarantine", columns=removed).where(
         F.col("corpus") == subject.corpus
     )
-    removals = rejects.select("stage", "reason").unionByName(quarantine.select("stage", "reason"))
-    kept = {
-        "ingest": subject.read(f"raw.{subject.corpus}", columns=["id"]).count(),
-        "curate": documents.count(),
-    }
-    rates = measures.removal_rates(removals, kept, bounds["distribution"]["max_removal_rate"])
-    drift = measures.share_drift(documents, baseline, "language")
-    quantiles = [float(q) for q in bounds["distribution"]["byte_length_quantiles"]]
-    lengths = measures.quantiles(documents, "byte_length", quantiles)
+    removals = rejects.select("source", "stage", "reason").unionByName(
+        quarantine.select("source", "stage", "reason")
+    )
+    raw = subject.read(f"raw.{subject.corpus}", columns=["source"])
+    observed = measures.source_profile(
+        documents, raw, removals, [float(q) for q in settings["quantiles"]]
+    )
+    history = profile_history(
+        subject.lake,
+        subject.table,
+        before=subject.version,
+        window=int(settings["history_window"]),
+        relearn_from=settings.get("relearn_from") or {},
+    )
+    judged = judge_measures(observed, history, settings)
+    rows = [
+        (
+            j.measure.name,
+            j.measure.source,
+            j.measure.kind,
+            j.measure.key,
+            float(j.measure.value),
+            int(j.measure.n),
+            float(j.low),
+            float(j.high),
+            float(j.measure.value - j.high),
+            float(j.low - j.measure.value),
+            j.basis,
+            j.within,
+        )
+        for j in sorted(judged, key=lambda j: (j.within, j.measure.name))
+    ]
+    frame = subject.spark.createDataFrame(rows, DISTRIBUTION_COLUMNS)
     return [
-        Batch("length quantiles", lengths, "quantile", length_quantiles(bounds), show=True),
         Batch(
-            "language shares",
-            drift.orderBy(F.desc("share")),
-            "language",
-            [*language_shares(bounds), *no_language_drift(bounds)],
+            "distribution by source",
+            frame,
+            "measure",
+            within_learned_bounds(),
             show=True,
-        ),
-        Batch(
-            "removal rates",
-            rates.orderBy("stage", "reason"),
-            "rule",
-            removal_limits(bounds),
-            show=True,
-        ),
+            judged=tuple(judged),
+        )
     ]
 
 
@@ -492,9 +484,9 @@ SUITES: dict[str, Suite] = {
         ),
         Suite(
             CURATED_DISTRIBUTION,
-            "language shares, length quantiles, removal rates and drift from the baseline",
+            "each source's removal rates, language shares and length quantiles within the "
+            "bounds learned from its own history",
             curated_distribution,
-            uses_baseline=True,
         ),
         Suite(
             CONSERVATION,

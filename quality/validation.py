@@ -28,7 +28,7 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame
 from pyspark.sql.types import ArrayType, MapType, StructType
 
-from quality.bounds import pandas_max_bytes
+from quality.bounds import Judged, pandas_max_bytes
 from quality.suites import Batch, Subject, Suite, snapshot_bytes
 from spark_jobs.delta import open_table
 
@@ -66,6 +66,8 @@ class ValidationReport:
     )
     # The GX engine that computed the rows' metrics: pandas or spark.
     engine: str = "spark"
+    # Distribution measures with their bounds (quality.bounds), recorded in quality.profiles.
+    judged: list[Judged] = field(default_factory=list)
 
     @property
     def failures(self) -> list[ExpectationOutcome]:
@@ -287,6 +289,7 @@ def validate_suite(suite: Suite, subject: Subject, *, engine: Engine = "auto") -
     engine = chosen
     report = ValidationReport(suite=suite.name, success=True, outcomes=[], engine=engine)
     for batch in suite.batches(subject):
+        report.judged += batch.judged
         if engine == "pandas":
             part = _validate_collected(suite, batch, report)
         else:

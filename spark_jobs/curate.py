@@ -23,7 +23,7 @@ from spark_jobs.dedup import DedupConfig, duplicates_to_drop, exact_clusters, fu
 from spark_jobs.dedup.clusters import CLUSTER_COLUMNS
 from spark_jobs.dedup.paragraphs import paragraph_duplicate_fractions
 from spark_jobs.delta import open_table
-from spark_jobs.recipe import Recipe
+from spark_jobs.recipe import CurationRecipe
 from spark_jobs.select import reject_rows
 from spark_jobs.storage import ObjectStore
 
@@ -46,7 +46,7 @@ DUPLICATE_REASONS = {"exact": "exact_duplicate", "fuzzy": "near_duplicate"}
 
 
 def drop_contaminated(
-    kept: DataFrame, verdicts: DataFrame, recipe: Recipe, run_id: str
+    kept: DataFrame, verdicts: DataFrame, recipe: CurationRecipe, run_id: str
 ) -> tuple[DataFrame, DataFrame]:
     """Split `kept` into (clean, rejects) by the contamination verdicts of its documents."""
     flagged = kept.join(verdicts, "id")
@@ -63,7 +63,7 @@ def drop_contaminated(
 
 
 def contamination_flags(
-    annotated: Mapping[str, DataFrame], recipes: Mapping[str, Recipe], items_index
+    annotated: Mapping[str, DataFrame], recipes: Mapping[str, CurationRecipe], items_index
 ) -> DataFrame | None:
     """decontamination.flags rows for every family whose recipe decontaminates.
 
@@ -88,7 +88,7 @@ def contamination_flags(
 
 def drop_duplicate_paragraphs(
     kept: Mapping[str, DataFrame],
-    recipes: Mapping[str, Recipe],
+    recipes: Mapping[str, CurationRecipe],
     config: DedupConfig,
     run_id: str,
 ) -> tuple[dict[str, DataFrame], dict[str, DataFrame]]:
@@ -152,7 +152,7 @@ def dedup_frame(docs: DataFrame) -> DataFrame:
 
 def cluster_across_corpora(
     kept: Mapping[str, DataFrame],
-    recipes: Mapping[str, Recipe],
+    recipes: Mapping[str, CurationRecipe],
     config: DedupConfig,
     signatures: DataFrame | None,
 ) -> DataFrame | None:

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
+from urllib.parse import urlsplit
 
 import pyarrow as pa
 import pyarrow.fs as pafs
@@ -21,7 +22,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.pandas.types import from_arrow_schema
 
 from spark_jobs.isolation import ObjectStopped, run_isolated
-from spark_jobs.sources import Source
+from spark_jobs.sources import Source, license_override
 from spark_jobs.storage import LOCAL, ObjectStore, is_s3
 from spark_jobs.untrusted import ReadLimits
 from spark_jobs.walk import LandingEntry, check_inside, local_root, walk
@@ -295,8 +296,31 @@ class _ReadFiles:
         }
         complete = {name: None for name in self.schema.names} | filled
         complete.update({k: v for k, v in row.items() if v is not None or k not in filled})
+        declared_here = row.get("license") is None or (
+            row["license"] == self.source.license
+            and row.get("license_evidence") == self.source.license_evidence
+        )
+        if self.source.license_overrides and declared_here:
+            complete.update(_overridden_license(self.source, row))
         complete["excerpt"] = excerpt(complete.get("excerpt"))
         return complete
+
+
+def _overridden_license(source: Source, row: dict) -> dict:
+    """The license of the source's first override matching the record's domain and path (a
+    URL's path on the web, else the locator), with evidence naming the override; {} if none."""
+    url = row.get("url")
+    path = urlsplit(url).path if url else row.get("locator")
+    domain = row.get("domain") or (urlsplit(url).hostname if url else None)
+    override = license_override(source.license_overrides, domain=domain, path=path)
+    if override is None:
+        return {}
+    where = ", ".join(
+        f"{key}={value}"
+        for key, value in (("domain", override.domain), ("path", override.path))
+        if value is not None
+    )
+    return {"license": override.license, "license_evidence": f"{override.evidence} ({where})"}
 
 
 def _utf8_length(text: str | None) -> int | None:

@@ -63,7 +63,8 @@ REJECT_COLUMNS = {
     "source": "source name",
     "locator": "URL or WARC position of the record",
     "stage": "stage that removed it: ingest or curate",
-    "reason": "why: e.g. http_status_404, language_not_allowed, gopher_short_doc, exact_duplicate",
+    "reason": "why: e.g. http_status_404, language_not_allowed, language_score_low, "
+    "gopher_short_doc, exact_duplicate",
     "detail": "reason details (the kept duplicate's id, the failing value, ...)",
     "run_id": "Dagster run id of the run that removed it",
 }
@@ -125,6 +126,27 @@ TABLES: dict[str, TableSpec] = {
                 "sample_ids": "ids of offending rows (documents, languages, rules, sources)",
                 "suite_success": "whether the whole suite passed on this version",
                 "run_id": "Dagster run id of the check",
+            },
+        ),
+        TableSpec(
+            "quality.profiles",
+            (),
+            "What each source looked like in each validated curated version: the measures the "
+            "distribution gate judged, their bounds, and whether the source was accepted",
+            {
+                "table": "the validated table, e.g. curated.web",
+                "version": "its Delta version that was validated",
+                "source": "the source (partition) measured",
+                "kind": "removal, language_share or byte_length",
+                "key": "e.g. 'curate: language_not_allowed', 'en', 'p50'",
+                "value": "the measure: a rate, a share, or bytes",
+                "n": "documents the measure is over",
+                "low": "lower bound it was held to",
+                "high": "upper bound it was held to",
+                "basis": "where the bounds came from (learned history or first-version rule)",
+                "within": "whether the measure was within its bounds",
+                "source_accepted": "every measure of this source was within bounds: "
+                "later versions learn from it",
             },
         ),
     ]

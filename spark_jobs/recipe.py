@@ -81,7 +81,7 @@ def _default_rules() -> dict[str, dict[str, Any]]:
 
 
 @dataclass(frozen=True)
-class Recipe:
+class CurationRecipe:
     """What a curated table keeps. Thresholds here, not in code: changing them re-runs selection only."""
 
     name: str = "default"
@@ -112,12 +112,12 @@ class Recipe:
             sets[name].resolve(overrides)  # raises on unknown thresholds
 
     @classmethod
-    def from_yaml(cls, path: str | Path) -> Recipe:
+    def from_yaml(cls, path: str | Path) -> CurationRecipe:
         """The recipe in a YAML file; a mistake raises ConfigError naming the file, line and key."""
         return read_config(path).validate(RecipeFile).to_recipe()
 
     @classmethod
-    def from_dict(cls, raw: Mapping[str, Any], origin: str = "recipe") -> Recipe:
+    def from_dict(cls, raw: Mapping[str, Any], origin: str = "recipe") -> CurationRecipe:
         return ConfigFile.of(raw, origin).validate(RecipeFile).to_recipe()
 
     @property
@@ -222,7 +222,7 @@ class DedupSection(ConfigModel):
 
 
 class RecipeFile(ConfigModel):
-    """A curation recipe as written in YAML; unset keys keep `Recipe`'s defaults."""
+    """A curation recipe as written in YAML; unset keys keep `CurationRecipe`'s defaults."""
 
     name: str = Field("default", description="text")
     corpus: str | None = Field(None, description=", ".join(CORPORA))
@@ -297,7 +297,7 @@ class RecipeFile(ConfigModel):
             raise KeyProblem("replaced by pii.max_spans; remove it", "max_pii_spans")
         return self
 
-    def to_recipe(self) -> Recipe:
+    def to_recipe(self) -> CurationRecipe:
         given = self.model_fields_set
         rules = {name: dict(overrides or {}) for name, overrides in (self.rules or {}).items()}
         if "gopher_quality" in given:
@@ -338,4 +338,4 @@ class RecipeFile(ConfigModel):
             )
         elif "exact_dedup" in given:
             kwargs["dedup"] = DedupPolicy(exact=self.exact_dedup)
-        return Recipe(rules=rules, **kwargs)
+        return CurationRecipe(rules=rules, **kwargs)

@@ -18,14 +18,14 @@ from pyspark.sql.types import LongType, StructField, StructType
 from spark_jobs.annotators.rulesets import ruleset
 from spark_jobs.lake import REJECT_COLUMNS
 from spark_jobs.licenses import license_allowed, license_class
-from spark_jobs.recipe import DecontaminationPolicy, DedupPolicy, PiiPolicy, Recipe
+from spark_jobs.recipe import CurationRecipe, DecontaminationPolicy, DedupPolicy, PiiPolicy
 
 __all__ = [
     "REJECT_COLUMNS",
+    "CurationRecipe",
     "DecontaminationPolicy",
     "DedupPolicy",
     "PiiPolicy",
-    "Recipe",
     "exact_dedup",
     "filter_documents",
     "rule_reason",
@@ -91,9 +91,11 @@ def _pii_types(annotated: DataFrame, policy: PiiPolicy) -> list[str]:
 
 
 def filter_documents(
-    annotated: DataFrame, recipe: Recipe, run_id: str
+    annotated: DataFrame, recipe: CurationRecipe, run_id: str
 ) -> tuple[DataFrame, DataFrame]:
-    """Split annotated documents into (kept, rejects) by license, language, rule sets and PII.
+    """Split annotated documents into (kept, rejects) by license, language (language_not_allowed,
+    or language_score_low for an allowed language identified with too little confidence), rule
+    sets and PII.
 
     Each document gets at most one reject row, with the first reason in that order. Under a
     `redact` PII policy kept documents' text has its PII replaced by typed placeholders
@@ -119,27 +121,39 @@ def filter_documents(
         )
         remaining = remaining.where(license_ok)
     if recipe.languages is not None:
-        language_ok = F.coalesce(
-            F.col("language").isin(list(recipe.languages))
-            & (F.col("language_score") >= recipe.min_language_score),
-            F.lit(False),
-        )
+        # Two reasons: the language is not one the recipe wants, or it is but language ID is
+        # not sure enough (short or mixed text) - different fixes, so different reasons.
+        language_allowed = F.coalesce(F.col("language").isin(list(recipe.languages)), F.lit(False))
+        score_ok = F.coalesce(F.col("language_score") >= recipe.min_language_score, F.lit(False))
         rejects.append(
             reject_rows(
-                remaining.where(~language_ok),
+                remaining.where(~language_allowed),
                 F.lit("language_not_allowed"),
                 F.format_string(
-                    "language %s (score %.2f); recipe %s allows %s with score >= %s",
+                    "language %s (score %.2f); recipe %s allows %s",
                     F.col("language"),
                     F.col("language_score"),
                     F.lit(recipe.name),
                     F.lit(",".join(recipe.languages)),
-                    F.lit(str(recipe.min_language_score)),
                 ),
                 run_id,
             )
         )
-        remaining = remaining.where(language_ok)
+        rejects.append(
+            reject_rows(
+                remaining.where(language_allowed & ~score_ok),
+                F.lit("language_score_low"),
+                F.format_string(
+                    "language %s with score %.2f < min_language_score %s; recipe %s",
+                    F.col("language"),
+                    F.col("language_score"),
+                    F.lit(str(recipe.min_language_score)),
+                    F.lit(recipe.name),
+                ),
+                run_id,
+            )
+        )
+        remaining = remaining.where(language_allowed & score_ok)
     if recipe.rules:
         # One pass: the first failing rule over all rule sets, in the recipe's order.
         reason = F.lit(None).cast("string")
@@ -264,7 +278,7 @@ def exact_dedup(documents: DataFrame, keep_order: tuple[str, ...], run_id: str):
 
 
 def select_documents(
-    annotated: DataFrame, recipe: Recipe, run_id: str
+    annotated: DataFrame, recipe: CurationRecipe, run_id: str
 ) -> tuple[DataFrame, DataFrame]:
     """`filter_documents`, then within-family exact dedup (if the recipe asks for it).
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import fnmatch
 import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from spark_jobs.config_files import ConfigModel, KeyProblem, describe, read_config, suggestion
 from spark_jobs.lake import CORPORA
@@ -19,7 +20,7 @@ from spark_jobs.untrusted import ReadLimits
 DETECT = "detect"
 LICENSES_ALLOWED = (
     "an SPDX id or expression classified in spark_jobs/licenses/classes.yaml (MIT, "
-    "CC-BY-4.0, PublicDomain, ...), LicenseRef-..., NOASSERTION or detect"
+    "CC-BY-4.0, PublicDomain, ...), or detect"
 )
 
 
@@ -35,6 +36,8 @@ class Source:
     license: str
     license_evidence: str = "declared"
     options: dict = field(default_factory=dict)
+    # Parts of the source whose license differs from the declared one (a mixed crawl).
+    license_overrides: tuple[LicenseOverride, ...] = ()
     # Only these files (relative to location) instead of everything there: the new files a
     # landing-sensor run was asked to ingest. Empty means the whole location.
     files: tuple[str, ...] = ()
@@ -44,26 +47,93 @@ class Source:
         return replace(self, files=tuple(files))
 
 
-def declared_license_problem(value: str) -> str | None:
+@dataclass(frozen=True)
+class LicenseOverride:
+    """Documents of one domain (and its subdomains) and/or under one path glob carry this
+    license instead of the source's declared one. Web: the path is the URL's path; other
+    families: the record's locator (its file path under the location)."""
+
+    license: str
+    domain: str | None = None
+    path: str | None = None
+    evidence: str = "declared:override"
+
+    def matches(self, *, domain: str | None, path: str | None) -> bool:
+        if self.domain is not None:
+            host = (domain or "").lower().removeprefix("www.")
+            if host != self.domain and not host.endswith("." + self.domain):
+                return False
+        if self.path is not None:
+            return path is not None and fnmatch.fnmatchcase(path, self.path)
+        return True
+
+
+def license_override(
+    overrides: Sequence[LicenseOverride], *, domain: str | None, path: str | None
+) -> LicenseOverride | None:
+    """The first override that matches a record, if any."""
+    return next((o for o in overrides if o.matches(domain=domain, path=path)), None)
+
+
+def declared_license_problem(value: str, *, overridden: bool = False) -> str | None:
     """Why `value` cannot be a source's declared license, or None when it can.
 
-    Every id of an expression must be classified (a license nobody classified reaches no
-    curated table, so it is most likely a typo), or be a deliberate LicenseRef-… or NOASSERTION.
+    Every id of an expression must be classified: a license of class `unknown` (a typo, an id
+    nobody classified, LicenseRef-..., NOASSERTION) lets no document into any curated table,
+    so the source is refused rather than rejected document by document. NOASSERTION is
+    accepted for a source with license_overrides: the parts they name are known.
     """
-    if value in (DETECT, NOASSERTION):
+    if value == DETECT or (value == NOASSERTION and overridden):
         return None
     if not value.strip():
         return f"empty; allowed: {LICENSES_ALLOWED}"
+    if value == NOASSERTION:
+        return (
+            "NOASSERTION has license class unknown: no document of this source could reach a "
+            "curated table; declare the license, use detect, or add license_overrides for the "
+            "parts whose license you know"
+        )
     try:
         ids = license_ids(value)
     except ValueError as error:
         return f"{value!r} is not an SPDX expression ({error}); allowed: {LICENSES_ALLOWED}"
     for spdx in ids:
-        if spdx.startswith("LicenseRef-") or spdx == NOASSERTION or license_class(spdx) != UNKNOWN:
+        if license_class(spdx) != UNKNOWN:
             continue
+        if spdx.startswith("LicenseRef-"):
+            return (
+                f"{spdx!r} has license class unknown: no document of this source could reach a "
+                f"curated table; allowed: {LICENSES_ALLOWED} (classify it in classes.yaml)"
+            )
         guess = suggestion(spdx, list(knowledge().classes))
         return f"{spdx!r} is not a classified license{guess}; allowed: {LICENSES_ALLOWED}"
     return None
+
+
+class LicenseOverrideEntry(ConfigModel):
+    """One item of a source's `license_overrides`."""
+
+    license: str = Field(description=LICENSES_ALLOWED.removesuffix(", or detect"))
+    domain: str | None = Field(None, description="a domain; its subdomains match too")
+    path: str | None = Field(None, description="a glob over the URL path or file path (/docs/*)")
+    evidence: str = Field("declared:override", description="how the license is known (text)")
+
+    @field_validator("license")
+    @classmethod
+    def _classified(cls, value: str) -> str:
+        problem = "detect is a source setting" if value == DETECT else None
+        problem = problem or declared_license_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @model_validator(mode="after")
+    def _says_where(self) -> LicenseOverrideEntry:
+        if self.domain is None and self.path is None:
+            raise ValueError("an override needs a domain, a path, or both")
+        if self.domain is not None:
+            self.domain = self.domain.lower().removeprefix("www.")
+        return self
 
 
 class SourceEntry(ConfigModel):
@@ -77,6 +147,9 @@ class SourceEntry(ConfigModel):
     license: str = Field(description=LICENSES_ALLOWED)
     license_evidence: str = Field("declared", description="how the license is known (text)")
     options: dict[str, Any] | None = Field(None, description="a mapping of reader options")
+    license_overrides: list[LicenseOverrideEntry] | None = Field(
+        None, description="a list of {domain and/or path, license}: parts licensed otherwise"
+    )
 
     @field_validator("corpus")
     @classmethod
@@ -103,13 +176,12 @@ class SourceEntry(ConfigModel):
                 raise ValueError(f"unknown placeholder {{{name}}}; allowed: {allowed}")
         return value
 
-    @field_validator("license")
-    @classmethod
-    def _classified_license(cls, value: str) -> str:
-        problem = declared_license_problem(value)
+    @model_validator(mode="after")
+    def _classified_license(self) -> SourceEntry:
+        problem = declared_license_problem(self.license, overridden=bool(self.license_overrides))
         if problem:
-            raise ValueError(problem)
-        return value
+            raise KeyProblem(problem, "license")
+        return self
 
     @field_validator("options")
     @classmethod
@@ -159,5 +231,9 @@ def load_sources(path: str | Path, *, landing_uri: str) -> dict[str, Source]:
             license=entry.license,
             license_evidence=entry.license_evidence,
             options=options,
+            license_overrides=tuple(
+                LicenseOverride(o.license, o.domain, o.path, o.evidence)
+                for o in entry.license_overrides or []
+            ),
         )
     return sources

@@ -53,7 +53,7 @@ from spark_jobs.ingest import (
     check_unreadable_fraction,
 )
 from spark_jobs.lake import QUARANTINE_COLUMNS, REJECT_COLUMNS, Lake, document_tables
-from spark_jobs.select import Recipe, filter_documents
+from spark_jobs.select import CurationRecipe, filter_documents
 from spark_jobs.sources import Source
 from spark_jobs.takedown import taken_down_ids
 
@@ -395,7 +395,7 @@ def refresh_signatures(
 def curate_corpora(
     spark: SparkSession,
     lake: Lake,
-    recipes: Mapping[str, Recipe],
+    recipes: Mapping[str, CurationRecipe],
     dedup_config: DedupConfig | None = None,
     *,
     run_id: str,
@@ -538,7 +538,7 @@ def curate_corpus(
     spark: SparkSession,
     lake: Lake,
     corpus: str,
-    recipe: Recipe,
+    recipe: CurationRecipe,
     *,
     run_id: str,
     metadata: Mapping[str, object],

@@ -16,13 +16,13 @@ from orchestration.settings import load_settings, read_profiles
 from spark_jobs.config_files import ConfigError
 from spark_jobs.dedup.config import DedupConfig
 from spark_jobs.mixtures.recipe import MixtureRecipe
-from spark_jobs.recipe import Recipe
+from spark_jobs.recipe import CurationRecipe
 from spark_jobs.sources import load_sources
 
 ROOT = Path(__file__).parents[1]
 LICENSES = (
     "allowed: an SPDX id or expression classified in spark_jobs/licenses/classes.yaml "
-    "(MIT, CC-BY-4.0, PublicDomain, ...), LicenseRef-..., NOASSERTION or detect"
+    "(MIT, CC-BY-4.0, PublicDomain, ...), or detect"
 )
 ENTRY = "    corpus: web\n    format: warc\n    location: /landing/a\n    license: MIT\n"
 
@@ -75,7 +75,8 @@ def sources(path: Path):
         (
             "sources:\n  a:\n" + ENTRY.replace("license:", "licence:"),
             "sources.yaml:6: sources.a.licence: unknown key (did you mean license?); "
-            "allowed: corpus, format, location, license, license_evidence, options",
+            "allowed: corpus, format, location, license, license_evidence, options, "
+            "license_overrides",
         ),
         (
             "sources:\n  a:\n" + ENTRY.replace("/landing/a", "'{landng}/a'"),
@@ -120,7 +121,7 @@ def test_source_registry_mistakes(text, message):
 
 
 def test_declared_licenses_that_are_accepted():
-    licenses = ["detect", "NOASSERTION", "LicenseRef-Acme", "MIT OR Apache-2.0", "GPL-2.0"]
+    licenses = ["detect", "MIT OR Apache-2.0", "GPL-2.0", "GFDL-1.3-or-later", "OFL-1.1"]
     text = "sources:\n" + "".join(
         f"  s{i}:\n" + ENTRY.replace("MIT", f"'{lic}'") for i, lic in enumerate(licenses)
     )
@@ -150,7 +151,8 @@ def test_declared_licenses_that_are_accepted():
         (
             "name: x\nrules:\n  gopher: {}\n",
             "recipe.yaml:3: rules.gopher: 'gopher' is not a rule set; "
-            "allowed: gopher_quality, gopher_repetition, c4, fineweb, code",
+            "allowed: gopher_quality, gopher_repetition, c4, c4_no_terminal_punct, fineweb, "
+            "fineweb_after_c4, code",
         ),
         (
             "name: x\nrules:\n  c4:\n    min_sentences: 3\n",
@@ -199,7 +201,7 @@ def test_declared_licenses_that_are_accepted():
     ],
 )
 def test_curation_recipe_mistakes(text, message):
-    assert error_of(Recipe.from_yaml, "recipe.yaml", text) == message
+    assert error_of(CurationRecipe.from_yaml, "recipe.yaml", text) == message
 
 
 MIXTURE = "token_budget: 1000\ncomponents:\n  - corpus: web\n    weight: 1\n"
@@ -405,4 +407,55 @@ def test_sensors_and_assets_get_the_same_one_line_error(tmp_path, monkeypatch):
     assert (
         str(caught.value)
         == f"sources.yaml:6: sources.a.license: 'MTI' is not a classified license; {LICENSES}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("license", "message"),
+    [
+        (
+            "NOASSERTION",
+            "sources.yaml:6: sources.a.license: NOASSERTION has license class unknown: no "
+            "document of this source could reach a curated table; declare the license, use "
+            "detect, or add license_overrides for the parts whose license you know",
+        ),
+        (
+            "LicenseRef-Acme",
+            "sources.yaml:6: sources.a.license: 'LicenseRef-Acme' has license class unknown: no "
+            f"document of this source could reach a curated table; {LICENSES} (classify it in "
+            "classes.yaml)",
+        ),
+    ],
+)
+def test_a_source_whose_license_has_class_unknown_is_refused(license, message):
+    """Its documents would otherwise all be rejected, one by one, as license_not_allowed."""
+    assert error_of(
+        sources, "sources.yaml", "sources:\n  a:\n" + ENTRY.replace("MIT", license)
+    ) == (message)
+
+
+def test_license_overrides_for_a_mixed_crawl():
+    from spark_jobs.sources import license_override
+
+    overrides = (
+        "    license_overrides:\n"
+        "      - {domain: www.Docs.Python.org, license: PSF-2.0}\n"
+        "      - {domain: wiki.example.org, path: '/wiki/*', license: CC-BY-SA-4.0}\n"
+    )
+    text = "sources:\n  a:\n" + ENTRY.replace("MIT", "NOASSERTION") + overrides
+    Path("sources.yaml").write_text(text)
+    source = sources(Path("sources.yaml"))["a"]
+    pick = source.license_overrides
+    assert license_override(pick, domain="docs.python.org", path="/3/").license == "PSF-2.0"
+    assert license_override(pick, domain="en.docs.python.org", path="/").license == "PSF-2.0"
+    assert license_override(pick, domain="notdocs.python.org", path="/") is None
+    assert license_override(pick, domain="wiki.example.org", path="/wiki/Main").license == (
+        "CC-BY-SA-4.0"
+    )
+    assert license_override(pick, domain="wiki.example.org", path="/blog/1") is None
+    bad = "    license_overrides:\n      - {domain: example.org, license: LicenseRef-X}\n"
+    message = error_of(sources, "sources.yaml", "sources:\n  a:\n" + ENTRY + bad)
+    assert message.startswith(
+        "sources.yaml:8: sources.a.license_overrides[0].license: 'LicenseRef-X' has license "
+        "class unknown"
     )

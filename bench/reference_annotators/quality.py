@@ -1,6 +1,9 @@
 """Frozen reference: spark_jobs/annotators/quality.py as of commit f917b45, before it was made
-fast. The equivalence harness (tests, bench.annotation_equivalence) checks that the product's
-quality_signals gives bit-identical dicts to this one. Do not edit.
+fast, with the c4nt_* signals of branch h-quality (commits 8d050ca and 512683a: C4's line
+filter without its terminal-punctuation rule, and FineWeb's line signals over the lines it
+keeps) added as that branch defined them. The equivalence harness (tests,
+bench.annotation_equivalence) checks that the product's quality_signals gives bit-identical
+dicts to this one. Do not edit.
 
 Quality signals in the style of RedPajama-V2, computed once per document at annotation.
 
@@ -114,6 +117,16 @@ SIGNALS: tuple[Signal, ...] = (
     Signal("c4_curly_bracket", "bool", "a kept C4 line (javascript lines aside) holds '{'"),
     Signal("c4_javascript_lines", "int", "C4 lines dropped for mentioning javascript"),
     Signal("c4_policy_lines", "int", "C4 lines dropped as cookie / terms-of-use notices"),
+    # FineWeb's C4 settings: the same line filter without its terminal-punctuation rule.
+    Signal("c4nt_sentence_count", "int", "sentences in the lines C4 keeps, any line ending"),
+    Signal("c4nt_lorem_ipsum", "bool", "as c4_lorem_ipsum, any line ending"),
+    Signal("c4nt_curly_bracket", "bool", "as c4_curly_bracket, any line ending"),
+    # FineWeb's quality filter reads the text C4 (FineWeb settings) kept, not the whole text.
+    Signal("c4nt_nonblank_line_count", "int", "lines C4 (any line ending) keeps"),
+    Signal("c4nt_line_punct_ratio", "float", "fineweb_line_punct_ratio of those lines"),
+    Signal("c4nt_short_line_ratio", "float", "fineweb_short_line_ratio of those lines"),
+    Signal("c4nt_char_dup_ratio", "float", "fineweb_char_dup_ratio of those lines"),
+    Signal("c4nt_list_ratio", "float", "fineweb_list_ratio of those lines"),
     Signal("nonblank_line_count", "int", "lines (split on \\n) that are not blank"),
     Signal("fineweb_line_punct_ratio", "float", "non-blank lines ending in terminal punctuation"),
     Signal("fineweb_short_line_ratio", "float", "non-blank lines of <= 30 characters"),
@@ -286,34 +299,78 @@ def _token_info(token: str) -> tuple[bool, bool]:
     return info
 
 
-def _c4(text: str) -> tuple[int, int, bool, bool, int, int]:
+@dataclass
+class _C4Lines:
+    """What C4's line filter (datatrove C4QualityFilter, split_paragraph) finds in a text."""
+
+    kept: int = 0
+    sentences: int = 0
+    lorem: bool = False
+    curly: bool = False
+    javascript: int = 0
+    policy: int = 0
+
+
+def _c4(text: str) -> tuple[_C4Lines, _C4Lines, list[str]]:
+    """C4's line filter in one pass, with and without its terminal-punctuation rule (FineWeb's
+    setting, filter_no_terminal_punct=False), and the lines the latter keeps (the text
+    datatrove's filter leaves for FineWebQualityFilter)."""
     tokenizer = english()
-    sentences = kept = javascript = policy = 0
-    lorem = curly = False
+    strict, loose = _C4Lines(), _C4Lines()
+    loose_lines: list[str] = []
     for line in text.splitlines():
         line = line.strip()
         words = line.split()
         if any(len(word) > C4_MAX_WORD_LENGTH for word in words):
             continue
         line = C4_CITATION.sub("", line)
-        if not line.endswith(C4_END_PUNCTUATION) or line.endswith("..."):
-            continue
         if len(words) < C4_MIN_WORDS_PER_LINE:
             continue
+        judged = (
+            (loose, strict)
+            if line.endswith(C4_END_PUNCTUATION) and not line.endswith("...")
+            else (loose,)
+        )
         lowered = line.lower()
         if "lorem ipsum" in lowered:
-            lorem = True
+            for c4 in judged:
+                c4.lorem = True
         if "javascript" in lowered:
-            javascript += 1
+            for c4 in judged:
+                c4.javascript += 1
             continue
         if "{" in line:
-            curly = True
+            for c4 in judged:
+                c4.curly = True
         if any(p in lowered for p in C4_POLICY):
-            policy += 1
+            for c4 in judged:
+                c4.policy += 1
             continue
-        sentences += tokenizer.sentence_count(line)
-        kept += 1
-    return kept, sentences, lorem, curly, javascript, policy
+        sentences = tokenizer.sentence_count(line)
+        for c4 in judged:
+            c4.sentences += sentences
+            c4.kept += 1
+        loose_lines.append(line)
+    return strict, loose, loose_lines
+
+
+def _fineweb_of_lines(lines: list[str]) -> dict[str, int | float]:
+    """FineWeb's line signals of the text "\n".join(lines) (lines stripped and non-blank, as C4
+    leaves them); words counted per line, which equals counting the joined text's."""
+    n = len(lines)
+    chars = sum(map(len, lines))
+    words = sum(len(english().words(line)) for line in lines)
+    return {
+        "c4nt_nonblank_line_count": n,
+        "c4nt_line_punct_ratio": (
+            sum(line.endswith(TERMINAL_PUNCTUATION) for line in lines) / n if n else 0.0
+        ),
+        "c4nt_short_line_ratio": (
+            sum(len(line) <= FINEWEB_SHORT_LINE_LENGTH for line in lines) / n if n else 0.0
+        ),
+        "c4nt_char_dup_ratio": find_duplicates(lines)[1] / chars if chars else 0.0,
+        "c4nt_list_ratio": (n - 1) / words if words else 0.0,
+    }
 
 
 def quality_signals(text: str) -> dict[str, int | float | bool]:
@@ -347,7 +404,7 @@ def quality_signals(text: str) -> dict[str, int | float | bool]:
     nonblank = [line for line in text.split("\n") if line.strip() != ""]
     n_nonblank = len(nonblank)
     flagged = flagged_words()
-    c4_kept, c4_sentences, lorem, curly, javascript, policy = _c4(text)
+    c4, c4nt, c4nt_lines = _c4(text)
     line_lengths = [len(line) for line in lines]
     head = "\n".join(lines[:5]).lower()
 
@@ -394,12 +451,16 @@ def quality_signals(text: str) -> dict[str, int | float | bool]:
     newlines = text.count("\n")
     signals.update(
         {
-            "c4_lines_kept": c4_kept,
-            "c4_sentence_count": c4_sentences,
-            "c4_lorem_ipsum": lorem,
-            "c4_curly_bracket": curly,
-            "c4_javascript_lines": javascript,
-            "c4_policy_lines": policy,
+            "c4_lines_kept": c4.kept,
+            "c4_sentence_count": c4.sentences,
+            "c4_lorem_ipsum": c4.lorem,
+            "c4_curly_bracket": c4.curly,
+            "c4_javascript_lines": c4.javascript,
+            "c4_policy_lines": c4.policy,
+            "c4nt_sentence_count": c4nt.sentences,
+            "c4nt_lorem_ipsum": c4nt.lorem,
+            "c4nt_curly_bracket": c4nt.curly,
+            **_fineweb_of_lines(c4nt_lines),
             "nonblank_line_count": n_nonblank,
             "fineweb_line_punct_ratio": (
                 sum(line.endswith(TERMINAL_PUNCTUATION) for line in nonblank) / n_nonblank

@@ -8,7 +8,8 @@ tokens (spark_jobs.annotators.tokenizer), "lines" and "paragraphs" are split as 
 The definitions are those of plain Python (frozen in bench/reference_annotators/quality.py,
 where they read most easily); here a document is turned into an array of code points and an
 array of token ids (each distinct whitespace chunk tokenized once), and compiled scans
-(quality_kernels.py) count lines, paragraphs, characters, words, n-grams and C4's lines over
+(quality_kernels.py) count lines, paragraphs, characters, words, n-grams and C4's lines (both
+ways: with and without its terminal-punctuation rule, as C4 and FineWeb ran it) over
 them. The figures are the same integers, so every ratio is the same float: the equivalence
 tests and bench.annotation_equivalence hold the two to bit-identical values.
 """
@@ -119,6 +120,16 @@ SIGNALS: tuple[Signal, ...] = (
     Signal("c4_curly_bracket", "bool", "a kept C4 line (javascript lines aside) holds '{'"),
     Signal("c4_javascript_lines", "int", "C4 lines dropped for mentioning javascript"),
     Signal("c4_policy_lines", "int", "C4 lines dropped as cookie / terms-of-use notices"),
+    # FineWeb's C4 settings: the same line filter without its terminal-punctuation rule.
+    Signal("c4nt_sentence_count", "int", "sentences in the lines C4 keeps, any line ending"),
+    Signal("c4nt_lorem_ipsum", "bool", "as c4_lorem_ipsum, any line ending"),
+    Signal("c4nt_curly_bracket", "bool", "as c4_curly_bracket, any line ending"),
+    # FineWeb's quality filter reads the text C4 (FineWeb settings) kept, not the whole text.
+    Signal("c4nt_nonblank_line_count", "int", "lines C4 (any line ending) keeps"),
+    Signal("c4nt_line_punct_ratio", "float", "fineweb_line_punct_ratio of those lines"),
+    Signal("c4nt_short_line_ratio", "float", "fineweb_short_line_ratio of those lines"),
+    Signal("c4nt_char_dup_ratio", "float", "fineweb_char_dup_ratio of those lines"),
+    Signal("c4nt_list_ratio", "float", "fineweb_list_ratio of those lines"),
     Signal("nonblank_line_count", "int", "lines (split on \\n) that are not blank"),
     Signal("fineweb_line_punct_ratio", "float", "non-blank lines ending in terminal punctuation"),
     Signal("fineweb_short_line_ratio", "float", "non-blank lines of <= 30 characters"),
@@ -283,26 +294,34 @@ def ngram_repetition(
     return tops.tolist(), dups.tolist()
 
 
-# A line C4 keeps ends in C4_END_PUNCTUATION once citations are cut out, so before the cut it
-# ends in one of them or in a citation's "]": other lines are passed over without more work.
-_C4_CANDIDATE_END = (*C4_END_PUNCTUATION, "]")
-
-
 _as_codes = charclass.as_codes
 _C4_PATTERNS = ("lorem ipsum", "javascript", *C4_POLICY)
 _C4_PATTERN_CODES = _as_codes("".join(_C4_PATTERNS)).copy()
 _C4_PATTERN_ENDS = np.cumsum([len(p) for p in _C4_PATTERNS])
-_C4_CANDIDATE_CODES = _as_codes("".join(_C4_CANDIDATE_END)).copy()
 _C4_END_CODES = _as_codes("".join(C4_END_PUNCTUATION)).copy()
+
+
+@dataclass
+class _C4Lines:
+    """What C4's line filter (datatrove C4QualityFilter, split_paragraph) finds in lines."""
+
+    kept: int = 0
+    sentences: int = 0
+    lorem: bool = False
+    curly: bool = False
+    javascript: int = 0
+    policy: int = 0
 
 
 def _c4(
     text: str, codes: np.ndarray, ids: np.ndarray, chunk_starts: np.ndarray, vocab: _Vocabulary
-) -> tuple[int, int, bool, bool, int, int]:
-    """(lines kept, their sentences, lorem ipsum, curly bracket, javascript lines, policy
-    lines): datatrove's C4QualityFilter line by line, compiled; the few lines with a "[" (a
-    citation to cut) or a character that only str.lower() can lower go through _c4_lines."""
-    counts, left_over = kernels.c4_counts(
+) -> list[int]:
+    """kernels.c4_counts' C4_SLOTS: C4's line filter in one pass, with its terminal-punctuation
+    rule (C4) and without it (FineWeb's setting), and FineWeb's figures of the lines the latter
+    keeps (the text datatrove's C4QualityFilter leaves for FineWebQualityFilter). Compiled; the
+    few lines with a "[" (a citation to cut) or a character that only str.lower() can lower go
+    through _c4_lines."""
+    counts, left_over, kept_spans = kernels.c4_counts(
         codes,
         _char_flags(),
         ids,
@@ -310,31 +329,50 @@ def _c4(
         vocab.flags,
         _C4_PATTERN_CODES,
         _C4_PATTERN_ENDS,
-        _C4_CANDIDATE_CODES,
         _C4_END_CODES,
         C4_MIN_WORDS_PER_LINE,
         C4_MAX_WORD_LENGTH,
+        FINEWEB_SHORT_LINE_LENGTH,
     )
-    kept, sentences, lorem, curly, javascript, policy = counts.tolist()
-    if len(left_over):
-        bounds = left_over.tolist()
-        lines = [text[bounds[i] : bounds[i + 1]] for i in range(0, len(bounds), 2)]
-        more = _c4_lines(lines)
-        kept, sentences = kept + more[0], sentences + more[1]
-        lorem, curly = lorem or more[2], curly or more[3]
-        javascript, policy = javascript + more[4], policy + more[5]
-    return kept, sentences, bool(lorem), bool(curly), javascript, policy
+    c = counts.tolist()
+    if not len(left_over):
+        return c
+    bounds = left_over.tolist()
+    strict, loose, kept = _c4_lines(
+        [text[a:b] for a, b in zip(bounds[::2], bounds[1::2], strict=True)]
+    )
+    for slot, more in ((kernels.C4_KEPT, strict), (kernels.C4NT_KEPT, loose)):
+        c[slot] += more.kept
+        c[slot + 1] += more.sentences
+        c[slot + 2] |= more.lorem
+        c[slot + 3] |= more.curly
+    c[kernels.C4_JAVASCRIPT] += strict.javascript
+    c[kernels.C4_POLICY] += strict.policy
+    if kept:
+        c[kernels.C4NT_PUNCT] += sum(line.endswith(TERMINAL_PUNCTUATION) for line in kept)
+        c[kernels.C4NT_SHORT] += sum(len(line) <= FINEWEB_SHORT_LINE_LENGTH for line in kept)
+        c[kernels.C4NT_CHARS] += sum(map(len, kept))
+        c[kernels.C4NT_TOKENS] += sum(len(english().words(line)) for line in kept)
+        # The lines cut in Python are appended to the text's code points, so one compiled
+        # pass finds the repeats among all kept lines.
+        lengths = np.fromiter(map(len, kept), np.int64, len(kept))
+        extra_ends = len(codes) + np.cumsum(lengths)
+        c[kernels.C4NT_DUP_CHARS] = kernels.repeated_chars(
+            np.concatenate([codes, _as_codes("".join(kept))]),
+            np.concatenate([kept_spans[0::2], extra_ends - lengths]),
+            np.concatenate([kept_spans[1::2], extra_ends]),
+        )
+    return c
 
 
-def _c4_lines(lines: list[str]) -> tuple[int, int, bool, bool, int, int]:
-    """C4's line filter over stripped lines, in Python (datatrove's loop; its line filters
-    are independent, so the cheapest runs first and the result is the same)."""
+def _c4_lines(lines: list[str]) -> tuple[_C4Lines, _C4Lines, list[str]]:
+    """C4's line filter over stripped lines with and without its terminal-punctuation rule,
+    in Python, and the lines the latter keeps (datatrove's loop; its line filters are
+    independent, so the cheapest runs first and the result is the same)."""
     tokenizer = english()
-    sentences = kept = javascript = policy = 0
-    lorem = curly = False
+    strict, loose = _C4Lines(), _C4Lines()
+    loose_lines: list[str] = []
     for line in lines:
-        if not line.endswith(_C4_CANDIDATE_END):
-            continue
         words = line.split()
         if len(words) < C4_MIN_WORDS_PER_LINE:
             continue
@@ -342,22 +380,32 @@ def _c4_lines(lines: list[str]) -> tuple[int, int, bool, bool, int, int]:
             continue
         if "[" in line:
             line = C4_CITATION.sub("", line)
-        if not line.endswith(C4_END_PUNCTUATION) or line.endswith("..."):
-            continue
+        judged = (
+            (loose, strict)
+            if line.endswith(C4_END_PUNCTUATION) and not line.endswith("...")
+            else (loose,)
+        )
         lowered = line.lower()
         if "lorem ipsum" in lowered:
-            lorem = True
+            for c4 in judged:
+                c4.lorem = True
         if "javascript" in lowered:
-            javascript += 1
+            for c4 in judged:
+                c4.javascript += 1
             continue
         if "{" in line:
-            curly = True
+            for c4 in judged:
+                c4.curly = True
         if any(p in lowered for p in C4_POLICY):
-            policy += 1
+            for c4 in judged:
+                c4.policy += 1
             continue
-        sentences += tokenizer.sentence_count(line)
-        kept += 1
-    return kept, sentences, lorem, curly, javascript, policy
+        sentences = tokenizer.sentence_count(line)
+        for c4 in judged:
+            c4.sentences += sentences
+            c4.kept += 1
+        loose_lines.append(line)
+    return strict, loose, loose_lines
 
 
 def quality_signals(text: str) -> dict[str, int | float | bool]:
@@ -395,8 +443,11 @@ def quality_signals(text: str) -> dict[str, int | float | bool]:
     newlines = text.count("\n")
     n_lines = counts[kernels.N_LINES]
     n_nonblank = counts[kernels.NONBLANK]
-    c4_kept, c4_sentences, lorem, curly, javascript, policy = _c4(
-        text, codes, ids, chunk_starts, vocab
+    c4 = _c4(text, codes, ids, chunk_starts, vocab)
+    c4nt_lines, c4nt_chars, c4nt_tokens = (
+        c4[kernels.C4NT_KEPT],
+        c4[kernels.C4NT_CHARS],
+        c4[kernels.C4NT_TOKENS],
     )
     head = "\n".join(text[: counts[kernels.HEAD_END]].splitlines()).lower()
     without_newlines = n_chars - newlines
@@ -429,12 +480,20 @@ def quality_signals(text: str) -> dict[str, int | float | bool]:
             f"dup_{n}_gram_char_frac": per_char(chars)
             for n, chars in zip(DUP_NGRAMS, dups, strict=True)
         },
-        "c4_lines_kept": c4_kept,
-        "c4_sentence_count": c4_sentences,
-        "c4_lorem_ipsum": lorem,
-        "c4_curly_bracket": curly,
-        "c4_javascript_lines": javascript,
-        "c4_policy_lines": policy,
+        "c4_lines_kept": c4[kernels.C4_KEPT],
+        "c4_sentence_count": c4[kernels.C4_SENTENCES],
+        "c4_lorem_ipsum": bool(c4[kernels.C4_LOREM]),
+        "c4_curly_bracket": bool(c4[kernels.C4_CURLY]),
+        "c4_javascript_lines": c4[kernels.C4_JAVASCRIPT],
+        "c4_policy_lines": c4[kernels.C4_POLICY],
+        "c4nt_sentence_count": c4[kernels.C4NT_SENTENCES],
+        "c4nt_lorem_ipsum": bool(c4[kernels.C4NT_LOREM]),
+        "c4nt_curly_bracket": bool(c4[kernels.C4NT_CURLY]),
+        "c4nt_nonblank_line_count": c4nt_lines,
+        "c4nt_line_punct_ratio": c4[kernels.C4NT_PUNCT] / c4nt_lines if c4nt_lines else 0.0,
+        "c4nt_short_line_ratio": c4[kernels.C4NT_SHORT] / c4nt_lines if c4nt_lines else 0.0,
+        "c4nt_char_dup_ratio": (c4[kernels.C4NT_DUP_CHARS] / c4nt_chars if c4nt_chars else 0.0),
+        "c4nt_list_ratio": (c4nt_lines - 1) / c4nt_tokens if c4nt_tokens else 0.0,
         "nonblank_line_count": n_nonblank,
         "fineweb_line_punct_ratio": per_nonblank(counts[kernels.NONBLANK_PUNCT]),
         "fineweb_short_line_ratio": per_nonblank(counts[kernels.NONBLANK_SHORT]),
@@ -459,7 +518,7 @@ class QualitySignalsAnnotator(Annotator):
     """The SIGNALS of every document, one struct column."""
 
     name = "quality_signals"
-    version = "1"
+    version = "2"  # 2: the c4nt_* signals (C4 without its terminal-punctuation rule)
     columns = (
         Column(
             "quality_signals",

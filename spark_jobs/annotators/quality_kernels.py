@@ -431,24 +431,6 @@ def token_counts(ids: np.ndarray, token_flags: np.ndarray, token_lengths: np.nda
     return out
 
 
-@njit(cache=True, nogil=True)
-def _contains_lower(codes, start, end, pattern) -> bool:
-    """Whether codes[start:end], ASCII letters lowered, holds the ASCII `pattern`."""
-    m = len(pattern)
-    for a in range(start, end - m + 1):
-        match = True
-        for k in range(m):
-            c = codes[a + k]
-            if 0x41 <= c <= 0x5A:
-                c += 32
-            if c != pattern[k]:
-                match = False
-                break
-        if match:
-            return True
-    return False
-
-
 _EDIT = np.array([ord(c) for c in "edit]"], dtype=np.uint32)
 _CITATION_NEEDED = np.array([ord(c) for c in "citation needed]"], dtype=np.uint32)
 
@@ -481,6 +463,106 @@ def _has_citation(codes, flags, start, end) -> bool:
 
 
 @njit(cache=True, nogil=True)
+def _line_key(codes: np.ndarray, start: int, end: int) -> np.int64:
+    """A hash of codes[start:end] for _repeated_chars (int64 arithmetic wraps; keys are only
+    compared with each other, then the code points)."""
+    value = np.int64(end - start)
+    for k in range(start, end):
+        value = value * np.int64(1_099_511_628_211) + np.int64(codes[k]) + 1
+    return value
+
+
+@njit(cache=True, nogil=True)
+def repeated_chars(codes: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> int:
+    """find_duplicates' characters over the spans [starts[i], ends[i]) of codes."""
+    count = len(starts)
+    keys = np.empty(count, dtype=np.int64)
+    for i in range(count):
+        keys[i] = _line_key(codes, starts[i], ends[i])
+    return _repeated_chars(codes, keys, starts, ends, count)
+
+
+@njit(cache=True, nogil=True)
+def _repeated_chars(codes, keys, starts, ends, count) -> int:
+    """find_duplicates' characters over the spans [starts[i], ends[i]) with hashes keys[i]."""
+    size = _table_size(count)
+    mask = size - 1
+    table = np.full(size, -1, dtype=np.int64)
+    chars = 0
+    for i in range(count):
+        key = keys[i]
+        slot = _slot(key, mask)
+        found = False
+        while table[slot] != -1:
+            j = table[slot]
+            if keys[j] == key and _same_span(codes, starts[j], starts[i], ends[i] - starts[i]):
+                found = True
+                break
+            slot = (slot + 1) & mask
+        if found:
+            chars += ends[i] - starts[i]
+        else:
+            table[slot] = i
+    return chars
+
+
+@njit(cache=True, nogil=True)
+def _patterns_in(codes, start, end, patterns, pattern_ends, first_letters) -> int:
+    """Bit q set when codes[start:end], ASCII letters lowered, holds the ASCII pattern q
+    (patterns[pattern_ends[q - 1]:pattern_ends[q]]): one pass over the text."""
+    found = 0
+    for a in range(start, end):
+        c = codes[a]
+        if 0x41 <= c <= 0x5A:
+            c += 32
+        if c >= 128 or first_letters[c] == 0:
+            continue
+        candidates = first_letters[c] & ~found
+        q = 0
+        while candidates:
+            if candidates & 1:
+                p0 = pattern_ends[q - 1] if q else 0
+                m = pattern_ends[q] - p0
+                if a + m <= end:
+                    match = True
+                    for k in range(1, m):
+                        d = codes[a + k]
+                        if 0x41 <= d <= 0x5A:
+                            d += 32
+                        if d != patterns[p0 + k]:
+                            match = False
+                            break
+                    if match:
+                        found |= 1 << q
+            candidates >>= 1
+            q += 1
+    return found
+
+
+# Output slots of c4_counts: C4's line filter as C4QualityFilter runs it by default (C4_*), and
+# without its terminal-punctuation rule (C4NT_*, FineWeb's filter_no_terminal_punct=False) with
+# FineWeb's line figures of the lines that one keeps.
+(
+    C4_KEPT,
+    C4_SENTENCES,
+    C4_LOREM,
+    C4_CURLY,
+    C4_JAVASCRIPT,
+    C4_POLICY,
+    C4NT_KEPT,
+    C4NT_SENTENCES,
+    C4NT_LOREM,
+    C4NT_CURLY,
+    C4NT_PUNCT,
+    C4NT_SHORT,
+    C4NT_CHARS,
+    C4NT_TOKENS,
+    C4NT_DUP_CHARS,
+    C4_SLOTS,
+) = range(16)
+
+
+@njit(cache=True, nogil=True)
 def c4_counts(
     codes: np.ndarray,
     flags: np.ndarray,
@@ -489,23 +571,32 @@ def c4_counts(
     token_flags: np.ndarray,
     patterns: np.ndarray,
     pattern_ends: np.ndarray,
-    candidate_ends: np.ndarray,
     end_punctuation: np.ndarray,
     min_words: int,
     max_word: int,
-) -> tuple[np.ndarray, np.ndarray]:
-    """datatrove's C4QualityFilter over the lines of str.splitlines(): (lines kept, their
-    sentences, lorem ipsum, curly bracket, javascript lines, policy lines), and the
-    [start, end) of the stripped lines left to Python (a citation to cut out; a character
-    that lowers to ASCII only through str.lower()).
+    short_line: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """datatrove's C4QualityFilter over the lines of str.splitlines(), with and without its
+    terminal-punctuation rule, in one pass: the C4_SLOTS counts above; the [start, end) of the
+    stripped lines left to Python (a citation to cut out; a character that lowers to ASCII
+    only through str.lower()); the [start, end) of the lines kept without the rule here.
 
     patterns holds "lorem ipsum", "javascript", then the policy phrases, ending at
     pattern_ends. chunk_starts[c] is the first token of the c-th str.split() chunk in ids.
     """
     n = len(codes)
-    out = np.zeros(6, dtype=np.int64)
+    out = np.zeros(C4_SLOTS, dtype=np.int64)
+    # first_letters[c]: bit q set when pattern q starts with the ASCII letter c.
+    first_letters = np.zeros(128, dtype=np.int64)
+    for q in range(len(pattern_ends)):
+        first_letters[patterns[pattern_ends[q - 1] if q else 0]] |= 1 << q
     left_over = np.empty(2 * (n // 2 + 1), dtype=np.int64)
     n_left = 0
+    # A kept line holds at least min_words chunks, so at most n // 2 + 1 lines are kept.
+    kept_starts = np.empty(n // 2 + 1, dtype=np.int64)
+    kept_ends = np.empty(n // 2 + 1, dtype=np.int64)
+    kept_keys = np.empty(n // 2 + 1, dtype=np.int64)
+    n_kept = 0
     chunk = 0  # index of the next chunk of the text
     k = 0
     while k < n:
@@ -520,7 +611,7 @@ def c4_counts(
         words = 0
         longest = 0
         run = 0
-        bracket = special = False
+        bracket = special = curly = False
         for t in range(start, end):
             f = flags[codes[t]]
             if f & SPACE:
@@ -532,55 +623,51 @@ def c4_counts(
                 longest = max(longest, run)
                 if codes[t] == 0x5B:
                     bracket = True
+                elif codes[t] == 0x7B:
+                    curly = True
                 if f & LOWERS_TO_ASCII:
                     special = True
         chunk += words
+        if words < min_words or longest > max_word:
+            continue
         left, right = start, end
         while left < right and flags[codes[left]] & SPACE:
             left += 1
         while right > left and flags[codes[right - 1]] & SPACE:
             right -= 1
-        if right == left:
-            continue
-        last = codes[right - 1]
-        candidate = False
-        for c in candidate_ends:
-            if last == c:
-                candidate = True
-        if not candidate or words < min_words or longest > max_word:
-            continue
         if special or (bracket and _has_citation(codes, flags, left, right)):
             left_over[n_left] = left
             left_over[n_left + 1] = right
             n_left += 2
             continue
-        ends_well = False
+        last = codes[right - 1]
+        strict = False
         for c in end_punctuation:
             if last == c:
-                ends_well = True
-        if not ends_well or (
+                strict = True
+        if (
             right - left >= 3
             and last == _DOT
             and codes[right - 2] == _DOT
             and codes[right - 3] == _DOT
         ):
+            strict = False
+        found = _patterns_in(codes, left, right, patterns, pattern_ends, first_letters)
+        if found & 1:  # lorem ipsum
+            out[C4NT_LOREM] = 1
+            if strict:
+                out[C4_LOREM] = 1
+        if found & 2:  # javascript
+            if strict:
+                out[C4_JAVASCRIPT] += 1
             continue
-        if _contains_lower(codes, left, right, patterns[0 : pattern_ends[0]]):
-            out[2] = 1
-        if _contains_lower(codes, left, right, patterns[pattern_ends[0] : pattern_ends[1]]):
-            out[4] += 1
-            continue
-        for t in range(left, right):
-            if codes[t] == 0x7B:
-                out[3] = 1
-                break
-        policy = False
-        for q in range(2, len(pattern_ends)):
-            if _contains_lower(codes, left, right, patterns[pattern_ends[q - 1] : pattern_ends[q]]):
-                policy = True
-                break
-        if policy:
-            out[5] += 1
+        if curly:
+            out[C4NT_CURLY] = 1
+            if strict:
+                out[C4_CURLY] = 1
+        if found > 3:  # a policy phrase
+            if strict:
+                out[C4_POLICY] += 1
             continue
         # spaCy's Sentencizer over the line's tokens; a gap between chunks other than one
         # " " is a whitespace token (neither punctuation nor sentence-final).
@@ -609,6 +696,23 @@ def c4_counts(
                     seen_period = False
                 elif in_punct:
                     seen_period = True
-        out[0] += 1
-        out[1] += sentences
-    return out, left_over[:n_left]
+        if strict:
+            out[C4_KEPT] += 1
+            out[C4_SENTENCES] += sentences
+        out[C4NT_KEPT] += 1
+        out[C4NT_SENTENCES] += sentences
+        if flags[last] & TERMINAL:
+            out[C4NT_PUNCT] += 1
+        if right - left <= short_line:
+            out[C4NT_SHORT] += 1
+        out[C4NT_CHARS] += right - left
+        out[C4NT_TOKENS] += chunk_starts[chunk] - chunk_starts[first_chunk]
+        kept_starts[n_kept] = left
+        kept_ends[n_kept] = right
+        kept_keys[n_kept] = _line_key(codes, left, right)
+        n_kept += 1
+    out[C4NT_DUP_CHARS] = _repeated_chars(codes, kept_keys, kept_starts, kept_ends, n_kept)
+    spans = np.empty(2 * n_kept, dtype=np.int64)
+    spans[0::2] = kept_starts[:n_kept]
+    spans[1::2] = kept_ends[:n_kept]
+    return out, left_over[:n_left], spans

@@ -33,6 +33,7 @@ from spark_jobs.ingest import QUARANTINED, SKIPPED
 from spark_jobs.licenses import (
     NOASSERTION,
     canonical_expression,
+    decide_license,
     detect_license_files,
     is_license_file_name,
     license_class,
@@ -458,19 +459,21 @@ class RepoLicense:
 
 
 def detect_repo_license(survey: RepoSurvey) -> RepoLicense:
-    """Root license files first, then SPDX headers of the files, then package metadata."""
+    """Root license files (the full text) decide; then SPDX headers of the files, then package
+    metadata (notices). A notice that names another license than the full text is recorded
+    in the evidence beside it (spark_jobs.licenses.decide_license)."""
     expression, used = detect_license_files(survey.license_files)
-    if expression:
-        return RepoLicense(expression, f"detected:{','.join(used)}")
+    notices: dict[str, str | None] = {}
     headers = sorted(set(survey.spdx_headers))
     if headers:
         joined = " AND ".join(f"({h})" if " " in h else h for h in headers)
-        return RepoLicense(canonical_expression(joined), "header:SPDX")
+        notices["header:SPDX"] = canonical_expression(joined)
     for name in METADATA_FILES:
         if name in survey.metadata_files:
-            declared = metadata_license(name, survey.metadata_files[name])
-            if declared:
-                return RepoLicense(declared, f"metadata:{name}")
+            notices[f"metadata:{name}"] = metadata_license(name, survey.metadata_files[name])
+    decided = decide_license(expression, used, notices)
+    if decided:
+        return RepoLicense(decided.license, decided.evidence)
     if survey.license_files:
         return RepoLicense(NOASSERTION, f"unrecognized:{','.join(sorted(survey.license_files))}")
     return RepoLicense(NOASSERTION, "none")

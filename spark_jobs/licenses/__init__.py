@@ -2,7 +2,9 @@
 
 from spark_jobs.licenses.spdx import (
     NOASSERTION,
+    LicenseDecision,
     canonical_expression,
+    decide_license,
     detect_license_files,
     detect_license_text,
     is_license_file_name,
@@ -16,7 +18,9 @@ from spark_jobs.licenses.spdx import (
 
 __all__ = [
     "NOASSERTION",
+    "LicenseDecision",
     "canonical_expression",
+    "decide_license",
     "detect_license_files",
     "detect_license_text",
     "is_license_file_name",

@@ -17,7 +17,14 @@ import yaml
 KNOWLEDGE_FILE = Path(__file__).with_name("classes.yaml")
 NOASSERTION = "NOASSERTION"
 # Most to least permissive: an OR takes the lowest rank of its options, an AND the highest.
-CLASS_RANK = {"public_domain": 0, "permissive": 1, "weak_copyleft": 2, "copyleft": 3, "unknown": 4}
+CLASS_RANK = {
+    "public_domain": 0,
+    "permissive": 1,
+    "weak_copyleft": 2,
+    "copyleft": 3,
+    "restricted": 4,
+    "unknown": 5,
+}
 UNKNOWN = "unknown"
 
 
@@ -292,23 +299,54 @@ class TextSignature:
 
 
 TEXT_SIGNATURES = (
+    # A text that names its own SPDX id says it best.
+    TextSignature(
+        "spdx-id", r"spdx[- ]license[- ](?:identifier|expression):? ?\"?(?P<id>[a-z0-9.+-]+)"
+    ),
     TextSignature("AGPL-3.0-only", r"gnu affero general public license,? version 3"),
     TextSignature("LGPL-3.0-only", r"gnu lesser general public license,? version 3"),
     TextSignature("LGPL-2.1-only", r"gnu lesser general public license,? version 2\.1"),
     TextSignature("LGPL-2.0-only", r"gnu library general public license,? version 2"),
     TextSignature("GPL-3.0-only", r"gnu general public license,? version 3, 29 june 2007"),
     TextSignature("GPL-2.0-only", r"gnu general public license,? version 2, june 1991"),
+    # The GFDL, its version, "or any later version" and whether it allows invariant sections.
+    TextSignature(
+        "gfdl",
+        r"gnu free documentation license,? (?:version |v\.? ?)?(?P<version>1\.[123])"
+        r"(?P<later>,? or any later version)?",
+    ),
     # The notice put at the top of GNU-licensed files: names the version and "or later".
     TextSignature(
         "gnu-notice",
         r"under the terms of the gnu (?P<kind>general|lesser general|library general|affero general)"
-        r" public license,? as published by the free software foundation[;,]? (?:either )?"
-        r"version (?P<version>[123](?:\.[01])?)(?: of the license)?"
-        r"(?P<later>,? or \(?at your option\)? any later version)?",
+        r" public license,? (?:as published by the free software foundation[;,]? (?:either )?)?"
+        r"(?:version |v\.? ?)(?P<version>[123](?:\.[01])?)(?: of the license)?"
+        r"(?P<later>,? (?:or|\(or\)) \(?at your option\)? any later version"
+        r"|,? or any later version|\+)?",
+    ),
+    # The same notice without a version: any version, as SPDX reads a bare "GPL".
+    TextSignature(
+        "gnu-any",
+        r"under the terms of the gnu (?P<kind>general|lesser general|library general|affero general)"
+        r" public license\b(?!,? (?:as published by the free software foundation[;,]? "
+        r"(?:either )?)?(?:version|v\.? ?\d))",
+    ),
+    # "the terms of version 3 of the GNU General Public License", "GNU LGPL version 2 or later".
+    TextSignature(
+        "gnu-short",
+        r"(?:terms of )?version (?P<version>[123](?:\.[01])?) of the gnu "
+        r"(?P<kind>general|lesser general|library general|affero general) public license"
+        r"|\bgnu (?P<short>l?gpl|agpl)(?: ?v| version |-)(?P<version2>[123](?:\.[01])?)"
+        r"(?P<later>\+| or later|,? or \(?at your option\)? any later version)?",
+    ),
+    # Debian's pointers to the shared copies of common licenses (DEP-5 copyright files).
+    TextSignature(
+        "debian-pointer",
+        r"/usr/share/common-licenses/(?P<name>[a-z0-9.+-]*[a-z0-9+])",
     ),
     TextSignature(
         "Apache-2.0",
-        r"apache license,? version 2\.0|apache\.org/licenses/license-2\.0"
+        r"apache license,? (?:version )?2\.0|apache\.org/licenses/license-2\.0"
         r"|version 2\.0, january 2004 https?://www\.apache\.org/licenses",
     ),
     TextSignature("Apache-1.1", r"apache software license,? version 1\.1"),
@@ -318,16 +356,89 @@ TEXT_SIGNATURES = (
     TextSignature("EPL-1.0", r"eclipse public license,? -? ?v(?:ersion)? ?1\.0"),
     TextSignature("BSL-1.0", r"boost software license -? ?version 1\.0"),
     TextSignature("CC0-1.0", r"\bcc0 1\.0 universal"),
+    # CC0's legal code, whose title is often left off.
+    TextSignature(
+        "CC0-1.0",
+        r"the laws of most jurisdictions throughout the world automatically confer exclusive "
+        r"copyright",
+    ),
     TextSignature("CC-BY-SA-4.0", r"attribution-sharealike 4\.0 international"),
     TextSignature("CC-BY-4.0", r"\battribution 4\.0 international"),
     TextSignature("CC-BY-SA-3.0", r"attribution-sharealike 3\.0 unported"),
     TextSignature("CC-BY-3.0", r"\battribution 3\.0 unported"),
+    # The 1.0-3.0 legal codes begin alike; their license elements tell them apart.
+    TextSignature(
+        "cc-legalcode",
+        r"provided under the terms of this creative commons public license",
+    ),
     TextSignature(
         "Unlicense", r"this is free and unencumbered software released into the public domain"
     ),
     TextSignature("WTFPL", r"do what the fuck you want to public license"),
     TextSignature("OFL-1.1", r"sil open font license,? version 1\.1"),
+    TextSignature("OFL-1.0", r"sil open font license,? version 1\.0"),
+    TextSignature(
+        "OFL-1.1", r"the goals of the open font license \(ofl\) are to stimulate worldwide"
+    ),
+    TextSignature(
+        "Beerware",
+        r"the beer-?ware license|as long as you retain this notice you can do whatever you "
+        r"want with this stuff",
+    ),
+    TextSignature("openldap", r"the openldap public license,? version (?P<version>\d\.\d)"),
+    TextSignature(
+        "libtiff",
+        r"provided that \(i\) the above copyright notices and this permission notice appear in "
+        r"all copies of the software and related documentation, and \(ii\) the names of sam "
+        r"leffler and silicon graphics",
+    ),
     TextSignature("Artistic-2.0", r"the artistic license 2\.0"),
+    TextSignature(
+        "Artistic-2.0",
+        r"copyright \(c\) 2000-2006, the perl foundation\. everyone is permitted to copy",
+    ),
+    TextSignature(
+        "Artistic-1.0",
+        r"the intent of this document is to state the conditions under which a package may be "
+        r"copied|under the terms of the artistic license\b",
+    ),
+    TextSignature(
+        "Artistic-1.0-Perl OR GPL-1.0-or-later",
+        r"under the same terms as perl itself",
+    ),
+    TextSignature(
+        "unicode",
+        r"unicode,? inc\.? license agreement|unicode\.org/copyright\.html"
+        r"|unicode license v3|permission is hereby granted, free of charge, to any person "
+        r"obtaining a copy of the unicode data files",
+    ),
+    TextSignature("FTL", r"the freetype project license"),
+    TextSignature(
+        "Libpng",
+        r"copyright and license for libpng|this code is released under the libpng license"
+        r"|png reference library license version 2",
+    ),
+    TextSignature(
+        "FSFAP",
+        r"copying and distribution of this file, with or without modification, are permitted "
+        r"in any medium without royalty provided the copyright notice and this notice are "
+        r"preserved",
+    ),
+    TextSignature(
+        "FSFULLR",
+        r"this [\w.-]+ is free software; the free software foundation gives unlimited permission "
+        r"to copy and/or distribute it, with or without modifications, as long as this notice "
+        r"is preserved",
+    ),
+    TextSignature(
+        "FSFUL",
+        r"this (?:configure )?script is free software; the free software foundation gives "
+        r"unlimited permission to copy, distribute and modify it",
+    ),
+    TextSignature(
+        "Vim",
+        r"there are no restrictions on distributing unmodified copies of vim",
+    ),
     TextSignature(
         "PSF-2.0",
         r"python software foundation license,? version 2"
@@ -359,10 +470,16 @@ TEXT_SIGNATURES = (
         "mit-family",
         r"permission is hereby granted, free of charge, to any person obtaining a copy",
     ),
+    # HarfBuzz's and others' "Old MIT": no fee, two paragraphs kept in all copies.
+    TextSignature(
+        "MIT-Modern-Variant",
+        r"permission is hereby granted, without written agreement and without license or "
+        r"royalty fees, to use, copy, modify, and distribute this software",
+    ),
     TextSignature(
         "bsd-family",
-        r"redistribution and use in source and binary forms, with or without modification, "
-        r"are permitted provided that",
+        r"redistribution and use in source and binary forms(?: of [^,.]{1,40})?"
+        r"(?:,? with or without modification,?)? (?:are|is) permitted,? provided that",
     ),
     TextSignature(
         "hpnd-family",
@@ -370,9 +487,32 @@ TEXT_SIGNATURES = (
         r"documentation for any purpose (?:and )?without fee is hereby granted",
     ),
     TextSignature(
-        "PublicDomain", r"(?:dedicated|released|placed) (?:in|into|to) the public domain"
+        "PublicDomain",
+        r"(?:dedicated|released|placed|put) (?:in|into|to|on) the public domain"
+        r"|^(?:100% )?public domain\.?$"
+        r"|\b(?:is|are|it's) (?:hereby )?(?:placed )?in the public domain|no copyright is claimed",
     ),
 )
+# Debian's /usr/share/common-licenses names, and what they hold.
+_DEBIAN_COMMON = {
+    "apache-2.0": "Apache-2.0",
+    "artistic": "Artistic-1.0",
+    "bsd": "BSD-3-Clause",
+    "cc0-1.0": "CC0-1.0",
+    "gfdl": "GFDL-1.3-or-later",
+    "gfdl-1.2": "GFDL-1.2-only",
+    "gfdl-1.3": "GFDL-1.3-only",
+    "gpl": "GPL-1.0-or-later",
+    "gpl-1": "GPL-1.0-only",
+    "gpl-2": "GPL-2.0-only",
+    "gpl-3": "GPL-3.0-only",
+    "lgpl": "LGPL-2.0-or-later",
+    "lgpl-2": "LGPL-2.0-only",
+    "lgpl-2.1": "LGPL-2.1-only",
+    "lgpl-3": "LGPL-3.0-only",
+    "mpl-1.1": "MPL-1.1",
+    "mpl-2.0": "MPL-2.0",
+}
 _COMPILED = tuple((s.license, re.compile(s.pattern)) for s in TEXT_SIGNATURES)
 _BSD_NO_ENDORSEMENT = re.compile(
     r"neither the name|names? of .{0,160}? may not be used to endorse|may not be used to endorse"
@@ -416,8 +556,55 @@ def detect_license_text(text: str) -> str | None:
 
 def _refine(family: str, text: str, match: re.Match) -> str | None:
     after = text[match.end() : match.end() + 2000]
+    if family == "spdx-id":
+        return normalize_license(match.group("id"))
+    if family == "debian-pointer":
+        return _DEBIAN_COMMON.get(match.group("name"))
+    if family == "gfdl":
+        invariants = "no invariant sections" not in text
+        later = "or-later" if match.group("later") else "only"
+        kind = "invariants" if invariants and "invariant sections" in text else ""
+        if not invariants:
+            kind = "no-invariants"
+        return f"GFDL-{match.group('version')}{'-' + kind if kind else ''}-{later}"
+    if family == "gnu-short":
+        kind = match.group("kind") or {"gpl": "general", "lgpl": "lesser general"}.get(
+            match.group("short") or "", "affero general"
+        )
+        prefix = "AGPL" if kind.startswith("affero") else _GNU_PREFIX[kind]
+        version = match.group("version") or match.group("version2")
+        version = version if "." in version else f"{version}.0"
+        return f"{prefix}-{version}-{'or-later' if match.group('later') else 'only'}"
+    if family == "openldap":
+        return f"OLDAP-{match.group('version')}"
+    if family == "ISC":
+        copyright_holder = "except as contained in this notice, the name of a copyright holder"
+        return "curl" if copyright_holder in after else "ISC"
+    if family == "gnu-any":
+        kind = match.group("kind")
+        return {
+            "general": "GPL-1.0-or-later",
+            "lesser general": "LGPL-2.0-or-later",
+            "library general": "LGPL-2.0-or-later",
+        }.get(kind, "AGPL-3.0-or-later")
+    if family == "cc-legalcode":
+        elements = text[match.end() : match.end() + 20000]
+        version = re.search(r"creative commons (?:[a-z-]+ )?(\d\.\d)", text)
+        number = version.group(1) if version else "3.0"
+        if "noncommercial" in elements or "non-commercial" in elements:
+            return f"CC-BY-NC-{number}"
+        if "noderivs" in elements or "no derivative" in elements:
+            return f"CC-BY-ND-{number}"
+        if "sharealike" in elements or "share alike" in elements:
+            return f"CC-BY-SA-{number}"
+        return f"CC-BY-{number}"
+    if family == "unicode":
+        return "Unicode-3.0" if "unicode license v3" in text else "Unicode-DFS-2016"
     if family == "mit-family":
-        return "MIT" if "shall be included in all copies" in after[:800] else "MIT-0"
+        if "shall be included in all copies" not in after[:800]:
+            return "MIT-0"
+        # X11: MIT plus the clause that keeps the holder's name out of advertising.
+        return "X11" if "shall not be used in advertising" in after else "MIT"
     if family == "bsd-family":
         if "all advertising materials mentioning" in after:
             return "BSD-4-Clause"
@@ -504,3 +691,45 @@ def detect_license_files(files: Mapping[str, str]) -> tuple[str | None, tuple[st
         _named_for_a_license(name) for name in names
     )
     return canonical_expression((" OR " if dual else " AND ").join(ids)), names
+
+
+@dataclass(frozen=True)
+class LicenseDecision:
+    """A license and the evidence for it, as recorded in a row's license_evidence."""
+
+    license: str
+    evidence: str
+
+
+def decide_license(
+    full_text: str | None, files: tuple[str, ...], notices: Mapping[str, str | None]
+) -> LicenseDecision | None:
+    """The license of a work from its full license text(s) and its notices (SPDX headers,
+    package metadata, README lines: where -> the license they name).
+
+    The full text decides: it is the grant itself, a notice only points at one. Where a notice
+    names another license, both are recorded: `detected:LICENSE; notice metadata:setup.cfg
+    says MIT, the full text decides`. Without a full text the first notice decides.
+    """
+    named = {where: spdx for where, spdx in notices.items() if spdx}
+    if full_text:
+        evidence = f"detected:{','.join(files)}"
+        disagreeing = [
+            f"notice {where} says {spdx}"
+            for where, spdx in named.items()
+            if _same_license(spdx, full_text) is False
+        ]
+        if disagreeing:
+            evidence += "; " + "; ".join(disagreeing) + ", the full text decides"
+        return LicenseDecision(full_text, evidence)
+    for where, spdx in named.items():
+        return LicenseDecision(spdx, where)
+    return None
+
+
+def _same_license(a: str, b: str) -> bool | None:
+    """Whether two expressions name the same licenses (None: one does not parse)."""
+    try:
+        return canonical_expression(a) == canonical_expression(b)
+    except ValueError:
+        return None

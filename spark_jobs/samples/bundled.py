@@ -34,7 +34,7 @@ MAX_PAGES = 200_000
 
 def code_repos(pages: int) -> int:
     """Repositories in a sample of `pages` web pages: one per 150 pages, at least 12, at most
-    what the installed distributions can supply."""
+    what the shipped snapshot of real distributions can supply."""
     from spark_jobs.samples.code import max_repos
 
     return min(max(12, pages // 150), max_repos())
@@ -54,7 +54,7 @@ SAMPLES = [
     ),
     Sample(
         "code/sample-repos",
-        "code repositories (directories and tarballs of installed packages)",
+        "code repositories (directories and tarballs of real packages)",
         lambda out, pages, seed: generate_code_sample(out, repos=code_repos(pages), seed=seed),
     ),
     Sample(

@@ -1,6 +1,10 @@
-"""A seeded sample of code repositories built from the distributions installed in this
-environment (their real source files and real license files), as directories and tarballs,
-with planted hard cases whose ingest outcome the manifest states.
+"""A seeded sample of code repositories built from real Python distributions (their source
+files and license files, a snapshot shipped in spark_jobs/samples/data/), as directories and
+tarballs, with planted hard cases whose ingest outcome the manifest states.
+
+The snapshot, not the environment, is the material: the same seed gives the same bytes on any
+machine, whatever happens to be installed. `python -m spark_jobs.samples.code --write-snapshot`
+rebuilds it from the installed distributions (a reviewed change, like any data file).
 
 Planted: a dual-licensed repository, a GPL repository (a GPL text shipped by an installed
 distribution, else SPDX headers), one without any license, one licensed only by SPDX headers,
@@ -12,6 +16,7 @@ generated code, a Latin-1 file, an empty file, an extensionless script with a sh
 
 from __future__ import annotations
 
+import argparse
 import functools
 import gzip
 import importlib.metadata as md
@@ -24,7 +29,7 @@ import tarfile
 import zlib
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
 from faker import Faker
@@ -41,6 +46,10 @@ _OVERSIZED_BYTES = 2**20 + 4096  # just over the reader's default max_file_bytes
 # A copied source file must be plainly hand-written, so that its expected verdict is "kept".
 _NOT_PLAIN = re.compile(r"generat|do not edit|SPDX-License-Identifier", re.IGNORECASE)
 _VENDOR_PARTS = {"_vendor", "vendor", "vendored", "third_party", "node_modules", "site-packages"}
+SNAPSHOT = Path(__file__).with_name("data") / "code_distributions.tar.gz"
+_SNAPSHOT_ORDINARY = 40  # ordinary distributions kept in the snapshot
+_SNAPSHOT_SOURCES = 5  # plain source files kept per distribution
+_SNAPSHOT_SOURCE_BYTES = 12 * 1024
 
 
 @dataclass
@@ -93,22 +102,20 @@ class _Repo:
 def generate_code_sample(
     out_dir: str | Path, *, repos: int = 12, seed: int = 0
 ) -> CodeSampleManifest:
-    """Write `repos` repositories and `_manifest.json` to out_dir; the same seed and the same
-    installed distributions give the same bytes."""
+    """Write `repos` repositories and `_manifest.json` to out_dir; the same seed gives the same
+    bytes on any machine (the distributions come from the shipped snapshot)."""
     if repos < len(SPECIAL_CASES) + MIN_ORDINARY:
         raise ValueError(f"need repos >= {len(SPECIAL_CASES) + MIN_ORDINARY}; got {repos}")
     rng = random.Random(seed)
     faker = Faker("en_US")
     faker.seed_instance(seed)
-    dists = _installed_distributions()
+    dists = snapshot_distributions()
     ordinary = [d for d in dists if _is_ordinary(d)]
     needed = repos - len(SPECIAL_CASES) + 4  # the single-license special cases use one each
-    if len(ordinary) < needed:
-        raise RuntimeError(
-            f"only {len(ordinary)} installed distributions have one license file, a single-id "
-            f"License-Expression and {SOURCE_FILES_PER_REPO} plain source files; need {needed}"
-        )
-    picked = rng.sample(ordinary, needed)
+    picked = rng.sample(ordinary, min(needed, len(ordinary)))
+    while len(picked) < needed:  # more repositories than distributions: copies, renamed
+        dist = rng.choice(ordinary)
+        picked.append(replace(dist, name=f"{dist.name}-copy{len(picked)}"))
     built = [_ordinary_repo(dist, "ordinary", rng) for dist in picked[: repos - len(SPECIAL_CASES)]]
     spare = picked[repos - len(SPECIAL_CASES) :]
     built += [
@@ -174,12 +181,71 @@ def generate_code_sample(
 
 @functools.cache
 def max_repos() -> int:
-    """The most repositories `generate_code_sample` can build from this environment's
-    installed distributions (each ordinary repository is a different distribution)."""
-    ordinary = sum(_is_ordinary(d) for d in _installed_distributions())
+    """The most repositories `generate_code_sample` can build from the shipped snapshot of
+    real distributions (each ordinary repository is a different distribution)."""
+    ordinary = sum(_is_ordinary(d) for d in snapshot_distributions())
     return ordinary + len(SPECIAL_CASES) - 4
 
 
+def snapshot_distributions(path: Path = SNAPSHOT) -> tuple[_Dist, ...]:
+    """The distributions of the shipped snapshot, sorted by name."""
+    with tarfile.open(path, "r:gz") as tar:
+        index = json.loads(tar.extractfile("index.json").read())
+        dists = []
+        for entry in index["distributions"]:
+            base = entry["name"]
+            files = {
+                name: tar.extractfile(f"{base}/license/{name}").read()
+                for name in entry["license_files"]
+            }
+            sources = [(p, tar.extractfile(f"{base}/src/{p}").read()) for p in entry["sources"]]
+            dists.append(_Dist(base, entry["version"], entry["expression"], files, sources))
+    return tuple(dists)
+
+
+def write_snapshot(path: Path = SNAPSHOT) -> tuple[_Dist, ...]:
+    """Snapshot the installed distributions the sample needs: the first ordinary ones by name,
+    every dual-licensed candidate, and a few sources each (deterministic tar: no times, no
+    owners)."""
+    every = _installed_distributions()
+    ordinary = [d for d in every if _is_ordinary(d)][:_SNAPSHOT_ORDINARY]
+    dual = [d for d in every if _is_dual_candidate(d)]
+    chosen = sorted({d.name: d for d in [*ordinary, *dual]}.values(), key=lambda d: d.name)
+    trimmed = []
+    for dist in chosen:
+        small = [(p, b) for p, b in dist.sources if len(b) <= _SNAPSHOT_SOURCE_BYTES]
+        trimmed.append(replace(dist, sources=small[:_SNAPSHOT_SOURCES]))
+    index = {
+        "about": "real files of installed Python distributions, for the code sample "
+        "(spark_jobs/samples/code.py); each keeps its own license",
+        "distributions": [
+            {
+                "name": d.name,
+                "version": d.version,
+                "expression": d.expression,
+                "license_files": sorted(d.license_files),
+                "sources": [p for p, _ in d.sources],
+            }
+            for d in trimmed
+        ],
+    }
+    members = [("index.json", json.dumps(index, indent=1, sort_keys=True).encode())]
+    for d in trimmed:
+        members += [(f"{d.name}/license/{n}", b) for n, b in sorted(d.license_files.items())]
+        members += [(f"{d.name}/src/{p}", b) for p, b in d.sources]
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for name, data in members:
+            info = tarfile.TarInfo(name)
+            info.size, info.mtime, info.mode = len(data), 0, 0o644
+            tar.addfile(info, io.BytesIO(data))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(gzip.compress(raw.getvalue(), mtime=0))
+    snapshot_distributions.cache_clear()
+    return tuple(trimmed)
+
+
+@functools.cache
 def _installed_distributions() -> tuple[_Dist, ...]:
     """Every installed distribution, once, sorted by name, with its root license files and
     its plain source files (read once per process: the environment does not change)."""
@@ -275,18 +341,20 @@ def _ordinary_repo(dist: _Dist, case: str, rng) -> _Repo:
     return repo
 
 
-def _dual_repo(dists: Sequence[_Dist], rng) -> _Repo:
-    """A distribution declaring `A OR B` and shipping several license files, copied as is."""
-    candidates = [
-        d
-        for d in dists
-        if d.expression
+def _is_dual_candidate(d: _Dist) -> bool:
+    return bool(
+        d.expression
         and " OR " in d.expression
         and " AND " not in d.expression
         and all(license_class(i) == "permissive" for i in d.expression.split(" OR "))
         and len(d.license_files) >= 2
         and len(d.sources) >= SOURCE_FILES_PER_REPO
-    ]
+    )
+
+
+def _dual_repo(dists: Sequence[_Dist], rng) -> _Repo:
+    """A distribution declaring `A OR B` and shipping several license files, copied as is."""
+    candidates = [d for d in dists if _is_dual_candidate(d)]
     if not candidates:
         raise RuntimeError(
             "no installed distribution declares a dual license with its license files"
@@ -474,3 +542,11 @@ def _plant_git_dir(root: Path) -> None:
     (git / "HEAD").write_text("ref: refs/heads/main\n")
     (git / "refs" / "heads" / "main").write_text("0" * 40 + "\n")
     (git / "objects.pack").write_bytes(b"PACK\x00\x00\x00\x02" + bytes(64))
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description="Rebuild the code sample's snapshot.")
+    parser.add_argument("--write-snapshot", action="store_true", required=True)
+    parser.parse_args()
+    written = write_snapshot()
+    print(f"{SNAPSHOT}: {len(written)} distributions, {SNAPSHOT.stat().st_size} bytes")

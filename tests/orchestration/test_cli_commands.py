@@ -13,8 +13,8 @@ import pytest
 
 from orchestration.cli import build_parser
 from orchestration.pipeline import bundled_sample_sources
-from orchestration.samples import MAX_PAGES, PAGES_PER_WARC, code_repos, web_files
 from orchestration.settings import load_settings
+from spark_jobs.samples.bundled import MAX_PAGES, PAGES_PER_WARC, code_repos, web_files
 from spark_jobs.samples.code import max_repos
 from spark_jobs.samples.licensed import generate_licensed_sample
 

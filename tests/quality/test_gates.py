@@ -222,14 +222,18 @@ def test_duplicate_id_is_named(planted):
 
 
 def test_drifted_language_share_is_named_with_its_shares(planted):
+    """The clean first version taught sample-crawl's shares (all English); 20 planted German
+    documents move both shares outside the learned bounds."""
     result, _ = planted
     check = _checks(result, CURATED_WEB)[CURATED_DISTRIBUTION]
     failures = _failures(check)
-    drift = failures["no language's share moved more than 10% since the baseline version"]
-    assert set(drift["sample_ids"]) == {"de", "en"}
-    assert failures["'en' is 90% to 100% of documents"]["sample_ids"] == ["en"]
-    assert check.metadata["baseline version"].value == 0
-    assert "| de |" in check.metadata["language shares"].value
+    above = failures["every source's language shares are at most the bounds its history sets"]
+    assert above["sample_ids"] == ["sample-crawl: language_share de"]
+    below = failures["every source's language shares are at least the bounds its history sets"]
+    assert below["sample_ids"] == ["sample-crawl: language_share en"]
+    shown = check.metadata["distribution by source"].value
+    assert "| sample-crawl: language_share de |" in shown
+    assert "learned from 1 accepted version(s)" in shown
 
 
 def test_lost_record_is_named_and_the_source_does_not_balance(planted):

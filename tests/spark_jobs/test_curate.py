@@ -15,7 +15,7 @@ from spark_jobs.decontaminate import BUNDLED_BENCHMARKS, load_benchmark_items
 from spark_jobs.dedup import DedupConfig
 from spark_jobs.delta import read_arrow, register_duckdb, table_history, write_table
 from spark_jobs.lake import Lake
-from spark_jobs.recipe import DedupPolicy, Recipe
+from spark_jobs.recipe import CurationRecipe, DedupPolicy
 from spark_jobs.stages import curate_corpora, register_benchmarks
 
 pytestmark = pytest.mark.spark
@@ -27,7 +27,9 @@ CONTAMINATED = TOPICS["return"] + "\n" + ITEMS["geo-004"]["question"] + "\n" + T
 # The same page with a few words changed: a near duplicate, not an exact one.
 NEAR_COPY = TOPICS["raise"].replace("exception", "error", 3).replace("The ", "A ", 2)
 RECIPES = {
-    corpus: Recipe(name=f"{corpus}-test", corpus=corpus, rules={}, pii=None, keep_order=("id",))
+    corpus: CurationRecipe(
+        name=f"{corpus}-test", corpus=corpus, rules={}, pii=None, keep_order=("id",)
+    )
     for corpus in ("web", "licensed")
 }
 
@@ -150,7 +152,7 @@ def test_dedup_clusters_answer_sql_and_commits_carry_recipe_and_config(tiny_lake
 def test_a_recipe_without_dedup_or_decontamination_keeps_what_they_would_remove(spark, tiny_lake):
     lake, _ = tiny_lake
     loose = {
-        "web": Recipe(
+        "web": CurationRecipe(
             name="loose",
             rules={},
             pii=None,
@@ -168,7 +170,7 @@ def test_a_recipe_without_dedup_or_decontamination_keeps_what_they_would_remove(
 def test_a_paragraph_duplicate_threshold_drops_pages_made_of_shared_paragraphs(spark, tiny_lake):
     lake, _ = tiny_lake
     strict = dict(RECIPES)
-    strict["web"] = Recipe(
+    strict["web"] = CurationRecipe(
         name="web-paragraphs",
         rules={},
         pii=None,

@@ -1,10 +1,10 @@
-"""Recipe parsing and validation (orchestration/recipes/*.yaml)."""
+"""CurationRecipe parsing and validation (orchestration/recipes/*.yaml)."""
 
 from pathlib import Path
 
 import pytest
 
-from spark_jobs.recipe import DecontaminationPolicy, DedupPolicy, PiiPolicy, Recipe
+from spark_jobs.recipe import CurationRecipe, DecontaminationPolicy, DedupPolicy, PiiPolicy
 
 RECIPES = Path(__file__).parents[2] / "orchestration" / "recipes"
 
@@ -16,19 +16,19 @@ def _write(tmp_path, text):
 
 
 def test_shipped_recipes_parse():
-    web = Recipe.from_yaml(RECIPES / "web-default.yaml")
+    web = CurationRecipe.from_yaml(RECIPES / "web-default.yaml")
     assert list(web.rules) == ["gopher_quality", "gopher_repetition", "c4", "fineweb"]
     assert web.pii == PiiPolicy("redact", None, None)
     assert web.decontamination == DecontaminationPolicy("all", 13)
     assert web.dedup == DedupPolicy(exact=True, fuzzy=True)
-    code = Recipe.from_yaml(RECIPES / "code-default.yaml")
+    code = CurationRecipe.from_yaml(RECIPES / "code-default.yaml")
     assert list(code.rules) == ["code"] and code.languages is None
     for name in ("papers", "licensed"):
-        Recipe.from_yaml(RECIPES / f"{name}-default.yaml")
+        CurationRecipe.from_yaml(RECIPES / f"{name}-default.yaml")
 
 
 def test_full_recipe(tmp_path):
-    recipe = Recipe.from_yaml(
+    recipe = CurationRecipe.from_yaml(
         _write(
             tmp_path,
             """
@@ -53,24 +53,24 @@ keep_order: [id]
 
 
 def test_fingerprint_is_stable_and_changes_with_a_threshold(tmp_path):
-    a = Recipe.from_yaml(_write(tmp_path, "name: a\nrules: {c4: {}}\n"))
+    a = CurationRecipe.from_yaml(_write(tmp_path, "name: a\nrules: {c4: {}}\n"))
     assert (
         a.fingerprint
-        == Recipe.from_yaml(_write(tmp_path, "name: a\nrules: {c4: {}}\n")).fingerprint
+        == CurationRecipe.from_yaml(_write(tmp_path, "name: a\nrules: {c4: {}}\n")).fingerprint
     )
-    b = Recipe.from_yaml(_write(tmp_path, "name: a\nrules: {c4: {min_num_sentences: 3}}\n"))
+    b = CurationRecipe.from_yaml(_write(tmp_path, "name: a\nrules: {c4: {min_num_sentences: 3}}\n"))
     assert a.fingerprint != b.fingerprint and len(a.fingerprint) == 16
 
 
 def test_null_policies_disable(tmp_path):
-    recipe = Recipe.from_yaml(
+    recipe = CurationRecipe.from_yaml(
         _write(tmp_path, "name: x\nrules: null\npii: null\ndecontamination: null\n")
     )
     assert recipe.rules == {} and recipe.pii is None and recipe.decontamination is None
 
 
 def test_old_style_recipe_maps_into_rules(tmp_path):
-    recipe = Recipe.from_yaml(
+    recipe = CurationRecipe.from_yaml(
         _write(tmp_path, "name: old\ngopher_quality:\n  min_doc_words: 10\nexact_dedup: false\n")
     )
     assert recipe.rules == {"gopher_quality": {"min_doc_words": 10}}
@@ -95,4 +95,4 @@ def test_old_style_recipe_maps_into_rules(tmp_path):
 )
 def test_invalid_recipes_are_rejected_with_a_clear_error(tmp_path, text, message):
     with pytest.raises(ValueError, match=f"recipe.yaml:{message}"):
-        Recipe.from_yaml(_write(tmp_path, text))
+        CurationRecipe.from_yaml(_write(tmp_path, text))

@@ -4,7 +4,7 @@ import pydoc_data.topics
 import pytest
 
 from spark_jobs.annotate import annotate_documents
-from spark_jobs.select import PiiPolicy, Recipe, filter_documents, select_documents
+from spark_jobs.select import CurationRecipe, PiiPolicy, filter_documents, select_documents
 
 pytestmark = pytest.mark.spark
 
@@ -66,7 +66,7 @@ def annotated(spark, tmp_path_factory):
 
 
 def test_each_document_gets_exactly_one_outcome_with_a_reason(annotated):
-    recipe = Recipe(rules=PAPER_GOPHER, pii=PiiPolicy("drop", 0))
+    recipe = CurationRecipe(rules=PAPER_GOPHER, pii=PiiPolicy("drop", 0))
     kept, rejects = select_documents(annotated, recipe, run_id="r1")
     kept_ids = {r.id for r in kept.collect()}
     reasons = {r.id: (r.reason, r.detail) for r in rejects.collect()}
@@ -78,7 +78,7 @@ def test_each_document_gets_exactly_one_outcome_with_a_reason(annotated):
     assert reasons["e"][1].endswith("(> 0.3); recipe default")
     assert reasons["f"] == (
         "license_not_allowed",
-        "license CC-BY-NC-4.0 is unknown; policy platform does not allow it",
+        "license CC-BY-NC-4.0 is restricted; policy platform does not allow it",
     )
     assert reasons["g"][0] == "license_not_allowed"
     assert reasons["h"] == ("pii_above_threshold", "holds 1 email, 1 phone; recipe allows 0 spans")
@@ -86,8 +86,26 @@ def test_each_document_gets_exactly_one_outcome_with_a_reason(annotated):
     assert {r.stage for r in rejects.collect()} == {"curate"}
 
 
+def test_low_language_confidence_is_its_own_reason(annotated):
+    """An allowed language identified with too little confidence is language_score_low; a
+    language the recipe does not allow stays language_not_allowed, whatever its score."""
+    recipe = CurationRecipe(rules={}, pii=None, min_language_score=0.999)
+    _, rejects = filter_documents(annotated, recipe, run_id="r2")
+    reasons = {r.id: (r.reason, r.detail) for r in rejects.collect()}
+    scores = {r.id: (r.language, r.language_score) for r in annotated.collect()}
+    assert reasons["d"][0] == "language_not_allowed"
+    licensed = {i for i, (reason, _) in reasons.items() if reason != "license_not_allowed"}
+    low = {i for i in licensed if scores[i][0] == "en" and scores[i][1] < 0.999}
+    assert low, "the sample needs an English document scored below 0.999"
+    assert {i for i, (reason, _) in reasons.items() if reason == "language_score_low"} == low
+    some = sorted(low)[0]
+    assert reasons[some][1] == (
+        f"language en with score {scores[some][1]:.2f} < min_language_score 0.999; recipe default"
+    )
+
+
 def test_redact_policy_keeps_the_document_with_placeholders(annotated):
-    recipe = Recipe(rules=PAPER_GOPHER, pii=PiiPolicy("redact"))
+    recipe = CurationRecipe(rules=PAPER_GOPHER, pii=PiiPolicy("redact"))
     kept, rejects = filter_documents(annotated, recipe, run_id="r3")
     rows = {r.id: r for r in kept.collect()}
     assert set(rows) == {"a", "b", "c", "h"}  # no dedup in filter_documents
@@ -99,7 +117,7 @@ def test_redact_policy_keeps_the_document_with_placeholders(annotated):
     assert rows["c"].text == OTHER_ENGLISH and rows["c"].pii_redacted.email == 0
     assert "pii_above_threshold" not in {r.reason for r in rejects.collect()}
     # Only the listed types are redacted.
-    only_email = Recipe(rules=PAPER_GOPHER, pii=PiiPolicy("redact", types=("email",)))
+    only_email = CurationRecipe(rules=PAPER_GOPHER, pii=PiiPolicy("redact", types=("email",)))
     h = {r.id: r for r in filter_documents(annotated, only_email, "r4")[0].collect()}["h"]
     assert "<EMAIL>" in h.text and "415-555-0199" in h.text and h.pii_counts.phone == 1
 
@@ -112,8 +130,8 @@ def test_recipe_thresholds_change_the_selection_without_reannotation(annotated, 
         "    min_stop_words: null\n    min_alpha_words_ratio: null\n"
         "pii: {policy: drop, max_spans: 0}\n"
     )
-    recipe = Recipe.from_yaml(path)
-    strict = Recipe(rules=PAPER_GOPHER, pii=PiiPolicy("drop", 0))
+    recipe = CurationRecipe.from_yaml(path)
+    strict = CurationRecipe(rules=PAPER_GOPHER, pii=PiiPolicy("drop", 0))
     assert recipe.fingerprint != strict.fingerprint
     kept, rejects = select_documents(annotated, recipe, run_id="r2")
     # Selection read the stored annotations: nothing in its plan annotates again.
@@ -128,7 +146,7 @@ def test_recipe_thresholds_change_the_selection_without_reannotation(annotated, 
         "h": "pii_above_threshold",
     }
     # The same stored annotations under datatrove's default alpha rule reject b and c too.
-    datatrove = Recipe(rules={"gopher_quality": {}}, pii=PiiPolicy("drop", 0))
+    datatrove = CurationRecipe(rules={"gopher_quality": {}}, pii=PiiPolicy("drop", 0))
     kept, rejects = filter_documents(annotated, datatrove, run_id="r5")
     assert kept.count() == 0
     assert {r.id: r.reason for r in rejects.collect()}["c"] == "gopher_below_alpha_words_ratio"
@@ -138,4 +156,4 @@ def test_unknown_recipe_key_is_reported(tmp_path):
     path = tmp_path / "recipe.yaml"
     path.write_text("name: x\nlanguage: [en]\n")
     with pytest.raises(ValueError, match=r"recipe\.yaml:2: language: unknown key"):
-        Recipe.from_yaml(path)
+        CurationRecipe.from_yaml(path)
