@@ -210,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
         # retry delay instead of ending the run as canceled.
         from spark_jobs.session import get_spark
 
-        get_spark(settings.spark_master, conf=settings.spark_conf)
+        get_spark(settings.spark_master, conf=settings.spark_conf, layout=settings.spark_layout)
         instance = dg.DagsterInstance.get()
         results = materialize_all(instance, settings)
         # An interrupt inside a run ends that run (CANCELED when `pilehouse run` asked for it)

@@ -26,7 +26,9 @@ class LakehouseResource(dg.ConfigurableResource):
     @property
     def spark(self) -> SparkSession:
         settings = self.settings
-        return get_spark(settings.spark_master, conf=settings.spark_conf)
+        return get_spark(
+            settings.spark_master, conf=settings.spark_conf, layout=settings.spark_layout
+        )
 
     @property
     def lake(self) -> Lake:
