@@ -31,7 +31,9 @@ class LakehouseResource(dg.ConfigurableResource):
         from spark_jobs.session import get_spark
 
         settings = self.settings
-        return get_spark(settings.spark_master, conf=settings.spark_conf)
+        return get_spark(
+            settings.spark_master, conf=settings.spark_conf, layout=settings.spark_layout
+        )
 
     @property
     def lake(self) -> Lake:

@@ -183,7 +183,7 @@ def probe_child(engine: str, root: str) -> None:
     from spark_jobs.session import get_spark
 
     settings = load_settings()
-    spark = get_spark(settings.spark_master, conf=settings.spark_conf)
+    spark = get_spark(settings.spark_master, conf=settings.spark_conf, layout=settings.spark_layout)
     spark.sparkContext.setJobGroup("probe", "bench.gates probe")
     lake = Lake(root, settings.store)
     subject = Subject(spark, lake, "curated.web", open_table(lake.uri("curated.web")).version())
@@ -271,7 +271,7 @@ def _run(args: argparse.Namespace, scratch: Path) -> dict[str, float]:
     lake = Lake(settings.lake_uri, settings.store)
     if not (Path(settings.lake_uri) / "curated").is_dir():
         raise SystemExit(f"no sample lake under {settings.lake_uri}: run `pilehouse run` first")
-    spark = get_spark(settings.spark_master, conf=settings.spark_conf)
+    spark = get_spark(settings.spark_master, conf=settings.spark_conf, layout=settings.spark_layout)
     tracker = spark.sparkContext.statusTracker()
     history = Lake(str(scratch / "history"), settings.store)
     checks = sample_checks(lake)

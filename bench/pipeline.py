@@ -198,7 +198,7 @@ def _run(args: argparse.Namespace) -> dict[str, float]:
 
     # Started before the clock so the JVM start is reported apart from the first step.
     started = time.monotonic()
-    get_spark(settings.spark_master, conf=settings.spark_conf)
+    get_spark(settings.spark_master, conf=settings.spark_conf, layout=settings.spark_layout)
     spark_seconds = time.monotonic() - started
 
     instance = dg.DagsterInstance.get()

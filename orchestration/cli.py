@@ -365,7 +365,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 
     spark_log = None if args.verbose else settings.home / "logs" / "spark.log"
     with spark_output_to(spark_log):
-        get_spark(settings.spark_master, conf=settings.spark_conf)
+        get_spark(settings.spark_master, conf=settings.spark_conf, layout=settings.spark_layout)
     progress = RunProgress()
     failed = 0
     for name in chosen:

@@ -320,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
         if spark_log is not None:
             print(f"Spark's log: {spark_log} (--verbose shows it here)")
         with spark_output_to(spark_log):
-            get_spark(settings.spark_master, conf=settings.spark_conf)
+            get_spark(settings.spark_master, conf=settings.spark_conf, layout=settings.spark_layout)
         instance = dg.DagsterInstance.get()
         results = materialize_all(
             instance,

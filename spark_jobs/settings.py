@@ -27,6 +27,7 @@ from spark_jobs.config_files import (
     read_config,
     suggestion,
 )
+from spark_jobs.session import SessionLayout
 from spark_jobs.storage import ObjectStore
 
 # The configuration files a user edits ship with the code location (orchestration/).
@@ -99,6 +100,15 @@ class Settings(BaseSettings):
     # a deployment points at wherever it serves the same directories.
     outputs_port: int = Field(3001, ge=1, le=65535)
     outputs_base_url: str = ""
+    # How Spark spreads over the machines (spark_jobs.session.SessionLayout); only the local
+    # profile binds the driver to loopback. Empty/None: derived (see docs/scaling.md).
+    spark_driver_host: str | None = None
+    spark_driver_bind_address: str | None = None
+    spark_cores: int | None = None
+    spark_tasks_per_core: int = 2
+    spark_shuffle_partitions_per_core: int = 4
+    spark_max_records_per_file: int = 500_000
+    spark_max_partition_bytes: str = "128m"
 
     @classmethod
     def settings_customise_sources(
@@ -122,6 +132,18 @@ class Settings(BaseSettings):
     @property
     def mlflow_artifacts_uri(self) -> str:
         return str(self.home / "mlflow-artifacts")
+
+    @property
+    def spark_layout(self) -> SessionLayout:
+        return SessionLayout(
+            driver_host=self.spark_driver_host,
+            driver_bind_address=self.spark_driver_bind_address,
+            cores=self.spark_cores,
+            tasks_per_core=self.spark_tasks_per_core,
+            shuffle_partitions_per_core=self.spark_shuffle_partitions_per_core,
+            max_records_per_file=self.spark_max_records_per_file,
+            max_partition_bytes=self.spark_max_partition_bytes,
+        )
 
     @property
     def store(self) -> ObjectStore:

@@ -54,6 +54,7 @@ from spark_jobs.ingest import (
 )
 from spark_jobs.lake import QUARANTINE_COLUMNS, REJECT_COLUMNS, Lake, document_tables
 from spark_jobs.select import CurationRecipe, filter_documents
+from spark_jobs.session import max_records_per_file
 from spark_jobs.sources import Source
 from spark_jobs.takedown import taken_down_ids
 
@@ -89,6 +90,7 @@ def _write(
         replace_where=replace_where,
         metadata=metadata,
         store=lake.store,
+        max_rows_per_file=max_records_per_file(df.sparkSession),
     )
 
 
@@ -175,6 +177,7 @@ def ingest_source(
                 partition_by=lake.spec(name).partition_by,
                 metadata={**metadata, "lineage.landing_files": len(source.files)},
                 store=lake.store,
+                max_rows_per_file=max_records_per_file(spark),
             )
             already_present += rows.count() - commits[name].num_rows
     finally:
@@ -316,6 +319,7 @@ def _replace(lake: Lake, name: str, df: DataFrame, metadata: Mapping[str, object
         metadata=metadata,
         store=lake.store,
         overwrite_schema=True,
+        max_rows_per_file=max_records_per_file(df.sparkSession),
     )
 
 

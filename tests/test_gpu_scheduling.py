@@ -104,7 +104,11 @@ def test_classifier_tasks_get_gpu_addresses_and_score_like_the_local_run(
 
     args = {
         "master": cluster.master_url,
-        "conf": {**cluster.application_conf(), "spark.driver.memory": "1g"},
+        "conf": {
+            **cluster.application_conf(driver_host="127.0.0.1"),
+            "spark.driver.memory": "1g",
+            "spark.ui.enabled": "false",
+        },
         "refs": {k: {"name": v.name, "version": v.version} for k, v in classifiers.refs.items()},
         "paths": dict(classifiers.paths),
         "max_tokens": classifiers.max_tokens,
@@ -112,7 +116,7 @@ def test_classifier_tasks_get_gpu_addresses_and_score_like_the_local_run(
     }
     (tmp_path / "args.json").write_text(json.dumps(args))
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    env.pop("SPARK_LOCAL_IP", None)  # the child's driver binds loopback through session settings
+    env.pop("SPARK_LOCAL_IP", None)  # the child's driver binds what application_conf says
     run = subprocess.run(
         [sys.executable, "-c", CLUSTER_RUN, str(tmp_path / "args.json"), str(tmp_path / "out.json")],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,

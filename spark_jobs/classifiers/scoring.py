@@ -33,6 +33,7 @@ from spark_jobs.classifiers.fasttext_quality import QUALITY_MODEL_NAME, QualityS
 from spark_jobs.classifiers.gpu import assigned_gpus, select_device
 from spark_jobs.classifiers.heads import EDU_MODEL_NAME, TOPIC_MODEL_NAME, load_head
 from spark_jobs.classifiers.registry import LATEST, ModelRef
+from spark_jobs.session import max_records_per_file
 
 FAMILIES = ("quality", "edu", "topic")
 MODEL_NAMES = {"quality": QUALITY_MODEL_NAME, "edu": EDU_MODEL_NAME, "topic": TOPIC_MODEL_NAME}
@@ -240,6 +241,7 @@ def classify_source(
             replace_where={"source": source},
             metadata=commit_metadata,
             store=lake.store,
+            max_rows_per_file=max_records_per_file(frame.sparkSession),
         )
 
     try:
