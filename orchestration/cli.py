@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from orchestration.settings import load_settings
-from spark_jobs.config_files import ConfigError
+# Threads that libraries start while these imports run (BLAS, Arrow's allocator) and those
+# DuckDB starts for the SQL shell are started with SIGINT blocked, so the kernel always hands
+# a Ctrl-C to the main thread: taken by another thread, it would not interrupt the shell's
+# wait for the next key, and the first Ctrl-C would seem lost. The main thread's mask is
+# restored at once.
+_SAVED_MASK = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+try:
+    from orchestration.settings import load_settings
+    from spark_jobs.config_files import ConfigError
+finally:
+    signal.pthread_sigmask(signal.SIG_SETMASK, _SAVED_MASK)
 
 LOCALHOST = "127.0.0.1"
 VERBOSE_HELP = "Spark's and Dagster's logs on the terminal too"
@@ -232,8 +242,12 @@ def _params(pairs: list[str]) -> dict[str, str]:
 
 def cmd_sql(args: argparse.Namespace) -> int:
     """Run one statement (or an example), or open the shell when none is given."""
-    from spark_jobs.analyst.sql import LakeSQL, example_queries
-    from spark_jobs.analyst.sql_shell import format_table, run_shell
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})  # see _SAVED_MASK
+    try:
+        from spark_jobs.analyst.sql import LakeSQL, example_queries
+        from spark_jobs.analyst.sql_shell import format_table, run_shell
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
     statement = args.query
     if args.example:
@@ -242,7 +256,14 @@ def cmd_sql(args: argparse.Namespace) -> int:
             print(f"no example {args.example!r}; examples: {', '.join(examples)}", file=sys.stderr)
             return 2
         statement = examples[args.example].sql
-    with LakeSQL(_lake()) as session:
+    # DuckDB starts its worker threads with the connection (see _SAVED_MASK).
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        session = LakeSQL(_lake())
+        session.arrow("SELECT 1")  # the thread pool exists before SIGINT is unblocked
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+    with session:
         if statement is None:
             history = load_settings().home / "sql_history"
             return run_shell(session, max_width=args.max_width, history=history)
