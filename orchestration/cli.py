@@ -591,6 +591,33 @@ def cmd_count(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_extract(args: argparse.Namespace) -> int:
+    """The documents Pilehouse would store for landing files, as JSON lines (no Spark)."""
+    from spark_jobs.extract import main as extract
+
+    return extract([*args.files, *(["--corpus", args.corpus] if args.corpus else [])])
+
+
+def cmd_contamination(args: argparse.Namespace) -> int:
+    """Benchmark items traced against a mixture's index: longest overlap at any length."""
+    from spark_jobs.indexes.contamination import main as contamination
+
+    settings = load_settings()
+    benchmarks = (
+        args.benchmarks
+        or [str(p) for p in settings.benchmark_locations]
+        or [str(Path(__file__).resolve().parents[1] / "spark_jobs" / "benchmarks")]
+    )
+    argv = [args.mixture, "--lake", settings.lake_uri, "--benchmarks", *benchmarks]
+    argv += ["--json"] if args.json else []
+    argv += ["--no-record"] if args.no_record else []
+    try:
+        return contamination(argv)
+    except FileNotFoundError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     """Check profiles, environment, source registry, recipes, dedup settings and mixture
     recipes without starting Spark: one line per file, exit 2 if any is invalid."""
@@ -796,6 +823,31 @@ def build_parser() -> argparse.ArgumentParser:
         which.add_argument("--mixture", help="the newest index of this mixture")
         which.add_argument("--run", help="the index of the mixture this MLflow run trained on")
         which.add_argument("--index", help="an index directory or its manifest.json")
+
+    extract = commands.add_parser(
+        "extract",
+        help="print, as JSON lines, the documents Pilehouse would store for landing files "
+        "(no Spark)",
+    )
+    extract.add_argument(
+        "files", nargs="+", help="WARC, PDF, LaTeX tarball or .tex, JSONL dump, code directory"
+    )
+    extract.add_argument("--corpus", choices=("web", "code", "papers", "licensed"))
+    extract.set_defaults(func=cmd_extract)
+
+    contamination = commands.add_parser(
+        "contamination",
+        help="benchmark items traced against a mixture's n-gram index (longest overlap)",
+    )
+    contamination.add_argument("mixture", help="the mixture whose newest index is checked")
+    contamination.add_argument(
+        "--benchmarks", nargs="+", help="benchmark .jsonl files or folders (default: settings)"
+    )
+    contamination.add_argument("--json", action="store_true", help="one JSON object per item")
+    contamination.add_argument(
+        "--no-record", action="store_true", help="do not append to ops.index_contamination"
+    )
+    contamination.set_defaults(func=cmd_contamination)
 
     validate = commands.add_parser(
         "validate", help="check every configuration file (no Spark): one line per file"

@@ -13,6 +13,7 @@ import pytest
 
 from bench.faults_papers import good_pdf, member, tar_gz
 from bench.faults_records import warc_record
+from orchestration.cli import main as cli_main
 from spark_jobs.extract import extract_documents, main
 
 PAPER = (
@@ -112,11 +113,18 @@ def test_main_prints_json_lines_and_exits_0_also_for_quarantined_input(
     assert main([str(good), str(bad)]) == 0
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [line["disposition"] for line in lines] == ["kept", "quarantined"]
+    # The same through `pilehouse extract`.
+    assert cli_main(["extract", str(good), str(bad)]) == 0
+    again = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [line["disposition"] for line in again] == ["kept", "quarantined"]
 
 
-def test_a_missing_file_is_one_line_and_a_non_zero_exit(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "command", [["-m", "spark_jobs.extract"], ["-m", "orchestration.cli", "extract"]]
+)
+def test_a_missing_file_is_one_line_and_a_non_zero_exit(tmp_path: Path, command) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "spark_jobs.extract", str(tmp_path / "nope.pdf")],
+        [sys.executable, *command, str(tmp_path / "nope.pdf")],
         capture_output=True,
         text=True,
     )

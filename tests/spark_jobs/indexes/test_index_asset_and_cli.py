@@ -61,6 +61,10 @@ def test_index_asset_staleness_and_the_cli(tmp_path, monkeypatch, capsys):
     assert meta["benchmark items contaminated"].value == 1
     assert _status(instance, [mixture, index], index_key("index-mix")) == StaleStatus.FRESH
 
+    assert main(["contamination", "index-mix", "--no-record"]) == 0
+    out = capsys.readouterr().out
+    assert "planted: 1/2 contaminated" in out and "CONTAMINATED planted/leak" in out
+
     sentence = PLANTED_ONE.split(" ", 1)[1]  # from the second word: tokenized as in the page
     assert main(["count", f" {sentence}", "--mixture", "index-mix"]) == 0
     count = int(capsys.readouterr().out.split("\t")[0])
