@@ -7,8 +7,8 @@ and Spark's fixed costs.
 
 Measured, in one process, on one generated table (id, source, url, byte_length, score,
 fetch_date, text; text drawn word by word from CPython's docs, so it compresses like prose):
-- Arrow: `write_arrow` vs `pyarrow.parquet.write_table` (both zstd, everything else at its
-  default), `read_arrow` vs `pyarrow.parquet.read_table` (both multi-threaded, the default).
+- Arrow: `write_arrow` vs `pyarrow.parquet.write_table` (both zstd and the same row-group
+  size: write_arrow's, in rows, passed to write_table; both layouts are printed), `read_arrow` vs `pyarrow.parquet.read_table` (both multi-threaded, the default).
 - Spark: session start (cold JVM), `write_table` vs Spark's own `df.write.parquet` (zstd) from
   the same cached DataFrame, `read_spark` vs `spark.read.parquet` of the same files; reads are
   forced through every column and row with Spark's `noop` sink.
@@ -108,14 +108,33 @@ def _fresh(path: Path) -> Callable[[], None]:
     return remove
 
 
+def _row_groups(path: Path) -> list[int]:
+    """Rows per row group of every Parquet file under path (or of the file path)."""
+    files = [path] if path.is_file() else sorted(path.rglob("*.parquet"))
+    out = []
+    for f in files:
+        meta = pq.read_metadata(f)
+        out.extend(meta.row_group(g).num_rows for g in range(meta.num_row_groups))
+    return out
+
+
+def _layout(groups: list[int]) -> str:
+    return f"{len(groups)} row group(s) of {min(groups)}-{max(groups)} rows"
+
+
 def bench_arrow(table: pa.Table, work: Path, repeat: int) -> dict[str, float]:
     plain = work / "plain.parquet"
     delta = work / "delta-arrow"
-    write_plain = fastest(
-        lambda: pq.write_table(table, plain, compression=COMPRESSION), repeat, _fresh(plain)
-    )
+    # Delta first: its writer decides row groups by buffered bytes (ROW_GROUP_BYTES); the plain
+    # file then gets the same row-group size in rows, so both are the same layout.
     write_delta = fastest(
         lambda: write_arrow(table, str(delta), mode="overwrite"), repeat, _fresh(delta)
+    )
+    group_rows = max(_row_groups(delta))
+    write_plain = fastest(
+        lambda: pq.write_table(table, plain, compression=COMPRESSION, row_group_size=group_rows),
+        repeat,
+        _fresh(plain),
     )
     read_plain = fastest(lambda: pq.read_table(plain), repeat)
     read_delta = fastest(lambda: read_arrow(str(delta)), repeat)
@@ -123,8 +142,8 @@ def bench_arrow(table: pa.Table, work: Path, repeat: int) -> dict[str, float]:
     mb = table.nbytes / 1e6
     print(f"\nArrow, in this process: {table.num_rows} rows, {mb:.0f} MB in Arrow buffers")
     print(
-        f"on disk: plain {_size(plain) / 1e6:.0f} MB in {pq.ParquetFile(plain).num_row_groups} "
-        f"row group(s); Delta {_size(delta) / 1e6:.0f} MB"
+        f"on disk: plain {_size(plain) / 1e6:.0f} MB, {_layout(_row_groups(plain))}; "
+        f"Delta {_size(delta) / 1e6:.0f} MB, {_layout(_row_groups(delta))}"
     )
     line = "{:<40} {:>8} {:>8} {:>8}".format
     print(line("step", "seconds", "MB/s", "ratio"))
@@ -298,6 +317,11 @@ def bench_appends(spark, work: Path, spark_appends: int) -> dict[str, float]:
     return figures
 
 
+def load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f} {five:.2f} {fifteen:.2f} (1/5/15 min, {os.cpu_count()} cores)"
+
+
 def main(argv: list[str] | None = None) -> dict[str, float]:
     parser = argparse.ArgumentParser(
         prog="python -m bench.delta_layer",
@@ -321,6 +345,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     if spark_appends is None:
         spark_appends = 20 if args.quick else APPENDS
 
+    print(f"load before: {load()}", flush=True)
     work = Path(tempfile.mkdtemp(prefix="pilehouse-w7-", dir=args.workdir))
     try:
         started = time.perf_counter()
@@ -352,6 +377,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
             spark.stop()
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    print(f"load after: {load()}")
     return figures
 
 

@@ -1,16 +1,26 @@
 """W3 MinHash signatures (word 5-grams, 112 hashes as 14 bands x 8 rows): Pilehouse's signature
-code against datatrove's signature stage, datasketch and rensa, on the same documents of the
-shared benchmark corpus (bench/corpus.py), one core each.
+code and its Spark stage against datatrove's signature stage, datasketch and rensa, on the same
+documents of the shared benchmark corpus (bench/corpus.py).
 
-    python -m bench.minhash            # 10,000 documents
-    python -m bench.minhash --quick    # 2,000 documents
-    python -m bench.minhash --no-spark # without the Spark stage
+    python -m bench.minhash                         # 10,000 documents
+    python -m bench.minhash --sizes 10000,200000    # one table per size, one process
+    python -m bench.minhash --quick                 # 2,000 documents
+    python -m bench.minhash --no-spark              # without the Spark stage
+
+Per size, in one process, the methods run one after the other (datatrove, the Spark stage,
+pilehouse in-process, then datasketch and rensa at the first size only), with the load
+average printed before and after. In-process methods are timed by wall clock and by the
+process's CPU time; the Spark stage by wall clock and by the CPU time of this process's whole
+tree (JVM and Python workers, from /proc). The Spark stage's fixed costs are reported apart:
+once per process, the session start and the first job (it starts the Python workers); per job,
+the same job on FIXED_DOCS documents with warm workers. Its marginal rate is
+(N - FIXED_DOCS) / (t(N) - t(FIXED_DOCS)).
 
 What each one does, timed from Python strings in memory to signatures:
 - pilehouse: spark_jobs.dedup.minhash.batch_minhashes + band_keys_of over Arrow batches of
   2,000 documents (the mapInArrow body of the Spark stage), in this process.
-- pilehouse-spark: minhash_signatures over the Parquet file on local[2] (+ write to a no-op
-  sink), docs/s divided by the 2 cores; Spark session start not included.
+- pilehouse-spark: minhash_signatures over the documents cached in Spark on local[2] (+ write
+  to a no-op sink), docs/s divided by the 2 cores; session start and fixed job cost apart.
 - datatrove: MinhashDedupSignature.run on rank 0 (normalize, spaCy word tokenizer, xxh64 per
   5-gram, 112 hashes, writes and sorts its 14 bucket files), in this process.
 - datasketch: datatrove's simplify_text, whitespace words, 5-gram strings, MinHash(112)
@@ -21,6 +31,7 @@ What each one does, timed from Python strings in memory to signatures:
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import tempfile
@@ -62,18 +73,63 @@ def run_pilehouse(texts: list[str], config: DedupConfig) -> float:
     return time.perf_counter() - started
 
 
-def run_pilehouse_spark(path: Path, n_docs: int, config: DedupConfig) -> float:
-    from spark_jobs.dedup import minhash_signatures
+FIXED_DOCS = 100  # the Spark job on this many documents is its fixed cost
+
+
+def tree_cpu_seconds() -> float:
+    """User + system CPU seconds of this process and all its descendants (JVM, Python workers)."""
+    parents: dict[int, int] = {}
+    cpu: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry)] = int(fields[1])
+        cpu[int(entry)] = (int(fields[11]) + int(fields[12])) / tick
+    mine = {os.getpid()}
+    changed = True
+    while changed:
+        changed = False
+        for pid, parent in parents.items():
+            if parent in mine and pid not in mine:
+                mine.add(pid)
+                changed = True
+    return sum(cpu.get(pid, 0.0) for pid in mine)
+
+
+def spark_session() -> tuple[object, float]:
     from spark_jobs.session import get_spark
 
+    started = time.perf_counter()
     spark = get_spark("local[2]", app_name="bench-minhash")
+    return spark, time.perf_counter() - started
+
+
+def run_pilehouse_spark(spark, path: Path, n_docs: int, config: DedupConfig) -> tuple[float, float]:
+    """(wall seconds, tree CPU seconds) of the signature stage over n_docs cached documents."""
+    from spark_jobs.dedup import minhash_signatures
+
     docs = spark.read.parquet(str(path)).limit(n_docs).repartition(2).cache()
     docs.count()
+    cpu = tree_cpu_seconds()
     started = time.perf_counter()
     minhash_signatures(docs, config).write.format("noop").mode("overwrite").save()
     elapsed = time.perf_counter() - started
+    cpu = tree_cpu_seconds() - cpu
     docs.unpersist()
-    return elapsed
+    return elapsed, cpu
+
+
+def timed(run, *args) -> tuple[float, float]:
+    """(wall seconds, process CPU seconds) of an in-process method."""
+    cpu = time.process_time()
+    wall = run(*args)
+    return wall, time.process_time() - cpu
 
 
 def run_datatrove(texts: list[str], config: DedupConfig) -> float:
@@ -130,50 +186,99 @@ def run_rensa(texts: list[str], config: DedupConfig) -> float:
     return time.perf_counter() - started
 
 
+def load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f} {five:.2f} {fifteen:.2f} (1/5/15 min, {os.cpu_count()} cores)"
+
+
 def main(argv: list[str] | None = None) -> dict[str, float]:
     parser = argparse.ArgumentParser(prog="python -m bench.minhash", description=__doc__)
     parser.add_argument("--quick", action="store_true", help=f"{QUICK_DOCS} documents")
     parser.add_argument("--docs", type=int, help=f"documents (default {FULL_DOCS})")
+    parser.add_argument("--sizes", help="comma list of document counts, e.g. 10000,200000")
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--no-spark", action="store_true", help="skip the Spark stage")
     args = parser.parse_args(argv)
-    n_docs = args.docs or (QUICK_DOCS if args.quick else FULL_DOCS)
+    if args.sizes:
+        sizes = [int(x) for x in args.sizes.split(",")]
+    else:
+        sizes = [args.docs or (QUICK_DOCS if args.quick else FULL_DOCS)]
     config = DedupConfig()
-    texts, path = load_texts(n_docs, args.seed)
-    mb = sum(len(t.encode()) for t in texts) / 1e6
-    words = sum(len(t.split()) for t in texts)
-    print(f"{len(texts)} documents, {mb:.1f} MB, {words / len(texts):.0f} words/doc from {path}")
-    run_pilehouse(texts[:200], config)  # warm-up: imports, regex compilation
-
-    timings: dict[str, tuple[float, int]] = {}
-    timings["pilehouse"] = (run_pilehouse(texts, config), 1)
-    timings["datatrove"] = (run_datatrove(texts, config), 1)
-    timings["datasketch"] = (run_datasketch(texts, config), 1)
-    try:
-        timings["rensa"] = (run_rensa(texts, config), 1)
-    except ImportError:
-        print("rensa is not installed: skipped")
+    figures: dict[str, float] = {}
+    spark = None
     if not args.no_spark:
-        timings["pilehouse-spark"] = (run_pilehouse_spark(path, n_docs, config), 2)
-
-    print()
-    print(
-        f"{'method':<16} {'seconds':>8} {'cores':>5} {'docs/s/core':>12} {'MB/s/core':>10} {'vs datatrove':>13}"
-    )
-    base = len(texts) / timings["datatrove"][0]
-    figures: dict[str, float] = {"documents": len(texts)}
-    for name, (seconds, cores) in timings.items():
-        rate = len(texts) / seconds / cores
+        spark, session_s = spark_session()
+        # The first job starts the Python workers and imports the signature code in them.
+        texts, path = load_texts(FIXED_DOCS, args.seed)
+        first_s, _ = run_pilehouse_spark(spark, path, FIXED_DOCS, config)
         print(
-            f"{name:<16} {seconds:>8.2f} {cores:>5} {rate:>12.0f} {mb / seconds / cores:>10.2f} "
-            f"{rate / base:>12.2f}x"
+            f"Spark fixed costs, once per process: session start (local[2]) {session_s:.1f} s, "
+            f"first job ({FIXED_DOCS} docs, starts the Python workers) {first_s:.1f} s"
         )
-        figures[f"{name} docs/s/core"] = round(rate, 1)
-    figures["pilehouse/datatrove"] = round(figures["pilehouse docs/s/core"] / base, 2)
-    if "pilehouse-spark" in timings:
-        figures["pilehouse-spark/datatrove"] = round(
-            figures["pilehouse-spark docs/s/core"] / base, 2
+        figures["spark session start s"] = round(session_s, 2)
+        figures["spark first job s"] = round(first_s, 2)
+    for index, n_docs in enumerate(sizes):
+        texts, path = load_texts(n_docs, args.seed)
+        mb = sum(len(t.encode()) for t in texts) / 1e6
+        words = sum(len(t.split()) for t in texts)
+        print(
+            f"\n{len(texts)} documents, {mb:.1f} MB, {words / len(texts):.0f} words/doc "
+            f"from {path}\nload before: {load()}",
+            flush=True,
         )
+        run_pilehouse(texts[:200], config)  # warm-up: imports, regex compilation
+        # name -> (wall s, CPU s, cores)
+        timings: dict[str, tuple[float, float, int]] = {}
+        timings["datatrove"] = (*timed(run_datatrove, texts, config), 1)
+        fixed = None
+        if spark is not None:
+            fixed = run_pilehouse_spark(spark, path, FIXED_DOCS, config)
+            timings["pilehouse-spark"] = (*run_pilehouse_spark(spark, path, n_docs, config), 2)
+        timings["pilehouse"] = (*timed(run_pilehouse, texts, config), 1)
+        if index == 0:
+            timings["datasketch"] = (*timed(run_datasketch, texts, config), 1)
+            try:
+                timings["rensa"] = (*timed(run_rensa, texts, config), 1)
+            except ImportError:
+                print("rensa is not installed: skipped")
+        print(f"load after: {load()}")
+        print(
+            f"{'method':<16} {'wall s':>8} {'cores':>5} {'docs/s/core':>12} {'MB/s/core':>10} "
+            f"{'vs datatrove':>13} {'CPU s':>8} {'docs/CPU-s':>11} {'vs datatrove':>13}"
+        )
+        base = len(texts) / timings["datatrove"][0]
+        base_cpu = len(texts) / timings["datatrove"][1]
+        tag = f"@{n_docs}"
+        for name, (seconds, cpu, cores) in timings.items():
+            rate = len(texts) / seconds / cores
+            print(
+                f"{name:<16} {seconds:>8.2f} {cores:>5} {rate:>12.0f} "
+                f"{mb / seconds / cores:>10.2f} {rate / base:>12.2f}x {cpu:>8.2f} "
+                f"{len(texts) / cpu:>11.0f} {len(texts) / cpu / base_cpu:>12.2f}x"
+            )
+            figures[f"{name} docs/s/core{tag}"] = round(rate, 1)
+            figures[f"{name}/datatrove wall per core{tag}"] = round(rate / base, 2)
+            figures[f"{name}/datatrove CPU{tag}"] = round(len(texts) / cpu / base_cpu, 2)
+        if fixed is not None:
+            wall, cpu = timings["pilehouse-spark"][:2]
+            marginal = (n_docs - FIXED_DOCS) / max(wall - fixed[0], 1e-9) / 2
+            marginal_cpu = (n_docs - FIXED_DOCS) / max(cpu - fixed[1], 1e-9)
+            print(
+                f"pilehouse-spark fixed cost per job (the job on {FIXED_DOCS} docs, warm "
+                f"workers): {fixed[0]:.2f} s "
+                f"wall, {fixed[1]:.2f} CPU s; marginal {marginal:.0f} docs/s/core "
+                f"({marginal / base:.2f}x datatrove), {marginal_cpu:.0f} docs/CPU-s "
+                f"({marginal_cpu / base_cpu:.2f}x datatrove)"
+            )
+            figures[f"spark fixed job s{tag}"] = round(fixed[0], 2)
+            figures[f"pilehouse-spark marginal/datatrove{tag}"] = round(marginal / base, 2)
+        if index == 0:  # the names bench.run_all's W3 target reads
+            figures["documents"] = len(texts)
+            figures["pilehouse/datatrove"] = figures[f"pilehouse/datatrove wall per core{tag}"]
+            if spark is not None:
+                figures["pilehouse-spark/datatrove"] = figures[
+                    f"pilehouse-spark/datatrove wall per core{tag}"
+                ]
     return figures
 
 
