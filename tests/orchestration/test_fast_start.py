@@ -10,8 +10,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 REPO = Path(__file__).resolve().parents[2]
 HEAVY = ("pyspark", "torch", "mlflow", "great_expectations")
 
@@ -43,17 +41,7 @@ def _heavy_after(code: str, env: dict[str, str] | None = None) -> tuple[list[str
     return json.loads(last), "\n".join(output)
 
 
-@pytest.fixture(scope="module")
-def delta_layer_is_light() -> None:
-    """`spark_jobs.delta` is what the SQL and catalog commands read tables through; while it
-    still imports pyspark at the top (its split is on another branch) no light command can
-    avoid pyspark, and the tests below would fail for that reason alone."""
-    heavy, _ = _heavy_after("import spark_jobs.delta")
-    if "pyspark" in heavy:
-        pytest.skip("spark_jobs/delta.py still imports pyspark at module level")
-
-
-def test_sql_select_one_imports_no_spark(tmp_path, delta_layer_is_light):
+def test_sql_select_one_imports_no_spark(tmp_path):
     heavy, output = _heavy_after(
         "from orchestration.cli import main\nassert main(['sql', 'SELECT 1 AS one']) == 0",
         {"PILEHOUSE_HOME": str(tmp_path)},
@@ -63,7 +51,7 @@ def test_sql_select_one_imports_no_spark(tmp_path, delta_layer_is_light):
     assert "torch" not in heavy, heavy
 
 
-def test_status_imports_no_spark(tmp_path, delta_layer_is_light):
+def test_status_imports_no_spark(tmp_path):
     heavy, output = _heavy_after(
         "from orchestration.cli import main\nassert main(['status']) == 0",
         {"PILEHOUSE_HOME": str(tmp_path), "DAGSTER_HOME": str(tmp_path / "dagster")},
