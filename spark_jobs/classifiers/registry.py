@@ -4,31 +4,16 @@ registered model version per run; scoring resolves a name + version back to the 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 import mlflow
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
+from spark_jobs.classifiers.annotator import ModelRef
 from spark_jobs.tracking import ensure_experiment
 
 LATEST = "latest"
-
-
-@dataclass(frozen=True)
-class ModelRef:
-    """A registered model version, as the classified tables record it."""
-
-    name: str
-    version: int
-
-    @property
-    def uri(self) -> str:
-        return f"models:/{self.name}/{self.version}"
-
-    def __str__(self) -> str:
-        return f"{self.name}/v{self.version}"
 
 
 def log_and_register(

@@ -4,7 +4,6 @@ Spark task was given, and write classified.<corpus> and embeddings.<corpus>."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -23,16 +22,12 @@ from pyspark.sql.types import (
 )
 
 from spark_jobs.classifiers import registry
-from spark_jobs.classifiers.embeddings import (
-    ENCODER_NAME,
-    MAX_TOKENS,
-    encoder_version,
-    load_encoder,
-)
-from spark_jobs.classifiers.fasttext_quality import QUALITY_MODEL_NAME, QualityScorer
-from spark_jobs.classifiers.gpu import assigned_gpus, select_device
-from spark_jobs.classifiers.heads import EDU_MODEL_NAME, TOPIC_MODEL_NAME, load_head
-from spark_jobs.classifiers.registry import LATEST, ModelRef
+from spark_jobs.classifiers.annotator import ClassifierSet, annotate_texts
+from spark_jobs.classifiers.embeddings import ENCODER_NAME, MAX_TOKENS, encoder_version
+from spark_jobs.classifiers.fasttext_quality import QUALITY_MODEL_NAME
+from spark_jobs.classifiers.gpu import GPU_CHUNK_ROWS, assigned_gpus, rebatch, select_device
+from spark_jobs.classifiers.heads import EDU_MODEL_NAME, TOPIC_MODEL_NAME
+from spark_jobs.classifiers.registry import LATEST
 from spark_jobs.session import max_records_per_file
 
 FAMILIES = ("quality", "edu", "topic")
@@ -62,27 +57,6 @@ CLASSIFIED_COLUMNS = [f.name for f in SCORE_FIELDS]
 EMBEDDING_COLUMNS = ["id", "source", "embedding_model", "tokens", "embedding"]
 
 
-@dataclass(frozen=True)
-class ClassifierSet:
-    """The model versions a classification uses, with their files on local disk.
-
-    `paths` maps a family (quality, edu, topic) to the directory of its registered
-    version's files; on a multi-machine cluster that directory must be on shared storage
-    (or use the same cache path on every machine).
-    """
-
-    refs: Mapping[str, ModelRef]
-    paths: Mapping[str, str]
-    max_tokens: int = MAX_TOKENS
-
-    @property
-    def needs_embeddings(self) -> bool:
-        return "edu" in self.refs or "topic" in self.refs
-
-    def describe(self) -> dict[str, str]:
-        return {f"lineage.model.{family}": str(ref) for family, ref in self.refs.items()}
-
-
 def resolve_classifiers(
     tracking_uri: str,
     cache_dir: Path,
@@ -99,31 +73,6 @@ def resolve_classifiers(
         refs[family] = ref
         paths[family] = str(registry.download(tracking_uri, ref, cache_dir))
     return ClassifierSet(refs, paths, max_tokens)
-
-
-def annotate_texts(texts: Sequence[str | None], classifiers: ClassifierSet, device: str) -> dict:
-    """The annotator function: every score for a list of texts, on one device.
-
-    Spark tasks and the bare benchmark loop both call this; it returns numpy arrays / lists
-    aligned with `texts`. Empty texts get null scores.
-    """
-    n = len(texts)
-    empty = np.array([not (t or "").strip() for t in texts], dtype=bool)
-    out: dict = {"tokens": np.zeros(n, dtype=np.int64), "embedding": None}
-    if "quality" in classifiers.paths:
-        out["quality_score"] = QualityScorer.load(classifiers.paths["quality"]).score(texts)
-    if classifiers.needs_embeddings:
-        embedded = load_encoder(device, classifiers.max_tokens).embed(list(texts))
-        out["tokens"], out["embedding"] = embedded.tokens, embedded.vectors
-        if "edu" in classifiers.paths:
-            out["edu_score"] = load_head(classifiers.paths["edu"], device).edu_scores(
-                embedded.vectors
-            )
-        if "topic" in classifiers.paths:
-            topics, probs = load_head(classifiers.paths["topic"], device).topics(embedded.vectors)
-            out["topic"], out["topic_score"] = topics, probs.astype(np.float64)
-    out["empty"] = empty
-    return out
 
 
 def _nullable(values, empty: np.ndarray, arrow_type: pa.DataType) -> pa.Array:
@@ -193,6 +142,8 @@ def classify_documents(
             if context is not None:
                 torch.set_num_threads(max(1, context.cpus()))  # the cores Spark gave this task
             device = select_device(addresses)
+        if device.startswith("cuda"):  # a GPU wants more rows per call than Spark hands over
+            batches = rebatch(batches, GPU_CHUNK_ROWS)
         for batch in batches:
             yield _scored_batch(batch, classifiers, device, addresses)
 

@@ -51,3 +51,20 @@ def test_profile_requests_gpus_for_tasks_only_unless_asked():
     assert GPU not in task_only.executorResources
     with_executors = classifier_profile(GpuRequest(executor_gpus=2, with_executor_resources=True))
     assert with_executors.executorResources[GPU].amount == 2
+
+
+def test_rebatch_joins_arrow_batches_up_to_the_gpu_chunk_and_keeps_every_row_in_order():
+    import pyarrow as pa
+
+    from spark_jobs.classifiers.gpu import rebatch
+
+    sizes = [3, 5, 1, 7, 2, 4]
+    start, batches = 0, []
+    for size in sizes:
+        batches.append(pa.record_batch({"id": list(range(start, start + size))}))
+        start += size
+    out = list(rebatch(iter(batches), 8))
+    assert [b.num_rows for b in out] == [8, 8, 6]
+    assert [i for b in out for i in b.column("id").to_pylist()] == list(range(sum(sizes)))
+    assert [b.num_rows for b in rebatch(iter(batches), 1)] == sizes
+    assert list(rebatch(iter([]), 8)) == []

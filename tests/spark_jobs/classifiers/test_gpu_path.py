@@ -51,3 +51,16 @@ def test_bf16_gpu_embeddings_and_heads_match_the_cpu(cuda, tmp_path):
     on_cpu = HeadScorer(tmp_path / "topic", "cpu").topics(cpu.vectors)[0]
     on_gpu = HeadScorer(tmp_path / "topic", "cuda:0").topics(gpu.vectors)[0]
     assert np.mean([a == b for a, b in zip(on_cpu, on_gpu, strict=True)]) >= 0.95
+
+
+def test_tokenizing_on_a_thread_while_the_gpu_runs_gives_the_same_embeddings(cuda, monkeypatch):
+    from spark_jobs.classifiers import embeddings
+
+    texts = [r["text"] for r in load_seed_set()] * 2  # 720 documents
+    encoder = Encoder("cuda:0")
+    monkeypatch.setattr(embeddings, "OVERLAP_DOCS", 0)
+    whole = encoder.embed(texts)
+    monkeypatch.setattr(embeddings, "OVERLAP_DOCS", 100)  # 8 slices, 7 tokenized meanwhile
+    sliced = encoder.embed(texts)
+    np.testing.assert_array_equal(whole.tokens, sliced.tokens)
+    assert (whole.vectors * sliced.vectors).sum(axis=1).min() > 0.999  # same rows, same order
