@@ -190,6 +190,7 @@ def run_recipes(pages: Sequence, quick: bool) -> dict[str, float]:
         print("datatrove is not installed (the bench extra): no agreement figures")
         return figures
     factories = datatrove_filters()
+    agreements = []
     print(f"{'preset':22} {'pilehouse keeps':>15} {'datatrove keeps':>15} {'agreement':>10}")
     for path in sorted(PRESETS.glob("*.yaml")):
         preset = CurationRecipe.from_yaml(path)
@@ -205,10 +206,12 @@ def run_recipes(pages: Sequence, quick: bool) -> dict[str, float]:
         figures[f"{preset.name} keep rate"] = kept_ours / n
         figures[f"{preset.name} datatrove keep rate"] = kept_theirs / n
         figures[f"{preset.name} agreement"] = agree / n
+        agreements.append(agree / n)
         print(
             f"{preset.name:22} {kept_ours / n:15.1%} {kept_theirs / n:15.1%} "
             f"{agree / n:10.2%}  ({agree}/{n})"
         )
+    figures["lowest preset agreement with datatrove"] = min(agreements, default=math.nan)
     return figures
 
 
@@ -341,7 +344,7 @@ SUMMARY = {
         "resiliparse main_content: recall",
         "resiliparse main_content: precision",
     ),
-    "recipes": ("web-default keep rate",),
+    "recipes": ("web-default keep rate", "lowest preset agreement with datatrove"),
     "gates": ("gate verdicts right",),
     "pii": ("pii_real min recall", "pii_real min precision", "pii_real residual"),
     "licenses": ("text family accuracy", "text exact-id accuracy", "text class accuracy"),
@@ -397,7 +400,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     for name, figures in results.items():
         for key in SUMMARY[name]:
             if key in figures:
-                print(f"  {name:10} {key:42} {figures[key]:.3f}")
+                print(f"  {name:10} {key:42} {figures[key]:.4f}")
     for name in failed:
         print(f"  {name:10} FAILED (see above)")
     args.out.parent.mkdir(parents=True, exist_ok=True)
