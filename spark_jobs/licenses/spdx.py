@@ -90,7 +90,54 @@ def _lookup(name: str) -> str | None:
         spdx = known.aliases.get(_name_key(candidate))
         if spdx:
             return spdx
-    return None
+    return _versioned_gnu(name, known)
+
+
+_GNU_NAME = re.compile(r"(?i)(a?gpl|lgpl|gfdl)-?v?(\d)(?:\.(\d))?(\+|-only|-or-later)?")
+
+
+def _versioned_gnu(name: str, known: LicenseKnowledge) -> str | None:
+    """GNU short names in any of their spellings: GPL-1+, GPL-1, LGPLv3+, GPL-2.0+ ->
+    GPL-1.0-or-later, GPL-1.0-only, LGPL-3.0-or-later, GPL-2.0-or-later."""
+    match = _GNU_NAME.fullmatch(name)
+    if not match:
+        return None
+    kind, major, minor, suffix = match.groups()
+    later = "or-later" if suffix in ("+", "-or-later") else "only"
+    spdx = f"{kind.upper()}-{major}.{minor or 0}-{later}"
+    return known.ids_by_lower.get(spdx.lower())
+
+
+# DEP-5 "with X exception" names -> SPDX exception ids; others become AdditionRef-X-exception.
+_EXCEPTIONS = {
+    "autoconf": "Autoconf-exception-generic",
+    "autoconf-data": "Autoconf-exception-generic",
+    "autoconf-3": "Autoconf-exception-3.0",
+    "bison": "Bison-exception-2.2",
+    "classpath": "Classpath-exception-2.0",
+    "font": "Font-exception-2.0",
+    "gcc": "GCC-exception-3.1",
+    "gcc-3.1": "GCC-exception-3.1",
+    "libtool": "Libtool-exception",
+    "openssl": "OpenSSL-exception",
+}
+_WITH_EXCEPTION = re.compile(
+    r"(?i)^(?P<license>.+?)\s+with\s+(?P<exception>[\w.+-]+?)\s+exception$"
+)
+
+
+def _with_exception(text: str) -> str | None:
+    """'GPL-3+ with Autoconf-data exception' -> 'GPL-3.0-or-later WITH
+    Autoconf-exception-generic': the license keeps its class, the exception is recorded."""
+    match = _WITH_EXCEPTION.match(text.strip())
+    if not match:
+        return None
+    spdx = _lookup(match.group("license"))
+    if spdx is None:
+        return None
+    name = match.group("exception")
+    exception = _EXCEPTIONS.get(name.lower(), f"AdditionRef-{name}-exception")
+    return f"{spdx} WITH {exception}"
 
 
 def _parenthesized_variants(name: str) -> list[str]:
@@ -117,7 +164,7 @@ def normalize_license(text: str | None) -> str | None:
         return detect_license_text(text)
     if "::" in text:
         text = text.rsplit("::", 1)[-1].strip()
-    found = _lookup(text)
+    found = _lookup(text) or _with_exception(text)
     if found:
         return found
     try:

@@ -211,3 +211,40 @@ def test_the_bench_truth_follows_what_the_text_decides() -> None:
     assert _as_the_text_decides("MIT", "The above copyright notice shall be included") == "MIT"
     assert family_of_id("HPND-sell-variant") == family_of_id("MIT-CMU") == "MIT"
     assert family_of_id("ISC") == "ISC" and family_of_id("0BSD") == "BSD"
+
+
+@pytest.mark.parametrize(
+    ("name", "spdx", "cls"),
+    [
+        # DEP-5 short names of every GNU version, with and without "+".
+        ("GPL-1+", "GPL-1.0-or-later", "copyleft"),
+        ("GPL-1", "GPL-1.0-only", "copyleft"),
+        ("LGPLv3+", "LGPL-3.0-or-later", "weak_copyleft"),
+        ("GPL-2.0+", "GPL-2.0-or-later", "copyleft"),
+        # Perl's usual pair: either license, so the more permissive class.
+        ("Artistic or GPL-1+", "Artistic-1.0 OR GPL-1.0-or-later", "permissive"),
+        # "with X exception": the license keeps its class, the exception is recorded.
+        (
+            "GPL-3+ with Autoconf-data exception",
+            "GPL-3.0-or-later WITH Autoconf-exception-generic",
+            "copyleft",
+        ),
+        ("GPL-2+ with Font exception", "GPL-2.0-or-later WITH Font-exception-2.0", "copyleft"),
+        (
+            "GPL-3+ with Foo exception",
+            "GPL-3.0-or-later WITH AdditionRef-Foo-exception",
+            "copyleft",
+        ),
+        ("Apache-2.0 WITH LLVM-exception", "Apache-2.0 WITH LLVM-exception", "permissive"),
+        (
+            "(MIT OR Apache-2.0) AND BSD-3-Clause",
+            "(Apache-2.0 OR MIT) AND BSD-3-Clause",
+            "permissive",
+        ),
+    ],
+)
+def test_dep5_and_spdx_name_spellings(name: str, spdx: str, cls: str) -> None:
+    from spark_jobs.licenses import normalize_license
+
+    assert normalize_license(name) == spdx
+    assert license_class(spdx) == cls
