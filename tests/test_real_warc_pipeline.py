@@ -93,4 +93,4 @@ def test_the_default_recipe_on_real_pages_ends_success_with_mlflow_and_a_report(
     assert run.data.params["table.curated.web.version"] == str(version)
 
     reports = Path(settings.lake_uri) / "_reports" / "corpus"
-    assert any(reports.glob("*.html")), sorted(reports.iterdir())
+    assert any(reports.rglob("index.html")), sorted(reports.rglob("*"))
