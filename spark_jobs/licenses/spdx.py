@@ -90,7 +90,54 @@ def _lookup(name: str) -> str | None:
         spdx = known.aliases.get(_name_key(candidate))
         if spdx:
             return spdx
-    return None
+    return _versioned_gnu(name, known)
+
+
+_GNU_NAME = re.compile(r"(?i)(a?gpl|lgpl|gfdl)-?v?(\d)(?:\.(\d))?(\+|-only|-or-later)?")
+
+
+def _versioned_gnu(name: str, known: LicenseKnowledge) -> str | None:
+    """GNU short names in any of their spellings: GPL-1+, GPL-1, LGPLv3+, GPL-2.0+ ->
+    GPL-1.0-or-later, GPL-1.0-only, LGPL-3.0-or-later, GPL-2.0-or-later."""
+    match = _GNU_NAME.fullmatch(name)
+    if not match:
+        return None
+    kind, major, minor, suffix = match.groups()
+    later = "or-later" if suffix in ("+", "-or-later") else "only"
+    spdx = f"{kind.upper()}-{major}.{minor or 0}-{later}"
+    return known.ids_by_lower.get(spdx.lower())
+
+
+# DEP-5 "with X exception" names -> SPDX exception ids; others become AdditionRef-X-exception.
+_EXCEPTIONS = {
+    "autoconf": "Autoconf-exception-generic",
+    "autoconf-data": "Autoconf-exception-generic",
+    "autoconf-3": "Autoconf-exception-3.0",
+    "bison": "Bison-exception-2.2",
+    "classpath": "Classpath-exception-2.0",
+    "font": "Font-exception-2.0",
+    "gcc": "GCC-exception-3.1",
+    "gcc-3.1": "GCC-exception-3.1",
+    "libtool": "Libtool-exception",
+    "openssl": "OpenSSL-exception",
+}
+_WITH_EXCEPTION = re.compile(
+    r"(?i)^(?P<license>.+?)\s+with\s+(?P<exception>[\w.+-]+?)\s+exception$"
+)
+
+
+def _with_exception(text: str) -> str | None:
+    """'GPL-3+ with Autoconf-data exception' -> 'GPL-3.0-or-later WITH
+    Autoconf-exception-generic': the license keeps its class, the exception is recorded."""
+    match = _WITH_EXCEPTION.match(text.strip())
+    if not match:
+        return None
+    spdx = _lookup(match.group("license"))
+    if spdx is None:
+        return None
+    name = match.group("exception")
+    exception = _EXCEPTIONS.get(name.lower(), f"AdditionRef-{name}-exception")
+    return f"{spdx} WITH {exception}"
 
 
 def _parenthesized_variants(name: str) -> list[str]:
@@ -117,7 +164,7 @@ def normalize_license(text: str | None) -> str | None:
         return detect_license_text(text)
     if "::" in text:
         text = text.rsplit("::", 1)[-1].strip()
-    found = _lookup(text)
+    found = _lookup(text) or _with_exception(text)
     if found:
         return found
     try:
@@ -312,24 +359,28 @@ TEXT_SIGNATURES = (
     # The GFDL, its version, "or any later version" and whether it allows invariant sections.
     TextSignature(
         "gfdl",
-        r"gnu free documentation license,? (?:version |v\.? ?)?(?P<version>1\.[123])"
-        r"(?P<later>,? or any later version)?",
+        r"gnu free documentation license,? (?:\(g?fdl\),? )?(?:either )?(?:version |v\.? ?)?"
+        r"(?P<version>1\.[123])(?: of the license)?"
+        r"(?P<later>,? or (?:\(at your \w+\) )?any later version)?",
     ),
     # The notice put at the top of GNU-licensed files: names the version and "or later".
     TextSignature(
         "gnu-notice",
-        r"under the terms of the gnu (?P<kind>general|lesser general|library general|affero general)"
-        r" public license,? (?:as published by the free software foundation[;,]? (?:either )?)?"
+        r"under (?:the terms of )?the gnu "
+        r"(?P<kind>general|lesser general|library general|affero general)"
+        r" public license,? (?:\((?:l|a)?gpl\),? )?(?:as published by the free software "
+        r"foundation[;,]? (?:either |in )?)?"
         r"(?:version |v\.? ?)(?P<version>[123](?:\.[01])?)(?: of the license)?"
-        r"(?P<later>,? (?:or|\(or\)) \(?at your option\)? any later version"
-        r"|,? or any later version|\+)?",
+        r"(?P<later>,? (?:or|\(or\)) \(?at your \w+\)? any later version"
+        r"|,? or any later version|,? or later|\+)?",
     ),
     # The same notice without a version: any version, as SPDX reads a bare "GPL".
     TextSignature(
         "gnu-any",
-        r"under the terms of the gnu (?P<kind>general|lesser general|library general|affero general)"
-        r" public license\b(?!,? (?:as published by the free software foundation[;,]? "
-        r"(?:either )?)?(?:version|v\.? ?\d))",
+        r"under (?:the terms of )?the gnu "
+        r"(?P<kind>general|lesser general|library general|affero general)"
+        r" public license\b(?!,? (?:\((?:l|a)?gpl\),? )?(?:as published by the free software "
+        r"foundation[;,]? (?:either |in )?)?(?:version|v\.? ?\d))",
     ),
     # "the terms of version 3 of the GNU General Public License", "GNU LGPL version 2 or later".
     TextSignature(
@@ -455,16 +506,12 @@ TEXT_SIGNATURES = (
         r"permission is granted to anyone to use this software for any purpose, including "
         r"commercial applications, and to alter it and redistribute it freely",
     ),
+    # The ISC grant (no "and its documentation"): ISC, 0BSD, curl, dtoa and the ISC grant
+    # without its notice condition, told apart by what follows the grant.
     TextSignature(
-        "0BSD",
-        r"permission to use, copy, modify, and/or distribute this software for any purpose "
-        r"with or without fee is hereby granted\. the software is provided",
-    ),
-    TextSignature(
-        "ISC",
+        "isc-family",
         r"permission to use, copy, modify, and(?:/or)? distribute this software for any purpose "
-        r"with or without fee is hereby granted, provided that the above copyright notice and "
-        r"this permission notice appear in all copies",
+        r"(?:with or without|and without|without) fee is hereby granted",
     ),
     TextSignature(
         "mit-family",
@@ -478,19 +525,34 @@ TEXT_SIGNATURES = (
     ),
     TextSignature(
         "bsd-family",
-        r"redistribution and use in source and binary forms(?: of [^,.]{1,40})?"
+        r"redistribution and use(?: of [^,.]{1,40}?)? in source and binary forms(?: of [^,.]{1,40})?"
         r"(?:,? with or without modification,?)? (?:are|is) permitted,? provided that",
     ),
+    # The Historical Permission Notice and its variants (MIT-CMU, NTP, the "and sell" and
+    # US-export variants): the grant names the documentation too.
     TextSignature(
         "hpnd-family",
         r"permission to use, copy, modify,? and distribute this software and its (?:associated )?"
-        r"documentation for any purpose (?:and )?without fee is hereby granted",
+        r"documentation (?:for any purpose )?(?:and |with or )?without fee is hereby granted"
+        r"|permission to use, copy, modify, distribute,? and sell this software and its "
+        r"(?:associated )?documentation for any purpose is hereby granted without fee",
+    ),
+    TextSignature(
+        "hpnd-export",
+        r"export of this software from the united states of america (?:may|is assumed to) "
+        r"require a specific license",
     ),
     TextSignature(
         "PublicDomain",
-        r"(?:dedicated|released|placed|put) (?:in|into|to|on) the public domain"
+        r"(?:dedicate[sd]?|release[sd]?|place[sd]?|put)"
+        r"(?: (?:it|them|this (?:file|work|code|software|program|library)))?"
+        r" (?:in|into|to|on) the public domain"
+        r"|\b(?:is|are) (?:hereby )?public domain\b|\bdisclaims? copyright"
         r"|^(?:100% )?public domain\.?$"
-        r"|\b(?:is|are|it's) (?:hereby )?(?:placed )?in the public domain|no copyright is claimed",
+        r"|\b(?:is|are|it's) (?:hereby )?(?:placed )?in the public domain|no copyright is claimed"
+        # US government works and files with nothing to copyright.
+        r"|\b(?:not|never) (?:to )?(?:assert|claim) (?:any )?copyright"
+        r"|\b(?:not|hardly|no)\b[^.]{0,60}?\b(?:eligible for|subject to) copyright",
     ),
 )
 # Debian's /usr/share/common-licenses names, and what they hold.
@@ -515,7 +577,8 @@ _DEBIAN_COMMON = {
 }
 _COMPILED = tuple((s.license, re.compile(s.pattern)) for s in TEXT_SIGNATURES)
 _BSD_NO_ENDORSEMENT = re.compile(
-    r"neither the name|names? of .{0,160}? may not be used to endorse|may not be used to endorse"
+    r"neither the name|names? of .{0,160}? (?:may|must|shall) not be used to endorse"
+    r"|(?:may|must|shall) not be used to endorse"
 )
 _GNU_PREFIX = {"general": "GPL", "lesser general": "LGPL", "library general": "LGPL"}
 
@@ -551,7 +614,28 @@ def detect_license_text(text: str) -> str | None:
             spdx = _refine(family, normalized, match)
             if spdx:
                 best = (match.start(), spdx)
-    return best[1] if best else None
+    if best:
+        return best[1]
+    return _named_in_a_notice(normalized)
+
+
+# "is licensed under the MIT license", "released under the terms of the Apache License 2.0":
+# a notice that names its license instead of stating it.
+_NOTICE = re.compile(
+    r"\b(?:licen[cs]ed|released|distributed|available|provided|covered) (?:to you )?under "
+    r"(?:the )?(?:terms of )?(?:the )?(?P<name>[a-z0-9][a-z0-9 .+/-]{0,50}?)"
+    r"(?: licen[cs]e\b| public licen[cs]e\b|[,;:(]|\.(?:\s|$)|$)"
+)
+
+
+def _named_in_a_notice(normalized: str) -> str | None:
+    for match in _NOTICE.finditer(normalized[:4000]):
+        name = match.group("name").strip()
+        for candidate in (f"{name} license", name):
+            spdx = _lookup(candidate)
+            if spdx:
+                return spdx
+    return None
 
 
 def _refine(family: str, text: str, match: re.Match) -> str | None:
@@ -577,11 +661,24 @@ def _refine(family: str, text: str, match: re.Match) -> str | None:
         return f"{prefix}-{version}-{'or-later' if match.group('later') else 'only'}"
     if family == "openldap":
         return f"OLDAP-{match.group('version')}"
-    if family == "ISC":
+    if family == "isc-family":
+        condition = after[:200]
+        if condition.startswith(", provided that this entire notice is included"):
+            return "dtoa"
+        if not condition.startswith(", provided"):
+            # Nothing asked of the licensee: 0BSD's exact grant, else ISC's grant without its
+            # notice condition (Debian: ISC-no-attribution), still ISC's family.
+            return "0BSD" if "and/or distribute" in match.group(0) else "ISC"
         copyright_holder = "except as contained in this notice, the name of a copyright holder"
         return "curl" if copyright_holder in after else "ISC"
     if family == "gnu-any":
         kind = match.group("kind")
+        # "under the terms of the GNU GPL" ... "the complete text ... common-licenses/GPL-2":
+        # the version the text names later decides.
+        prefix = "AGPL" if kind.startswith("affero") else _GNU_PREFIX[kind]
+        pointer = re.search(r"/usr/share/common-licenses/([a-z0-9.+-]*[a-z0-9+])", after)
+        if pointer and _DEBIAN_COMMON.get(pointer.group(1), "").startswith(prefix):
+            return _DEBIAN_COMMON[pointer.group(1)]
         return {
             "general": "GPL-1.0-or-later",
             "lesser general": "LGPL-2.0-or-later",
@@ -608,16 +705,36 @@ def _refine(family: str, text: str, match: re.Match) -> str | None:
     if family == "bsd-family":
         if "all advertising materials mentioning" in after:
             return "BSD-4-Clause"
+        if re.search(
+            r"redistributions of any form whatsoever must retain the following acknowledg", after
+        ):
+            return "BSD-3-Clause-Attribution"
         return "BSD-3-Clause" if _BSD_NO_ENDORSEMENT.search(after) else "BSD-2-Clause"
     if family == "hpnd-family":
-        return "MIT-CMU" if "mit-cmu" in text else "HPND"
+        grant = match.group(0)
+        if re.search(r"\(ii\) the names of [^.]{0,40}?sam leffler", after[:400]):
+            return "libtiff"  # libtiff's grant is the "and sell" one, its conditions its own
+        if "and sell" in grant:
+            return "HPND-sell-variant"
+        if "with or without fee" in grant:
+            return "NTP"
+        rest = after[:1500]
+        # MIT-CMU is HPND without its "makes no representations about the suitability" line.
+        if "not be used in advertising" in rest and "makes no representations" not in rest:
+            return "MIT-CMU"
+        return "HPND"
+    if family == "hpnd-export":
+        modify = "if you modify this software you must label your software as modified"
+        return "HPND-export-US-modify" if modify in after else "HPND-export-US"
     if family == "gnu-notice":
         kind = match.group("kind")
         prefix = "AGPL" if kind.startswith("affero") else _GNU_PREFIX[kind]
         version = match.group("version")
         version = version if "." in version else f"{version}.0"
         if prefix == "LGPL" and version == "2.0" and kind == "lesser general":
-            version = "2.1"  # the Lesser GPL starts at 2.1; "version 2" there is a typo
+            # The Lesser GPL starts at 2.1: "version 2" alone there is a typo, "version 2 or
+            # later" says what it says.
+            version = "2.0" if match.group("later") else "2.1"
         return f"{prefix}-{version}-{'or-later' if match.group('later') else 'only'}"
     return family
 

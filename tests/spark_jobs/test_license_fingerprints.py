@@ -1,0 +1,250 @@
+"""License texts shaped like the ones real Debian copyright files carry, one per rule the
+detector learned from the tuning half of bench/licenses_real.py: the historical permission
+notice and its variants, the ISC grant family, "or later" spelt oddly, pointers that name the
+version after a bare notice, public-domain statements without the words "public domain", and
+notices that only name their license."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.licenses_real import _as_the_text_decides, exact_hit, family_of_id
+from spark_jobs.licenses import detect_license_text, license_class
+
+CASES = [
+    # HPND with its "makes no representations" line.
+    (
+        "Permission to use, copy, modify, and distribute this software and its\n"
+        "documentation for any purpose and without fee is hereby granted, provided\n"
+        "that the above copyright notice appear in all copies and that both that\n"
+        "copyright notice and this permission notice appear in supporting\n"
+        "documentation, and that the name of Foo Corp. not be used in advertising or\n"
+        "publicity pertaining to distribution of the software without specific,\n"
+        "written prior permission. Foo Corp. makes no representations about the\n"
+        "suitability of this software for any purpose.",
+        "HPND",
+    ),
+    # The same grant without that line is MIT-CMU.
+    (
+        " * Permission to use, copy, modify, and distribute this software and its\n"
+        " * documentation for any purpose and without fee is hereby granted,\n"
+        " * provided that the above copyright notice appear in all copies and that\n"
+        " * both that copyright notice and this permission notice appear in\n"
+        " * supporting documentation, and that the name of Carnegie Mellon\n"
+        " * University not be used in advertising or publicity pertaining to\n"
+        " * distribution of the software without specific, written prior\n"
+        " * permission.\n *\n"
+        " * CARNEGIE MELLON UNIVERSITY DISCLAIMS ALL WARRANTIES WITH REGARD TO\n"
+        " * THIS SOFTWARE.",
+        "MIT-CMU",
+    ),
+    (
+        "Permission to use, copy, modify, distribute, and sell this software\n"
+        "and its documentation for any purpose is hereby granted without fee,\n"
+        "provided that the above copyright notice appears in all copies and\n"
+        "that both that copyright notice and this permission notice appear in\n"
+        "supporting documentation, and that the name of OpenVision not be used\n"
+        "in advertising or publicity pertaining to distribution of the software.",
+        "HPND-sell-variant",
+    ),
+    # libtiff's grant is the "and sell" one; its "(ii) the names of" clause decides.
+    (
+        "Permission to use, copy, modify, distribute, and sell this software and\n"
+        "its documentation for any purpose is hereby granted without fee, provided\n"
+        "that (i) the above copyright notices and this permission notice appear in\n"
+        "all copies of the software and related documentation, and (ii) the names of\n"
+        "Pixar, Sam Leffler and Silicon Graphics may not be used in any advertising.",
+        "libtiff",
+    ),
+    (
+        "Permission to use, copy, modify, and distribute this software and its\n"
+        "documentation for any purpose with or without fee is hereby granted,\n"
+        "provided that the above copyright notice appears in all copies and that\n"
+        "both the copyright notice and this permission notice appear in supporting\n"
+        "documentation, and that the name NTP not be used in advertising.",
+        "NTP",
+    ),
+    (
+        "* Export of this software from the United States of America may\n"
+        "* require a specific license from the United States Government.\n*\n"
+        "* WITHIN THAT CONSTRAINT, permission to use, copy, modify, and\n"
+        "* distribute this software and its documentation for any purpose and\n"
+        "* without fee is hereby granted, provided that the above copyright\n"
+        "* notice appear in all copies.  Furthermore if you modify this software\n"
+        "* you must label your software as modified software.",
+        "HPND-export-US-modify",
+    ),
+    # The ISC grant: with its notice condition, without it, and David Gay's dtoa notice.
+    (
+        "Permission to use, copy, modify, and distribute this software\n"
+        "for any purpose and without fee is hereby granted. The author\n"
+        "disclaims all warranties with regard to this software.",
+        "ISC",
+    ),
+    (
+        "Permission to use, copy, modify, and/or distribute this software for any\n"
+        "purpose with or without fee is hereby granted.\n\n"
+        'THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES',
+        "0BSD",
+    ),
+    (
+        "The author of this software is David M. Gay.\n\n"
+        "Permission to use, copy, modify, and distribute this software for any\n"
+        "purpose without fee is hereby granted, provided that this entire notice\n"
+        "is included in all copies of any software which is or includes a copy\n"
+        "or modification of this software.",
+        "dtoa",
+    ),
+    # BSD: "must not be used to endorse" is the no-endorsement clause; an acknowledgment
+    # that every redistribution keeps is BSD-3-Clause-Attribution.
+    (
+        "Redistribution and use in source and binary forms, with or without\n"
+        "modification, are permitted provided that the following conditions\nare met:\n"
+        "1. Redistributions of source code must retain the above copyright notice.\n"
+        '3. The name "Carnegie Mellon University" must not be used to\n'
+        "endorse or promote products derived from this software.",
+        "BSD-3-Clause",
+    ),
+    (
+        "Redistribution and use in source and binary forms, with or without\n"
+        "modification, are permitted provided that the following conditions\nare met:\n"
+        "3. The name of the author must not be used to endorse or promote products.\n"
+        "4. Redistributions of any form whatsoever must retain the following\n"
+        'acknowledgment:\n"This product includes software developed by Computing Services"',
+        "BSD-3-Clause-Attribution",
+    ),
+    (
+        "Redistribution and use of this software in source and binary forms, with or\n"
+        "without modification, are permitted provided that the following conditions are\n"
+        "met: Redistributions of source code must retain the above copyright notice.",
+        "BSD-2-Clause",
+    ),
+    # GNU notices: "in version 2", "(at your opinion)", "(GPL)", "licensed under", "or later".
+    (
+        "This program is free software; you can redistribute it and/or modify\n"
+        "it under the terms of the GNU General Public License as published by\n"
+        "the Free Software Foundation in version 2 of the License.",
+        "GPL-2.0-only",
+    ),
+    (
+        "This program is free software; you can redistribute it and/or modify it under\n"
+        "the terms of the GNU General Public License as published by the Free Software\n"
+        "Foundation; version 2 of the license, or (at your opinion) any later version.",
+        "GPL-2.0-or-later",
+    ),
+    (
+        "This library is licensed under the GNU Lesser General Public License (LGPL),\n"
+        "version 2.1 or later.",
+        "LGPL-2.1-or-later",
+    ),
+    (
+        "it under the terms of the GNU Lesser General Public License as published by\n"
+        "the Free Software Foundation, either version 2 of the License, or\n"
+        "(at your option) any later version.",
+        "LGPL-2.0-or-later",
+    ),
+    # A bare GNU notice whose complete text is named by a pointer after it.
+    (
+        "Permission to use, copy, modify, and distribute this software and its\n"
+        "documentation under the terms of the GNU General Public License is\n"
+        "hereby granted. See the GNU General Public License for more details.\n\n"
+        "On Debian systems, the complete text of the GNU General Public License\n"
+        "can be found in `/usr/share/common-licenses/GPL-2'.",
+        "GPL-2.0-only",
+    ),
+    (
+        "This manual is covered by the GNU FDL.  Permission is granted to\n"
+        "copy, distribute and/or modify this document under the terms of the\n"
+        "GNU Free Documentation License (FDL), either version 1.2 of the\n"
+        "License, or (at your option) any later version published by the Free\n"
+        "Software Foundation (FSF); with no Invariant Sections, with no\n"
+        "Front-Cover Text, and with no Back-Cover Texts.",
+        "GFDL-1.2-no-invariants-or-later",
+    ),
+    # Public domain without the phrase "placed in the public domain".
+    (
+        "It is the policy of NLM (and U.S. government) to not assert copyright.",
+        "PublicDomain",
+    ),
+    (
+        "I believe that most files in debian/ hardly contains any creative\n"
+        "expression eligible for copyright.",
+        "PublicDomain",
+    ),
+    ("The author disclaims copyright to this source code.", "PublicDomain"),
+    ("I hereby release this work into the public domain.", "PublicDomain"),
+    # A notice that names its license instead of stating it.
+    ("This package is licensed under the MIT license; see LICENSE.", "MIT"),
+    ("Released under the terms of the Apache License 2.0.", "Apache-2.0"),
+]
+
+
+@pytest.mark.parametrize(("text", "spdx"), CASES, ids=[spdx for _, spdx in CASES])
+def test_real_shaped_license_texts(text: str, spdx: str) -> None:
+    assert detect_license_text(text) == spdx
+    assert license_class(spdx) != "unknown"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Distributed under the following conditions: keep this notice.",
+        "The software is provided under the same conditions as the rest of the package.",
+        "This is free software.",
+    ],
+)
+def test_a_notice_without_a_license_name_names_none(text: str) -> None:
+    assert detect_license_text(text) is None
+
+
+def test_the_bench_truth_follows_what_the_text_decides() -> None:
+    pointer = "On Debian systems, see /usr/share/common-licenses/GPL-2."
+    notice = "under the terms of the GNU General Public License version 2 as published by"
+    later = "either version 2 of the License, or (at your option) any later version."
+    assert _as_the_text_decides("GPL-2.0-or-later", pointer) == "GPL-2.0-*"
+    assert _as_the_text_decides("GPL-2.0-or-later", notice) == "GPL-2.0-only"
+    assert _as_the_text_decides("GPL-2.0-only", later) == "GPL-2.0-or-later"
+    assert exact_hit("GPL-2.0-only", "GPL-2.0-*") and exact_hit("GPL-2.0-or-later", "GPL-2.0-*")
+    assert not exact_hit("GPL-3.0-only", "GPL-2.0-*") and not exact_hit(None, "GPL-2.0-*")
+    x11 = "the name of the X Consortium shall not be used in advertising"
+    assert _as_the_text_decides("MIT", x11) == "X11"
+    assert _as_the_text_decides("MIT", "The above copyright notice shall be included") == "MIT"
+    assert family_of_id("HPND-sell-variant") == family_of_id("MIT-CMU") == "MIT"
+    assert family_of_id("ISC") == "ISC" and family_of_id("0BSD") == "BSD"
+
+
+@pytest.mark.parametrize(
+    ("name", "spdx", "cls"),
+    [
+        # DEP-5 short names of every GNU version, with and without "+".
+        ("GPL-1+", "GPL-1.0-or-later", "copyleft"),
+        ("GPL-1", "GPL-1.0-only", "copyleft"),
+        ("LGPLv3+", "LGPL-3.0-or-later", "weak_copyleft"),
+        ("GPL-2.0+", "GPL-2.0-or-later", "copyleft"),
+        # Perl's usual pair: either license, so the more permissive class.
+        ("Artistic or GPL-1+", "Artistic-1.0 OR GPL-1.0-or-later", "permissive"),
+        # "with X exception": the license keeps its class, the exception is recorded.
+        (
+            "GPL-3+ with Autoconf-data exception",
+            "GPL-3.0-or-later WITH Autoconf-exception-generic",
+            "copyleft",
+        ),
+        ("GPL-2+ with Font exception", "GPL-2.0-or-later WITH Font-exception-2.0", "copyleft"),
+        (
+            "GPL-3+ with Foo exception",
+            "GPL-3.0-or-later WITH AdditionRef-Foo-exception",
+            "copyleft",
+        ),
+        ("Apache-2.0 WITH LLVM-exception", "Apache-2.0 WITH LLVM-exception", "permissive"),
+        (
+            "(MIT OR Apache-2.0) AND BSD-3-Clause",
+            "(Apache-2.0 OR MIT) AND BSD-3-Clause",
+            "permissive",
+        ),
+    ],
+)
+def test_dep5_and_spdx_name_spellings(name: str, spdx: str, cls: str) -> None:
+    from spark_jobs.licenses import normalize_license
+
+    assert normalize_license(name) == spdx
+    assert license_class(spdx) == cls
