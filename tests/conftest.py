@@ -44,6 +44,15 @@ def lake(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
+def sample_home(tmp_path_factory: pytest.TempPathFactory, spark):
+    """The bundled samples of all four families, built by the whole pipeline once per session
+    (tests/sample_lake.py says who may change it)."""
+    from tests.sample_lake import build_sample_home
+
+    return build_sample_home(tmp_path_factory.mktemp("sample-home"))
+
+
+@pytest.fixture(scope="session")
 def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedS3]:
     """A SeaweedFS S3 server on loopback, with its keys in the environment for the session."""
     try:

@@ -13,18 +13,14 @@ import pytest
 from assets.training import CURATED_RUN
 from assets.web import CURATED_WEB
 from orchestration.definitions import defs
-from orchestration.instance import prepare_dagster_home
 from orchestration.pipeline import materialize_all
 from orchestration.run_summary import render_summary
 from orchestration.sensors import source_registry_sensor
-from orchestration.settings import load_settings
 from spark_jobs.delta import read_arrow, table_history, write_arrow
 from spark_jobs.lake import Lake
 from spark_jobs.licenses import license_allowed
-from spark_jobs.samples.code import generate_code_sample
-from spark_jobs.samples.licensed import generate_licensed_sample
-from spark_jobs.samples.papers import generate_papers_sample
 from spark_jobs.samples.web import generate_web_sample
+from tests.sample_lake import use_home
 
 pytestmark = [pytest.mark.slow, pytest.mark.spark]
 
@@ -34,65 +30,21 @@ FAMILIES = ("web", "code", "papers", "licensed")
 FAMILY_MANIFESTS: dict[str, object] = {}
 
 
-REGISTRY = """
-opt_out_domains: [opted-out.example.org]
-sources:
-  sample-crawl:
-    corpus: web
-    format: warc
-    location: "{landing}/web/sample-crawl"
-    license: PSF-2.0
-    license_evidence: declared
-  sample-repos:
-    corpus: code
-    format: repositories
-    location: "{landing}/code/sample-repos"
-    license: detect
-  sample-papers:
-    corpus: papers
-    format: latex, pdf, jsonl
-    location: "{landing}/papers/sample-papers"
-    license: CC-BY-4.0
-"""
+@pytest.fixture(scope="module")
+def home(sample_home):
+    """PILEHOUSE_HOME at the session's sample lake (tests/sample_lake.py): its own registry and
+    the four families' samples; this module runs after the modules that only read it."""
+    with use_home(sample_home.root) as settings:
+        FAMILY_MANIFESTS.update(sample_home.manifests)
+        yield settings, sample_home.manifests["web"]
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory, spark):
-    """A fresh PILEHOUSE_HOME with its own source registry and a 120-page sample crawl."""
-    root = tmp_path_factory.mktemp("pilehouse-home")
-    (root / "sources.yaml").write_text(REGISTRY)
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("PILEHOUSE_HOME", str(root))
-        env.setenv("PILEHOUSE_SOURCES_FILE", str(root / "sources.yaml"))
-        env.delenv("DAGSTER_HOME", raising=False)
-        settings = load_settings()
-        prepare_dagster_home(settings)
-        landing = Path(settings.landing_uri)
-        manifest = generate_web_sample(landing / "web" / "sample-crawl", pages=120, files=2, seed=7)
-        FAMILY_MANIFESTS["code"] = generate_code_sample(landing / "code" / "sample-repos", repos=9)
-        FAMILY_MANIFESTS["papers"] = generate_papers_sample(
-            landing / "papers" / "sample-papers", papers=40
-        )
-        licensed = generate_licensed_sample(landing / "licensed" / "sample")
-        FAMILY_MANIFESTS["licensed"] = licensed
-        registry = REGISTRY + "".join(
-            f"  {folder}:\n    corpus: licensed\n    format: text\n"
-            f'    location: "{{landing}}/licensed/sample/{folder}"\n    license: {lic}\n'
-            for folder, lic in licensed.sources.items()
-        )
-        (root / "sources.yaml").write_text(registry)
-        FAMILY_MANIFESTS["web"] = manifest
-        yield settings, manifest
-
-
-@pytest.fixture(scope="module")
-def first_run(home):
-    """Ingest run(s) for the registered sources, then the curation run."""
-    settings, _ = home
-    instance = dg.DagsterInstance.get()
-    results = materialize_all(instance, settings)
+def first_run(home, sample_home):
+    """The ingest run(s) for the registered sources, then the curation run, that built it."""
+    results = sample_home.results
     assert [r.success for r in results] == [True] * len(results)
-    return instance, results[-1]
+    return dg.DagsterInstance.get(), results[-1]
 
 
 def _lake(settings) -> Lake:
