@@ -126,7 +126,9 @@ def judge_measures(
     - byte-length quantiles: [min(history) / length_factor, max(history) * length_factor],
       judged from `min_documents` documents up;
     - a source without accepted history (its first version): removal rates at most the
-      `first_version` ceilings, from `min_documents` documents up; nothing else is bounded.
+      `first_version` ceilings, from `min_documents` documents up (a stage's ceiling is raised
+      by its `policy_reasons` removals, which keep their own rule ceilings); nothing else is
+      bounded.
     """
     history = list(history)
     measures, versions = _fill_missing(measures, history)
@@ -138,6 +140,16 @@ def judge_measures(
     factor = float(settings["length_factor"])
     min_documents = int(settings["min_documents"])
     first = settings["first_version"]["max_removal_rate"]
+    # Removals a source's owner chose (languages the recipe refuses, licences, opt-outs) do
+    # not count against a first version's stage ceiling: a multilingual crawl curated for
+    # one language is not broken. Each such reason keeps its own rule ceiling.
+    policy = set(settings["first_version"].get("policy_reasons", ()))
+    chosen: dict[tuple[str, str], float] = defaultdict(float)
+    for m in measures:
+        if m.kind == REMOVAL:
+            stage, reason = (part.strip() for part in m.key.split(":", 1))
+            if reason in policy:
+                chosen[(m.source, stage)] += m.value
     judged = []
     for m in measures:
         seen_versions = versions.get(m.source, [])
@@ -171,7 +183,11 @@ def judge_measures(
                 if reason == "*"
                 else first["rules"].get(reason, first["rules"]["default"])
             )
-            judged.append(Judged(m, 0.0, float(ceiling), "first version: ceiling"))
+            basis = "first version: ceiling"
+            if reason == "*" and chosen[(m.source, stage)]:
+                ceiling = min(1.0, float(ceiling) + chosen[(m.source, stage)])
+                basis = "first version: ceiling (policy removals not counted)"
+            judged.append(Judged(m, 0.0, round(float(ceiling), 6), basis))
         else:
             few = m.kind == REMOVAL or seen_versions
             why = f"fewer than {min_documents} documents" if few else "first version"

@@ -65,7 +65,10 @@ def failing(judged: list[Judged]) -> set[str]:
 def test_a_first_crawl_of_ordinary_pages_passes_on_the_first_version_rule():
     judged = judge_measures(crawl(), [], SETTINGS)
     assert failing(judged) == set()
-    assert {j.basis for j in judged if j.measure.kind == REMOVAL} == {"first version: ceiling"}
+    assert {j.basis for j in judged if j.measure.kind == REMOVAL} == {
+        "first version: ceiling",
+        "first version: ceiling (policy removals not counted)",  # curate: * (language refusals)
+    }
 
 
 def test_a_first_version_that_loses_nearly_everything_blocks():
@@ -180,3 +183,22 @@ def test_history_keeps_accepted_versions_only_and_honours_relearn(tmp_path):
     assert {m.version for m in profile_history(lake, "curated.web", before=5, window=1)} == {1}
     relearned = profile_history(lake, "curated.web", before=5, window=10, relearn_from={SOURCE: 1})
     assert {m.version for m in relearned} == {1}
+
+
+def test_a_multilingual_first_crawl_curated_for_one_language_passes():
+    """Real Debian documentation HTML in several languages under an English recipe: about half
+    refused for language and some for licence (the owner's choices), the rest for quality.
+    Those choices do not count against the curate stage's ceiling; quality removals do."""
+    reasons = {
+        "language_not_allowed": 0.47,
+        "license_not_allowed": 0.084,
+        "language_score_low": 0.13,
+        "gopher_quality": 0.22,
+    }
+    judged = judge_measures(crawl(reasons=reasons), [], SETTINGS)
+    assert failing(judged) == set()
+    [stage] = [j for j in judged if j.measure.key == "curate: *"]
+    assert stage.measure.value > 0.9 and stage.high == 1.0
+    assert stage.basis == "first version: ceiling (policy removals not counted)"
+    worse = crawl(reasons={"language_not_allowed": 0.05, "gopher_quality": 0.93})
+    assert f"{SOURCE}: removal curate: *" in failing(judge_measures(worse, [], SETTINGS))
