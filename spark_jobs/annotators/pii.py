@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 
+from spark_jobs.annotators import pii_scan
+
 # --- patterns ------------------------------------------------------------------------------
 
 # Speed: Python's `re` skips ahead quickly only to a literal, or (slower) to a character
@@ -583,6 +585,11 @@ def _leading_literal(pattern: str) -> str | None:
     return literal if len(literal) >= 3 else None
 
 
+# Passes whose pattern needs a literal that _leading_literal does not see (the JWT pattern
+# starts "e(?<!\\we)yJ").
+_PASS_NEEDLES = {("secret", 6): "eyJ"}
+
+
 @cache
 def _compiled() -> dict[str, tuple[_Pass, ...]]:
     passes = {}
@@ -595,7 +602,7 @@ def _compiled() -> dict[str, tuple[_Pass, ...]]:
                 validate,
                 (kind, i) in _ON_LOWERCASE,
                 re.compile(pattern, re.IGNORECASE),
-                _leading_literal(pattern),
+                _PASS_NEEDLES.get((kind, i), _leading_literal(pattern)),
             )
             for i, (pattern, validate) in enumerate(zip(patterns, validators, strict=True))
         )
@@ -691,7 +698,8 @@ def _run(p: _Pass, text: str, lower: str | None, start: int = 0) -> Iterator[Pii
 class _Plan:
     """What to run for a choice of types, worked out once per choice."""
 
-    led: tuple[tuple[re.Pattern[str], tuple[_Pass, ...]], ...]  # (scan, its chosen patterns)
+    # (name of the scan in _LEAD_CLASS, its pattern, its chosen patterns)
+    led: tuple[tuple[str, re.Pattern[str], tuple[_Pass, ...]], ...]
     # (type, substrings one of which it needs, same in lowercase, its own passes)
     others: tuple[tuple[str, tuple[str, ...], tuple[str, ...], tuple[_Pass, ...]], ...]
 
@@ -707,7 +715,7 @@ def _plan(types: tuple[str, ...]) -> _Plan:
             if led_by == scan and kind in types
         )
         if members:
-            led.append((scans[scan], members))
+            led.append((scan, scans[scan], members))
     others = []
     for kind in types:
         passes = tuple(p for i, p in enumerate(compiled[kind]) if (kind, i) not in _LED)
@@ -717,13 +725,45 @@ def _plan(types: tuple[str, ...]) -> _Plan:
     return _Plan(tuple(led), tuple(others))
 
 
+@cache
+def _needles() -> pii_scan.Needles:
+    """Every literal a type or a pass needs, for the one compiled pre-scan (pii_scan):
+    (needle, True) is looked for in the lowercase text."""
+    wanted: dict[tuple[str, bool], None] = {}
+    for kind, needles in _REQUIRES.items():
+        if kind != "ipv6":  # IPv6 goes by the scan's own hint (":", hex digits, ":")
+            wanted.update(dict.fromkeys((n, False) for n in needles))
+    for needles in _REQUIRES_LOWER.values():
+        wanted.update(dict.fromkeys((n, True) for n in needles))
+    for passes in _compiled().values():
+        for p in passes:
+            if p.needle is not None:
+                wanted[p.needle, p.on_lowercase] = None
+    return pii_scan.Needles(tuple(n for n, _ in wanted), tuple(f for _, f in wanted))
+
+
 def _candidates(text: str, types: tuple[str, ...]) -> Iterator[PiiSpan]:
     plan = _plan(types)
+    # One compiled pass says where a led pattern can start and which literals occur; the
+    # regexes then run only there (pii_scan explains why nothing is missed).
+    needles = _needles()
+    digit_leads, capital_leads, found, extra = needles.scan(text)
+    leads = {"digit": digit_leads, "capital": capital_leads}
+    lower = None
+    exact_fold = not extra & pii_scan.HAS_LOWERS_TO_ASCII
+
+    def has(needle: str, on_lowercase: bool) -> bool:
+        nonlocal lower
+        if on_lowercase and not exact_fold:
+            lower = text.lower() if lower is None else lower
+            return needle in lower
+        return bool(found >> needles.index[needle, on_lowercase] & 1)
+
     # The shared scans find where a led pattern may start; each chosen pattern is tried there.
-    for finder, members in plan.led:
-        pos = 0
-        while (hit := finder.search(text, pos)) is not None:
-            start = hit.start()
+    for scan, finder, members in plan.led:
+        for start in leads[scan].tolist():
+            if finder.match(text, start) is None:
+                continue
             last = None  # (type, end) of the last span found here
             for p in members:
                 m = p.pattern.match(text, start)
@@ -735,26 +775,24 @@ def _candidates(text: str, types: tuple[str, ...]) -> Iterator[PiiSpan]:
                 if span is not None:
                     last = (p.kind, span[1])
                     yield PiiSpan(p.kind, *span)
-            pos = start + 1
-    lower = None
-    for kind, needles, lower_needles, passes in plan.others:
-        if needles and not any(n in text for n in needles):
+    for kind, required, lower_required, passes in plan.others:
+        if kind == "ipv6":
+            if extra & pii_scan.HAS_IPV6_HINT:
+                yield from _ipv6_spans(text, passes[0])
             continue
-        if lower_needles:
-            lower = text.lower() if lower is None else lower
-            if not any(n in lower for n in lower_needles):
-                continue
+        if required and not any(has(n, False) for n in required):
+            continue
+        if lower_required and not any(has(n, True) for n in lower_required):
+            continue
         if kind == "email":
             for start, end in _emails(text):
                 yield PiiSpan(kind, start, end)
-        elif kind == "ipv6":
-            yield from _ipv6_spans(text, passes[0])
         else:
             for p in passes:
+                if p.needle is not None and not has(p.needle, p.on_lowercase):
+                    continue
                 if p.on_lowercase and lower is None:
                     lower = text.lower()
-                if p.needle is not None and p.needle not in (lower if p.on_lowercase else text):
-                    continue
                 yield from _run(p, text, lower)
 
 

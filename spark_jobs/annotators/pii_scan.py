@@ -1,0 +1,206 @@
+"""One compiled pass over a text's code points that tells the PII detector where to look.
+
+The detector (pii.py) runs a regex scan for digit-led and capital-led values and a substring
+test per literal a type needs ("@", "AKIA", "ghp_", "password" in the lowercase text, ...).
+On prose nearly all of that finds nothing, and each scan is a pass of its own. This kernel
+makes one pass and returns, for the same text:
+
+- the positions where a digit-led value can start: a "+", "(" or decimal digit not after a word
+  character or "." (the scan's own lookbehind), followed within two characters by four decimal
+  digits with at most three other characters between neighbours. Every digit-led pattern whose
+  match survives its check holds that (the shortest, an IPv4 address, is four digits joined by
+  dots; phone numbers, cards, SSNs and DNIs hold seven or more);
+- the positions where a capital-led value can start: an ASCII capital not after a word
+  character, then a capital and two digits (optionally after one space: IBAN, UK NINO), or
+  X/Y/Z and seven digits (a Spanish NIE);
+- which of the needles occur (case-sensitive, or ASCII-case-insensitive for the ones the
+  detector looks for in `text.lower()`), whether an IPv6 hint (":", up to four hex digits,
+  ":") occurs, and whether a character occurs whose lowercase holds an ASCII character (then
+  an ASCII-case-insensitive test is not the same as a test on `text.lower()`, and the caller
+  falls back to Python).
+
+A superset of the places a pattern can match, so the detector's spans are exactly those of the
+full scans (tests/spark_jobs/annotators/test_pii.py and bench.annotation_equivalence compare).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+from numba import njit
+
+from spark_jobs.annotators import charclass
+from spark_jobs.annotators.charclass import ALNUM, DECIMAL, LOWERS_TO_ASCII
+
+# Bits of the second value kernel returns (beside the needle bits).
+HAS_IPV6_HINT, HAS_LOWERS_TO_ASCII = 1, 2
+
+_PLUS, _OPEN, _DOT, _UNDERSCORE, _SPACE, _COLON = 0x2B, 0x28, 0x2E, 0x5F, 0x20, 0x3A
+
+
+@njit(cache=True, nogil=True)
+def _digit(codes: np.ndarray, k: int, flags: np.ndarray) -> bool:
+    return k < len(codes) and (flags[codes[k]] & DECIMAL) != 0
+
+
+@njit(cache=True, nogil=True)
+def _capital(codes: np.ndarray, k: int) -> bool:
+    return k < len(codes) and 0x41 <= codes[k] <= 0x5A
+
+
+@njit(cache=True, nogil=True)
+def _hex(c: int) -> bool:
+    return 0x30 <= c <= 0x39 or 0x41 <= c <= 0x46 or 0x61 <= c <= 0x66
+
+
+@njit(cache=True, nogil=True)
+def _four_digits_from(codes: np.ndarray, j: int, flags: np.ndarray) -> bool:
+    """A decimal digit at j, j+1 or j+2 and three more, each within four positions of the last."""
+    n = len(codes)
+    k = j
+    while k < n and k <= j + 2 and not (flags[codes[k]] & DECIMAL):
+        k += 1
+    if k >= n or k > j + 2:
+        return False
+    for _ in range(3):
+        nxt = k + 1
+        while nxt < n and nxt <= k + 4 and not (flags[codes[nxt]] & DECIMAL):
+            nxt += 1
+        if nxt >= n or nxt > k + 4:
+            return False
+        k = nxt
+    return True
+
+
+@njit(cache=True, nogil=True)
+def _capital_lead(codes: np.ndarray, j: int, flags: np.ndarray) -> bool:
+    """Then a capital and two digits (one space allowed before them), or X/Y/Z and 7 digits."""
+    if _capital(codes, j + 1):
+        if _digit(codes, j + 2, flags) and _digit(codes, j + 3, flags):
+            return True
+        if (
+            j + 2 < len(codes)
+            and codes[j + 2] == _SPACE
+            and _digit(codes, j + 3, flags)
+            and _digit(codes, j + 4, flags)
+        ):
+            return True
+    if codes[j] < 0x58:  # X, Y, Z: an NIE
+        return False
+    for k in range(j + 1, j + 8):  # noqa: SIM110 (numba compiles no generator in all())
+        if not _digit(codes, k, flags):
+            return False
+    return True
+
+
+@njit(cache=True, nogil=True)
+def scan(
+    codes: np.ndarray,
+    flags: np.ndarray,
+    needle_codes: np.ndarray,
+    needle_starts: np.ndarray,
+    needle_folded: np.ndarray,
+    by_first: np.ndarray,
+    by_first_starts: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.int64, np.int64]:
+    """(digit-led candidate positions, capital-led ones, needle bits, HAS_* bits).
+
+    Needle i is needle_codes[needle_starts[i]:needle_starts[i + 1]], compared
+    ASCII-case-insensitively when needle_folded[i] (its own characters are lowercase); the
+    needles a character c < 128 may start are by_first[by_first_starts[c]:by_first_starts[c+1]]
+    (a folded needle under both cases of its first letter)."""
+    n = len(codes)
+    # Digit-led positions from the front, capital-led ones from the back: one array, never
+    # reallocated (an array reassigned in the loop costs reference counting per character).
+    leads = np.empty(n, dtype=np.int64)
+    n_digit = 0
+    n_capital = 0
+    found = np.int64(0)
+    extra = np.int64(0)
+    # What the character before j was (before the text: neither).
+    after_word = False
+    after_dot = False
+    for j in range(n):
+        c = codes[j]
+        f = flags[c]
+        if f & LOWERS_TO_ASCII:
+            extra |= HAS_LOWERS_TO_ASCII
+        if c < 128:
+            for t in range(by_first_starts[c], by_first_starts[c + 1]):
+                i = by_first[t]
+                if (found >> i) & 1:
+                    continue
+                a, b = needle_starts[i], needle_starts[i + 1]
+                if j + (b - a) > n:
+                    continue
+                same = True
+                for k in range(b - a):
+                    x = codes[j + k]
+                    if needle_folded[i] and 0x41 <= x <= 0x5A:
+                        x |= 0x20
+                    if x != needle_codes[a + k]:
+                        same = False
+                        break
+                if same:
+                    found |= np.int64(1) << i
+            if c == _COLON and not (extra & HAS_IPV6_HINT):
+                k = j + 1
+                while k < n and k <= j + 4 and _hex(codes[k]):
+                    k += 1
+                if k < n and codes[k] == _COLON:
+                    extra |= HAS_IPV6_HINT
+            if (
+                (c == _PLUS or c == _OPEN or (f & DECIMAL))  # noqa: SIM109
+                and not (after_word or after_dot)
+                and _four_digits_from(codes, j, flags)
+            ):
+                leads[n_digit] = j
+                n_digit += 1
+            elif 0x41 <= c <= 0x5A and not after_word and _capital_lead(codes, j, flags):
+                n_capital += 1
+                leads[n - n_capital] = j
+        elif f & DECIMAL and not (after_word or after_dot) and _four_digits_from(codes, j, flags):
+            # A non-ASCII decimal digit (re's \d is any Unicode decimal) leads like "1".
+            leads[n_digit] = j
+            n_digit += 1
+        after_word = c == _UNDERSCORE or (f & ALNUM) != 0
+        after_dot = c == _DOT
+    return leads[:n_digit].copy(), leads[n - n_capital :][::-1].copy(), found, extra
+
+
+class Needles:
+    """A fixed list of needles packed for `scan`, and `scan` over a text with them."""
+
+    def __init__(self, needles: tuple[str, ...], folded: tuple[bool, ...]) -> None:
+        if len(needles) > 62:
+            raise ValueError("at most 62 needles fit the scan's bit set")
+        self.index = {(n, f): i for i, (n, f) in enumerate(zip(needles, folded, strict=True))}
+        self.codes = np.array([ord(c) for n in needles for c in n], dtype=np.uint32)
+        self.starts = np.cumsum([0, *map(len, needles)]).astype(np.int64)
+        self.folded = np.array(folded, dtype=np.bool_)
+        by_first: list[list[int]] = [[] for _ in range(128)]
+        for i, (needle, fold) in enumerate(zip(needles, folded, strict=True)):
+            if not needle or not needle.isascii() or (fold and needle != needle.lower()):
+                raise ValueError(f"needle {needle!r}: ASCII, and lowercase when folded")
+            by_first[ord(needle[0])].append(i)
+            if fold and needle[0].upper() != needle[0]:
+                by_first[ord(needle[0].upper())].append(i)
+        self.by_first = np.array([i for ids in by_first for i in ids], dtype=np.int64)
+        self.by_first_starts = np.cumsum([0, *map(len, by_first)]).astype(np.int64)
+
+    def scan(self, text: str) -> tuple[np.ndarray, np.ndarray, int, int]:
+        return scan(
+            charclass.as_codes(text),
+            _flags(),
+            self.codes,
+            self.starts,
+            self.folded,
+            self.by_first,
+            self.by_first_starts,
+        )
+
+
+@cache
+def _flags() -> np.ndarray:
+    return charclass.char_flags()
