@@ -609,22 +609,19 @@ def _compiled() -> dict[str, tuple[_Pass, ...]]:
     return passes
 
 
-_GROUP_NAME = re.compile(r"\(\?P([<=])(\w+)")
-
-
-@cache
-def _lead_scans() -> dict[str, re.Pattern[str]]:
-    """One scan per `_LEAD_CLASS`: where any of its patterns may start."""
-    scans = {}
-    for scan, first in _LEAD_CLASS.items():
-        # Group names inside the rests get a number appended, to stay unique.
-        rests = "|".join(
-            f"(?:{lookbehind}" + _GROUP_NAME.sub(rf"(?P\1\2_{i}", rest) + ")"
-            for i, (led_by, lookbehind, rest) in enumerate(_LED.values())
-            if led_by == scan
-        )
-        scans[scan] = re.compile(f"{first}{_LEAD_LOOKBEHIND[scan]}(?:{rests})")
-    return scans
+# The bit pii_scan sets on a candidate position where the led pattern can match.
+_SCAN_MEMBER = {
+    ("phone", 0): pii_scan.PHONE,
+    ("phone", 1): pii_scan.PHONE,
+    ("ipv4", 0): pii_scan.IPV4,
+    ("card", 0): pii_scan.CARD,
+    ("us_ssn", 0): pii_scan.US_SSN,
+    ("es_dni", 0): pii_scan.ES_DNI,
+    ("es_dni", 1): pii_scan.NIE,
+    ("iban", 0): pii_scan.IBAN,
+    ("uk_nino", 0): pii_scan.UK_NINO,
+}
+assert set(_SCAN_MEMBER) == set(_LED)
 
 
 _IPV6_HINT = re.compile(r":[0-9A-Fa-f]{0,4}:")
@@ -698,30 +695,39 @@ def _run(p: _Pass, text: str, lower: str | None, start: int = 0) -> Iterator[Pii
 class _Plan:
     """What to run for a choice of types, worked out once per choice."""
 
-    # (name of the scan in _LEAD_CLASS, its pattern, its chosen patterns)
-    led: tuple[tuple[str, re.Pattern[str], tuple[_Pass, ...]], ...]
-    # (type, substrings one of which it needs, same in lowercase, its own passes)
-    others: tuple[tuple[str, tuple[str, ...], tuple[str, ...], tuple[_Pass, ...]], ...]
+    # (name of the scan in _LEAD_CLASS, its chosen patterns with their pii_scan member bit)
+    led: tuple[tuple[str, tuple[tuple[int, _Pass], ...]], ...]
+    # (type, needle bits one of which it needs, the same in lowercase, its own passes with
+    # the needle bit each needs; 0: none needed)
+    others: tuple[tuple[str, int, int, tuple[tuple[int, _Pass], ...]], ...]
 
 
 @cache
 def _plan(types: tuple[str, ...]) -> _Plan:
-    compiled, scans = _compiled(), _lead_scans()
+    compiled = _compiled()
     led = []
     for scan in _LEAD_CLASS:
         members = tuple(
-            compiled[kind][index]
+            (_SCAN_MEMBER[kind, index], compiled[kind][index])
             for (kind, index), (led_by, _, _) in _LED.items()
             if led_by == scan and kind in types
         )
         if members:
-            led.append((scan, scans[scan], members))
+            led.append((scan, members))
     others = []
+    bits = _needles().bits
     for kind in types:
         passes = tuple(p for i, p in enumerate(compiled[kind]) if (kind, i) not in _LED)
         if passes:
-            needles = (_REQUIRES.get(kind, ()), _REQUIRES_LOWER.get(kind, ()))
-            others.append((kind, *needles, passes))
+            # Bit sets of pii_scan's needles: the text needs one of `required` (when any),
+            # one of `lower_required` (when any), and each pass its own needle.
+            required = bits(_REQUIRES.get(kind, ()), False) if kind != "ipv6" else 0
+            lower_required = bits(_REQUIRES_LOWER.get(kind, ()), True)
+            own = tuple(
+                (bits((p.needle,), p.on_lowercase) if p.needle is not None else 0, p)
+                for p in passes
+            )
+            others.append((kind, required, lower_required, own))
     return _Plan(tuple(led), tuple(others))
 
 
@@ -750,22 +756,20 @@ def _candidates(text: str, types: tuple[str, ...]) -> Iterator[PiiSpan]:
     digit_leads, capital_leads, found, extra = needles.scan(text)
     leads = {"digit": digit_leads, "capital": capital_leads}
     lower = None
-    exact_fold = not extra & pii_scan.HAS_LOWERS_TO_ASCII
+    found = int(found)
+    if extra & pii_scan.HAS_LOWERS_TO_ASCII:
+        # A character lowercases to ASCII (KELVIN SIGN -> "k"): test the lowercase text.
+        lower = text.lower()
+        found = needles.refold(found, lower)
 
-    def has(needle: str, on_lowercase: bool) -> bool:
-        nonlocal lower
-        if on_lowercase and not exact_fold:
-            lower = text.lower() if lower is None else lower
-            return needle in lower
-        return bool(found >> needles.index[needle, on_lowercase] & 1)
-
-    # The shared scans find where a led pattern may start; each chosen pattern is tried there.
-    for scan, finder, members in plan.led:
-        for start in leads[scan].tolist():
-            if finder.match(text, start) is None:
-                continue
+    # Where a led pattern may start, each chosen pattern that can match there is tried.
+    for scan, members in plan.led:
+        for lead in leads[scan].tolist():
+            start, can_match = lead >> pii_scan.MEMBER_BITS, lead
             last = None  # (type, end) of the last span found here
-            for p in members:
+            for bit, p in members:
+                if not can_match & bit:
+                    continue
                 m = p.pattern.match(text, start)
                 # A type's later pattern adds nothing inside a span its earlier one found
                 # (a formatted phone number needs no contact-word check).
@@ -778,18 +782,16 @@ def _candidates(text: str, types: tuple[str, ...]) -> Iterator[PiiSpan]:
     for kind, required, lower_required, passes in plan.others:
         if kind == "ipv6":
             if extra & pii_scan.HAS_IPV6_HINT:
-                yield from _ipv6_spans(text, passes[0])
+                yield from _ipv6_spans(text, passes[0][1])
             continue
-        if required and not any(has(n, False) for n in required):
-            continue
-        if lower_required and not any(has(n, True) for n in lower_required):
+        if (required and not found & required) or (lower_required and not found & lower_required):
             continue
         if kind == "email":
             for start, end in _emails(text):
                 yield PiiSpan(kind, start, end)
         else:
-            for p in passes:
-                if p.needle is not None and not has(p.needle, p.on_lowercase):
+            for needle, p in passes:
+                if needle and not found & needle:
                     continue
                 if p.on_lowercase and lower is None:
                     lower = text.lower()

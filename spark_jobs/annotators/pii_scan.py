@@ -33,8 +33,13 @@ from numba import njit
 from spark_jobs.annotators import charclass
 from spark_jobs.annotators.charclass import ALNUM, DECIMAL, LOWERS_TO_ASCII
 
-# Bits of the second value kernel returns (beside the needle bits).
+# Bits of the fourth value `scan` returns.
 HAS_IPV6_HINT, HAS_LOWERS_TO_ASCII = 1, 2
+# Which patterns may match at a candidate position (its low MEMBER_BITS bits; the position is
+# the rest): digit-led, then capital-led ones.
+PHONE, IPV4, CARD, US_SSN, ES_DNI = 1, 2, 4, 8, 16
+NIE, IBAN, UK_NINO = 1, 2, 4
+MEMBER_BITS = 5
 
 _PLUS, _OPEN, _DOT, _UNDERSCORE, _SPACE, _COLON = 0x2B, 0x28, 0x2E, 0x5F, 0x20, 0x3A
 
@@ -74,24 +79,66 @@ def _four_digits_from(codes: np.ndarray, j: int, flags: np.ndarray) -> bool:
 
 
 @njit(cache=True, nogil=True)
-def _capital_lead(codes: np.ndarray, j: int, flags: np.ndarray) -> bool:
-    """Then a capital and two digits (one space allowed before them), or X/Y/Z and 7 digits."""
-    if _capital(codes, j + 1):
-        if _digit(codes, j + 2, flags) and _digit(codes, j + 3, flags):
-            return True
-        if (
-            j + 2 < len(codes)
-            and codes[j + 2] == _SPACE
-            and _digit(codes, j + 3, flags)
-            and _digit(codes, j + 4, flags)
-        ):
-            return True
-    if codes[j] < 0x58:  # X, Y, Z: an NIE
-        return False
-    for k in range(j + 1, j + 8):  # noqa: SIM110 (numba compiles no generator in all())
+def _digits(codes: np.ndarray, start: int, end: int, flags: np.ndarray) -> bool:
+    for k in range(start, end):  # noqa: SIM110 (numba compiles no generator in all())
         if not _digit(codes, k, flags):
             return False
     return True
+
+
+@njit(cache=True, nogil=True)
+def _digit_members(codes: np.ndarray, j: int, flags: np.ndarray) -> int:
+    """The digit-led patterns that can match from j (a "+", "(" or digit not after a word
+    character or "."), by what each needs right after its first character and before it."""
+    before = codes[j - 1] if j > 0 else 0x0A
+    lead_digit = (flags[codes[j]] & DECIMAL) != 0
+    members = 0
+    # Phone: not after [+@/#-] (word characters and "." are out already), not a digit after
+    # "digit, space" (a digit group inside a longer number), and four digits close together.
+    if (
+        before != _PLUS
+        and before != 0x40  # @
+        and before != 0x2F  # /
+        and before != 0x23  # #
+        and before != 0x2D  # -
+        and not (lead_digit and j > 1 and before == _SPACE and flags[codes[j - 2]] & DECIMAL)
+        and _four_digits_from(codes, j, flags)
+    ):
+        members |= PHONE
+    if not lead_digit:
+        return members
+    # IPv4: up to two more digits, then "." (the full shape is checked by the regex).
+    for k in range(j + 1, min(j + 4, len(codes))):
+        if codes[k] == _DOT:
+            members |= IPV4
+            break
+        if not (flags[codes[k]] & DECIMAL):
+            break
+    if before == 0x2D:  # cards, SSNs and DNIs are not taken after "-"
+        return members
+    if _digits(codes, j + 1, j + 4, flags):
+        members |= CARD
+    if _digits(codes, j + 1, j + 3, flags) and j + 3 < len(codes) and codes[j + 3] == 0x2D:
+        members |= US_SSN
+    if _digits(codes, j + 1, j + 8, flags):
+        members |= ES_DNI
+    return members
+
+
+@njit(cache=True, nogil=True)
+def _capital_members(codes: np.ndarray, j: int, flags: np.ndarray) -> int:
+    """The capital-led patterns that can match from j (a capital not after a word character):
+    a capital and two digits, one space allowed before them (IBAN; UK NINO), or X/Y/Z and
+    seven digits (NIE)."""
+    members = 0
+    if _capital(codes, j + 1):
+        if _digit(codes, j + 2, flags) and _digit(codes, j + 3, flags):
+            members |= IBAN | UK_NINO
+        elif j + 2 < len(codes) and codes[j + 2] == _SPACE and _digits(codes, j + 3, j + 5, flags):
+            members |= UK_NINO
+    if codes[j] >= 0x58 and _digits(codes, j + 1, j + 8, flags):  # X, Y, Z
+        members |= NIE
+    return members
 
 
 @njit(cache=True, nogil=True)
@@ -104,7 +151,8 @@ def scan(
     by_first: np.ndarray,
     by_first_starts: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.int64, np.int64]:
-    """(digit-led candidate positions, capital-led ones, needle bits, HAS_* bits).
+    """(digit-led candidates, capital-led ones, needle bits, HAS_* bits); a candidate is
+    position << MEMBER_BITS | the bits of the patterns that can match there.
 
     Needle i is needle_codes[needle_starts[i]:needle_starts[i + 1]], compared
     ASCII-case-insensitively when needle_folded[i] (its own characters are lowercase); the
@@ -150,20 +198,24 @@ def scan(
                     k += 1
                 if k < n and codes[k] == _COLON:
                     extra |= HAS_IPV6_HINT
-            if (
-                (c == _PLUS or c == _OPEN or (f & DECIMAL))  # noqa: SIM109
-                and not (after_word or after_dot)
-                and _four_digits_from(codes, j, flags)
+            if (c == _PLUS or c == _OPEN or (f & DECIMAL)) and not (  # noqa: SIM109
+                after_word or after_dot
             ):
-                leads[n_digit] = j
-                n_digit += 1
-            elif 0x41 <= c <= 0x5A and not after_word and _capital_lead(codes, j, flags):
-                n_capital += 1
-                leads[n - n_capital] = j
-        elif f & DECIMAL and not (after_word or after_dot) and _four_digits_from(codes, j, flags):
+                members = _digit_members(codes, j, flags)
+                if members:
+                    leads[n_digit] = j << MEMBER_BITS | members
+                    n_digit += 1
+            elif 0x41 <= c <= 0x5A and not after_word:
+                members = _capital_members(codes, j, flags)
+                if members:
+                    n_capital += 1
+                    leads[n - n_capital] = j << MEMBER_BITS | members
+        elif f & DECIMAL and not (after_word or after_dot):
             # A non-ASCII decimal digit (re's \d is any Unicode decimal) leads like "1".
-            leads[n_digit] = j
-            n_digit += 1
+            members = _digit_members(codes, j, flags)
+            if members:
+                leads[n_digit] = j << MEMBER_BITS | members
+                n_digit += 1
         after_word = c == _UNDERSCORE or (f & ALNUM) != 0
         after_dot = c == _DOT
     return leads[:n_digit].copy(), leads[n - n_capital :][::-1].copy(), found, extra
@@ -188,6 +240,17 @@ class Needles:
                 by_first[ord(needle[0].upper())].append(i)
         self.by_first = np.array([i for ids in by_first for i in ids], dtype=np.int64)
         self.by_first_starts = np.cumsum([0, *map(len, by_first)]).astype(np.int64)
+
+    def bits(self, needles: tuple[str, ...], folded: bool) -> int:
+        """The bit set of these needles (0 for none)."""
+        return sum(1 << self.index[n, folded] for n in dict.fromkeys(needles))
+
+    def refold(self, found: int, lower: str) -> int:
+        """`found` with the folded needles' bits taken from `needle in lower` instead."""
+        for (needle, folded), i in self.index.items():
+            if folded:
+                found = found | 1 << i if needle in lower else found & ~(1 << i)
+        return found
 
     def scan(self, text: str) -> tuple[np.ndarray, np.ndarray, int, int]:
         return scan(
