@@ -148,16 +148,17 @@ def scan(
     needle_codes: np.ndarray,
     needle_starts: np.ndarray,
     needle_folded: np.ndarray,
-    by_first: np.ndarray,
-    by_first_starts: np.ndarray,
+    by_pair: np.ndarray,
+    by_pair_starts: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.int64, np.int64]:
     """(digit-led candidates, capital-led ones, needle bits, HAS_* bits); a candidate is
     position << MEMBER_BITS | the bits of the patterns that can match there.
 
     Needle i is needle_codes[needle_starts[i]:needle_starts[i + 1]], compared
     ASCII-case-insensitively when needle_folded[i] (its own characters are lowercase); the
-    needles a character c < 128 may start are by_first[by_first_starts[c]:by_first_starts[c+1]]
-    (a folded needle under both cases of its first letter)."""
+    needles that may start at c < 128 followed by d are by_pair[by_pair_starts[k]:...
+    by_pair_starts[k + 1]] for k = c * 129 + d (d = 128: the text ends or a non-ASCII
+    character follows); a folded needle is listed under both cases of its letters."""
     n = len(codes)
     # Digit-led positions from the front, capital-led ones from the back: one array, never
     # reallocated (an array reassigned in the loop costs reference counting per character).
@@ -175,8 +176,10 @@ def scan(
         if f & LOWERS_TO_ASCII:
             extra |= HAS_LOWERS_TO_ASCII
         if c < 128:
-            for t in range(by_first_starts[c], by_first_starts[c + 1]):
-                i = by_first[t]
+            d = codes[j + 1] if j + 1 < n and codes[j + 1] < 128 else 128
+            pair = c * 129 + d
+            for t in range(by_pair_starts[pair], by_pair_starts[pair + 1]):
+                i = by_pair[t]
                 if (found >> i) & 1:
                     continue
                 a, b = needle_starts[i], needle_starts[i + 1]
@@ -231,15 +234,20 @@ class Needles:
         self.codes = np.array([ord(c) for n in needles for c in n], dtype=np.uint32)
         self.starts = np.cumsum([0, *map(len, needles)]).astype(np.int64)
         self.folded = np.array(folded, dtype=np.bool_)
-        by_first: list[list[int]] = [[] for _ in range(128)]
+        by_pair: list[list[int]] = [[] for _ in range(128 * 129)]
         for i, (needle, fold) in enumerate(zip(needles, folded, strict=True)):
             if not needle or not needle.isascii() or (fold and needle != needle.lower()):
                 raise ValueError(f"needle {needle!r}: ASCII, and lowercase when folded")
-            by_first[ord(needle[0])].append(i)
-            if fold and needle[0].upper() != needle[0]:
-                by_first[ord(needle[0].upper())].append(i)
-        self.by_first = np.array([i for ids in by_first for i in ids], dtype=np.int64)
-        self.by_first_starts = np.cumsum([0, *map(len, by_first)]).astype(np.int64)
+            firsts = {needle[0], needle[0].upper()} if fold else {needle[0]}
+            if len(needle) == 1:
+                pairs = [ord(a) * 129 + d for a in firsts for d in range(129)]
+            else:
+                seconds = {needle[1], needle[1].upper()} if fold else {needle[1]}
+                pairs = [ord(a) * 129 + ord(b) for a in firsts for b in seconds]
+            for pair in pairs:
+                by_pair[pair].append(i)
+        self.by_pair = np.array([i for ids in by_pair for i in ids], dtype=np.int64)
+        self.by_pair_starts = np.cumsum([0, *map(len, by_pair)]).astype(np.int64)
 
     def bits(self, needles: tuple[str, ...], folded: bool) -> int:
         """The bit set of these needles (0 for none)."""
@@ -259,8 +267,8 @@ class Needles:
             self.codes,
             self.starts,
             self.folded,
-            self.by_first,
-            self.by_first_starts,
+            self.by_pair,
+            self.by_pair_starts,
         )
 
 
