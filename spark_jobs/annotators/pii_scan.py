@@ -6,10 +6,12 @@ On prose nearly all of that finds nothing, and each scan is a pass of its own. T
 makes one pass and returns, for the same text:
 
 - the positions where a digit-led value can start: a "+", "(" or decimal digit not after a word
-  character or "." (the scan's own lookbehind), followed within two characters by four decimal
-  digits with at most three other characters between neighbours. Every digit-led pattern whose
-  match survives its check holds that (the shortest, an IPv4 address, is four digits joined by
-  dots; phone numbers, cards, SSNs and DNIs hold seven or more);
+  character or "." (the patterns' shared lookbehind), with the patterns that can match there,
+  each by what it needs around its first character: a phone number seven decimal digits with
+  at most three other characters between neighbours (the contact-word pattern needs seven, the
+  formatted ones are only taken with eight or more) and not after "+@/#-" or "digit, space"; an
+  IPv4 address a "." within three characters; a card twelve digits with at most one separator
+  between neighbours; an SSN "ddd-"; a DNI eight digits; cards, SSNs and DNIs not after "-";
 - the positions where a capital-led value can start: an ASCII capital not after a word
   character, then a capital and two digits (optionally after one space: IBAN, UK NINO), or
   X/Y/Z and seven digits (a Spanish NIE);
@@ -60,19 +62,20 @@ def _hex(c: int) -> bool:
 
 
 @njit(cache=True, nogil=True)
-def _four_digits_from(codes: np.ndarray, j: int, flags: np.ndarray) -> bool:
-    """A decimal digit at j, j+1 or j+2 and three more, each within four positions of the last."""
+def _digit_chain(codes: np.ndarray, j: int, flags: np.ndarray, count: int, gap: int) -> bool:
+    """A decimal digit at j, j+1 or j+2, and count - 1 more, each after at most `gap` other
+    characters."""
     n = len(codes)
     k = j
     while k < n and k <= j + 2 and not (flags[codes[k]] & DECIMAL):
         k += 1
     if k >= n or k > j + 2:
         return False
-    for _ in range(3):
+    for _ in range(count - 1):
         nxt = k + 1
-        while nxt < n and nxt <= k + 4 and not (flags[codes[nxt]] & DECIMAL):
+        while nxt < n and nxt <= k + gap + 1 and not (flags[codes[nxt]] & DECIMAL):
             nxt += 1
-        if nxt >= n or nxt > k + 4:
+        if nxt >= n or nxt > k + gap + 1:
             return False
         k = nxt
     return True
@@ -94,7 +97,8 @@ def _digit_members(codes: np.ndarray, j: int, flags: np.ndarray) -> int:
     lead_digit = (flags[codes[j]] & DECIMAL) != 0
     members = 0
     # Phone: not after [+@/#-] (word characters and "." are out already), not a digit after
-    # "digit, space" (a digit group inside a longer number), and four digits close together.
+    # "digit, space" (a digit group inside a longer number), and seven digits close together
+    # (the contact-word pattern needs seven, the formatted ones are only taken with eight).
     if (
         before != _PLUS
         and before != 0x40  # @
@@ -102,7 +106,7 @@ def _digit_members(codes: np.ndarray, j: int, flags: np.ndarray) -> int:
         and before != 0x23  # #
         and before != 0x2D  # -
         and not (lead_digit and j > 1 and before == _SPACE and flags[codes[j - 2]] & DECIMAL)
-        and _four_digits_from(codes, j, flags)
+        and _digit_chain(codes, j, flags, 7, 3)
     ):
         members |= PHONE
     if not lead_digit:
@@ -116,7 +120,7 @@ def _digit_members(codes: np.ndarray, j: int, flags: np.ndarray) -> int:
             break
     if before == 0x2D:  # cards, SSNs and DNIs are not taken after "-"
         return members
-    if _digits(codes, j + 1, j + 4, flags):
+    if _digit_chain(codes, j, flags, 12, 1):  # 12-19 digits, in groups or not
         members |= CARD
     if _digits(codes, j + 1, j + 3, flags) and j + 3 < len(codes) and codes[j + 3] == 0x2D:
         members |= US_SSN
