@@ -24,11 +24,12 @@ from spark_jobs.annotators import pii_scan
 
 # --- patterns ------------------------------------------------------------------------------
 
-# Speed: Python's `re` skips ahead quickly only to a literal, or (slower) to a character
-# class, that a pattern must start with. So every pattern starts with one, context before a
-# match is checked by a lookbehind after that first character, the digit-led and the
-# capital-led types share one scan each (`_LEADS`), credentials are anchored on literal key
-# names in the lowercase text, and IPv6 on its colons.
+# Speed: one compiled pass over the text (pii_scan) finds where a digit-led or capital-led
+# pattern (`_LED`) can start and which of them can match there, which literal key names and
+# prefixes occur (in the text, or in its lowercase for the credentials), and whether an IPv6
+# colon group occurs; a regex runs only there. Every pattern starts with its first character
+# and checks the context before a match by a lookbehind after it, so it can be tried at a
+# position on its own (`pattern.match(text, position)`).
 
 # The value of a credential assigned in code or config (password = "...", api_key: ...).
 _ASSIGNED = (
