@@ -815,7 +815,7 @@ def _resolve(spans: Iterable[PiiSpan]) -> list[PiiSpan]:
 
 
 def _types(types: Iterable[str] | None) -> tuple[str, ...]:
-    if types is None:
+    if types is None or types is PII_TYPES:  # redact() passes its own choice on
         return PII_TYPES
     chosen = set(types)
     unknown = chosen - set(PII_TYPES)
