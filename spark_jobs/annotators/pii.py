@@ -637,11 +637,12 @@ def _ipv6_spans(text: str, p: _Pass) -> Iterator[PiiSpan]:
         while start > 0 and hint.start() - start < 40 and text[start - 1] in _HEX_OR_COLON:
             start -= 1
         found = None
-        for begin in range(start, hint.start()):
-            m = p.pattern.match(text, begin)
+        # Inside the run of hex digits and colons the pattern's lookbehind (no ":" or word
+        # character before its first digit) fails: only the run's first position can start one.
+        if start < hint.start():
+            m = p.pattern.match(text, start)
             if m and m.end() > hint.start():
                 found = p.validate(m)
-                break
         if found:
             yield PiiSpan("ipv6", *found)
             pos = found[1]
