@@ -629,7 +629,7 @@ _IPV6_HINT = re.compile(r":[0-9A-Fa-f]{0,4}:")
 _HEX_OR_COLON = frozenset("0123456789abcdefABCDEF:")
 
 
-def _ipv6_spans(text: str, p: _Pass) -> Iterator[PiiSpan]:
+def _ipv6_spans(text: str, p: _Pass) -> Iterator[tuple[str, int, int]]:
     """IPv6 addresses found from their colons (rare in prose), backing up to the start."""
     pos = 0
     while (hint := _IPV6_HINT.search(text, pos)) is not None:
@@ -644,7 +644,7 @@ def _ipv6_spans(text: str, p: _Pass) -> Iterator[PiiSpan]:
             if m and m.end() > hint.start():
                 found = p.validate(m)
         if found:
-            yield PiiSpan("ipv6", *found)
+            yield ("ipv6", *found)
             pos = found[1]
         else:
             pos = hint.start() + 1
@@ -678,7 +678,7 @@ def _emails(text: str) -> Iterator[tuple[int, int]]:
         at = text.find("@", at + 1)
 
 
-def _run(p: _Pass, text: str, lower: str | None, start: int = 0) -> Iterator[PiiSpan]:
+def _run(p: _Pass, text: str, lower: str | None, start: int = 0) -> list[tuple[str, int, int]]:
     if p.on_lowercase:
         matches = (
             p.pattern.finditer(lower, start)
@@ -687,10 +687,12 @@ def _run(p: _Pass, text: str, lower: str | None, start: int = 0) -> Iterator[Pii
         )
     else:
         matches = p.pattern.finditer(text, start)
+    kind, validate, found = p.kind, p.validate, []
     for m in matches:
-        span = p.validate(m)
+        span = validate(m)
         if span is not None and span[1] > span[0]:
-            yield PiiSpan(p.kind, *span)
+            found.append((kind, *span))
+    return found
 
 
 @dataclass(frozen=True)
@@ -750,12 +752,14 @@ def _needles() -> pii_scan.Needles:
     return pii_scan.Needles(tuple(n for n, _ in wanted), tuple(f for _, f in wanted))
 
 
-def _candidates(text: str, types: tuple[str, ...]) -> Iterator[PiiSpan]:
+def _candidates(text: str, types: tuple[str, ...]) -> list[tuple[str, int, int]]:
+    """(type, start, end) of every span a pattern finds and its check accepts, overlapping."""
     plan = _plan(types)
     # One compiled pass says where a led pattern can start and which literals occur; the
     # regexes then run only there (pii_scan explains why nothing is missed).
     needles = _needles()
     digit_leads, capital_leads, found, extra = needles.scan(text)
+    spans: list[tuple[str, int, int]] = []
     leads = {"digit": digit_leads, "capital": capital_leads}
     lower = None
     found = int(found)
@@ -780,39 +784,39 @@ def _candidates(text: str, types: tuple[str, ...]) -> Iterator[PiiSpan]:
                 span = p.validate(m)
                 if span is not None:
                     last = (p.kind, span[1])
-                    yield PiiSpan(p.kind, *span)
+                    spans.append((p.kind, *span))
     for kind, required, lower_required, passes in plan.others:
         if kind == "ipv6":
             if extra & pii_scan.HAS_IPV6_HINT:
-                yield from _ipv6_spans(text, passes[0][1])
+                spans += _ipv6_spans(text, passes[0][1])
             continue
         if (required and not found & required) or (lower_required and not found & lower_required):
             continue
         if kind == "email":
-            for start, end in _emails(text):
-                yield PiiSpan(kind, start, end)
+            spans += ((kind, start, end) for start, end in _emails(text))
         else:
             for needle, p in passes:
                 if needle and not found & needle:
                     continue
                 if p.on_lowercase and lower is None:
                     lower = text.lower()
-                yield from _run(p, text, lower)
+                spans += _run(p, text, lower)
+    return spans
 
 
 _RANK = {kind: i for i, kind in enumerate(PRIORITY)}
 
 
-def _resolve(spans: Iterable[PiiSpan]) -> list[PiiSpan]:
+def _resolve(spans: list[tuple[str, int, int]]) -> list[PiiSpan]:
     """Non-overlapping spans in text order: by type priority, then earlier, then longer."""
-    ordered = sorted(spans, key=lambda s: (_RANK[s.type], s.start, -s.end))
-    if len(ordered) < 2:
-        return ordered
-    kept: list[PiiSpan] = []
+    if len(spans) < 2:
+        return [PiiSpan(*span) for span in spans]
+    ordered = sorted(spans, key=lambda s: (_RANK[s[0]], s[1], -s[2]))
+    kept: list[tuple[str, int, int]] = []
     for span in ordered:
-        if all(span.end <= k.start or span.start >= k.end for k in kept):
+        if all(span[2] <= k[1] or span[1] >= k[2] for k in kept):
             kept.append(span)
-    return sorted(kept, key=lambda s: s.start)
+    return [PiiSpan(*span) for span in sorted(kept, key=lambda s: s[1])]
 
 
 def _types(types: Iterable[str] | None) -> tuple[str, ...]:
