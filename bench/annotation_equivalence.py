@@ -226,15 +226,21 @@ def differences(texts: list[str], old: Callable, new: Callable, show: int = 3) -
 
 def pairs() -> dict[str, tuple[Callable, Callable]]:
     """annotator -> (old function, new function) compared by the harness."""
-    from bench.reference_annotators import quality, script, text_hash
+    from bench.reference_annotators import pii, quality, script, text_hash
+    from spark_jobs.annotators import pii as new_pii
     from spark_jobs.annotators import quality as new_quality
     from spark_jobs.annotators import script as new_script
     from spark_jobs.annotators import text_hash as new_text_hash
+
+    def spans(module):  # (type, start, end): the two modules' PiiSpan classes differ
+        return lambda text: [(s.type, s.start, s.end) for s in module.pii_spans(text)]
 
     return {
         "quality_signals": (quality.quality_signals, new_quality.quality_signals),
         "script": (script.dominant_script, new_script.dominant_script),
         "text_hash": (text_hash.exact_dedup_key, new_text_hash.exact_dedup_key),
+        "pii_spans": (spans(pii), spans(new_pii)),
+        "redact": (pii.redact, new_pii.redact),
     }
 
 
@@ -296,10 +302,14 @@ def main(argv: list[str] | None = None) -> dict:
         write_sample()
         return {}
 
+    from bench import pii_real
+    from bench.pii_planted import planted_documents
+    from bench.reference_annotators import pii as old_pii
     from bench.reference_annotators import quality as old_quality
     from bench.reference_annotators.annotate import annotate_texts as old_annotate_texts
     from spark_jobs.annotate import annotate_texts
     from spark_jobs.annotators.language import identify_language
+    from spark_jobs.annotators.pii import pii_counts
     from spark_jobs.annotators.quality import quality_signals
 
     corpus = corpus_texts(args.docs, args.seed)
@@ -309,6 +319,10 @@ def main(argv: list[str] | None = None) -> dict:
         "Debian documentation (/usr/share/doc)": debian_docs(2_000),
         "adversarial Unicode (generated)": adversarial_texts(args.adversarial, args.seed),
         "adversarial Unicode with lone surrogates": adversarial_texts(300, args.seed, True),
+        "planted PII (bench.pii_planted, W6)": [d.text for d in planted_documents(2_000)],
+        "man pages with planted PII (shipped subset)": [
+            d.text for d in pii_real.build_documents(pii_real.load_shipped_pages())
+        ],
     }
     print("old (bench/reference_annotators) against new: texts whose values differ")
     total_differing = 0
@@ -334,6 +348,8 @@ def main(argv: list[str] | None = None) -> dict:
             "all annotators old": old_annotate_texts,
             "all annotators new": annotate_texts,
             "language ID alone": each(identify_language),
+            "pii_counts old": each(old_pii.pii_counts),
+            "pii_counts new": each(pii_counts),
         },
         args.reps,
     )
@@ -344,12 +360,15 @@ def main(argv: list[str] | None = None) -> dict:
     signal_speedup = seconds["quality_signals old"] / seconds["quality_signals new"]
     all_speedup = seconds["all annotators old"] / seconds["all annotators new"]
     ceiling = seconds["all annotators new"] / seconds["language ID alone"]
+    pii_speedup = seconds["pii_counts old"] / seconds["pii_counts new"]
     print(f"quality_signals new / old throughput: {signal_speedup:.2f}x")
+    print(f"pii_counts new / old throughput: {pii_speedup:.2f}x")
     print(f"all annotators new / old throughput: {all_speedup:.2f}x")
     print(f"all annotators new take {ceiling:.2f}x the CPU time of language ID alone (ceiling)")
     return {
         "texts differing": total_differing,
         "quality_signals speedup": round(signal_speedup, 2),
+        "pii_counts speedup": round(pii_speedup, 2),
         "annotators speedup": round(all_speedup, 2),
         "annotators / language ID CPU time": round(ceiling, 2),
         **{f"{name} MB/s/core": round(mb / s, 2) for name, s in seconds.items()},

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import pydoc_data.topics
 import sys
 import time
@@ -247,6 +248,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     args = parser.parse_args(argv)
     count = args.docs or (QUICK_DOCS if args.quick else FULL_DOCS)
 
+    load_before = os.getloadavg()
     docs = planted_documents(count, seed=args.seed)
     mb = sum(len(d.text.encode()) for d in docs) / 1e6
     planted = Counter(t.type for d in docs for t in d.spans)
@@ -334,6 +336,8 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         f"residual after redaction: {residual_spans} spans found again, "
         f"{residual_values} planted values still in the text (must be 0)"
     )
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in load_before)}")
+    print(f"load average after:  {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
     figures: dict[str, float] = {
         "pii documents": count,

@@ -20,13 +20,16 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 
+from spark_jobs.annotators import pii_scan
+
 # --- patterns ------------------------------------------------------------------------------
 
-# Speed: Python's `re` skips ahead quickly only to a literal, or (slower) to a character
-# class, that a pattern must start with. So every pattern starts with one, context before a
-# match is checked by a lookbehind after that first character, the digit-led and the
-# capital-led types share one scan each (`_LEADS`), credentials are anchored on literal key
-# names in the lowercase text, and IPv6 on its colons.
+# Speed: one compiled pass over the text (pii_scan) finds where a digit-led or capital-led
+# pattern (`_LED`) can start and which of them can match there, which literal key names and
+# prefixes occur (in the text, or in its lowercase for the credentials), and whether an IPv6
+# colon group occurs; a regex runs only there. Every pattern starts with its first character
+# and checks the context before a match by a lookbehind after it, so it can be tried at a
+# position on its own (`pattern.match(text, position)`).
 
 # The value of a credential assigned in code or config (password = "...", api_key: ...).
 _ASSIGNED = (
@@ -583,6 +586,11 @@ def _leading_literal(pattern: str) -> str | None:
     return literal if len(literal) >= 3 else None
 
 
+# Passes whose pattern needs a literal that _leading_literal does not see (the JWT pattern
+# starts "e(?<!\\we)yJ").
+_PASS_NEEDLES = {("secret", 6): "eyJ"}
+
+
 @cache
 def _compiled() -> dict[str, tuple[_Pass, ...]]:
     passes = {}
@@ -595,36 +603,33 @@ def _compiled() -> dict[str, tuple[_Pass, ...]]:
                 validate,
                 (kind, i) in _ON_LOWERCASE,
                 re.compile(pattern, re.IGNORECASE),
-                _leading_literal(pattern),
+                _PASS_NEEDLES.get((kind, i), _leading_literal(pattern)),
             )
             for i, (pattern, validate) in enumerate(zip(patterns, validators, strict=True))
         )
     return passes
 
 
-_GROUP_NAME = re.compile(r"\(\?P([<=])(\w+)")
-
-
-@cache
-def _lead_scans() -> dict[str, re.Pattern[str]]:
-    """One scan per `_LEAD_CLASS`: where any of its patterns may start."""
-    scans = {}
-    for scan, first in _LEAD_CLASS.items():
-        # Group names inside the rests get a number appended, to stay unique.
-        rests = "|".join(
-            f"(?:{lookbehind}" + _GROUP_NAME.sub(rf"(?P\1\2_{i}", rest) + ")"
-            for i, (led_by, lookbehind, rest) in enumerate(_LED.values())
-            if led_by == scan
-        )
-        scans[scan] = re.compile(f"{first}{_LEAD_LOOKBEHIND[scan]}(?:{rests})")
-    return scans
+# The bit pii_scan sets on a candidate position where the led pattern can match.
+_SCAN_MEMBER = {
+    ("phone", 0): pii_scan.PHONE,
+    ("phone", 1): pii_scan.PHONE,
+    ("ipv4", 0): pii_scan.IPV4,
+    ("card", 0): pii_scan.CARD,
+    ("us_ssn", 0): pii_scan.US_SSN,
+    ("es_dni", 0): pii_scan.ES_DNI,
+    ("es_dni", 1): pii_scan.NIE,
+    ("iban", 0): pii_scan.IBAN,
+    ("uk_nino", 0): pii_scan.UK_NINO,
+}
+assert set(_SCAN_MEMBER) == set(_LED)
 
 
 _IPV6_HINT = re.compile(r":[0-9A-Fa-f]{0,4}:")
 _HEX_OR_COLON = frozenset("0123456789abcdefABCDEF:")
 
 
-def _ipv6_spans(text: str, p: _Pass) -> Iterator[PiiSpan]:
+def _ipv6_spans(text: str, p: _Pass) -> Iterator[tuple[str, int, int]]:
     """IPv6 addresses found from their colons (rare in prose), backing up to the start."""
     pos = 0
     while (hint := _IPV6_HINT.search(text, pos)) is not None:
@@ -632,13 +637,14 @@ def _ipv6_spans(text: str, p: _Pass) -> Iterator[PiiSpan]:
         while start > 0 and hint.start() - start < 40 and text[start - 1] in _HEX_OR_COLON:
             start -= 1
         found = None
-        for begin in range(start, hint.start()):
-            m = p.pattern.match(text, begin)
+        # Inside the run of hex digits and colons the pattern's lookbehind (no ":" or word
+        # character before its first digit) fails: only the run's first position can start one.
+        if start < hint.start():
+            m = p.pattern.match(text, start)
             if m and m.end() > hint.start():
                 found = p.validate(m)
-                break
         if found:
-            yield PiiSpan("ipv6", *found)
+            yield ("ipv6", *found)
             pos = found[1]
         else:
             pos = hint.start() + 1
@@ -672,7 +678,7 @@ def _emails(text: str) -> Iterator[tuple[int, int]]:
         at = text.find("@", at + 1)
 
 
-def _run(p: _Pass, text: str, lower: str | None, start: int = 0) -> Iterator[PiiSpan]:
+def _run(p: _Pass, text: str, lower: str | None, start: int = 0) -> list[tuple[str, int, int]]:
     if p.on_lowercase:
         matches = (
             p.pattern.finditer(lower, start)
@@ -681,51 +687,95 @@ def _run(p: _Pass, text: str, lower: str | None, start: int = 0) -> Iterator[Pii
         )
     else:
         matches = p.pattern.finditer(text, start)
+    kind, validate, found = p.kind, p.validate, []
     for m in matches:
-        span = p.validate(m)
+        span = validate(m)
         if span is not None and span[1] > span[0]:
-            yield PiiSpan(p.kind, *span)
+            found.append((kind, *span))
+    return found
 
 
 @dataclass(frozen=True)
 class _Plan:
     """What to run for a choice of types, worked out once per choice."""
 
-    led: tuple[tuple[re.Pattern[str], tuple[_Pass, ...]], ...]  # (scan, its chosen patterns)
-    # (type, substrings one of which it needs, same in lowercase, its own passes)
-    others: tuple[tuple[str, tuple[str, ...], tuple[str, ...], tuple[_Pass, ...]], ...]
+    # (name of the scan in _LEAD_CLASS, its chosen patterns with their pii_scan member bit)
+    led: tuple[tuple[str, tuple[tuple[int, _Pass], ...]], ...]
+    # (type, needle bits one of which it needs, the same in lowercase, its own passes with
+    # the needle bit each needs; 0: none needed)
+    others: tuple[tuple[str, int, int, tuple[tuple[int, _Pass], ...]], ...]
 
 
 @cache
 def _plan(types: tuple[str, ...]) -> _Plan:
-    compiled, scans = _compiled(), _lead_scans()
+    compiled = _compiled()
     led = []
     for scan in _LEAD_CLASS:
         members = tuple(
-            compiled[kind][index]
+            (_SCAN_MEMBER[kind, index], compiled[kind][index])
             for (kind, index), (led_by, _, _) in _LED.items()
             if led_by == scan and kind in types
         )
         if members:
-            led.append((scans[scan], members))
+            led.append((scan, members))
     others = []
+    bits = _needles().bits
     for kind in types:
         passes = tuple(p for i, p in enumerate(compiled[kind]) if (kind, i) not in _LED)
         if passes:
-            needles = (_REQUIRES.get(kind, ()), _REQUIRES_LOWER.get(kind, ()))
-            others.append((kind, *needles, passes))
+            # Bit sets of pii_scan's needles: the text needs one of `required` (when any),
+            # one of `lower_required` (when any), and each pass its own needle.
+            required = bits(_REQUIRES.get(kind, ()), False) if kind != "ipv6" else 0
+            lower_required = bits(_REQUIRES_LOWER.get(kind, ()), True)
+            own = tuple(
+                (bits((p.needle,), p.on_lowercase) if p.needle is not None else 0, p)
+                for p in passes
+            )
+            others.append((kind, required, lower_required, own))
     return _Plan(tuple(led), tuple(others))
 
 
-def _candidates(text: str, types: tuple[str, ...]) -> Iterator[PiiSpan]:
+@cache
+def _needles() -> pii_scan.Needles:
+    """Every literal a type or a pass needs, for the one compiled pre-scan (pii_scan):
+    (needle, True) is looked for in the lowercase text."""
+    wanted: dict[tuple[str, bool], None] = {}
+    for kind, needles in _REQUIRES.items():
+        if kind != "ipv6":  # IPv6 goes by the scan's own hint (":", hex digits, ":")
+            wanted.update(dict.fromkeys((n, False) for n in needles))
+    for needles in _REQUIRES_LOWER.values():
+        wanted.update(dict.fromkeys((n, True) for n in needles))
+    for passes in _compiled().values():
+        for p in passes:
+            if p.needle is not None:
+                wanted[p.needle, p.on_lowercase] = None
+    return pii_scan.Needles(tuple(n for n, _ in wanted), tuple(f for _, f in wanted))
+
+
+def _candidates(text: str, types: tuple[str, ...]) -> list[tuple[str, int, int]]:
+    """(type, start, end) of every span a pattern finds and its check accepts, overlapping."""
     plan = _plan(types)
-    # The shared scans find where a led pattern may start; each chosen pattern is tried there.
-    for finder, members in plan.led:
-        pos = 0
-        while (hit := finder.search(text, pos)) is not None:
-            start = hit.start()
+    # One compiled pass says where a led pattern can start and which literals occur; the
+    # regexes then run only there (pii_scan explains why nothing is missed).
+    needles = _needles()
+    digit_leads, capital_leads, found, extra = needles.scan(text)
+    spans: list[tuple[str, int, int]] = []
+    leads = {"digit": digit_leads, "capital": capital_leads}
+    lower = None
+    found = int(found)
+    if extra & pii_scan.HAS_LOWERS_TO_ASCII:
+        # A character lowercases to ASCII (KELVIN SIGN -> "k"): test the lowercase text.
+        lower = text.lower()
+        found = needles.refold(found, lower)
+
+    # Where a led pattern may start, each chosen pattern that can match there is tried.
+    for scan, members in plan.led:
+        for lead in leads[scan].tolist():
+            start, can_match = lead >> pii_scan.MEMBER_BITS, lead
             last = None  # (type, end) of the last span found here
-            for p in members:
+            for bit, p in members:
+                if not can_match & bit:
+                    continue
                 m = p.pattern.match(text, start)
                 # A type's later pattern adds nothing inside a span its earlier one found
                 # (a formatted phone number needs no contact-word check).
@@ -734,47 +784,43 @@ def _candidates(text: str, types: tuple[str, ...]) -> Iterator[PiiSpan]:
                 span = p.validate(m)
                 if span is not None:
                     last = (p.kind, span[1])
-                    yield PiiSpan(p.kind, *span)
-            pos = start + 1
-    lower = None
-    for kind, needles, lower_needles, passes in plan.others:
-        if needles and not any(n in text for n in needles):
+                    spans.append((p.kind, *span))
+    for kind, required, lower_required, passes in plan.others:
+        if kind == "ipv6":
+            if extra & pii_scan.HAS_IPV6_HINT:
+                spans += _ipv6_spans(text, passes[0][1])
             continue
-        if lower_needles:
-            lower = text.lower() if lower is None else lower
-            if not any(n in lower for n in lower_needles):
-                continue
+        if (required and not found & required) or (lower_required and not found & lower_required):
+            continue
         if kind == "email":
-            for start, end in _emails(text):
-                yield PiiSpan(kind, start, end)
-        elif kind == "ipv6":
-            yield from _ipv6_spans(text, passes[0])
+            spans += ((kind, start, end) for start, end in _emails(text))
         else:
-            for p in passes:
+            for needle, p in passes:
+                if needle and not found & needle:
+                    continue
                 if p.on_lowercase and lower is None:
                     lower = text.lower()
-                if p.needle is not None and p.needle not in (lower if p.on_lowercase else text):
-                    continue
-                yield from _run(p, text, lower)
+                spans += _run(p, text, lower)
+    return spans
 
 
 _RANK = {kind: i for i, kind in enumerate(PRIORITY)}
 
 
-def _resolve(spans: Iterable[PiiSpan]) -> list[PiiSpan]:
+def _resolve(spans: list[tuple[str, int, int]]) -> list[PiiSpan]:
     """Non-overlapping spans in text order: by type priority, then earlier, then longer."""
-    ordered = sorted(spans, key=lambda s: (_RANK[s.type], s.start, -s.end))
-    if len(ordered) < 2:
-        return ordered
-    kept: list[PiiSpan] = []
+    if len(spans) < 2:
+        return [PiiSpan(*span) for span in spans]
+    ordered = sorted(spans, key=lambda s: (_RANK[s[0]], s[1], -s[2]))
+    kept: list[tuple[str, int, int]] = []
     for span in ordered:
-        if all(span.end <= k.start or span.start >= k.end for k in kept):
+        if all(span[2] <= k[1] or span[1] >= k[2] for k in kept):
             kept.append(span)
-    return sorted(kept, key=lambda s: s.start)
+    return [PiiSpan(*span) for span in sorted(kept, key=lambda s: s[1])]
 
 
 def _types(types: Iterable[str] | None) -> tuple[str, ...]:
-    if types is None:
+    if types is None or types is PII_TYPES:  # redact() passes its own choice on
         return PII_TYPES
     chosen = set(types)
     unknown = chosen - set(PII_TYPES)

@@ -190,6 +190,15 @@ class _Vocabulary(dict):
         self.hashes = np.zeros(1024, dtype=np.int64)
         self.starts = np.zeros(1025, dtype=np.int64)  # starts[t]: first character of token t
         self.chars = np.zeros(8192, dtype=np.uint32)
+        # The chunks again, as a compiled hash table (kernels.document_ids reads it): chunk c
+        # is chunk_chars[chunk_char_starts[c]:...] and has the token ids
+        # chunk_ids[chunk_id_starts[c]:...]; chunk_slots is at most half full.
+        self.chunk_slots = np.full(1024, -1, dtype=np.int64)
+        self.chunk_keys = np.zeros(512, dtype=np.uint64)
+        self.chunk_chars = np.zeros(4096, dtype=np.uint32)
+        self.chunk_char_starts = np.zeros(513, dtype=np.int64)
+        self.chunk_ids = np.zeros(4096, dtype=np.int32)
+        self.chunk_id_starts = np.zeros(513, dtype=np.int64)
 
     def __missing__(self, chunk: str) -> bytes:
         ids = self[chunk] = self.token_ids(self._tokenizer.chunk_tokens(chunk)).tobytes()
@@ -206,16 +215,51 @@ class _Vocabulary(dict):
             out.append(i)
         return np.array(out, dtype=np.int32)
 
-    def document_ids(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+    def document_ids(self, text: str, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Token ids of a document (spaCy English tokens of its str.split() chunks), and the
-        index of each chunk's first token. A chunk's ids are kept as packed int32 bytes, so
-        the document's array is one bytes join."""
-        parts = list(map(self.__getitem__, text.split()))
-        ids = np.frombuffer(b"".join(parts), dtype=np.int32)
-        chunk_starts = np.zeros(len(parts) + 1, dtype=np.int64)
-        np.cumsum(np.fromiter(map(len, parts), np.int64, len(parts)), out=chunk_starts[1:])
+        index of each chunk's first token. Compiled, from the chunk table; a chunk seen for
+        the first time is tokenized here, added, and the document looked up again."""
+        while True:
+            ids, chunk_starts, missing = kernels.document_ids(
+                codes,
+                _char_flags(),
+                self.chunk_slots,
+                self.chunk_keys,
+                self.chunk_chars,
+                self.chunk_char_starts,
+                self.chunk_ids,
+                self.chunk_id_starts,
+            )
+            if not len(missing):
+                break
+            bounds = missing.tolist()
+            for a, b in zip(bounds[::2], bounds[1::2], strict=True):
+                chunk = text[a:b]
+                if chunk not in self:
+                    self._add_chunk(codes[a:b], self[chunk])
         self.add_new_tokens()
-        return ids, chunk_starts // 4
+        return ids, chunk_starts
+
+    def _add_chunk(self, chars: np.ndarray, ids: bytes) -> None:
+        token_ids = np.frombuffer(ids, dtype=np.int32)
+        chunk = len(self) - 1  # the dict already holds it: chunks are numbered in order
+        char_start, id_start = int(self.chunk_char_starts[chunk]), int(self.chunk_id_starts[chunk])
+        self.chunk_keys = _room(self.chunk_keys, chunk + 1)
+        self.chunk_char_starts = _room(self.chunk_char_starts, chunk + 2)
+        self.chunk_id_starts = _room(self.chunk_id_starts, chunk + 2)
+        self.chunk_chars = _room(self.chunk_chars, char_start + len(chars))
+        self.chunk_ids = _room(self.chunk_ids, id_start + len(token_ids))
+        self.chunk_chars[char_start : char_start + len(chars)] = chars
+        self.chunk_ids[id_start : id_start + len(token_ids)] = token_ids
+        self.chunk_char_starts[chunk + 1] = char_start + len(chars)
+        self.chunk_id_starts[chunk + 1] = id_start + len(token_ids)
+        if 2 * (chunk + 1) > len(self.chunk_slots):
+            self.chunk_slots = kernels.chunk_slots(
+                self.chunk_keys, chunk, 2 * len(self.chunk_slots)
+            )
+        kernels.insert_chunk(
+            self.chunk_slots, self.chunk_keys, self.chunk_chars, self.chunk_char_starts, chunk
+        )
 
     def add_new_tokens(self) -> None:
         if not self._new:
@@ -412,9 +456,9 @@ def quality_signals(text: str) -> dict[str, int | float | bool]:
     """Every signal of SIGNALS for one document."""
     n_chars = len(text)
     vocab = vocabulary()
-    ids, chunk_starts = vocab.document_ids(text)
-    n_tokens = len(ids)
     codes = _as_codes(text)
+    ids, chunk_starts = vocab.document_ids(text, codes)
+    n_tokens = len(ids)
     powers = _power_table(n_chars + 1)
     counts = kernels.text_counts(codes, _char_flags(), powers).tolist()
     n_words, word_chars, alpha_words, alpha_tokens, flagged, stops = kernels.token_counts(

@@ -716,3 +716,99 @@ def c4_counts(
     spans[0::2] = kept_starts[:n_kept]
     spans[1::2] = kept_ends[:n_kept]
     return out, left_over[:n_left], spans
+
+
+# --- the chunk table: str.split() chunk -> its token ids, looked up without Python --------------
+
+_FNV_OFFSET = np.uint64(0xCBF29CE484222325)
+_FNV_PRIME = np.uint64(0x100000001B3)
+
+
+@njit(cache=True, nogil=True)
+def _chunk_key(codes: np.ndarray, start: int, end: int) -> np.uint64:
+    h = _FNV_OFFSET
+    for k in range(start, end):
+        h = (h ^ np.uint64(codes[k])) * _FNV_PRIME
+    return h
+
+
+@njit(cache=True, nogil=True)
+def _chunk_slot(key: np.uint64, mask: int) -> int:
+    return np.int64((key * _GOLDEN) >> np.uint64(24)) & mask
+
+
+@njit(cache=True, nogil=True)
+def insert_chunk(slots, keys, chars, char_starts, chunk) -> None:
+    """Put chunk number `chunk` (its characters already in chars) into the open-addressing
+    table `slots` (-1: empty; at most half full, see `chunk_slots`)."""
+    a, b = char_starts[chunk], char_starts[chunk + 1]
+    key = _chunk_key(chars, a, b)
+    keys[chunk] = key
+    mask = len(slots) - 1
+    slot = _chunk_slot(key, mask)
+    while slots[slot] != -1:
+        slot = (slot + 1) & mask
+    slots[slot] = chunk
+
+
+@njit(cache=True, nogil=True)
+def chunk_slots(keys, count, size) -> np.ndarray:
+    """A new table of `size` slots (a power of two) holding chunks 0..count-1."""
+    slots = np.full(size, -1, dtype=np.int64)
+    mask = size - 1
+    for chunk in range(count):
+        slot = _chunk_slot(keys[chunk], mask)
+        while slots[slot] != -1:
+            slot = (slot + 1) & mask
+        slots[slot] = chunk
+    return slots
+
+
+@njit(cache=True, nogil=True)
+def document_ids(codes, flags, slots, keys, chars, char_starts, ids, id_starts):
+    """str.split() of the text (runs of str.isspace characters) and each chunk's token ids
+    from the chunk table: (the text's token ids, the index of each chunk's first token with the
+    total at the end, (start, end) of every chunk not in the table). Where a chunk is missing
+    its ids are left out; the caller tokenizes the missing ones, adds them, and asks again."""
+    n = len(codes)
+    out = np.empty(n, dtype=np.int32)  # a token has at least one character
+    chunk_starts = np.empty(n // 2 + 2, dtype=np.int64)
+    missing = np.empty(n + 2, dtype=np.int64)
+    n_out = n_chunks = n_missing = 0
+    mask = len(slots) - 1
+    j = 0
+    while j < n:
+        if flags[codes[j]] & SPACE:
+            j += 1
+            continue
+        start = j
+        while j < n and not (flags[codes[j]] & SPACE):
+            j += 1
+        chunk_starts[n_chunks] = n_out
+        n_chunks += 1
+        key = _chunk_key(codes, start, j)
+        slot = _chunk_slot(key, mask)
+        found = -1
+        while slots[slot] != -1:
+            chunk = slots[slot]
+            a, b = char_starts[chunk], char_starts[chunk + 1]
+            if keys[chunk] == key and b - a == j - start:
+                same = True
+                for k in range(j - start):
+                    if chars[a + k] != codes[start + k]:
+                        same = False
+                        break
+                if same:
+                    found = chunk
+                    break
+            slot = (slot + 1) & mask
+        if found < 0:
+            missing[n_missing] = start
+            missing[n_missing + 1] = j
+            n_missing += 2
+            continue
+        for k in range(id_starts[found], id_starts[found + 1]):
+            out[n_out] = ids[k]
+            n_out += 1
+    chunk_starts[n_chunks] = n_out
+    return out[:n_out].copy(), chunk_starts[: n_chunks + 1].copy(), missing[:n_missing].copy()

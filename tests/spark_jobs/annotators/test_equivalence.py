@@ -27,15 +27,31 @@ def _sample() -> list[str]:
         return [json.loads(line)["text"] for line in lines]
 
 
+def _planted_pii() -> list[str]:
+    from bench.pii_planted import planted_documents
+
+    return [d.text for d in planted_documents(150, seed=7)]
+
+
+def _man_pages_with_pii() -> list[str]:
+    from bench import pii_real
+
+    return [d.text for d in pii_real.build_documents(pii_real.load_shipped_pages())]
+
+
 TEXTS = {
     "committed real-text sample": _sample,
     "man pages": man_pages,
     "adversarial unicode": lambda: adversarial_texts(400, seed=3),
     "adversarial unicode with lone surrogates": lambda: adversarial_texts(100, 5, True),
+    "planted PII": _planted_pii,
+    "man pages with planted PII": _man_pages_with_pii,
 }
 
 
-@pytest.mark.parametrize("annotator", ["quality_signals", "script", "text_hash"])
+@pytest.mark.parametrize(
+    "annotator", ["quality_signals", "script", "text_hash", "pii_spans", "redact"]
+)
 @pytest.mark.parametrize("source", list(TEXTS))
 def test_new_annotator_values_are_identical_to_the_reference(annotator, source):
     texts = TEXTS[source]()
@@ -57,3 +73,44 @@ def test_the_comparison_sees_a_changed_bit():
     assert not identical(a, {"x": 0.1 + 2**-56, "n": 3})
     assert not identical(a, {"x": 0.1, "n": 3.0})
     assert not identical(a, {"x": 0.1})
+
+
+# Characters whose lowercase is ASCII (KELVIN SIGN, DOTTED CAPITAL I) make the pre-scan's
+# case-folded test differ from `in text.lower()`: the detector must fall back, and agree.
+FOLDING_TEXTS = [
+    "api_\u212aey = 'Zx9-Value-42'",
+    "BSN\u0130 111222333 and bsn: 111222333, \u212a",
+    "pa\u017f\u017fword = 'hunter2-Xy9'",  # LONG S uppercases to S, lowercases to itself
+    "\u212a Tel. +44 20 7946 0958, mail a@b.example.org, host 192.168.1.20",
+    "sofi-nummer 111222333 \u0130",
+]
+
+
+def test_pii_pre_scan_agrees_where_lowercasing_makes_ascii():
+    old, new = pairs()["pii_spans"]
+    found = [new(text) for text in FOLDING_TEXTS]
+    assert found == [old(text) for text in FOLDING_TEXTS]
+    assert [kind for kind, _, _ in found[0]] == ["secret"]
+    assert found[1] == [("nl_bsn", 24, 33)]
+
+
+def test_pii_pre_scan_misses_no_value_in_dense_digits():
+    # Every digit-led type packed together, separated in every way the patterns allow.
+    old, new = pairs()["pii_spans"]
+    texts = [
+        f"Tel. +44 20 7946 0958{sep}card 4111 1111 1111 1111{sep}SSN 078-05-1121{sep}"
+        f"DNI 12345678Z{sep}NIE X1234567L{sep}IBAN DE89 3704 0044 0532 0130 00{sep}"
+        f"NI AB 12 34 56 C{sep}ip 10.1.2.3{sep}(415) 555-0199{sep}Kontakt: 0301234567"
+        for sep in (" ", "\n", "; ", ", ", "\t", "/", "-", "")
+    ]
+    for text in texts:
+        assert new(text) == old(text), text
+    assert {kind for kind, _, _ in new(texts[0])} >= {
+        "phone",
+        "card",
+        "us_ssn",
+        "es_dni",
+        "iban",
+        "uk_nino",
+        "ipv4",
+    }
