@@ -25,6 +25,7 @@ import shutil
 import statistics
 import subprocess
 import unicodedata
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 from pypdf import PasswordType, PdfReader, apply_configuration, get_configuration
@@ -146,6 +147,9 @@ class PdfDocument:
     pages_ocr: int = 0
     clipped_lines: int = 0  # text outside the page's crop box, left out
     furniture_lines: int = 0  # running headers, footers and page numbers left out
+    # Read with OCR deferred (`read_pdf(..., ocr="defer")`) and some page needs it: no text
+    # yet; the OCR stage reads the whole document again with OCR (spark_jobs/papers/routes.py).
+    ocr_pending: bool = False
 
 
 @dataclass(frozen=True)
@@ -183,10 +187,16 @@ def read_pdf(
     *,
     max_pages: int = MAX_PAGES,
     limits: ReadLimits | None = None,
-    ocr: bool = True,
+    ocr: bool | str = True,
     ocr_languages: str = OCR_LANGUAGES,
+    ocr_workers: int = 1,
 ) -> PdfDocument:
-    """Text and document information of a PDF given as bytes; raises PdfError."""
+    """Text and document information of a PDF given as bytes; raises PdfError.
+
+    `ocr`: True reads pages that are pictures of text with Tesseract (`ocr_workers` pages at
+    a time), False leaves them out, "defer" stops short of OCR and returns a document marked
+    `ocr_pending` (no text) when some page needs it, for the OCR stage to read.
+    """
     if not data:
         raise PdfError("pdf_corrupt", "the file is empty (0 bytes); re-fetch it")
     if b"%PDF-" not in data[:1024]:
@@ -196,7 +206,7 @@ def read_pdf(
     limits = limits or ReadLimits()
     with apply_configuration(**_bounds(limits)):
         info, count = _check_structure(data, max_pages, limits.max_decompressed_bytes)
-    return _read(data, min(count, max_pages), info, ocr, ocr_languages)
+    return _read(data, min(count, max_pages), info, ocr, ocr_languages, max(1, ocr_workers))
 
 
 def _check_structure(data: bytes, max_pages: int, max_decoded: int) -> tuple[dict, int]:
@@ -299,18 +309,24 @@ class _DecodedContent:
             self._forms(form.get("/Resources"), number, (*path, key))
 
 
-def _read(data: bytes, count: int, info: dict, ocr: bool, ocr_languages: str) -> PdfDocument:
+def _read(
+    data: bytes, count: int, info: dict, ocr: bool | str, ocr_languages: str, workers: int
+) -> PdfDocument:
     import pypdfium2 as pdfium
 
     try:
         document = pdfium.PdfDocument(data)
     except Exception as exc:  # PdfiumError: the file is beyond what PDFium repairs
         raise PdfError("pdf_corrupt", f"PDFium cannot open the file: {exc}") from exc
-    pages: list[list[str]] = []
+    pages: list[list[str] | Future] = []
     routes: list[str] = []
     features: list[PageFeatures] = []
     clipped = 0
     failures: list[str] = []
+    run_ocr = ocr is True and tesseract_version() is not None
+    # PDFium renders on this thread (it is not thread-safe); Tesseract runs as a process per
+    # page, `workers` of them at once.
+    pool = ThreadPoolExecutor(max_workers=workers) if run_ocr else None
     try:
         for number in range(min(count, len(document))):
             try:
@@ -323,19 +339,35 @@ def _read(data: bytes, count: int, info: dict, ocr: bool, ocr_languages: str) ->
                 lines, page_clipped, feature = _text_layer(page, textpage)
                 textpage.close()
                 route = feature.route()
-                if route == "ocr" and ocr and tesseract_version() is not None:
-                    lines = [_Line(line, 0, 0, 0, 0) for line in _ocr_page(page, ocr_languages)]
+                text: list[str] | Future = [line.text for line in lines]
+                if route == "ocr" and run_ocr:
+                    _wait_for_room(pages, 2 * workers)
+                    png, dpi = _page_image(page)
+                    text = pool.submit(_ocr_image, png, dpi, ocr_languages)
                 elif route == "ocr":
-                    route = "ocr_unavailable"
-                    lines = []
+                    route = "ocr" if ocr == "defer" else "ocr_unavailable"
+                    text = []
                 clipped += page_clipped
             finally:
                 page.close()
-            pages.append([line.text for line in lines])
+            pages.append(text)
             routes.append(route)
             features.append(feature)
+        pages = [page.result() if isinstance(page, Future) else page for page in pages]
     finally:
         document.close()
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+    if ocr == "defer" and "ocr" in routes:
+        return PdfDocument(
+            text="",
+            title=info.get("title"),
+            author=info.get("author"),
+            pages=count,
+            pages_with_text=0,
+            **_route_columns(routes, features),
+            ocr_pending=True,
+        )
     pages, furniture = _drop_furniture(pages)
     texts = [_clean("\n".join(lines)) for lines in pages]
     vocabulary = _vocabulary(texts)
@@ -594,9 +626,17 @@ def _columns(band: list[_Line], middle: float) -> list[_Line]:
     ]
 
 
-def _ocr_page(page, languages: str) -> list[str]:
-    """Tesseract's lines for one page rendered at OCR_DPI (gray), one thread. With languages
-    "auto", Tesseract's script detection picks the installed model for the page's script."""
+def _wait_for_room(pages: list, limit: int) -> None:
+    """Block until fewer than `limit` rendered pages wait for Tesseract (bounds memory)."""
+    waiting = [page for page in pages if isinstance(page, Future) and not page.done()]
+    while len(waiting) >= limit:
+        wait(waiting, return_when=FIRST_COMPLETED)
+        waiting = [page for page in waiting if not page.done()]
+
+
+def _page_image(page) -> tuple[bytes, str]:
+    """The page rendered for OCR at OCR_DPI in gray (scaled down past OCR_MAX_PIXELS), as PNG,
+    and the resolution it was rendered at."""
     width, height = page.get_size()
     scale = OCR_DPI / 72
     pixels = width * scale * height * scale
@@ -607,7 +647,12 @@ def _ocr_page(page, languages: str) -> list[str]:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     bitmap.close()
-    png, dpi = buffer.getvalue(), str(round(scale * 72))
+    return buffer.getvalue(), str(round(scale * 72))
+
+
+def _ocr_image(png: bytes, dpi: str, languages: str) -> list[str]:
+    """Tesseract's lines for one rendered page, one thread. With languages "auto",
+    Tesseract's script detection picks the installed model for the page's script."""
     if languages == "auto":
         languages = _model_for(_tesseract(png, dpi, "--psm", "0", "-l", "osd"))
     out = _tesseract(png, dpi, "-l", languages)
