@@ -10,6 +10,8 @@ import pytest
 from pyspark.sql import SparkSession
 
 from bench.faults_papers import latex, member, tar_gz
+from spark_jobs.analyst.corpus_report import paper_routes
+from spark_jobs.analyst.sql import LakeSQL
 from spark_jobs.delta import read_arrow
 from spark_jobs.ingest import ingest_files, landing_listing
 from spark_jobs.lake import Lake
@@ -78,6 +80,14 @@ def test_a_scan_lands_in_raw_papers_routed_to_ocr_with_its_words(
     assert rows["2401.00001"]["source_encoding"] == "utf-8"
     assert report.counts["route ocr"] == 1 and report.counts["route text_layer"] == 1
     assert report.counts["route latex"] == 1
+    with LakeSQL(lake) as sql:  # what the corpus report shows
+        routes = paper_routes(sql, lake.tables())
+    read = routes[routes["outcome"] == "read"]
+    assert dict(zip(read["route"], read["documents"], strict=True)) == {
+        "ocr": 1,
+        "text_layer": 1,
+        "latex": 1,
+    }
 
 
 @pytest.mark.skipif(shutil.which("tesseract") is None, reason="needs tesseract-ocr")
