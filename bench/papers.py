@@ -10,17 +10,19 @@ Per document: word recall and precision against the reference (letters-only word
 after NFKC, counted as multisets), hyphenations left unjoined at line ends (the joined word is a reference
 word and the hyphenated form is not), running header/footer lines left (first or last lines of
 pages that repeat, digits aside, on 3 or more pages of the PDF, by pdftotext's page breaks), and
-seconds, run one document at a time in this process (docs/s/core).
+CPU seconds, run one document at a time in this process: this process's CPU time plus that of
+the processes it waited for (pdftotext, Tesseract), so docs/s/core does not move with the load
+other work puts on the machine.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import statistics
 import subprocess
 import tempfile
-import time
 import unicodedata
 from collections import Counter
 from collections.abc import Callable
@@ -203,13 +205,13 @@ def evaluate(half: str, kinds: list[str], only: set[str] | None = None) -> dict:
                 if only and parser not in only:
                     continue
                 scores = results.setdefault((kind, parser), Scores())
-                started = time.perf_counter()
+                started = cpu_seconds()
                 try:
                     text, route = run(path)
                 except Exception as exc:  # a baseline that fails on a document scores 0 on it
                     text, route = "", f"error:{type(exc).__name__}"
                     scores.failed += 1
-                scores.seconds += time.perf_counter() - started
+                scores.seconds += cpu_seconds() - started
                 recall, precision = overlap(text, reference)
                 scores.recall.append(recall)
                 scores.precision.append(precision)
@@ -223,6 +225,12 @@ def evaluate(half: str, kinds: list[str], only: set[str] | None = None) -> dict:
                     )
                     results[("pdf", "pilehouse vs pdftotext")].precision.append(pdftotext_precision)
     return results
+
+
+def cpu_seconds() -> float:
+    """CPU seconds of this process and of the child processes it has waited for."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
 
 
 def p05(values: list[float]) -> float:

@@ -32,6 +32,7 @@ from pypdf import PasswordType, PdfReader, apply_configuration, get_configuratio
 from pypdf.errors import LimitReachedError
 from pypdf.generic import IndirectObject
 
+from spark_jobs.papers.pdf_prescan import vouch
 from spark_jobs.untrusted import ReadLimits
 
 MAX_PAGES = 2000
@@ -121,6 +122,9 @@ _SOFT_HYPHEN = re.compile(r"([^\W\d_]+)[\ufffe\u00ad]([^\W\d_]+)|[\ufffe\u00ad](
 _LINE_END_HYPHEN = re.compile(r"([^\W\d_]+)-\n[ \t]*([^\W\d_]+)")
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f\ufffe\uffff]")
 _WORD = re.compile(r"[^\W\d_]+")
+_BLANK = re.compile(r"\s")
+# Garbled: replacement glyphs, private-use characters, and control characters that are not blanks.
+_GARBLED = re.compile("[\ufffd\ue000-\uf8ff\x00-\x08\x0e-\x1b]")
 _COMPOUND = re.compile(r"[^\W\d_]+-[^\W\d_]+")
 
 
@@ -204,9 +208,13 @@ def read_pdf(
             "pdf_corrupt", f"not a PDF: no %PDF- header in the first 1024 bytes ({data[:16]!r})"
         )
     limits = limits or ReadLimits()
-    with apply_configuration(**_bounds(limits)):
-        info, count = _check_structure(data, max_pages, limits.max_decompressed_bytes)
-    return _read(data, min(count, max_pages), info, ocr, ocr_languages, max(1, ocr_workers))
+    info: dict | None = None
+    count: int | None = None
+    if vouch(data, limits.max_decompressed_bytes) is not None:  # the exact pass decides
+        with apply_configuration(**_bounds(limits)):
+            info, count = _check_structure(data, max_pages, limits.max_decompressed_bytes)
+        count = min(count, max_pages)
+    return _read(data, count, max_pages, info, ocr, ocr_languages, max(1, ocr_workers))
 
 
 def _check_structure(data: bytes, max_pages: int, max_decoded: int) -> tuple[dict, int]:
@@ -310,14 +318,25 @@ class _DecodedContent:
 
 
 def _read(
-    data: bytes, count: int, info: dict, ocr: bool | str, ocr_languages: str, workers: int
+    data: bytes,
+    count: int | None,
+    max_pages: int,
+    info: dict | None,
+    ocr: bool | str,
+    ocr_languages: str,
+    workers: int,
 ) -> PdfDocument:
+    """The document read by PDFium; `count` and `info` as the exact structure pass found them,
+    or None when the prescan vouched for the file (PDFium's own then)."""
     import pypdfium2 as pdfium
 
     try:
         document = pdfium.PdfDocument(data)
     except Exception as exc:  # PdfiumError: the file is beyond what PDFium repairs
         raise PdfError("pdf_corrupt", f"PDFium cannot open the file: {exc}") from exc
+    if count is None:
+        count = min(len(document), max_pages)
+        info = _pdfium_information(document)
     pages: list[list[str] | Future] = []
     routes: list[str] = []
     features: list[PageFeatures] = []
@@ -575,15 +594,13 @@ def _inside(box: tuple, left: float, bottom: float, right: float, top: float) ->
 def _features(page, text: str, width: float, height: float) -> PageFeatures:
     """The page's routing features. The image share is looked up only for a page whose text
     layer does not already decide it (walking page objects costs more than reading text)."""
-    visible = [char for char in text if not char.isspace()]
-    garbled = sum(
-        1 for char in visible if char == "\ufffd" or "\ue000" <= char <= "\uf8ff" or ord(char) < 32
-    )
-    share = garbled / len(visible) if visible else 0.0
-    if len(visible) >= MIN_TEXT_CHARS and share <= MAX_GARBLED_SHARE:
-        return PageFeatures(chars=len(visible), garbled=share, image_share=0.0)
+    visible = len(text) - len(_BLANK.findall(text))
+    garbled = len(_GARBLED.findall(text))
+    share = garbled / visible if visible else 0.0
+    if visible >= MIN_TEXT_CHARS and share <= MAX_GARBLED_SHARE:
+        return PageFeatures(chars=visible, garbled=share, image_share=0.0)
     return PageFeatures(
-        chars=len(visible), garbled=share, image_share=_image_share(page, width * height)
+        chars=visible, garbled=share, image_share=_image_share(page, width * height)
     )
 
 
@@ -792,6 +809,15 @@ def _over_limit(exc: Exception, where: str) -> PdfError:
             f"{message} (options.limits.max_decompressed_bytes, at most pypdf's own bound)",
         )
     return PdfError("pdf_corrupt", f"{message}; the PDF is beyond pypdf's bounds")
+
+
+def _pdfium_information(document) -> dict[str, str]:
+    try:
+        metadata = document.get_metadata_dict(skip_empty=True)
+    except Exception:  # a broken information dictionary is not a broken document
+        return {}
+    found = {"title": metadata.get("Title"), "author": metadata.get("Author")}
+    return {key: " ".join(value.split()) for key, value in found.items() if value and value.strip()}
 
 
 def _information(reader: PdfReader) -> dict[str, str]:
