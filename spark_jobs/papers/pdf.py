@@ -118,14 +118,14 @@ _DETACHED_ACCENT = re.compile(
     r"|(?<![^\s])([\u00b4\u00a8\u02c6\u02dc\u00b8\u02c7\u02d8\u02d9\u02da\u00af])([a-zA-Z\u0131])"
 )
 # PDFium marks a hyphen it found at a line end (and joined the lines at) with U+FFFE.
-_SOFT_HYPHEN = re.compile(r"([^\W\d_]+)[\ufffe\u00ad]([^\W\d_]+)|[\ufffe\u00ad](?=\s|$)")
-_LINE_END_HYPHEN = re.compile(r"([^\W\d_]+)-\n[ \t]*([^\W\d_]+)")
+_SOFT_HYPHEN = re.compile(r"([^\W\d_]++)[\ufffe\u00ad]([^\W\d_]+)|[\ufffe\u00ad](?=\s|$)")
+_LINE_END_HYPHEN = re.compile(r"([^\W\d_]++)-\n[ \t]*([^\W\d_]+)")
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f\ufffe\uffff]")
 _WORD = re.compile(r"[^\W\d_]+")
 _BLANK = re.compile(r"\s")
 # Garbled: replacement glyphs, private-use characters, and control characters that are not blanks.
 _GARBLED = re.compile("[\ufffd\ue000-\uf8ff\x00-\x08\x0e-\x1b]")
-_COMPOUND = re.compile(r"[^\W\d_]+-[^\W\d_]+")
+_COMPOUND = re.compile(r"[^\W\d_]++-[^\W\d_]+")  # ++: no backtracking into a word
 
 
 class PdfError(ValueError):
