@@ -11,6 +11,7 @@ import re
 import tarfile
 import zlib
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pyarrow as pa
 import pyarrow.fs as pafs
@@ -151,6 +152,10 @@ def _pdf_row(row: dict, data: bytes, limits: ReadLimits, ocr: bool | str, worker
         document = read_pdf(data, limits=limits, ocr=ocr, ocr_workers=workers)
     except PdfError as exc:
         return _quarantined(row, exc.reason, exc.detail, data[:256])
+    if document.pages_ocr and not document.ocr_pending:
+        document = replace(
+            document, route_reason=f"{document.route_reason}; OCR {workers} page(s) at a time"
+        )
     if document.ocr_pending:
         return row | {
             "disposition": ROUTED,
