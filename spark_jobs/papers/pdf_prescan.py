@@ -1,5 +1,5 @@
 """A cheap look at a PDF's raw bytes that vouches for it before PDFium reads it, so the exact
-structure pass (pypdf's bounded walk, in pure Python: about a quarter of the reading time)
+structure pass (pypdf's bounded walk, in pure Python: a large share of the reading time)
 runs only on documents this look cannot vouch for.
 
 It vouches when, read from the bytes alone (objects found by their `N G obj` headers, object
