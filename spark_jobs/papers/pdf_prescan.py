@@ -16,7 +16,8 @@ streams inflated and split):
 
 Anything else (an encrypted file, another filter, a filter or a /Kids held by reference, a
 stream or object this look cannot place, a bound reached) sends the document to the exact
-pass, which decides; so the look only ever saves time, never changes a verdict.
+pass, which decides. No file past the bounds is vouched for; a file within them that pypdf
+cannot parse but PDFium reads is read instead of quarantined as pdf_corrupt.
 """
 
 from __future__ import annotations
