@@ -30,7 +30,12 @@ MAX_PAGE_TREE_DEPTH = 64  # pypdf stops at 100; deeper goes to the exact pass
 MAX_FORM_DEPTH = 30  # the exact pass stops at 32
 _CHUNK = 4 * 2**20
 _EOL = re.compile(rb"\r\n|\n|\r")
-_OBJ_HEADER = re.compile(rb"(?<![0-9])([0-9]{1,10})\s+([0-9]{1,5})\s+obj")
+# Comments and NUL are blanks to a PDF reader: each becomes spaces (same length) before
+# anything here reads a dictionary or an object header.
+_PDF_BLANKS = re.compile(rb"%[^\r\n]*|\x00")
+_OBJ_HEADER = re.compile(rb"(?<![0-9])([0-9]{1,10})\s+([0-9]{1,5})\s+obj$")
+_HEADER_LIKE = re.compile(rb"[0-9]\s+obj$")
+_HEADER_WINDOW = 64
 _CONTENTS = re.compile(rb"/Contents\s*(\[[^\]]*\]|[0-9]+\s+[0-9]+\s+R)")
 _FILTER = re.compile(rb"/Filter\s*(\[[^\]]*\]|/[A-Za-z0-9]+|[0-9]+\s+[0-9]+\s+R)")
 _NAME = re.compile(rb"/([A-Za-z0-9]+)")
@@ -91,31 +96,39 @@ def _check(data: bytes, max_decoded: int) -> None:
 
 
 def _raw_objects(data: bytes) -> dict[int, _Object]:
-    """The objects written uncompressed, by number; one defined twice is not vouched for."""
-    headers = []
+    """The objects written uncompressed, by number; one defined twice, or an `obj` keyword
+    after a number that does not read as a header, is not vouched for."""
+    headers: list[tuple[int, int, int]] = []  # (number, header start, body start)
     at = data.find(b"obj")
     while at >= 0:
         if data[at - 3 : at] != b"end":
-            match = _OBJ_HEADER.search(data, max(0, at - 24), at + 3)
-            if match is not None and match.end() == at + 3:
-                headers.append(match)
+            start = max(0, at - _HEADER_WINDOW)
+            window = _blanked(data[start : at + 3])
+            match = _OBJ_HEADER.search(window)
+            if match is not None:
+                headers.append((int(match.group(1)), start + match.start(), at + 3))
+            elif _HEADER_LIKE.search(window):
+                raise _CannotVouch(f"an object header at byte {at} this look cannot read")
         at = data.find(b"obj", at + 3)
     objects: dict[int, _Object] = {}
-    for index, match in enumerate(headers):
-        end = headers[index + 1].start() if index + 1 < len(headers) else len(data)
-        number = int(match.group(1))
+    for index, (number, _, body) in enumerate(headers):
+        end = headers[index + 1][1] if index + 1 < len(headers) else len(data)
         if number in objects:
             raise _CannotVouch(f"object {number} is defined twice")
-        keyword = data.find(b"stream", match.end(), end)
+        keyword = data.find(b"stream", body, end)
         if keyword < 0:
-            objects[number] = _Object(data[match.end() : end])
+            objects[number] = _Object(_blanked(data[body:end]))
             continue
-        dictionary = data[match.end() : keyword]
+        dictionary = _blanked(data[body:keyword])
         eol = _EOL.match(data, keyword + 6)
         if eol is None or not _whole_dictionary(dictionary):
             raise _CannotVouch(f"object {number}'s stream keyword does not end its dictionary")
         objects[number] = _Object(dictionary, eol.end())
     return objects
+
+
+def _blanked(text: bytes) -> bytes:
+    return _PDF_BLANKS.sub(lambda blank: b" " * len(blank.group()), text)
 
 
 def _whole_dictionary(text: bytes) -> bool:
@@ -178,7 +191,7 @@ def _add_compressed_objects(objects: dict[int, _Object], header: bytes, content:
         end = pairs[index + 1][1] if index + 1 < len(pairs) else len(content) - offset
         if number in objects:
             raise _CannotVouch(f"object {number} is defined twice")
-        objects[number] = _Object(content[offset + at : offset + end])
+        objects[number] = _Object(_blanked(content[offset + at : offset + end]))
 
 
 def _page_tree(objects: dict[int, _Object]) -> list[int]:

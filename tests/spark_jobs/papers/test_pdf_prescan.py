@@ -91,8 +91,27 @@ def test_ordinary_pdfs_are_vouched_for(data: bytes) -> None:
         (one_page(b"\x80\x0b\x60\x50\x22\x0c\x0c\x85\x01", " /Filter /LZWDecode"), "filters"),
         (one_page(_TEXT).replace(b"/Root 1 0 R", b"/Root 1 0 R /Encrypt 9 0 R"), "encrypted"),
         (good_pdf() + b"3 0 obj\n<< /Type /Page >>\nendobj\n", "defined twice"),
+        # A form bomb whose type hides behind a comment and NUL blanks is still counted.
+        (
+            form_bomb_pdf(12 * MiB).replace(b"/Subtype /Form", b"/Subtype%x\n\x00/Form"),
+            "inflate to over",
+        ),
+        # An object header written with a comment in it is read, or the file is not vouched for.
+        (form_bomb_pdf(12 * MiB).replace(b"\n6 0 obj", b"\n6 0%x\nobj"), "inflate to over"),
     ],
-    ids=["cyclic", "deep", "form-loop", "bomb", "spread-bomb", "form-bomb", "lzw", "enc", "twice"],
+    ids=[
+        "cyclic",
+        "deep",
+        "form-loop",
+        "bomb",
+        "spread-bomb",
+        "form-bomb",
+        "lzw",
+        "enc",
+        "twice",
+        "hidden-form",
+        "commented-header",
+    ],
 )
 def test_what_the_prescan_cannot_vouch_for_goes_to_the_exact_pass(data: bytes, why: str) -> None:
     assert why in vouch(data, 8 * MiB)
