@@ -17,6 +17,7 @@ from spark_jobs.ingest import (
 )
 from spark_jobs.licensed.reader import LicensedReader
 from spark_jobs.papers.reader import PapersReader
+from spark_jobs.papers.routes import ingest_papers
 from spark_jobs.sources import Source
 from spark_jobs.storage import ObjectStore
 from spark_jobs.web.ingest import INGEST_SCHEMA as WEB_INGEST_SCHEMA
@@ -50,5 +51,8 @@ def ingest_documents(
         )
     reader = READERS[source.corpus](source)
     listing = landing_listing(reader, source, store)
-    frame = ingest_files(spark, reader, source, run_id=run_id, store=store, listing=listing)
+    if source.corpus == "papers":  # cheap routes first, then a stage per heavy route (OCR)
+        frame = ingest_papers(spark, source, run_id=run_id, store=store, listing=listing)
+    else:
+        frame = ingest_files(spark, reader, source, run_id=run_id, store=store, listing=listing)
     return frame, raw_columns(ingest_schema(reader.extra_fields)), listing

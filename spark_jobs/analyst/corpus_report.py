@@ -177,6 +177,46 @@ def _funnel_chart(sql: LakeSQL, tables: list[str]) -> tuple[Chart, bytes]:
     return chart, _png(figure)
 
 
+def paper_routes(sql: LakeSQL, tables: list[str]) -> pd.DataFrame:
+    """Papers per route: those read (raw.papers) by route and parser, and those the ingest
+    stage could not read (quarantine) or left out (rejects), by reason."""
+    parts = [
+        "SELECT 'read' AS outcome, route, parser, NULL AS reason, count(*) AS documents "
+        "FROM raw.papers GROUP BY route, parser"
+    ]
+    for table, outcome in (("quarantine", "quarantined"), ("rejects", "skipped")):
+        if table in tables:
+            stage = " AND stage = 'ingest'" if table == "rejects" else ""
+            parts.append(
+                f"SELECT '{outcome}', NULL, NULL, reason, count(*) FROM {table} "
+                f"WHERE corpus = 'papers'{stage} GROUP BY reason"
+            )
+    return sql.df(
+        " UNION ALL ".join(parts) + " ORDER BY outcome, documents DESC, route, parser, reason"
+    )
+
+
+def _routes_chart(sql: LakeSQL, tables: list[str]) -> tuple[Chart, bytes]:
+    routes = paper_routes(sql, tables)
+    labels = [
+        f"{route} ({parser})" if outcome == "read" else f"{outcome}: {reason}"
+        for outcome, route, parser, reason in zip(
+            routes["outcome"], routes["route"], routes["parser"], routes["reason"], strict=True
+        )
+    ]
+    figure, ax = plt.subplots(figsize=(7, 0.4 * len(routes) + 1.6))
+    _bar(ax, labels, list(routes["documents"]), "papers")
+    ax.set_title("papers: route and parser, or why not read")
+    chart = Chart(
+        "paper_routes.png",
+        "Paper routes",
+        "Papers read per route (latex, text_layer, ocr, mixed: pages of both, record: a dump's "
+        "text) and parser, and the papers the ingest stage quarantined or left out, by reason.",
+        routes,
+    )
+    return chart, _png(figure)
+
+
 def _dedup_chart(sql: LakeSQL) -> tuple[Chart, bytes]:
     sizes = sql.df(
         "SELECT size AS cluster_size, count(*) AS clusters FROM "
@@ -256,6 +296,7 @@ def write_corpus_report(lake: Lake) -> CorpusReport:
             (["annotated.web", "curated.web"], lambda: _quality_chart(sql)),
             (["rejects", "quarantine"], lambda: _funnel_chart(sql, tables)),
             (["annotated.web"], lambda: _dedup_chart(sql)),
+            (["raw.papers"], lambda: _routes_chart(sql, tables)),
         ]
         images: dict[str, bytes] = {}
         for needs, build in builders:

@@ -25,12 +25,14 @@ import shutil
 import statistics
 import subprocess
 import unicodedata
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 from pypdf import PasswordType, PdfReader, apply_configuration, get_configuration
 from pypdf.errors import LimitReachedError
 from pypdf.generic import IndirectObject
 
+from spark_jobs.papers.pdf_prescan import vouch
 from spark_jobs.untrusted import ReadLimits
 
 MAX_PAGES = 2000
@@ -116,11 +118,14 @@ _DETACHED_ACCENT = re.compile(
     r"|(?<![^\s])([\u00b4\u00a8\u02c6\u02dc\u00b8\u02c7\u02d8\u02d9\u02da\u00af])([a-zA-Z\u0131])"
 )
 # PDFium marks a hyphen it found at a line end (and joined the lines at) with U+FFFE.
-_SOFT_HYPHEN = re.compile(r"([^\W\d_]+)[\ufffe\u00ad]([^\W\d_]+)|[\ufffe\u00ad](?=\s|$)")
-_LINE_END_HYPHEN = re.compile(r"([^\W\d_]+)-\n[ \t]*([^\W\d_]+)")
+_SOFT_HYPHEN = re.compile(r"([^\W\d_]++)[\ufffe\u00ad]([^\W\d_]+)|[\ufffe\u00ad](?=\s|$)")
+_LINE_END_HYPHEN = re.compile(r"([^\W\d_]++)-\n[ \t]*([^\W\d_]+)")
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f\ufffe\uffff]")
 _WORD = re.compile(r"[^\W\d_]+")
-_COMPOUND = re.compile(r"[^\W\d_]+-[^\W\d_]+")
+_BLANK = re.compile(r"\s")
+# Garbled: replacement glyphs, private-use characters, and control characters that are not blanks.
+_GARBLED = re.compile("[\ufffd\ue000-\uf8ff\x00-\x08\x0e-\x1b]")
+_COMPOUND = re.compile(r"[^\W\d_]++-[^\W\d_]+")  # ++: no backtracking into a word
 
 
 class PdfError(ValueError):
@@ -146,6 +151,9 @@ class PdfDocument:
     pages_ocr: int = 0
     clipped_lines: int = 0  # text outside the page's crop box, left out
     furniture_lines: int = 0  # running headers, footers and page numbers left out
+    # Read with OCR deferred (`read_pdf(..., ocr="defer")`) and some page needs it: no text
+    # yet; the OCR stage reads the whole document again with OCR (spark_jobs/papers/routes.py).
+    ocr_pending: bool = False
 
 
 @dataclass(frozen=True)
@@ -183,10 +191,16 @@ def read_pdf(
     *,
     max_pages: int = MAX_PAGES,
     limits: ReadLimits | None = None,
-    ocr: bool = True,
+    ocr: bool | str = True,
     ocr_languages: str = OCR_LANGUAGES,
+    ocr_workers: int = 1,
 ) -> PdfDocument:
-    """Text and document information of a PDF given as bytes; raises PdfError."""
+    """Text and document information of a PDF given as bytes; raises PdfError.
+
+    `ocr`: True reads pages that are pictures of text with Tesseract (`ocr_workers` pages at
+    a time), False leaves them out, "defer" stops short of OCR and returns a document marked
+    `ocr_pending` (no text) when some page needs it, for the OCR stage to read.
+    """
     if not data:
         raise PdfError("pdf_corrupt", "the file is empty (0 bytes); re-fetch it")
     if b"%PDF-" not in data[:1024]:
@@ -194,9 +208,13 @@ def read_pdf(
             "pdf_corrupt", f"not a PDF: no %PDF- header in the first 1024 bytes ({data[:16]!r})"
         )
     limits = limits or ReadLimits()
-    with apply_configuration(**_bounds(limits)):
-        info, count = _check_structure(data, max_pages, limits.max_decompressed_bytes)
-    return _read(data, min(count, max_pages), info, ocr, ocr_languages)
+    info: dict | None = None
+    count: int | None = None
+    if vouch(data, limits.max_decompressed_bytes) is not None:  # the exact pass decides
+        with apply_configuration(**_bounds(limits)):
+            info, count = _check_structure(data, max_pages, limits.max_decompressed_bytes)
+        count = min(count, max_pages)
+    return _read(data, count, max_pages, info, ocr, ocr_languages, max(1, ocr_workers))
 
 
 def _check_structure(data: bytes, max_pages: int, max_decoded: int) -> tuple[dict, int]:
@@ -299,18 +317,35 @@ class _DecodedContent:
             self._forms(form.get("/Resources"), number, (*path, key))
 
 
-def _read(data: bytes, count: int, info: dict, ocr: bool, ocr_languages: str) -> PdfDocument:
+def _read(
+    data: bytes,
+    count: int | None,
+    max_pages: int,
+    info: dict | None,
+    ocr: bool | str,
+    ocr_languages: str,
+    workers: int,
+) -> PdfDocument:
+    """The document read by PDFium; `count` and `info` as the exact structure pass found them,
+    or None when the prescan vouched for the file (PDFium's own then)."""
     import pypdfium2 as pdfium
 
     try:
         document = pdfium.PdfDocument(data)
     except Exception as exc:  # PdfiumError: the file is beyond what PDFium repairs
         raise PdfError("pdf_corrupt", f"PDFium cannot open the file: {exc}") from exc
-    pages: list[list[str]] = []
+    if count is None:
+        count = min(len(document), max_pages)
+        info = _pdfium_information(document)
+    pages: list[list[str] | Future] = []
     routes: list[str] = []
     features: list[PageFeatures] = []
     clipped = 0
     failures: list[str] = []
+    run_ocr = ocr is True and tesseract_version() is not None
+    # PDFium renders on this thread (it is not thread-safe); Tesseract runs as a process per
+    # page, `workers` of them at once.
+    pool = ThreadPoolExecutor(max_workers=workers) if run_ocr else None
     try:
         for number in range(min(count, len(document))):
             try:
@@ -323,19 +358,35 @@ def _read(data: bytes, count: int, info: dict, ocr: bool, ocr_languages: str) ->
                 lines, page_clipped, feature = _text_layer(page, textpage)
                 textpage.close()
                 route = feature.route()
-                if route == "ocr" and ocr and tesseract_version() is not None:
-                    lines = [_Line(line, 0, 0, 0, 0) for line in _ocr_page(page, ocr_languages)]
+                text: list[str] | Future = [line.text for line in lines]
+                if route == "ocr" and run_ocr:
+                    _wait_for_room(pages, 2 * workers)
+                    png, dpi = _page_image(page)
+                    text = pool.submit(_ocr_image, png, dpi, ocr_languages)
                 elif route == "ocr":
-                    route = "ocr_unavailable"
-                    lines = []
+                    route = "ocr" if ocr == "defer" else "ocr_unavailable"
+                    text = []
                 clipped += page_clipped
             finally:
                 page.close()
-            pages.append([line.text for line in lines])
+            pages.append(text)
             routes.append(route)
             features.append(feature)
+        pages = [page.result() if isinstance(page, Future) else page for page in pages]
     finally:
         document.close()
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+    if ocr == "defer" and "ocr" in routes:
+        return PdfDocument(
+            text="",
+            title=info.get("title"),
+            author=info.get("author"),
+            pages=count,
+            pages_with_text=0,
+            **_route_columns(routes, features),
+            ocr_pending=True,
+        )
     pages, furniture = _drop_furniture(pages)
     texts = [_clean("\n".join(lines)) for lines in pages]
     vocabulary = _vocabulary(texts)
@@ -543,15 +594,13 @@ def _inside(box: tuple, left: float, bottom: float, right: float, top: float) ->
 def _features(page, text: str, width: float, height: float) -> PageFeatures:
     """The page's routing features. The image share is looked up only for a page whose text
     layer does not already decide it (walking page objects costs more than reading text)."""
-    visible = [char for char in text if not char.isspace()]
-    garbled = sum(
-        1 for char in visible if char == "\ufffd" or "\ue000" <= char <= "\uf8ff" or ord(char) < 32
-    )
-    share = garbled / len(visible) if visible else 0.0
-    if len(visible) >= MIN_TEXT_CHARS and share <= MAX_GARBLED_SHARE:
-        return PageFeatures(chars=len(visible), garbled=share, image_share=0.0)
+    visible = len(text) - len(_BLANK.findall(text))
+    garbled = len(_GARBLED.findall(text))
+    share = garbled / visible if visible else 0.0
+    if visible >= MIN_TEXT_CHARS and share <= MAX_GARBLED_SHARE:
+        return PageFeatures(chars=visible, garbled=share, image_share=0.0)
     return PageFeatures(
-        chars=len(visible), garbled=share, image_share=_image_share(page, width * height)
+        chars=visible, garbled=share, image_share=_image_share(page, width * height)
     )
 
 
@@ -594,9 +643,17 @@ def _columns(band: list[_Line], middle: float) -> list[_Line]:
     ]
 
 
-def _ocr_page(page, languages: str) -> list[str]:
-    """Tesseract's lines for one page rendered at OCR_DPI (gray), one thread. With languages
-    "auto", Tesseract's script detection picks the installed model for the page's script."""
+def _wait_for_room(pages: list, limit: int) -> None:
+    """Block until fewer than `limit` rendered pages wait for Tesseract (bounds memory)."""
+    waiting = [page for page in pages if isinstance(page, Future) and not page.done()]
+    while len(waiting) >= limit:
+        wait(waiting, return_when=FIRST_COMPLETED)
+        waiting = [page for page in waiting if not page.done()]
+
+
+def _page_image(page) -> tuple[bytes, str]:
+    """The page rendered for OCR at OCR_DPI in gray (scaled down past OCR_MAX_PIXELS), as PNG,
+    and the resolution it was rendered at."""
     width, height = page.get_size()
     scale = OCR_DPI / 72
     pixels = width * scale * height * scale
@@ -607,7 +664,12 @@ def _ocr_page(page, languages: str) -> list[str]:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     bitmap.close()
-    png, dpi = buffer.getvalue(), str(round(scale * 72))
+    return buffer.getvalue(), str(round(scale * 72))
+
+
+def _ocr_image(png: bytes, dpi: str, languages: str) -> list[str]:
+    """Tesseract's lines for one rendered page, one thread. With languages "auto",
+    Tesseract's script detection picks the installed model for the page's script."""
     if languages == "auto":
         languages = _model_for(_tesseract(png, dpi, "--psm", "0", "-l", "osd"))
     out = _tesseract(png, dpi, "-l", languages)
@@ -747,6 +809,15 @@ def _over_limit(exc: Exception, where: str) -> PdfError:
             f"{message} (options.limits.max_decompressed_bytes, at most pypdf's own bound)",
         )
     return PdfError("pdf_corrupt", f"{message}; the PDF is beyond pypdf's bounds")
+
+
+def _pdfium_information(document) -> dict[str, str]:
+    try:
+        metadata = document.get_metadata_dict(skip_empty=True)
+    except Exception:  # a broken information dictionary is not a broken document
+        return {}
+    found = {"title": metadata.get("Title"), "author": metadata.get("Author")}
+    return {key: " ".join(value.split()) for key, value in found.items() if value and value.strip()}
 
 
 def _information(reader: PdfReader) -> dict[str, str]:

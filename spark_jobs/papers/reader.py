@@ -11,6 +11,7 @@ import re
 import tarfile
 import zlib
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pyarrow as pa
 import pyarrow.fs as pafs
@@ -71,11 +72,19 @@ _INPUTENC = {
 }
 _DECLARED_INPUTENC = re.compile(rb"\\usepackage\s*\[([^\]]{0,200})\]\s*\{inputenc\}")
 LATEX_PARSER = "pilehouse-latex"
+# The disposition of a row whose document a heavier route reads in a stage of its own (its
+# `route` names which: spark_jobs/papers/routes.py); never a final verdict.
+ROUTED = "routed"
 
 
 class PapersReader:
     """Reads a papers source. Registry options: `fields` (dump field -> column name, for
-    dumps whose columns have other names) and `max_file_bytes` (per tarball or PDF)."""
+    dumps whose columns have other names) and `max_file_bytes` (per tarball or PDF).
+
+    `ocr`: True OCRs the pages that are pictures of text here (`ocr_workers` at a time; what
+    `pilehouse extract` and the benchmarks do), "defer" yields a PDF that needs OCR as a
+    ROUTED row for the OCR stage (what ingest does), False leaves such pages out.
+    """
 
     corpus = "papers"
     suffixes = (*ARCHIVE_SUFFIXES, ".tex", ".tex.gz", ".pdf", *DUMP_SUFFIXES)
@@ -94,6 +103,10 @@ class PapersReader:
         pa.field("source_encoding", pa.string()),
     )
 
+    def __init__(self, ocr: bool | str = True, ocr_workers: int = 1) -> None:
+        self.ocr = ocr
+        self.ocr_workers = ocr_workers
+
     def read(self, fs: pafs.FileSystem, path: str, relative: str, source: Source) -> Iterator[dict]:
         name = relative.lower()
         if name.endswith(DUMP_SUFFIXES):
@@ -109,7 +122,7 @@ class PapersReader:
             detail = f"the file is over {limit} bytes (source option max_file_bytes)"
             yield _quarantined(row, "file_too_large", detail, data[:256])
         elif paper_format == "pdf":
-            yield _pdf_row(row, data, limits)
+            yield _pdf_row(row, data, limits, self.ocr, self.ocr_workers)
         else:
             yield _latex_row(row, data, limits)
 
@@ -134,11 +147,22 @@ def paper_id_of(relative: str) -> str:
     return name
 
 
-def _pdf_row(row: dict, data: bytes, limits: ReadLimits) -> dict:
+def _pdf_row(row: dict, data: bytes, limits: ReadLimits, ocr: bool | str, workers: int) -> dict:
     try:
-        document = read_pdf(data, limits=limits)
+        document = read_pdf(data, limits=limits, ocr=ocr, ocr_workers=workers)
     except PdfError as exc:
         return _quarantined(row, exc.reason, exc.detail, data[:256])
+    if document.pages_ocr and not document.ocr_pending:
+        document = replace(
+            document, route_reason=f"{document.route_reason}; OCR {workers} page(s) at a time"
+        )
+    if document.ocr_pending:
+        return row | {
+            "disposition": ROUTED,
+            "route": "ocr",
+            "route_reason": document.route_reason,
+            "detail": f"{document.pages_ocr} of {document.pages} page(s) to OCR",
+        }
     return row | {
         "text": document.text,
         "title": document.title,
