@@ -278,3 +278,55 @@ class SeaweedS3:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run a SeaweedFS S3 server in the foreground until Ctrl-C or SIGTERM.
+
+    The admin identity is the AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY of the environment
+    (choose any values); prints the endpoint setting to export.
+    """
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m infra.seaweedfs", description=main.__doc__)
+    parser.add_argument("data_dir", help="volumes, metadata and log, e.g. var/s3")
+    parser.add_argument("--host", default=HOST, help="a loopback address (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=None, help="the S3 port (default: free)")
+    parser.add_argument("--bucket", action="append", default=[], help="create this bucket")
+    args = parser.parse_args(argv)
+    key, secret = os.environ.get("AWS_ACCESS_KEY_ID"), os.environ.get("AWS_SECRET_ACCESS_KEY")
+    if not (key and secret):
+        print(
+            "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY first (any values): they become "
+            "the server's admin identity and the keys Pilehouse uses",
+            file=sys.stderr,
+        )
+        return 2
+    server = SeaweedS3(
+        args.data_dir,
+        host=args.host,
+        ports={"s3": args.port} if args.port else None,
+        access_key=key,
+        secret_key=secret,
+    )
+    stopped = False
+
+    def stop(signum, frame):
+        nonlocal stopped
+        stopped = True
+
+    signal.signal(signal.SIGTERM, stop)
+    with server:
+        for bucket in args.bucket:
+            server.create_bucket(bucket)
+        print(f"export PILEHOUSE_S3_ENDPOINT_URL={server.endpoint_url}", flush=True)
+        try:
+            while server.running and not stopped:
+                time.sleep(1)
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
