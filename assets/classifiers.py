@@ -134,6 +134,7 @@ def _classifiers(lakehouse: LakehouseResource, config: ClassifyConfig) -> "Class
             "edu": config.edu_version,
             "topic": config.topic_version,
         },
+        store=settings.store,  # executors on other machines copy the files from S3
     )
 
 

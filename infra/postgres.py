@@ -1,6 +1,8 @@
-"""A PostgreSQL server of its own for Dagster's production-style storage: initdb + pg_ctl.
+"""A PostgreSQL server of its own for the cluster profile's stores: initdb + pg_ctl, with one
+database for Dagster (runs, events, schedules) and one for MLflow (tracking and model registry).
 
-    python -m infra.postgres start var/postgres      # prints the URL to export
+    python -m infra.postgres start var/postgres          # prints Dagster's URL
+    eval "$(python -m infra.postgres start var/postgres --env)"  # exports both settings
     python -m infra.postgres stop var/postgres
 
 Binds 127.0.0.1 on a free (or given) port; password authentication with a generated
@@ -24,6 +26,9 @@ import time
 from pathlib import Path
 
 DATABASE = "dagster"
+MLFLOW_DATABASE = "mlflow"
+# Every database the helper creates: the Dagster instance's and MLflow's.
+DATABASES = (DATABASE, MLFLOW_DATABASE)
 USER = "pilehouse"
 
 
@@ -50,33 +55,51 @@ def find_pg_bin() -> Path:
     )
 
 
-def free_port() -> int:
+HOST = "127.0.0.1"
+
+
+def free_port(host: str = HOST) -> int:
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
+        sock.bind((host, 0))
         return sock.getsockname()[1]
 
 
 class LocalPostgres:
-    """One PostgreSQL cluster in `data_dir`, started on 127.0.0.1:`port`."""
+    """One PostgreSQL cluster in `data_dir`, started on `host`:`port` (host: 127.0.0.1, or
+    another loopback address standing for another machine in multi-address tests)."""
 
-    def __init__(self, data_dir: str | Path, port: int | None = None) -> None:
+    def __init__(self, data_dir: str | Path, port: int | None = None, host: str = HOST) -> None:
         self.data_dir = Path(data_dir).resolve()
-        self.port = port or free_port()
+        self.host = host
+        self.port = port or free_port(host)
         self.bin = find_pg_bin()
         self._as_postgres = os.geteuid() == 0
         self.password_file = self.data_dir.parent / f".{self.data_dir.name}.password"
 
+    def dsn_of(self, database: str) -> str:
+        """libpq's URL of one database (psycopg2.connect, psql)."""
+        password = self.password_file.read_text().strip()
+        return f"postgresql://{USER}:{password}@{self.host}:{self.port}/{database}"
+
+    def url_of(self, database: str) -> str:
+        """SQLAlchemy's URL of one database. SQLAlchemy 2.1 maps a bare postgresql:// to
+        psycopg 3; the driver installed here is psycopg2."""
+        return self.dsn_of(database).replace("postgresql://", "postgresql+psycopg2://", 1)
+
     @property
     def dsn(self) -> str:
-        """libpq's URL (psycopg2.connect, psql)."""
-        password = self.password_file.read_text().strip()
-        return f"postgresql://{USER}:{password}@127.0.0.1:{self.port}/{DATABASE}"
+        """libpq's URL of the Dagster database."""
+        return self.dsn_of(DATABASE)
 
     @property
     def url(self) -> str:
-        """SQLAlchemy's URL, what Dagster's postgres_url takes. SQLAlchemy 2.1 maps a bare
-        postgresql:// to psycopg 3; the driver installed here is psycopg2."""
-        return self.dsn.replace("postgresql://", "postgresql+psycopg2://", 1)
+        """What Dagster's postgres_url (PILEHOUSE_DAGSTER_POSTGRES_URL) takes."""
+        return self.url_of(DATABASE)
+
+    @property
+    def mlflow_url(self) -> str:
+        """MLflow's tracking URI (PILEHOUSE_MLFLOW_TRACKING_URI): its database store."""
+        return self.url_of(MLFLOW_DATABASE)
 
     def _run(self, *args: str) -> subprocess.CompletedProcess:
         command = [str(self.bin / args[0]), *args[1:]]
@@ -120,7 +143,7 @@ class LocalPostgres:
     def start(self) -> LocalPostgres:
         self.init()
         options = (
-            f"-p {self.port} -c listen_addresses=127.0.0.1 "
+            f"-p {self.port} -c listen_addresses={self.host} "
             f"-c unix_socket_directories={self.data_dir}"
         )
         self._run(
@@ -137,13 +160,13 @@ class LocalPostgres:
             "start",
         )
         try:
-            self._create_database()
+            self._create_databases()
         except BaseException:
             self.stop()
             raise
         return self
 
-    def _create_database(self) -> None:
+    def _create_databases(self) -> None:
         import psycopg2
 
         password = self.password_file.read_text().strip()
@@ -151,7 +174,7 @@ class LocalPostgres:
         while True:
             try:
                 connection = psycopg2.connect(
-                    host="127.0.0.1",
+                    host=self.host,
                     port=self.port,
                     user=USER,
                     password=password,
@@ -165,9 +188,10 @@ class LocalPostgres:
         connection.autocommit = True  # CREATE DATABASE cannot run in a transaction
         try:
             with connection.cursor() as cursor:
-                cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,))
-                if cursor.fetchone() is None:
-                    cursor.execute(f"CREATE DATABASE {DATABASE}")
+                for database in DATABASES:
+                    cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,))
+                    if cursor.fetchone() is None:
+                        cursor.execute(f"CREATE DATABASE {database}")
         finally:
             connection.close()
 
@@ -187,15 +211,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("action", choices=["start", "stop"])
     parser.add_argument("data_dir", help="the cluster's data directory, e.g. var/postgres")
     parser.add_argument("--port", type=int, default=5432)
+    parser.add_argument("--host", default=HOST, help="a loopback address (default 127.0.0.1)")
+    parser.add_argument(
+        "--env",
+        action="store_true",
+        help="print `export` lines for both stores' settings instead of Dagster's URL alone",
+    )
     args = parser.parse_args(argv)
-    server = LocalPostgres(args.data_dir, args.port)
+    server = LocalPostgres(args.data_dir, args.port, args.host)
     if args.action == "stop":
         server.stop()
         return 0
     server.start()
-    # The URL alone on stdout, so `export VAR=$(python -m infra.postgres start DIR)` works.
-    print(f"PostgreSQL on 127.0.0.1:{server.port} (data {server.data_dir})", file=sys.stderr)
-    print(server.url)
+    print(
+        f"PostgreSQL on {server.host}:{server.port} (data {server.data_dir}), "
+        f"databases {', '.join(DATABASES)}",
+        file=sys.stderr,
+    )
+    if args.env:  # for `eval "$(python -m infra.postgres start DIR --env)"`
+        print(f"export PILEHOUSE_DAGSTER_POSTGRES_URL='{server.url}'")
+        print(f"export PILEHOUSE_MLFLOW_TRACKING_URI='{server.mlflow_url}'")
+    else:  # the URL alone, so `export VAR=$(python -m infra.postgres start DIR)` works
+        print(server.url)
     return 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import ipaddress
 import json
 import os
 import secrets
@@ -48,13 +49,13 @@ def find_weed() -> str:
     )
 
 
-def _free_ports(count: int) -> list[int]:
+def _free_ports(count: int, host: str = HOST) -> list[int]:
     # Hold every socket open until all are picked so the kernel cannot hand out one port twice.
     sockets = []
     try:
         for _ in range(count):
             sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            sock.bind((HOST, 0))
+            sock.bind((host, 0))
             sockets.append(sock)
         return [sock.getsockname()[1] for sock in sockets]
     finally:
@@ -63,7 +64,7 @@ def _free_ports(count: int) -> list[int]:
 
 
 class SeaweedS3:
-    """One SeaweedFS process (master, volume, filer and S3 gateway) bound to 127.0.0.1.
+    """One SeaweedFS process (master, volume, filer and S3 gateway) bound to a loopback address.
 
     Every instance gets its own data directory and its own free ports, so several can run
     side by side (parallel test sessions, several engineers on one machine).
@@ -88,21 +89,23 @@ class SeaweedS3:
 
         Args:
             data_dir: where SeaweedFS keeps its volumes, metadata and log; created if missing.
-            host: must be 127.0.0.1; the server is never exposed beyond loopback.
+            host: a loopback address (127.0.0.0/8; default 127.0.0.1): the server is never
+                exposed beyond this machine. Another loopback address stands for another
+                host in multi-address tests.
             ports: explicit ports by name (master, master_grpc, volume, volume_grpc, filer,
                 filer_grpc, s3, s3_grpc); any not given are picked free.
             access_key: the S3 access key of the single admin identity.
             secret_key: its secret key.
             start_timeout_s: how long `start()` waits for the S3 endpoint to answer.
         """
-        if host != HOST:
-            raise ValueError(f"SeaweedS3 binds to {HOST} only, got host={host!r}")
+        if not ipaddress.ip_address(host).is_loopback:
+            raise ValueError(f"SeaweedS3 binds to a loopback address only, got host={host!r}")
         unknown = set(ports or {}) - set(_PORT_NAMES)
         if unknown:
             raise ValueError(f"unknown port names {sorted(unknown)}; use {list(_PORT_NAMES)}")
         self.data_dir = Path(data_dir)
         self.host = host
-        picked = iter(_free_ports(len(_PORT_NAMES)))
+        picked = iter(_free_ports(len(_PORT_NAMES), host))
         self.ports = {name: (ports or {}).get(name) or next(picked) for name in _PORT_NAMES}
         # No fixed keys in code: a fresh random pair per server unless the caller gives one.
         self.access_key = access_key or f"ph{secrets.token_hex(8)}"
@@ -275,3 +278,55 @@ class SeaweedS3:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run a SeaweedFS S3 server in the foreground until Ctrl-C or SIGTERM.
+
+    The admin identity is the AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY of the environment
+    (choose any values); prints the endpoint setting to export.
+    """
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m infra.seaweedfs", description=main.__doc__)
+    parser.add_argument("data_dir", help="volumes, metadata and log, e.g. var/s3")
+    parser.add_argument("--host", default=HOST, help="a loopback address (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=None, help="the S3 port (default: free)")
+    parser.add_argument("--bucket", action="append", default=[], help="create this bucket")
+    args = parser.parse_args(argv)
+    key, secret = os.environ.get("AWS_ACCESS_KEY_ID"), os.environ.get("AWS_SECRET_ACCESS_KEY")
+    if not (key and secret):
+        print(
+            "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY first (any values): they become "
+            "the server's admin identity and the keys Pilehouse uses",
+            file=sys.stderr,
+        )
+        return 2
+    server = SeaweedS3(
+        args.data_dir,
+        host=args.host,
+        ports={"s3": args.port} if args.port else None,
+        access_key=key,
+        secret_key=secret,
+    )
+    stopped = False
+
+    def stop(signum, frame):
+        nonlocal stopped
+        stopped = True
+
+    signal.signal(signal.SIGTERM, stop)
+    with server:
+        for bucket in args.bucket:
+            server.create_bucket(bucket)
+        print(f"export PILEHOUSE_S3_ENDPOINT_URL={server.endpoint_url}", flush=True)
+        try:
+            while server.running and not stopped:
+                time.sleep(1)
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

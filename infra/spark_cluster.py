@@ -309,8 +309,14 @@ def cluster_from_args(argv: list[str] | None = None) -> StandaloneCluster:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run a cluster in the foreground until Ctrl-C: python -m infra.spark_cluster [--fake-gpus 0,1]."""
+    """Run a cluster in the foreground until Ctrl-C or SIGTERM: python -m infra.spark_cluster."""
     cluster = cluster_from_args(argv)
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    # SIGTERM (a service manager, `kill`) stops the daemons like Ctrl-C does.
+    signal.signal(signal.SIGTERM, interrupt)
     with cluster:
         print(f"Spark master {cluster.master_url}; application settings:")
         for key, value in cluster.application_conf().items():

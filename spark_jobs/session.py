@@ -135,9 +135,12 @@ def get_spark(
     # Executors must run the same interpreter (and venv) as the driver.
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
-    if is_local(master):
-        # Keep the driver's sockets on loopback (and Spark quiet about the hostname).
-        os.environ.setdefault("SPARK_LOCAL_IP", layout.driver_bind_address or LOOPBACK)
+    bind = layout.driver_bind_address or (LOOPBACK if is_local(master) else None)
+    if bind:
+        # Every socket of the driver's JVM (not only the RPC and block manager ports that
+        # spark.driver.bindAddress names) on the configured address; without it Spark picks
+        # the host name's address for the rest, which may be another network.
+        os.environ.setdefault("SPARK_LOCAL_IP", bind)
     settings = session_conf(master, conf, layout)
     builder = SparkSession.builder.master(master).appName(app_name)
     for key, value in settings.items():

@@ -80,6 +80,10 @@ class Settings(BaseSettings):
     # Only for a store without conditional put and one writer per table (docs/storage.md).
     s3_allow_unsafe_rename: bool = False
     mlflow_tracking_uri: str = ""
+    # Where new experiments keep their artifacts (models, manifests). Empty: beside the SQLite
+    # store under home, or s3://<lake bucket>/mlflow when the lake is on S3, so that every
+    # machine of a cluster reaches them.
+    mlflow_artifacts_uri: str = ""
     mlflow_experiment: str = "pilehouse"
     # Dagster storage on Postgres in the cluster profile; SQLite under home otherwise.
     dagster_postgres_url: str | None = None
@@ -122,16 +126,19 @@ class Settings(BaseSettings):
         self.lake_uri = self.lake_uri or str(self.home / "lake")
         self.landing_uri = self.landing_uri or str(self.home / "landing")
         self.mlflow_tracking_uri = self.mlflow_tracking_uri or f"sqlite:///{self.home}/mlflow.db"
+        self.mlflow_artifacts_uri = self.mlflow_artifacts_uri or default_artifacts_uri(
+            self.lake_uri, self.home
+        )
+        if self.s3_endpoint_url and self.mlflow_artifacts_uri.startswith("s3://"):
+            # MLflow's S3 artifact client (boto3, credentials from the environment) takes
+            # its endpoint from this variable only.
+            os.environ["MLFLOW_S3_ENDPOINT_URL"] = self.s3_endpoint_url
         self.outputs_base_url = self.outputs_base_url or f"http://127.0.0.1:{self.outputs_port}"
         return self
 
     @property
     def dagster_home(self) -> Path:
         return Path(os.environ.get("DAGSTER_HOME") or self.home / "dagster")
-
-    @property
-    def mlflow_artifacts_uri(self) -> str:
-        return str(self.home / "mlflow-artifacts")
 
     @property
     def spark_layout(self) -> SessionLayout:
@@ -170,6 +177,14 @@ class Settings(BaseSettings):
     def table_uri(self, name: str) -> str:
         """The URI of a lake table given its dotted name, e.g. 'curated.web'."""
         return f"{self.lake_uri.rstrip('/')}/{name.replace('.', '/')}"
+
+
+def default_artifacts_uri(lake_uri: str, home: Path) -> str:
+    """MLflow's artifact root when none is set: the lake's bucket if on S3, else under home."""
+    if lake_uri.startswith("s3://"):
+        bucket = lake_uri.removeprefix("s3://").split("/", 1)[0]
+        return f"s3://{bucket}/mlflow"
+    return str(home / "mlflow-artifacts")
 
 
 def _profile_model() -> type[ConfigModel]:

@@ -281,7 +281,8 @@ def test_dedup_settings_mistakes(text, message):
             "local:\n  spark_mastr: local[2]\n",
             "profiles.yaml:2: local.spark_mastr: unknown key (did you mean spark_master?); "
             "allowed: home, lake_uri, landing_uri, spark_master, spark_conf, s3_endpoint_url, "
-            "s3_region, s3_connect_timeout_s, s3_request_timeout_s, s3_max_retries, s3_allow_unsafe_rename, mlflow_tracking_uri, mlflow_experiment, dagster_postgres_url, "
+            "s3_region, s3_connect_timeout_s, s3_request_timeout_s, s3_max_retries, s3_allow_unsafe_rename, mlflow_tracking_uri, mlflow_artifacts_uri, mlflow_experiment, "
+            "dagster_postgres_url, "
             "sources_file, recipes_dir, mixtures_dir, synthetic_dir, benchmarks, sample_pages, "
             "sample_seed, outputs_port, outputs_base_url, spark_driver_host, "
             "spark_driver_bind_address, spark_cores, spark_tasks_per_core, "

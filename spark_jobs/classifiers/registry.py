@@ -77,6 +77,12 @@ def download(tracking_uri: str, ref: ModelRef, cache_dir: Path) -> Path:
     return target
 
 
+def files_uri(tracking_uri: str, ref: ModelRef) -> str:
+    """Where the version's files are stored (its artifact location: a local path, s3://...),
+    which executors read without asking the tracking store."""
+    return MlflowClient(tracking_uri).get_model_version(ref.name, str(ref.version)).source
+
+
 def version_metrics(tracking_uri: str, ref: ModelRef) -> dict[str, float]:
     """The metrics of the run that produced a model version."""
     client = MlflowClient(tracking_uri)

@@ -29,6 +29,7 @@ from spark_jobs.classifiers.gpu import GPU_CHUNK_ROWS, assigned_gpus, rebatch, s
 from spark_jobs.classifiers.heads import EDU_MODEL_NAME, TOPIC_MODEL_NAME
 from spark_jobs.classifiers.registry import LATEST
 from spark_jobs.session import max_records_per_file
+from spark_jobs.storage import LOCAL, ObjectStore
 
 FAMILIES = ("quality", "edu", "topic")
 MODEL_NAMES = {"quality": QUALITY_MODEL_NAME, "edu": EDU_MODEL_NAME, "topic": TOPIC_MODEL_NAME}
@@ -64,15 +65,18 @@ def resolve_classifiers(
     *,
     families: Sequence[str] = FAMILIES,
     max_tokens: int = MAX_TOKENS,
+    store: ObjectStore = LOCAL,
 ) -> ClassifierSet:
-    """Resolve each family's registered version ("latest" unless named) and fetch its files."""
-    refs, paths = {}, {}
+    """Resolve each family's registered version ("latest" unless named) and fetch its files;
+    `store` reaches them on S3 for executors that do not share the driver's disk."""
+    refs, paths, sources = {}, {}, {}
     for family in families:
         version = (versions or {}).get(family, LATEST)
         ref = registry.resolve(tracking_uri, MODEL_NAMES[family], version)
         refs[family] = ref
         paths[family] = str(registry.download(tracking_uri, ref, cache_dir))
-    return ClassifierSet(refs, paths, max_tokens)
+        sources[family] = registry.files_uri(tracking_uri, ref)
+    return ClassifierSet(refs, paths, max_tokens, sources, store)
 
 
 def _nullable(values, empty: np.ndarray, arrow_type: pa.DataType) -> pa.Array:
