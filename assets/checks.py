@@ -155,7 +155,7 @@ def _publish_docs(
     lake = lakehouse.lake
     project = data_docs.project_dir(lake, Path(lakehouse.settings.home))
     try:
-        index = data_docs.publish(
+        published = data_docs.publish(
             report,
             project=project,
             run_name=f"{table}-v{version}-run-{context.run.run_id[:8]}",
@@ -166,12 +166,20 @@ def _publish_docs(
     except Exception as error:
         context.log.warning(f"Data Docs not built for {table} v{version}: {error}")
         return {}
-    # An http link (served by `pilehouse ui`): a browser does not open file:// from the UI.
-    served = lakehouse.output_url(str(index.resolve()))
-    return {
-        "data docs": dg.MetadataValue.url(served or index.resolve().as_uri()),
-        "data docs path": dg.MetadataValue.path(str(index)),
-    }
+
+    def link(page: Path) -> dg.MetadataValue:
+        # An http link (served by `pilehouse ui`): a browser does not open file:// from the UI.
+        page = page.resolve()
+        return dg.MetadataValue.url(lakehouse.output_url(str(page)) or page.as_uri())
+
+    # This validation's own page (one per batch of the suite), then the site's index.
+    first, *others = published.pages or [published.index]
+    metadata = {"data docs": link(first)}
+    for page in others:  # validations/<suite>/<batch>/<run>/<time>/<table>.html
+        metadata[f"data docs ({page.parts[-4]})"] = link(page)
+    metadata["data docs index"] = link(published.index)
+    metadata["data docs path"] = dg.MetadataValue.path(str(published.index))
+    return metadata
 
 
 CURATED_SUITES = (CURATED_DOCUMENTS, CURATED_DISTRIBUTION, CONSERVATION)
