@@ -7,25 +7,22 @@ downstream in the run) when any expectation fails.
 """
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 
 from assets.resources import LakehouseResource
-from quality import data_docs
-from quality.history import last_passing_version, record_validation
-from quality.suites import (
+from quality.promises import (
     CONSERVATION,
     CURATED_DISTRIBUTION,
     CURATED_DOCUMENTS,
+    PROMISES,
     RAW_DOCUMENTS,
-    SUITES,
-    Subject,
 )
-from quality.validation import ValidationReport, validate_suite
-from spark_jobs.delta import open_table
 from spark_jobs.lake import document_tables
-from spark_jobs.storage import is_s3
+
+if TYPE_CHECKING:  # Great Expectations and pyspark load when a check runs, not with the defs
+    from quality.validation import ValidationReport
 
 PARTITION_TAG = "dagster/partition"
 
@@ -45,7 +42,7 @@ def _markdown(rows: list[dict[str, Any]]) -> str:
 
 
 def check_metadata(
-    report: ValidationReport, version: int, baseline: int | None
+    report: "ValidationReport", version: int, baseline: int | None
 ) -> dict[str, dg.MetadataValue]:
     """What a reviewer sees in the UI: every outcome, the failures with offending ids, aggregates."""
     results = [
@@ -92,18 +89,24 @@ def table_suite_check(
     asset_key: dg.AssetKey, table: str, suite_name: str
 ) -> dg.AssetChecksDefinition:
     """A blocking check that validates `table`'s current version against suite `suite_name`."""
-    suite = SUITES[suite_name]
+    promise = PROMISES[suite_name]
 
     @dg.asset_check(
         asset=asset_key,
         name=suite_name,
         blocking=True,
-        description=f"{suite.description} ({table}; Great Expectations). "
+        description=f"{promise.description} ({table}; Great Expectations). "
         "A failure stops downstream assets.",
     )
     def _check(
         context: dg.AssetCheckExecutionContext, lakehouse: LakehouseResource
     ) -> dg.AssetCheckResult:
+        from quality.history import last_passing_version, record_validation
+        from quality.suites import SUITES, Subject
+        from quality.validation import validate_suite
+        from spark_jobs.delta import open_table
+
+        suite = SUITES[suite_name]
         lake = lakehouse.lake
         version = open_table(lake.uri(table), store=lake.store).version()
         baseline = (
@@ -141,15 +144,18 @@ def table_suite_check(
 def _publish_docs(
     context: dg.AssetCheckExecutionContext,
     lakehouse: LakehouseResource,
-    report: ValidationReport,
+    report: "ValidationReport",
     table: str,
     version: int,
 ) -> dict[str, dg.MetadataValue]:
+    from quality import data_docs
+    from spark_jobs.storage import is_s3
+
     # Data Docs are a view: failing to render them must not fail (or pass) the gate.
     lake = lakehouse.lake
     project = data_docs.project_dir(lake, Path(lakehouse.settings.home))
     try:
-        index = data_docs.publish(
+        published = data_docs.publish(
             report,
             project=project,
             run_name=f"{table}-v{version}-run-{context.run.run_id[:8]}",
@@ -160,12 +166,20 @@ def _publish_docs(
     except Exception as error:
         context.log.warning(f"Data Docs not built for {table} v{version}: {error}")
         return {}
-    # An http link (served by `pilehouse ui`): a browser does not open file:// from the UI.
-    served = lakehouse.output_url(str(index.resolve()))
-    return {
-        "data docs": dg.MetadataValue.url(served or index.resolve().as_uri()),
-        "data docs path": dg.MetadataValue.path(str(index)),
-    }
+
+    def link(page: Path) -> dg.MetadataValue:
+        # An http link (served by `pilehouse ui`): a browser does not open file:// from the UI.
+        page = page.resolve()
+        return dg.MetadataValue.url(lakehouse.output_url(str(page)) or page.as_uri())
+
+    # This validation's own page (one per batch of the suite), then the site's index.
+    first, *others = published.pages or [published.index]
+    metadata = {"data docs": link(first)}
+    for page in others:  # validations/<suite>/<batch>/<run>/<time>/<table>.html
+        metadata[f"data docs ({page.parts[-4]})"] = link(page)
+    metadata["data docs index"] = link(published.index)
+    metadata["data docs path"] = dg.MetadataValue.path(str(published.index))
+    return metadata
 
 
 CURATED_SUITES = (CURATED_DOCUMENTS, CURATED_DISTRIBUTION, CONSERVATION)

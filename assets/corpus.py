@@ -6,7 +6,9 @@ import pydantic
 from assets.automation import EAGER_AFTER_GATES
 from assets.metadata import stage_metadata
 from assets.resources import LakehouseResource
-from spark_jobs import stages
+
+# The engine (pyspark, the annotators) is imported in the asset bodies: loading the
+# definitions stays light (tests/orchestration/test_fast_start.py).
 
 # Spark-heavy steps share this pool so two big jobs do not fight over a small machine.
 SPARK_POOL = "spark"
@@ -56,6 +58,8 @@ def corpus_assets(corpus: str) -> list[dg.AssetsDefinition]:
     def raw(
         context: dg.AssetExecutionContext, config: RawIngestConfig, lakehouse: LakehouseResource
     ) -> dg.MaterializeResult:
+        from spark_jobs import stages
+
         try:
             source = lakehouse.source(context.partition_key)
             if config.files:
@@ -86,6 +90,8 @@ def corpus_assets(corpus: str) -> list[dg.AssetsDefinition]:
     def annotated(
         context: dg.AssetExecutionContext, lakehouse: LakehouseResource
     ) -> dg.MaterializeResult:
+        from spark_jobs import stages
+
         report = stages.annotate_source(
             lakehouse.spark,
             lakehouse.lake,

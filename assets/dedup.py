@@ -2,6 +2,7 @@
 together with the dedup clusters and decontamination flags they were decided from."""
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dagster as dg
 
@@ -9,11 +10,11 @@ from assets.automation import EAGER_AFTER_GATES
 from assets.corpus import SPARK_POOL, corpus_keys
 from assets.metadata import stage_metadata
 from assets.resources import CODE_VERSION, LakehouseResource
-from spark_jobs import stages
-from spark_jobs.decontaminate import BUNDLED_BENCHMARKS
-from spark_jobs.dedup import DedupConfig
 from spark_jobs.lake import CORPORA
 from spark_jobs.settings import Settings
+
+if TYPE_CHECKING:  # the engine (pyspark) is imported when curation runs
+    from spark_jobs.dedup import DedupConfig
 
 BENCHMARK_ITEMS = dg.AssetKey(["benchmarks", "items"])
 DEDUP_CLUSTERS = dg.AssetKey(["dedup", "clusters"])
@@ -21,17 +22,22 @@ DECONTAMINATION_FLAGS = dg.AssetKey(["decontamination", "flags"])
 CURATED = {corpus: corpus_keys(corpus)[2] for corpus in CORPORA}
 # Everything the curation step can write, in the order a job selects it.
 CURATION_KEYS = [BENCHMARK_ITEMS, *CURATED.values(), DEDUP_CLUSTERS, DECONTAMINATION_FLAGS]
-_SHARED = {DEDUP_CLUSTERS: stages.CLUSTER_TABLE, DECONTAMINATION_FLAGS: stages.FLAG_TABLE}
+# The tables of spark_jobs.stages (CLUSTER_TABLE, FLAG_TABLE; a test keeps them equal).
+_SHARED = {DEDUP_CLUSTERS: "dedup.clusters", DECONTAMINATION_FLAGS: "decontamination.flags"}
 _TABLES = {**{key: f"curated.{corpus}" for corpus, key in CURATED.items()}, **_SHARED}
 
 
 def benchmark_locations(settings: Settings) -> list[Path]:
     """The benchmarks PILEHOUSE_BENCHMARKS names; the bundled sample when it names none."""
+    from spark_jobs.decontaminate import BUNDLED_BENCHMARKS
+
     return settings.benchmark_locations or [BUNDLED_BENCHMARKS]
 
 
-def dedup_config(settings: Settings) -> DedupConfig:
+def dedup_config(settings: Settings) -> "DedupConfig":
     """orchestration/recipes/dedup.yaml, or the copy in the configured recipes directory."""
+    from spark_jobs.dedup import DedupConfig
+
     return DedupConfig.from_yaml(settings.dedup_config_file)
 
 
@@ -55,6 +61,8 @@ def _lineage(context: dg.AssetExecutionContext, key: dg.AssetKey | None) -> dict
 def benchmark_items(
     context: dg.AssetExecutionContext, lakehouse: LakehouseResource
 ) -> dg.MaterializeResult:
+    from spark_jobs import stages
+
     locations = benchmark_locations(lakehouse.settings)
     report = stages.register_benchmarks(
         lakehouse.lake, locations, metadata=_lineage(context, BENCHMARK_ITEMS)
@@ -111,6 +119,8 @@ def _curated_spec(corpus: str) -> dg.AssetSpec:
 )
 def curated_corpora(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):
     """Select every family with its recipe; decontaminate and deduplicate across families."""
+    from spark_jobs import stages
+
     selected = context.selected_asset_keys
     recipes = {corpus: lakehouse.recipe(corpus) for corpus in CORPORA}
     report = stages.curate_corpora(

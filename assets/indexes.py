@@ -6,8 +6,6 @@ from assets.automation import EAGER_AFTER_GATES
 from assets.dedup import benchmark_locations
 from assets.mixtures import mixture_key, mixture_recipes
 from assets.resources import LakehouseResource
-from spark_jobs.indexes.build import build_mixture_index
-from spark_jobs.indexes.contamination import REPORT_TABLE, contamination_report, summary
 
 GROUP = "indexes"
 
@@ -27,6 +25,9 @@ def index_asset(mixture: str) -> dg.AssetsDefinition:
         description=f"Suffix-array n-gram index of mixtures.{mixture} (pilehouse trace / count)",
     )
     def _index(lakehouse: LakehouseResource) -> dg.MaterializeResult:
+        from spark_jobs.indexes.build import build_mixture_index
+        from spark_jobs.indexes.contamination import REPORT_TABLE, contamination_report, summary
+
         built = build_mixture_index(lakehouse.lake, mixture)
         manifest, totals = built.manifest, built.manifest["totals"]
         # Benchmark items against what the model trains on, at any length (not a gate: the

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import dagster as dg
 
-from spark_jobs.stages import StageReport
+if TYPE_CHECKING:  # the stages import pyspark: loaded when an asset runs
+    from spark_jobs.stages import StageReport
 
 
 def stage_metadata(report: StageReport) -> dict[str, dg.MetadataValue]:

@@ -4,7 +4,6 @@ import dagster as dg
 
 from assets.corpus import corpus_keys
 from assets.resources import LakehouseResource
-from spark_jobs.mixtures.build import materialize_mixture, recipe_conformance
 from spark_jobs.mixtures.recipe import MixtureRecipe, load_recipes
 from spark_jobs.settings import load_settings
 
@@ -38,6 +37,8 @@ def mixture_asset(recipe: MixtureRecipe) -> dg.AssetsDefinition:
     def _mixture(
         context: dg.AssetExecutionContext, lakehouse: LakehouseResource
     ) -> dg.MaterializeResult:
+        from spark_jobs.mixtures.build import materialize_mixture, recipe_conformance
+
         settings = lakehouse.settings
         exported = materialize_mixture(
             lakehouse.lake,

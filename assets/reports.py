@@ -5,7 +5,6 @@ import dagster as dg
 from assets.automation import EAGER_AFTER_GATES
 from assets.resources import LakehouseResource
 from assets.web import CURATED_WEB
-from spark_jobs.analyst.corpus_report import write_corpus_report
 
 CORPUS_REPORT = dg.AssetKey(["reports", "corpus"])
 
@@ -19,6 +18,8 @@ CORPUS_REPORT = dg.AssetKey(["reports", "corpus"])
 )
 def corpus_report(lakehouse: LakehouseResource) -> dg.MaterializeResult:
     """Corpus report: words by source/license/language, lengths, quality, removals, duplicates."""
+    from spark_jobs.analyst.corpus_report import write_corpus_report  # matplotlib: when it runs
+
     report = write_corpus_report(lakehouse.lake)
     # An http link (served by `pilehouse ui`): a browser does not open file:// from the UI.
     link = lakehouse.output_url(report.index_uri) or (

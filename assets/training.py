@@ -8,12 +8,10 @@ from assets.automation import EAGER_AFTER_GATES
 from assets.corpus import corpus_keys
 from assets.mixtures import mixture_recipes
 from assets.resources import LakehouseResource
-from spark_jobs.delta import open_table, table_exists
 from spark_jobs.lake import CORPORA
-from spark_jobs.mixtures.build import latest_export
-from spark_jobs.tracking import TableSnapshot, log_dataset_run
 
-if TYPE_CHECKING:  # the proxy model (torch) is imported when a proxy trains
+# MLflow (spark_jobs.tracking) and the proxy model (torch) are imported when the asset runs.
+if TYPE_CHECKING:
     from spark_jobs.mixtures.proxy import ProxyConfig
 
 CURATED_RUN = dg.AssetKey(["training", "curated_corpora_run"])
@@ -30,6 +28,9 @@ def curated_corpora_run(
     context: dg.AssetExecutionContext, lakehouse: LakehouseResource
 ) -> dg.MaterializeResult:
     """An MLflow run whose dataset inputs are the curated tables at the versions just validated."""
+    from spark_jobs.delta import open_table, table_exists
+    from spark_jobs.tracking import TableSnapshot, log_dataset_run
+
     settings, lake = lakehouse.settings, lakehouse.lake
     snapshots = []
     for corpus in CORPORA:
@@ -86,6 +87,7 @@ def proxy_training_asset(mixture: str, config: "ProxyConfig | None" = None):
     def _proxy(
         context: dg.AssetExecutionContext, lakehouse: LakehouseResource
     ) -> dg.MaterializeResult:
+        from spark_jobs.mixtures.build import latest_export
         from spark_jobs.mixtures.proxy import PROXY_EXPERIMENT, ProxyConfig, run_proxy_training
 
         settings, lake = lakehouse.settings, lakehouse.lake

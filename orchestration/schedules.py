@@ -52,6 +52,3 @@ weekly_quality_report_schedule = dg.ScheduleDefinition(
     "corpus report.",
     default_status=dg.DefaultScheduleStatus.STOPPED,
 )
-
-schedules = [nightly_mixtures_schedule, weekly_quality_report_schedule]
-scheduled_jobs = [refresh_mixtures_job, quality_report_job]

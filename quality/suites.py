@@ -43,14 +43,16 @@ from quality.bounds import (
 )
 from quality.history import profile_history
 from quality.licenses import LicensePolicy, license_class_of, policy_for_table
+from quality.promises import (
+    CONSERVATION,
+    CURATED_DISTRIBUTION,
+    CURATED_DOCUMENTS,
+    PROMISES,
+    RAW_DOCUMENTS,
+)
 from spark_jobs.annotators.pii import PII_TYPES, pii_spans
 from spark_jobs.delta import open_table, read_arrow, read_spark
 from spark_jobs.lake import Lake
-
-RAW_DOCUMENTS = "raw_documents"
-CURATED_DOCUMENTS = "curated_documents"
-CURATED_DISTRIBUTION = "curated_distribution"
-CONSERVATION = "conservation"
 
 
 @dataclass(frozen=True)
@@ -473,25 +475,15 @@ def conservation(subject: Subject) -> list[Batch]:
     ]
 
 
+# The promises (names, descriptions) live in quality/promises.py, which the check
+# declarations read without importing Great Expectations.
+_BATCHES: dict[str, Callable[[Subject], list[Batch]]] = {
+    RAW_DOCUMENTS: raw_documents,
+    CURATED_DOCUMENTS: curated_documents,
+    CURATED_DISTRIBUTION: curated_distribution,
+    CONSERVATION: conservation,
+}
 SUITES: dict[str, Suite] = {
-    suite.name: suite
-    for suite in [
-        Suite(RAW_DOCUMENTS, "schema and integrity of ingested documents", raw_documents),
-        Suite(
-            CURATED_DOCUMENTS,
-            "integrity, licensing and no residual PII in curated documents",
-            curated_documents,
-        ),
-        Suite(
-            CURATED_DISTRIBUTION,
-            "each source's removal rates, language shares and length quantiles within the "
-            "bounds learned from its own history",
-            curated_distribution,
-        ),
-        Suite(
-            CONSERVATION,
-            "every input record ends kept, rejected with a reason, or quarantined",
-            conservation,
-        ),
-    ]
+    name: Suite(name, promise.description, _BATCHES[name], promise.uses_baseline)
+    for name, promise in PROMISES.items()
 }

@@ -86,14 +86,36 @@ class WebSampleManifest(JsonManifest):
     expected_reasons: dict[str, int] = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Page:
+    """One response. An article page keeps only which prose paragraphs it holds and renders
+    its HTML when written, so generating N pages does not hold N bodies in memory."""
+
     category: str
     url: str
     status: int
     content_type: str
-    body: bytes
-    article: tuple[str, list[str]] | None = None  # title and paragraphs, for duplicating
+    stored_body: bytes | None = None  # None: rendered from article_ids
+    article_ids: tuple[int, ...] | None = None  # indexes into _prose(), in page order
+
+    @property
+    def article(self) -> tuple[str, list[str]]:
+        """Title and paragraphs of an article page."""
+        assert self.article_ids is not None
+        prose = _prose()
+        title = prose[self.article_ids[0]][0].replace("-", " ").title()
+        return title, [prose[i][1] for i in self.article_ids]
+
+    @property
+    def body(self) -> bytes:
+        if self.stored_body is not None:
+            return self.stored_body
+        title, paragraphs = self.article
+        return _html(title, paragraphs, site=_host(self.url)).encode()
+
+    @body.setter
+    def body(self, value: bytes) -> None:
+        self.stored_body = value
 
 
 def generate_web_sample(
@@ -238,8 +260,9 @@ class _PageBuilder:
                 self._used_urls.add(url)
                 return url
 
-    def article(self) -> tuple[str, list[str]]:
-        """A unique title and 150-1500 words of paragraphs drawn from the prose pool."""
+    def article(self) -> tuple[int, ...]:
+        """A unique choice of 150-1500 words of paragraphs from the prose pool (indexes); the
+        first paragraph's topic is the title."""
         while True:
             target = self.rng.randint(150, 1500)
             chosen: list[int] = []
@@ -249,19 +272,17 @@ class _PageBuilder:
                 if i not in chosen:
                     chosen.append(i)
                     words += len(self.prose[i][1].split())
-            if tuple(chosen) not in self._used_articles:
-                self._used_articles.add(tuple(chosen))
-                topic = self.prose[chosen[0]][0]
-                return topic.replace("-", " ").title(), [self.prose[i][1] for i in chosen]
+            ids = tuple(chosen)
+            if ids not in self._used_articles:
+                self._used_articles.add(ids)
+                return ids
 
     def article_page(self, category: str, url: str | None = None) -> _Page:
-        title, paragraphs = self.article()
-        url = url or self.new_url(_slug(title))
-        body = _html(title, paragraphs, site=_host(url)).encode()
-        return _Page(category, url, 200, "text/html; charset=utf-8", body, (title, paragraphs))
+        page = _Page(category, "", 200, "text/html; charset=utf-8", article_ids=self.article())
+        page.url = url or self.new_url(_slug(page.article[0]))
+        return page
 
     def duplicate_page(self, original: _Page, normalized: bool) -> _Page:
-        assert original.article is not None
         title, paragraphs = original.article
         if normalized:  # same words, other case and spacing: equal after normalisation only
             title = title.lower()
@@ -489,13 +510,14 @@ class _WarcWriter:
             request_block,
         )
         http_date = datetime.strptime(date, "%Y-%m-%dT%H:%M:%SZ")
+        body = page.body  # rendered here, one page at a time
         response_head = (
             f"HTTP/1.1 {page.status} {_REASON_PHRASES[page.status]}\r\n"
             f"Date: {http_date.strftime('%a, %d %b %Y %H:%M:%S GMT')}\r\n"
             f"Server: nginx/1.24.0\r\nContent-Type: {page.content_type}\r\n"
-            f"Content-Length: {len(page.body)}\r\nConnection: close\r\n\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
         ).encode()
-        response_block = response_head + page.body
+        response_block = response_head + body
         response = _warc_record(
             [
                 ("WARC-Type", "response"),
@@ -505,7 +527,7 @@ class _WarcWriter:
                 *common,
                 ("WARC-Concurrent-To", request_id),
                 ("WARC-Target-URI", page.url),
-                ("WARC-Payload-Digest", _digest(page.body)),
+                ("WARC-Payload-Digest", _digest(body)),
                 ("WARC-Block-Digest", _digest(response_block)),
                 ("WARC-Identified-Payload-Type", page.content_type.split(";")[0]),
             ],

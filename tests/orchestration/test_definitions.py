@@ -5,7 +5,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from orchestration.definitions import defs
+from orchestration.definitions import DOMAINS, defs
 from spark_jobs.lake import CORPORA
 
 STAGES = ("raw", "annotated", "curated")
@@ -60,3 +60,41 @@ def test_corpus_report_follows_curated_web_in_the_reports_group():
     report = graph.get(dg.AssetKey(["reports", "corpus"]))
     assert report.group_name == "reports"
     assert report.parent_keys == {dg.AssetKey(["curated", "web"])}
+
+
+def test_every_asset_check_and_job_is_declared_in_exactly_one_domain():
+    """orchestration/defs/: each asset, check, job, schedule and sensor has one domain."""
+    graph = defs.resolve_asset_graph()
+    owners: dict[str, list[str]] = {}
+    for domain, domain_defs in DOMAINS.items():
+        for assets in domain_defs.assets or []:
+            for key in assets.keys:
+                owners.setdefault(key.to_user_string(), []).append(domain)
+            for check in assets.check_keys:  # checks declared with their asset
+                owners.setdefault(f"{check.asset_key.to_user_string()}:{check.name}", []).append(
+                    domain
+                )
+        for checks in domain_defs.asset_checks or []:
+            for check in checks.check_keys:
+                owners.setdefault(f"{check.asset_key.to_user_string()}:{check.name}", []).append(
+                    domain
+                )
+        for job in [*(domain_defs.jobs or []), *(domain_defs.schedules or [])]:
+            owners.setdefault(f"job/schedule {job.name}", []).append(domain)
+        for sensor in domain_defs.sensors or []:
+            owners.setdefault(f"sensor {sensor.name}", []).append(domain)
+    assert {name: where for name, where in owners.items() if len(where) > 1} == {}
+    declared = {name for name in owners if not name.startswith(("job", "sensor"))}
+    assert declared == {key.to_user_string() for key in graph.get_all_asset_keys()} | {
+        f"{c.asset_key.to_user_string()}:{c.name}" for c in graph.asset_check_keys
+    }
+    assert {n.split(" ", 1)[1] for n in owners if n.startswith("job")} == {
+        *(job.name for job in defs.jobs),
+        *(schedule.name for schedule in defs.schedules),
+    }
+    # Each family's domain holds its raw and annotated assets and the gates on its tables.
+    for corpus in CORPORA:
+        raw, annotated, curated = (f"{stage}/{corpus}" for stage in STAGES)
+        assert owners[raw] == owners[annotated] == [corpus]
+        assert owners[f"{curated}:conservation"] == [corpus]
+        assert owners[curated] == ["curation"]

@@ -1,6 +1,6 @@
 """Fast start: light commands do not import the heavy libraries, and loading the Dagster
-definitions imports torch only where a model trains or scores. Each probe runs in a fresh
-interpreter; the import cost is measured with `python -X importtime` and printed (the figure
+definitions imports none of pyspark, torch, MLflow and Great Expectations (each is imported
+inside the asset or check that uses it). Each probe runs in a fresh interpreter; the import cost is measured with `python -X importtime` and printed (the figure
 depends on the machine's load, so no test bounds it)."""
 
 from __future__ import annotations
@@ -60,18 +60,23 @@ def test_status_imports_no_spark(tmp_path):
     assert "pyspark" not in heavy, heavy
 
 
-def test_definitions_load_without_torch_and_print_import_time(capsys):
-    """Loading the code location: what it imports, and what that costs (printed)."""
+def test_definitions_load_without_heavy_libraries_and_print_their_cost(capsys):
+    """Loading the code location imports none of pyspark, torch, MLflow or Great Expectations
+    (they load inside the asset or check that uses them); what loading costs is printed."""
     done = _probe(
-        "import sys, json\nfrom orchestration.definitions import defs\n"
+        "import resource, sys, json\nfrom orchestration.definitions import defs\n"
         "assert defs.resolve_all_job_defs()\n"
+        "assert defs.resolve_asset_graph().asset_check_keys\n"
+        "usage = resource.getrusage(resource.RUSAGE_SELF)\n"
+        "print(usage.ru_utime + usage.ru_stime)\n"
         f"print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))",
         None,
         "-X",
         "importtime",
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    heavy = json.loads(done.stdout.strip().splitlines()[-1])
+    *_, cpu, last = done.stdout.strip().splitlines()
+    heavy = json.loads(last)
     cumulative = {}
     for line in done.stderr.splitlines():
         if line.startswith("import time:") and "|" in line:
@@ -82,10 +87,18 @@ def test_definitions_load_without_torch_and_print_import_time(capsys):
     with capsys.disabled():
         print(
             f"\nimporting orchestration.definitions: {seconds:.2f} s cumulative "
-            f"(python -X importtime); heavy packages loaded: {', '.join(heavy) or 'none'}"
+            f"(python -X importtime); the whole process: {float(cpu):.2f} s CPU; "
+            f"heavy packages loaded: {', '.join(heavy) or 'none'}"
         )
-    # torch loads only when a classifier or proxy model trains or scores (inside the asset).
-    assert "torch" not in heavy, heavy
+    assert heavy == [], f"loading the definitions imported {heavy}: import them where used"
+
+
+def test_light_asset_modules_name_the_engines_tables():
+    """assets/dedup.py spells the shared curation tables so as not to import the stages."""
+    from assets.dedup import _SHARED
+    from spark_jobs.stages import CLUSTER_TABLE, FLAG_TABLE
+
+    assert sorted(_SHARED.values()) == sorted([CLUSTER_TABLE, FLAG_TABLE])
 
 
 def test_classifier_assets_name_the_registrys_latest():
