@@ -14,6 +14,7 @@ from assets import (
     ops,
     papers,
     reports,
+    synthetic,
     training,
     web,
 )
@@ -46,6 +47,7 @@ defs = dg.Definitions(
         ops.source_registry,
         *classifiers.classifier_model_assets,
         *classifiers.classified_assets,
+        *synthetic.synthetic_assets,
     ],
     asset_checks=[
         check

@@ -100,6 +100,8 @@ class GenerationReport:
     chunks_committed: list[int] = field(default_factory=list)
     budget_reached: bool = False
     commits: dict[int, CommitResult] = field(default_factory=dict)
+    # Model names as the endpoint reported them in this run's answers.
+    models: set[str] = field(default_factory=set)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -128,6 +130,17 @@ def endpoint_settings(recipe: SyntheticRecipe, tasks: int, api_key: str | None) 
         rate_limit=requests.rate_limit / tasks if requests.rate_limit else None,
         timeout_s=requests.timeout_s,
     )
+
+
+def generation_profile(recipe: SyntheticRecipe, *, local: bool):
+    """The stage-level resource profile of the generation tasks: the classifier stage's GPU
+    profile when the recipe's endpoint runs on the executors' GPUs (generator.gpu), None
+    otherwise or in local mode (stage-level scheduling needs a cluster manager)."""
+    if not recipe.spec.generator.gpu or local:
+        return None
+    from spark_jobs.classifiers.gpu import classifier_profile
+
+    return classifier_profile()
 
 
 def sampling_of(recipe: SyntheticRecipe) -> Sampling:
@@ -356,7 +369,7 @@ def generate_synthetic(
         report.chunks_committed.append(chunk)
         # Counted from what was committed: recounting `results` would call the endpoint again.
         written = snapshot_dataset(uri, version=commit.version, store=lake.store).to_table(
-            columns=["status", "completion_tokens"],
+            columns=["status", "completion_tokens", "model"],
             filter=(ds.field("chunk") == chunk) & (ds.field("run_id") == run_id),
         )
         statuses = written["status"].to_pylist()
@@ -365,6 +378,37 @@ def generate_synthetic(
         report.ok += statuses.count(OK)
         report.failed += len(statuses) - statuses.count(OK)
         report.completion_tokens += pc.sum(tokens).as_py() or 0
+        report.models.update(m for m in written["model"].to_pylist() if m)
         produced += pc.sum(tokens).as_py() or 0
         log.info("synthetic %s: chunk %d committed (v%d)", recipe.name, chunk, commit.version)
     return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one recipe's generation stage outside Dagster (a local lake directory)."""
+    import argparse
+    import json
+
+    from spark_jobs.session import get_spark
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--lake", required=True, help="the lake's root directory")
+    parser.add_argument("--recipe", required=True, help="a synthetic recipe YAML file")
+    parser.add_argument("--run-id", required=True, help="recorded in every row written")
+    parser.add_argument("--master", default="local[2]", help="Spark master (default local[2])")
+    parser.add_argument("--tasks", type=int, default=None, help="Spark tasks per chunk")
+    args = parser.parse_args(argv)
+    spark = get_spark(args.master, app_name="pilehouse-synthetic")
+    report = generate_synthetic(
+        spark,
+        Lake(args.lake),
+        SyntheticRecipe.from_yaml(args.recipe),
+        run_id=args.run_id,
+        tasks=args.tasks,
+    )
+    print(json.dumps({**report.counts, "chunks committed": report.chunks_committed}), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
