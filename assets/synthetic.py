@@ -1,6 +1,8 @@
 """Synthetic data: synthetic/<recipe> for every recipe in orchestration/synthetic (model-written
 samples with provenance), then annotated/synthetic and curated/synthetic over all of them."""
 
+from collections.abc import Mapping
+
 import dagster as dg
 
 from assets.corpus import SPARK_POOL, corpus_keys
@@ -73,70 +75,70 @@ def synthetic_asset(recipe: SyntheticRecipe) -> dg.AssetsDefinition:
     return _synthetic
 
 
-def _recipes() -> dict[str, SyntheticRecipe]:
-    return load_recipes(load_settings().synthetic_dir)
+def family_assets(recipes: Mapping[str, SyntheticRecipe]) -> list[dg.AssetsDefinition]:
+    """annotated/synthetic and curated/synthetic over these recipes' synthetic/<recipe>."""
 
+    @dg.asset(
+        key=ANNOTATED,
+        deps=[synthetic_key(name) for name in recipes],
+        group_name=GROUP,
+        kinds={"spark", "delta"},
+        pool=SPARK_POOL,
+        code_version="1",
+    )
+    def annotated_synthetic(
+        context: dg.AssetExecutionContext, lakehouse: LakehouseResource
+    ) -> dg.MaterializeResult:
+        """Ok samples of every recipe, annotated like any family, with their source overlap."""
+        from spark_jobs.synthetic.curate import annotate_synthetic
 
-@dg.asset(
-    key=ANNOTATED,
-    deps=[synthetic_key(name) for name in _recipes()],
-    group_name=GROUP,
-    kinds={"spark", "delta"},
-    pool=SPARK_POOL,
-    code_version="1",
-)
-def annotated_synthetic(
-    context: dg.AssetExecutionContext, lakehouse: LakehouseResource
-) -> dg.MaterializeResult:
-    """Ok samples of every recipe, annotated like any family, with their overlap with their source."""
-    from spark_jobs.synthetic.curate import annotate_synthetic
+        metadata: dict[str, object] = {}
+        for name, recipe in recipes.items():
+            report = annotate_synthetic(
+                lakehouse.spark,
+                lakehouse.lake,
+                recipe,
+                metadata=LakehouseResource.commit_metadata(context),
+            )
+            metadata |= {f"{name}: {k}": v for k, v in stage_metadata(report).items()}
+        return dg.MaterializeResult(metadata=metadata)
 
-    metadata: dict[str, object] = {}
-    for name, recipe in _recipes().items():
-        report = annotate_synthetic(
+    @dg.asset(
+        key=CURATED,
+        deps=[ANNOTATED, BENCHMARK_ITEMS, *[corpus_keys(c)[1] for c in CORPORA]],
+        group_name=GROUP,
+        kinds={"spark", "delta"},
+        pool=SPARK_POOL,
+        code_version="1",
+    )
+    def curated_synthetic(
+        context: dg.AssetExecutionContext, lakehouse: LakehouseResource
+    ) -> dg.MaterializeResult:
+        """Samples kept by the curation recipe: not copies of their source, decontaminated, deduplicated."""
+        from spark_jobs.synthetic.curate import curate_synthetic, curation_recipe
+
+        curation = curation_recipe(recipes, lakehouse.settings.recipes_dir)
+        report = curate_synthetic(
             lakehouse.spark,
             lakehouse.lake,
-            recipe,
+            recipes,
+            curation,
+            {corpus: lakehouse.recipe(corpus) for corpus in CORPORA},
+            dedup_config(lakehouse.settings),
+            run_id=context.run.run_id,
             metadata=LakehouseResource.commit_metadata(context),
         )
-        metadata |= {f"{name}: {k}": v for k, v in stage_metadata(report).items()}
-    return dg.MaterializeResult(metadata=metadata)
+        return dg.MaterializeResult(
+            metadata={**stage_metadata(report), "recipe hash": curation.fingerprint}
+        )
+
+    return [annotated_synthetic, curated_synthetic]
 
 
-@dg.asset(
-    key=CURATED,
-    deps=[ANNOTATED, BENCHMARK_ITEMS, *[corpus_keys(c)[1] for c in CORPORA]],
-    group_name=GROUP,
-    kinds={"spark", "delta"},
-    pool=SPARK_POOL,
-    code_version="1",
-)
-def curated_synthetic(
-    context: dg.AssetExecutionContext, lakehouse: LakehouseResource
-) -> dg.MaterializeResult:
-    """Samples kept by the curation recipe: no copies of their source, decontaminated, deduplicated."""
-    from spark_jobs.synthetic.curate import curate_synthetic, curation_recipe
-
-    recipes = _recipes()
-    curation = curation_recipe(recipes, lakehouse.settings.recipes_dir)
-    report = curate_synthetic(
-        lakehouse.spark,
-        lakehouse.lake,
-        recipes,
-        curation,
-        {corpus: lakehouse.recipe(corpus) for corpus in CORPORA},
-        dedup_config(lakehouse.settings),
-        run_id=context.run.run_id,
-        metadata=LakehouseResource.commit_metadata(context),
-    )
-    return dg.MaterializeResult(
-        metadata={**stage_metadata(report), "recipe hash": curation.fingerprint}
-    )
+def synthetic_family(recipes: Mapping[str, SyntheticRecipe]) -> list[dg.AssetsDefinition]:
+    """Every asset of the synthetic family for these recipes."""
+    return [*[synthetic_asset(r) for r in recipes.values()], *family_assets(recipes)]
 
 
-synthetic_recipes = _recipes()
-synthetic_assets = [
-    *[synthetic_asset(recipe) for recipe in synthetic_recipes.values()],
-    annotated_synthetic,
-    curated_synthetic,
-]
+synthetic_recipes = load_recipes(load_settings().synthetic_dir)
+synthetic_assets = synthetic_family(synthetic_recipes)

@@ -347,7 +347,8 @@ def generate_synthetic(
         task = _generate_task(
             recipe, endpoint_settings(recipe, n_tasks, api_key), sampling_of(recipe), fixed
         )
-        results = todo.repartition(n_tasks, "id").mapInArrow(task, spark_schema, profile=profile)
+        # Round-robin: equal shares, so no task is left alone with half the concurrency at the end.
+        results = todo.repartition(n_tasks).mapInArrow(task, spark_schema, profile=profile)
         out = results
         if existing is not None:
             # Rows of the chunk not requested again (ok ones, failures the budget left for
@@ -391,6 +392,10 @@ def main(argv: list[str] | None = None) -> int:
 
     from spark_jobs.session import get_spark
 
+    # Under `python -m` this module is __main__; the stage's task functions must come from
+    # the importable module so Spark's workers unpickle them by reference.
+    from spark_jobs.synthetic.generate import generate_synthetic as generate
+
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("--lake", required=True, help="the lake's root directory")
     parser.add_argument("--recipe", required=True, help="a synthetic recipe YAML file")
@@ -399,7 +404,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tasks", type=int, default=None, help="Spark tasks per chunk")
     args = parser.parse_args(argv)
     spark = get_spark(args.master, app_name="pilehouse-synthetic")
-    report = generate_synthetic(
+    report = generate(
         spark,
         Lake(args.lake),
         SyntheticRecipe.from_yaml(args.recipe),

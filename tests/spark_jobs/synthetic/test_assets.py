@@ -8,7 +8,7 @@ from __future__ import annotations
 import dagster as dg
 import yaml
 
-from assets.synthetic import annotated_synthetic, curated_synthetic, synthetic_asset
+from assets.synthetic import synthetic_family
 from orchestration.resources import LakehouseResource
 from spark_jobs.classifiers.gpu import GPU
 from spark_jobs.delta import read_arrow, table_history
@@ -20,21 +20,22 @@ from spark_jobs.synthetic.server import MODEL_NAME
 def test_assets_materialize_against_the_test_server(
     spark, sources, make_recipe, endpoint, tmp_path, monkeypatch
 ):
-    recipes_dir = tmp_path / "synthetic"
-    recipes_dir.mkdir()
     spec = make_recipe(requests={"concurrency": 2, "retries": 3, "backoff_s": 0.01, "chunks": 2})
-    data = spec.spec.model_dump(mode="json", exclude={"name"})
-    (recipes_dir / "rephrase-test.yaml").write_text(yaml.safe_dump(data))
-    recipe = SyntheticRecipe.from_yaml(recipes_dir / "rephrase-test.yaml")
+    path = tmp_path / "rephrase-test.yaml"  # as a user writes it: YAML, name = file stem
+    path.write_text(yaml.safe_dump(spec.spec.model_dump(mode="json", exclude={"name"})))
+    recipe = SyntheticRecipe.from_yaml(path)
     monkeypatch.setenv("PILEHOUSE_HOME", str(tmp_path))
     monkeypatch.setenv("PILEHOUSE_LAKE_URI", sources.root_uri)
-    monkeypatch.setenv("PILEHOUSE_SYNTHETIC_DIR", str(recipes_dir))
     endpoint.faults(queue=[{"status": 429, "retry_after": 0}, {"status": 500}])
 
-    result = dg.materialize(
-        [synthetic_asset(recipe), annotated_synthetic, curated_synthetic],
-        resources={"lakehouse": LakehouseResource()},
-    )
+    assets = synthetic_family({recipe.name: recipe})
+    assert [a.key.to_user_string() for a in assets] == [
+        "synthetic/rephrase-test",
+        "annotated/synthetic",
+        "curated/synthetic",
+    ]
+    assert assets[1].asset_deps[assets[1].key] == {assets[0].key}
+    result = dg.materialize(assets, resources={"lakehouse": LakehouseResource()})
     assert result.success
     built = result.asset_materializations_for_node("synthetic__rephrase_test")[0].metadata
     assert built["ok"].value == 8 and built["failed requests"].value == 0
