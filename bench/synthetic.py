@@ -3,13 +3,16 @@ Delta commits included) against a bare async client (spark_jobs.synthetic.client
 in one process), on the same endpoint with the same prompts, seeds and sampling parameters, at
 two concurrency levels; requests/s, completion tokens/s and the ratio stage/bare.
 
-The endpoint is the test server (spark_jobs.synthetic.server: the platform's byte-level proxy
-LM behind an OpenAI-compatible API) with an added per-answer latency standing in for a GPU
-server's time, so what is compared is the client side: the stage's planning, task fan-out and
-commits against a bare loop. Not a measurement of a model's speed.
+The endpoint is the test server (spark_jobs.synthetic.server, OpenAI-compatible, on loopback).
+By default (--endpoint fixed) it answers every request after a fixed latency with a fixed
+256-byte text, without running its model, concurrently, as a batching GPU server would: what is
+compared is then the client side (the stage's planning, task fan-out and per-chunk commits
+against a bare loop). --endpoint model runs its byte-level proxy LM for every answer (one
+forward pass at a time, so the server, not the client, is the bottleneck). Neither measures a
+real model's speed.
 
-    python -m bench.synthetic                 # 240 samples per run, concurrency 4 and 16
-    python -m bench.synthetic --quick         # 80 samples per run
+    python -m bench.synthetic                 # ~20 s of requests per run, concurrency 4 and 16
+    python -m bench.synthetic --quick         # ~5 s per run
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+
+import pyarrow.compute as pc
 
 from spark_jobs.synthetic.client import EndpointSettings, GenerationRequest, run_generation
 from spark_jobs.synthetic.generate import generate_synthetic, sampling_of
@@ -92,7 +97,7 @@ def run_bare(recipe: SyntheticRecipe, requests: list[GenerationRequest]) -> dict
     started = time.perf_counter()
     table = run_generation(requests, settings, sampling_of(recipe))
     seconds = time.perf_counter() - started
-    ok = table.filter(table["status"] == "ok")
+    ok = table.filter(pc.equal(table["status"], "ok"))
     tokens = sum(ok["completion_tokens"].to_pylist())
     return {"seconds": seconds, "requests": table.num_rows, "ok": ok.num_rows, "tokens": tokens}
 
@@ -119,17 +124,25 @@ def rates(result: dict) -> tuple[float, float]:
     return result["requests"] / result["seconds"], result["tokens"] / result["seconds"]
 
 
+ANSWER = (
+    "The stage sends the same request a bare client sends, and this answer stands in for what "
+    "a served model would write. It is long enough to count tokens, short enough to be cheap "
+    "to move, and the same for every request so that only the client side differs here."
+)[:256]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--endpoint", choices=("fixed", "model"), default="fixed")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[4, 16])
-    parser.add_argument("--latency-ms", type=float, default=100.0)
-    parser.add_argument("--max-tokens", type=int, default=8)
+    parser.add_argument("--latency-ms", type=float, default=200.0)
+    parser.add_argument("--max-tokens", type=int, default=8, help="model endpoint only")
     parser.add_argument("--repeats", type=int, default=2)
-    parser.add_argument("--chunks", type=int, default=2)
+    parser.add_argument("--chunks", type=int, default=2, help="commit units per stage run")
+    parser.add_argument("--samples", type=int, default=None, help="per run (default: by time)")
     args = parser.parse_args(argv)
-    samples = 80 if args.quick else 240
-    documents = samples // 2
+    seconds = 5 if args.quick else 20
 
     from spark_jobs.session import get_spark
 
@@ -139,36 +152,44 @@ def main(argv: list[str] | None = None) -> int:
         tempfile.TemporaryDirectory(prefix="bench-synthetic-") as tmp,
         GeneratorServer(train_steps=60, latency_ms=args.latency_ms) as server,
     ):
-        _, docs = write_sources(Path(tmp) / "lake", documents)
+        if args.endpoint == "fixed":
+            server.faults(every={"n": 1, "text": ANSWER})
         print(
-            f"endpoint {server.base_url} ({MODEL_NAME}, +{args.latency_ms:g} ms per answer), "
-            f"{samples} samples per run, max_tokens {args.max_tokens}, Spark local[2], "
-            f"{args.chunks} chunks (Delta commits) per stage run"
+            f"endpoint {server.base_url}: {args.endpoint} answers "
+            f"({'256 bytes, no model' if args.endpoint == 'fixed' else MODEL_NAME}), "
+            f"+{args.latency_ms:g} ms each; Spark local[2]; {args.chunks} chunks (Delta commits) "
+            "per stage run; a fresh table per stage run"
         )
-        # Warm-up: the JVM, the Python workers and the server's first answers.
-        warm = recipe_for(server.base_url, 4, args.max_tokens, 1)
-        run_stage(spark, Path(tmp) / "lake", warm, -1)
+        lake_root = Path(tmp) / "lake"
         rows = []
         for concurrency in args.concurrency:
+            samples = args.samples or 2 * round(
+                concurrency / (args.latency_ms / 1000) * seconds / 2
+            )
+            _, docs = write_sources(lake_root, samples // 2)
             recipe = recipe_for(server.base_url, concurrency, args.max_tokens, args.chunks)
             requests = bare_requests(recipe, docs)
+            # Warm-up: the JVM, the Python workers, the server's first answers.
+            run_stage(spark, lake_root, recipe_for(server.base_url, 4, args.max_tokens, 1), -1)
             bare, stage = [], []
             for repeat in range(args.repeats):
                 bare.append(run_bare(recipe, requests))
-                stage.append(run_stage(spark, Path(tmp) / "lake", recipe, repeat))
+                stage.append(run_stage(spark, lake_root, recipe, repeat))
             for name, results in (("bare async client", bare), ("Spark stage", stage)):
                 for r in results:
                     rps, tps = rates(r)
                     print(
-                        f"  concurrency {concurrency:>3} {name:<17} {r['requests']:>4} requests "
+                        f"  concurrency {concurrency:>3} {name:<17} {r['requests']:>5} requests "
                         f"({r['ok']} ok) in {r['seconds']:6.2f} s: {rps:7.1f} req/s, "
-                        f"{tps:8.1f} tokens/s"
+                        f"{tps:9.1f} tokens/s"
                     )
-            bare_rps = statistics.median(rates(r)[0] for r in bare)
-            stage_rps = statistics.median(rates(r)[0] for r in stage)
-            bare_tps = statistics.median(rates(r)[1] for r in bare)
-            stage_tps = statistics.median(rates(r)[1] for r in stage)
-            rows.append((concurrency, bare_rps, stage_rps, bare_tps, stage_tps))
+            rows.append(
+                (
+                    concurrency,
+                    *(statistics.median(rates(r)[i] for r in results)
+                      for i in (0, 1) for results in (bare, stage)),
+                )
+            )  # fmt: skip
         print()
         print("concurrency  bare req/s  stage req/s  ratio  bare tok/s  stage tok/s  ratio")
         for c, brps, srps, btps, stps in rows:
@@ -177,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{stps:11.1f}  {stps / btps:4.2f}x"
             )
         print("(medians of the runs above; target: stage >= 0.9x bare)")
+        print(f"server: {server.stats()['requests']} requests answered")
     print(f"load average after:  {load()}")
     spark.stop()
     return 0
