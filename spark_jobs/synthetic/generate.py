@@ -300,12 +300,18 @@ def generate_synthetic(
     existing = _existing(spark, lake, uri)
     done_tokens = 0
     pending = plan
+    done = F.lit(False)
+    flagged = plan
     if existing is not None:
         ok = existing.where(F.col("status") == OK)
         pending = plan.join(ok.select("id"), "id", "left_anti")
+        flagged = plan.join(ok.select("id", F.lit(True).alias("_done")), "id", "left")
+        done = F.coalesce(F.col("_done"), F.lit(False))
         done_tokens = ok.agg(F.sum("completion_tokens")).first()[0] or 0
-    per_chunk = {row["chunk"]: row["count"] for row in pending.groupBy("chunk").count().collect()}
-    report.planned = plan.count()
+    # One job counts both the plan and what is left of it, per chunk.
+    counts = flagged.groupBy("chunk", done.alias("done")).count().collect()
+    per_chunk = {row["chunk"]: row["count"] for row in counts if not row["done"]}
+    report.planned = sum(row["count"] for row in counts)
     budget = recipe.spec.token_budget
     max_tokens = recipe.spec.sampling.max_tokens
     tasks = tasks or max(1, spark.sparkContext.defaultParallelism)
