@@ -143,6 +143,18 @@ def generation_profile(recipe: SyntheticRecipe, *, local: bool):
     return classifier_profile()
 
 
+def task_slots(spark: SparkSession) -> int:
+    """Tasks the session runs at once. Generation tasks wait on HTTP: a task beyond the slots
+    would wait for one, and its share of the concurrency with it (the default parallelism is
+    a multiple of the cores, so it is not the number to split over)."""
+    from spark_jobs.session import SessionLayout, expected_cores
+
+    context = spark.sparkContext
+    conf = dict(context.getConf().getAll())
+    cores = expected_cores(context.master, conf, SessionLayout()) or context.defaultParallelism
+    return max(1, cores // int(conf.get("spark.task.cpus", "1")))
+
+
 def sampling_of(recipe: SyntheticRecipe) -> Sampling:
     s = recipe.spec.sampling
     return Sampling(s.temperature, s.top_p, s.max_tokens, tuple(s.stop) if s.stop else None)
@@ -288,8 +300,8 @@ def generate_synthetic(
         metadata: extra commit metadata.
         profile: a stage-level resource profile (spark_jobs.classifiers.gpu.classifier_profile)
             when the endpoint runs on the executors' GPUs (generator.gpu).
-        tasks: Spark tasks per chunk (default: the session's parallelism); the recipe's
-            concurrency and rate limit are split evenly over them.
+        tasks: Spark tasks per chunk (default: the tasks the session runs at once); the
+            recipe's concurrency and rate limit are split evenly over them.
     """
     api_key = recipe.api_key()
     table = synthetic_table(recipe.name)
@@ -314,7 +326,7 @@ def generate_synthetic(
     report.planned = sum(row["count"] for row in counts)
     budget = recipe.spec.token_budget
     max_tokens = recipe.spec.sampling.max_tokens
-    tasks = tasks or max(1, spark.sparkContext.defaultParallelism)
+    tasks = tasks or task_slots(spark)
     spark_schema = from_arrow_schema(SAMPLE_SCHEMA)
     fixed = {
         "recipe": recipe.name,
