@@ -13,6 +13,7 @@ from orchestration.defs import (
     mixtures,
     ops,
     papers,
+    synthetic,
     training,
     web,
 )
@@ -28,6 +29,7 @@ DOMAINS = {
     "mixtures": mixtures.defs,
     "training": training.defs,
     "classifiers": classifiers.defs,
+    "synthetic": synthetic.defs,
     "ops": ops.defs,
 }
 

@@ -438,7 +438,12 @@ for _stage in ("annotated", "curated"):
         COMMON_DOCUMENT_COLUMNS
         | {k: v for k, v in ANNOTATED_WEB_COLUMNS.items() if k not in RAW_WEB_COLUMNS}
         | {k: SYNTHETIC_COLUMNS[k] for k in _SYNTHETIC_PROVENANCE}
-        | {"source": "the synthetic recipe that made the sample"},
+        | {
+            "source": "the synthetic recipe that made the sample",
+            "source_containment": "share of the sample's word 5-grams found in its source "
+            "document (above the recipe's curation.max_source_similarity: copies_source)",
+            "source_jaccard": "Jaccard similarity of the sample's and its source's 5-grams",
+        },
     )
 
 

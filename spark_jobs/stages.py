@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,6 +64,8 @@ BENCHMARK_TABLE = "benchmarks.items"
 SIGNATURE_TABLE = "dedup.signatures"
 CLUSTER_TABLE = "dedup.clusters"
 FLAG_TABLE = "decontamination.flags"
+# A family's own check before its recipe's filters: (documents, run_id=) -> (kept, rejects).
+FamilyFilter = Callable[..., tuple[DataFrame, DataFrame]]
 
 
 @dataclass
@@ -407,6 +409,7 @@ def curate_corpora(
     families: Collection[str] | None = None,
     table_metadata: Mapping[str, Mapping[str, object]] | None = None,
     shared_tables: Collection[str] = (CLUSTER_TABLE, FLAG_TABLE),
+    family_filters: Mapping[str, FamilyFilter] | None = None,
 ) -> CurationReport:
     """annotated.* + recipes -> curated.<family> for every family, curate-stage rejects,
     dedup.clusters, dedup.signatures (incrementally) and decontamination.flags.
@@ -416,6 +419,8 @@ def curate_corpora(
     `table_metadata` adds commit metadata per table (e.g. the Dagster asset key writing it).
     Of dedup.clusters and decontamination.flags only `shared_tables` are committed;
     dedup.signatures is kept up to date whenever a recipe deduplicates near duplicates.
+    `family_filters` are a family's own checks, run before its recipe's filters
+    (`filter(documents, run_id=...) -> (kept, rejects)`; synthetic: copies_source).
     """
     extra = table_metadata or {}
     config = dedup_config or DedupConfig()
@@ -462,8 +467,12 @@ def curate_corpora(
         rejects: dict[str, list[DataFrame]] = {}
         for corpus, frame in annotated.items():
             recipe = recipes[corpus]
+            rejects[corpus] = []
+            if family_filters and corpus in family_filters:
+                frame, own = family_filters[corpus](frame, run_id=run_id)
+                rejects[corpus].append(own)
             kept[corpus], filtered = filter_documents(frame, recipe, run_id)
-            rejects[corpus] = [filtered]
+            rejects[corpus].append(filtered)
             if verdicts is not None and recipe.decontamination is not None:
                 kept[corpus], contaminated = drop_contaminated(
                     kept[corpus], verdicts, recipe, run_id

@@ -100,6 +100,8 @@ class GenerationReport:
     chunks_committed: list[int] = field(default_factory=list)
     budget_reached: bool = False
     commits: dict[int, CommitResult] = field(default_factory=dict)
+    # Model names as the endpoint reported them in this run's answers.
+    models: set[str] = field(default_factory=set)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -128,6 +130,29 @@ def endpoint_settings(recipe: SyntheticRecipe, tasks: int, api_key: str | None) 
         rate_limit=requests.rate_limit / tasks if requests.rate_limit else None,
         timeout_s=requests.timeout_s,
     )
+
+
+def generation_profile(recipe: SyntheticRecipe, *, local: bool):
+    """The stage-level resource profile of the generation tasks: the classifier stage's GPU
+    profile when the recipe's endpoint runs on the executors' GPUs (generator.gpu), None
+    otherwise or in local mode (stage-level scheduling needs a cluster manager)."""
+    if not recipe.spec.generator.gpu or local:
+        return None
+    from spark_jobs.classifiers.gpu import classifier_profile
+
+    return classifier_profile()
+
+
+def task_slots(spark: SparkSession) -> int:
+    """Tasks the session runs at once. Generation tasks wait on HTTP: a task beyond the slots
+    would wait for one, and its share of the concurrency with it (the default parallelism is
+    a multiple of the cores, so it is not the number to split over)."""
+    from spark_jobs.session import SessionLayout, expected_cores
+
+    context = spark.sparkContext
+    conf = dict(context.getConf().getAll())
+    cores = expected_cores(context.master, conf, SessionLayout()) or context.defaultParallelism
+    return max(1, cores // int(conf.get("spark.task.cpus", "1")))
 
 
 def sampling_of(recipe: SyntheticRecipe) -> Sampling:
@@ -275,8 +300,8 @@ def generate_synthetic(
         metadata: extra commit metadata.
         profile: a stage-level resource profile (spark_jobs.classifiers.gpu.classifier_profile)
             when the endpoint runs on the executors' GPUs (generator.gpu).
-        tasks: Spark tasks per chunk (default: the session's parallelism); the recipe's
-            concurrency and rate limit are split evenly over them.
+        tasks: Spark tasks per chunk (default: the tasks the session runs at once); the
+            recipe's concurrency and rate limit are split evenly over them.
     """
     api_key = recipe.api_key()
     table = synthetic_table(recipe.name)
@@ -287,15 +312,21 @@ def generate_synthetic(
     existing = _existing(spark, lake, uri)
     done_tokens = 0
     pending = plan
+    done = F.lit(False)
+    flagged = plan
     if existing is not None:
         ok = existing.where(F.col("status") == OK)
         pending = plan.join(ok.select("id"), "id", "left_anti")
+        flagged = plan.join(ok.select("id", F.lit(True).alias("_done")), "id", "left")
+        done = F.coalesce(F.col("_done"), F.lit(False))
         done_tokens = ok.agg(F.sum("completion_tokens")).first()[0] or 0
-    per_chunk = {row["chunk"]: row["count"] for row in pending.groupBy("chunk").count().collect()}
-    report.planned = plan.count()
+    # One job counts both the plan and what is left of it, per chunk.
+    counts = flagged.groupBy("chunk", done.alias("done")).count().collect()
+    per_chunk = {row["chunk"]: row["count"] for row in counts if not row["done"]}
+    report.planned = sum(row["count"] for row in counts)
     budget = recipe.spec.token_budget
     max_tokens = recipe.spec.sampling.max_tokens
-    tasks = tasks or max(1, spark.sparkContext.defaultParallelism)
+    tasks = tasks or task_slots(spark)
     spark_schema = from_arrow_schema(SAMPLE_SCHEMA)
     fixed = {
         "recipe": recipe.name,
@@ -334,7 +365,8 @@ def generate_synthetic(
         task = _generate_task(
             recipe, endpoint_settings(recipe, n_tasks, api_key), sampling_of(recipe), fixed
         )
-        results = todo.repartition(n_tasks, "id").mapInArrow(task, spark_schema, profile=profile)
+        # Round-robin: equal shares, so no task is left alone with half the concurrency at the end.
+        results = todo.repartition(n_tasks).mapInArrow(task, spark_schema, profile=profile)
         out = results
         if existing is not None:
             # Rows of the chunk not requested again (ok ones, failures the budget left for
@@ -356,7 +388,7 @@ def generate_synthetic(
         report.chunks_committed.append(chunk)
         # Counted from what was committed: recounting `results` would call the endpoint again.
         written = snapshot_dataset(uri, version=commit.version, store=lake.store).to_table(
-            columns=["status", "completion_tokens"],
+            columns=["status", "completion_tokens", "model"],
             filter=(ds.field("chunk") == chunk) & (ds.field("run_id") == run_id),
         )
         statuses = written["status"].to_pylist()
@@ -365,6 +397,41 @@ def generate_synthetic(
         report.ok += statuses.count(OK)
         report.failed += len(statuses) - statuses.count(OK)
         report.completion_tokens += pc.sum(tokens).as_py() or 0
+        report.models.update(m for m in written["model"].to_pylist() if m)
         produced += pc.sum(tokens).as_py() or 0
         log.info("synthetic %s: chunk %d committed (v%d)", recipe.name, chunk, commit.version)
     return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one recipe's generation stage outside Dagster (a local lake directory)."""
+    import argparse
+    import json
+
+    from spark_jobs.session import get_spark
+
+    # Under `python -m` this module is __main__; the stage's task functions must come from
+    # the importable module so Spark's workers unpickle them by reference.
+    from spark_jobs.synthetic.generate import generate_synthetic as generate
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--lake", required=True, help="the lake's root directory")
+    parser.add_argument("--recipe", required=True, help="a synthetic recipe YAML file")
+    parser.add_argument("--run-id", required=True, help="recorded in every row written")
+    parser.add_argument("--master", default="local[2]", help="Spark master (default local[2])")
+    parser.add_argument("--tasks", type=int, default=None, help="Spark tasks per chunk")
+    args = parser.parse_args(argv)
+    spark = get_spark(args.master, app_name="pilehouse-synthetic")
+    report = generate(
+        spark,
+        Lake(args.lake),
+        SyntheticRecipe.from_yaml(args.recipe),
+        run_id=args.run_id,
+        tasks=args.tasks,
+    )
+    print(json.dumps({**report.counts, "chunks committed": report.chunks_committed}), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

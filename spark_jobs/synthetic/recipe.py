@@ -221,8 +221,9 @@ class CurationSection(ConfigModel):
         0.6,
         ge=0,
         le=1,
-        description="word 5-gram Jaccard similarity to its own source above which a sample is "
-        "rejected as a copy (copies_source)",
+        description="share of a sample's word 5-grams found in its own source document "
+        "(containment, >= their Jaccard similarity) above which the sample is rejected as a "
+        "copy (copies_source)",
     )
 
 

@@ -204,21 +204,31 @@ def create_app(lm: ByteLM, latency_s: float = 0.0):
                     headers=headers,
                 )
             body = await request.json()
+            messages = (body.get("messages") or []) if chat else []
             if chat:
-                messages = body.get("messages") or []
                 prompt = "\n\n".join(str(m.get("content", "")) for m in messages)
             else:
                 prompt = str(body.get("prompt", ""))
-            async with model_lock:
-                text, prompt_tokens, completion_tokens, finish = await asyncio.to_thread(
-                    lm.generate,
-                    prompt,
-                    max_tokens=int(body.get("max_tokens") or 16),
-                    temperature=float(body.get("temperature", 1.0)),
-                    top_p=float(body.get("top_p", 1.0)),
-                    seed=body.get("seed"),
-                    stop=body.get("stop"),
-                )
+            if fault and (fault.get("text") is not None or fault.get("echo")):
+                # A scripted answer: curation tests need samples of known content (a copy of
+                # the prompt, English prose, PII) that a 60-step byte model cannot write.
+                if fault.get("echo"):
+                    text = str(messages[-1].get("content", "")) if chat and messages else prompt
+                else:
+                    text = str(fault["text"])
+                prompt_tokens, completion_tokens = len(prompt.encode()), len(text.encode())
+                finish = "stop"
+            else:
+                async with model_lock:
+                    text, prompt_tokens, completion_tokens, finish = await asyncio.to_thread(
+                        lm.generate,
+                        prompt,
+                        max_tokens=int(body.get("max_tokens") or 16),
+                        temperature=float(body.get("temperature", 1.0)),
+                        top_p=float(body.get("top_p", 1.0)),
+                        seed=body.get("seed"),
+                        stop=body.get("stop"),
+                    )
             choice: dict[str, Any] = {"index": 0, "finish_reason": finish}
             if chat:
                 choice["message"] = {"role": "assistant", "content": text}
@@ -253,9 +263,10 @@ def create_app(lm: ByteLM, latency_s: float = 0.0):
 
     @app.post("/admin/faults")
     async def set_faults(request: Request) -> dict:
-        """{"queue": [{"status": 429, "retry_after": 0}, {"delay_s": 5}, {"raw": "not json"}],
-        "every": {"n": 3, "status": 500}, "latency_s": 0.05}: replaces the queue and the
-        every-n rule (a queued fault is used by exactly one request, in arrival order)."""
+        """{"queue": [{"status": 429, "retry_after": 0}, {"delay_s": 5}, {"raw": "not json"},
+        {"text": "a scripted answer"}, {"echo": true}], "every": {"n": 3, "status": 500},
+        "latency_s": 0.05}: replaces the queue and the every-n rule (a queued fault is used by
+        exactly one request, in arrival order; echo answers with the user message)."""
         body = await request.json()
         with faults.lock:
             faults.queue = deque(body.get("queue") or [])

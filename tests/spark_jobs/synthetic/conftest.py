@@ -99,3 +99,9 @@ def sources(lake):
 def make_recipe(endpoint):
     """synthetic_recipe bound to the test server."""
     return lambda **changes: synthetic_recipe(endpoint.base_url, **changes)
+
+
+@pytest.fixture
+def many_sources(lake):
+    """curated.web with 12 documents (8 with edu_score < 2) and classified.web."""
+    return write_sources(lake, n=12)

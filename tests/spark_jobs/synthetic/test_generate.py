@@ -8,7 +8,7 @@ import pyarrow.compute as pc
 import pytest
 
 from spark_jobs.delta import read_arrow, table_history, write_arrow
-from spark_jobs.synthetic.generate import generate_synthetic
+from spark_jobs.synthetic.generate import generate_synthetic, task_slots
 
 pytestmark = pytest.mark.spark
 
@@ -119,3 +119,16 @@ def test_a_bad_where_is_one_line(spark, sources, make_recipe):
     message = str(error.value)
     assert "source.where 'edu_scor < 2' cannot be evaluated on curated.web" in message
     assert "\n" not in message
+
+
+def test_concurrency_is_split_over_the_tasks_that_run_at_once(
+    spark, sources, make_recipe, endpoint
+):
+    # local[2] runs two tasks at once although its default parallelism is 4: four tasks of one
+    # request each would leave two of them waiting for a slot, and half the concurrency idle.
+    assert task_slots(spark) == 2 and spark.sparkContext.defaultParallelism == 4
+    endpoint.faults(latency_s=1.0)
+    recipe = make_recipe(requests={"concurrency": 4, "retries": 0, "chunks": 1})
+    report = generate_synthetic(spark, sources, recipe, run_id="run-1")
+    assert report.ok == 8
+    assert endpoint.stats()["max_in_flight"] == 4
