@@ -97,7 +97,7 @@ def mb(n: float) -> str:
 def jvm_pid(spark) -> int | None:
     """The Spark JVM's pid (a child of this process when PySpark launched it)."""
     try:
-        return int(spark.sparkContext._jvm.ProcessHandle.current().pid())
+        return int(spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid())
     except Exception:  # a figure, not a failure
         return None
 
