@@ -81,16 +81,15 @@ def truncate(df: DataFrame, checkpoints: FrameCheckpoints | None = None) -> Data
 
 def _large_star(edges: DataFrame) -> DataFrame:
     # m(u) = min(u, smaller neighbours of u); vertices that are no edge's hi keep m(u) = u.
+    # Its repeated edges (at most one per input edge) are removed by small-star's distinct.
     smallest = edges.groupBy("hi").agg(F.min("lo").alias("m")).withColumnRenamed("hi", "lo")
-    return (
-        edges.join(smallest, "lo", "left")
-        .select("hi", F.coalesce("m", "lo").alias("lo"))
-        .distinct()
-    )
+    return edges.join(smallest, "lo", "left").select("hi", F.coalesce("m", "lo").alias("lo"))
 
 
 def _small_star(edges: DataFrame) -> DataFrame:
-    # s(u) = the smallest of u's smaller neighbours; every hi has one.
+    # s(u) = the smallest of u's smaller neighbours; every hi has one. Partitioned by hi once:
+    # the aggregation and the join then share that shuffle.
+    edges = edges.repartition("hi")
     smallest = edges.groupBy("hi").agg(F.min("lo").alias("s"))
     neighbours = (
         edges.join(smallest, "hi")
