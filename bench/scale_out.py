@@ -9,7 +9,8 @@
 One function per figure, chosen by flag (no flag: all of them):
 
 (a) --components: connected components (spark_jobs/dedup/components.py, large-star /
-    small-star) of a generated graph of --edges random edges (default 10,000,000) over twice
+    small-star) of a generated graph of --edges random edges (default: 1,000,000, then
+    10,000,000 unless its time projected from the first exceeds --budget-s) over twice
     as many vertex ids, generated on the executors (spark.range + xxhash64: the driver never
     sees an edge), checkpointed every round under --workdir. Prints seconds, rounds, edges per
     round, the driver's (this Python process's) peak RSS and the JVM's peak RSS (with a local
@@ -158,6 +159,7 @@ def figure_components(spark, edges: int, workdir: Path) -> dict[str, object]:
         "seconds": round(seconds, 1),
         "rounds": run.iterations,
         "edges_per_round": run.edges,
+        "round_seconds": [round(x, 1) for x in run.round_seconds],
         "vertices_labelled": labelled,
         "components": stats["components"],
         "largest_component": stats["largest"],
@@ -173,6 +175,11 @@ def figure_components(spark, edges: int, workdir: Path) -> dict[str, object]:
         flush=True,
     )
     print(
+        "    seconds per round (with the edge count): "
+        + ", ".join(f"{x:.1f}" for x in run.round_seconds),
+        flush=True,
+    )
+    print(
         f"    driver (Python) peak RSS {mb(driver.peak)} (+{mb(driver.peak - driver.start)} "
         f"during the run); JVM peak RSS {mb(jvm_peak.peak) if jvm else 'n/a'} "
         "(local master: driver and executors in one JVM)",
@@ -181,6 +188,27 @@ def figure_components(spark, edges: int, workdir: Path) -> dict[str, object]:
     print(f"    input edges whose ends got different labels: {broken} (must be 0)", flush=True)
     checkpoints.clear()
     return result
+
+
+def components_ladder(spark, sizes: list[int], workdir: Path, budget_s: float) -> list[dict]:
+    """figure_components for each size in turn; a size whose time, projected linearly in the
+    edges from the last size measured, exceeds `budget_s` is skipped with the reason."""
+    results: list[dict] = []
+    for edges in sizes:
+        if results:
+            last = results[-1]
+            projected = last["seconds"] * edges / last["edges"]
+            if projected > budget_s:
+                print(
+                    f"(a) {edges:,} edges not run: {last['edges']:,} edges took "
+                    f"{last['seconds']:,.0f} s here, so {edges:,} would take about "
+                    f"{projected:,.0f} s (> --budget-s {budget_s:,.0f}); largest size "
+                    f"measured: {last['edges']:,} edges",
+                    flush=True,
+                )
+                break
+        results.append(figure_components(spark, edges, workdir))
+    return results
 
 
 # --------------------------------------------------------------------------------------------
@@ -215,13 +243,17 @@ def tasks_child(cores: int, landing: str, workdir: str) -> dict[str, object]:
     def stages(group: str, action: Callable[[], object]) -> list[int]:
         spark.sparkContext.setJobGroup(group, group)
         action()
-        tasks = []
-        for job in sorted(tracker.getJobIdsForGroup(group)):
+        # Adaptive execution runs a shuffle's map stage as a job of its own and lists it again
+        # (skipped) in the next job: count each stage once.
+        stage_ids = set()
+        for job in tracker.getJobIdsForGroup(group):
             info = tracker.getJobInfo(job)
-            for stage in sorted(info.stageIds if info else []):
-                stage_info = tracker.getStageInfo(stage)
-                if stage_info is not None:
-                    tasks.append(stage_info.numTasks)
+            stage_ids.update(info.stageIds if info else [])
+        tasks = []
+        for stage in sorted(stage_ids):
+            stage_info = tracker.getStageInfo(stage)
+            if stage_info is not None:
+                tasks.append(stage_info.numTasks)
         return tasks
 
     source = Source("dumps", "licensed", landing, "mixed", "CC0-1.0")
@@ -444,6 +476,12 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     parser.add_argument("--quick", action="store_true", help="small sizes")
     parser.add_argument("--edges", type=int, help=f"(a) edges (default {FULL_EDGES:,})")
     parser.add_argument("--master", default="local[*]", help="(a) Spark master")
+    parser.add_argument(
+        "--budget-s",
+        type=float,
+        default=1800,
+        help="(a) skip a size whose time, projected linearly from the last size, exceeds this",
+    )
     parser.add_argument("--cores", default="1,2,4,8", help="(b) local[N] per N")
     parser.add_argument("--landing-files", type=int, default=64, help="(b) landing files")
     parser.add_argument("--files", help="(c) table sizes in files, comma separated")
@@ -480,8 +518,11 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
             from spark_jobs.session import get_spark
 
             spark = get_spark(args.master, app_name="scale-out")
-            edges = args.edges or (QUICK_EDGES if args.quick else FULL_EDGES)
-            out["components"] = figure_components(spark, edges, work)
+            if args.edges or args.quick:
+                sizes = [args.edges or QUICK_EDGES]
+            else:
+                sizes = [FULL_EDGES // 10, FULL_EDGES]
+            out["components"] = components_ladder(spark, sizes, work, args.budget_s)
         if "incremental" in chosen:
             out["incremental"] = figure_incremental(work)
     finally:

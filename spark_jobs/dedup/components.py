@@ -28,6 +28,7 @@ in between are persisted (memory and disk), so a lost executor recomputes at mos
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 from pyspark import StorageLevel
@@ -47,6 +48,7 @@ class ComponentsRun:
     iterations: int = 0
     checkpoints_written: int = 0
     edges: list[int] = field(default_factory=list)  # edges after each round (when counted)
+    round_seconds: list[float] = field(default_factory=list)  # wall time of each round
 
 
 class _Saver:
@@ -137,6 +139,7 @@ def run_components(
     run = ComponentsRun(labels=edges)
     persisted: DataFrame | None = None
     for round_ in range(1, max_iterations + 1):
+        started = time.perf_counter()
         edges = _small_star(_large_star(edges))
         if round_ % checkpoint_every == 0:
             edges = saver.save(edges)
@@ -151,7 +154,9 @@ def run_components(
         run.iterations = round_
         if count_edges:
             run.edges.append(edges.count())
-        if _not_stars(edges) == 0:
+        converged = _not_stars(edges) == 0
+        run.round_seconds.append(time.perf_counter() - started)
+        if converged:
             run.checkpoints_written = saver.written
             # Every vertex is a star's leaf (hi) or centre (lo); the centre is the smallest id.
             leaves = edges.select(F.col("hi").alias("id"), F.col("lo").alias("cluster_id"))
