@@ -141,20 +141,18 @@ def run_components(
     for round_ in range(1, max_iterations + 1):
         started = time.perf_counter()
         edges = _small_star(_large_star(edges))
+        previous = persisted
         if round_ % checkpoint_every == 0:
-            edges = saver.save(edges)
-            if persisted is not None:
-                persisted.unpersist()
-                persisted = None
+            edges, persisted = saver.save(edges), None
         else:
-            edges = edges.persist(StorageLevel.MEMORY_AND_DISK)
-            if persisted is not None:
-                persisted.unpersist()
-            persisted = edges
+            edges = persisted = edges.persist(StorageLevel.MEMORY_AND_DISK)
         run.iterations = round_
         if count_edges:
             run.edges.append(edges.count())
         converged = _not_stars(edges) == 0
+        # Only now is this round's edges computed: the previous round's may be let go.
+        if previous is not None:
+            previous.unpersist()
         run.round_seconds.append(time.perf_counter() - started)
         if converged:
             run.checkpoints_written = saver.written
