@@ -20,6 +20,7 @@ from pyspark.sql import functions as F
 
 from spark_jobs.decontaminate import BenchmarkIndex, flag_documents
 from spark_jobs.dedup import DedupConfig, duplicates_to_drop, exact_clusters, fuzzy_clusters
+from spark_jobs.dedup.checkpoint import FrameCheckpoints
 from spark_jobs.dedup.clusters import CLUSTER_COLUMNS
 from spark_jobs.dedup.paragraphs import paragraph_duplicate_fractions
 from spark_jobs.delta import open_table
@@ -155,11 +156,13 @@ def cluster_across_corpora(
     recipes: Mapping[str, CurationRecipe],
     config: DedupConfig,
     signatures: DataFrame | None,
+    checkpoints: FrameCheckpoints | None = None,
 ) -> DataFrame | None:
     """dedup.clusters rows over the families' kept documents (None when no recipe dedups).
 
     Exact clusters over the families whose recipe has dedup.exact, near-duplicate clusters
     over those with dedup.fuzzy, each across families; `signatures` are the stored band keys.
+    `checkpoints`: where connected components checkpoint (the lake's scratch folder).
     """
     exact = [c for c in kept if recipes[c].dedup.exact]
     fuzzy = [c for c in kept if recipes[c].dedup.fuzzy]
@@ -172,7 +175,7 @@ def cluster_across_corpora(
             raise ValueError("near-duplicate dedup needs the dedup.signatures table")
         # Only the kept documents' keys: a removed document must not link two kept ones.
         signatures = signatures.join(docs.select("id"), "id", "left_semi")
-        parts.append(fuzzy_clusters(docs, config, signatures=signatures))
+        parts.append(fuzzy_clusters(docs, config, signatures=signatures, checkpoints=checkpoints))
     if not parts:
         return None
     return _union(parts).select(*CLUSTER_COLUMNS)

@@ -35,6 +35,7 @@ from spark_jobs.decontaminate import (
     load_benchmark_items,
 )
 from spark_jobs.dedup import DedupConfig, minhash_signatures
+from spark_jobs.dedup.checkpoint import FrameCheckpoints
 from spark_jobs.delta import (
     CommitResult,
     open_table,
@@ -440,6 +441,8 @@ def curate_corpora(
     }
     report = CurationReport(dedup_config=config.fingerprint)
     cached: list[DataFrame] = list(annotated.values())
+    # Connected components checkpoint here: storage every executor reaches (local or s3://).
+    checkpoints = FrameCheckpoints.under_lake(lake.root_uri, lake.store, name="dedup")
     try:
         signatures, plan, signature_commits = None, None, []
         if any(recipes[c].dedup.fuzzy for c in annotated):
@@ -485,7 +488,7 @@ def curate_corpora(
             kept[corpus] = kept[corpus].persist(StorageLevel.MEMORY_AND_DISK)
             cached.append(kept[corpus])
 
-        clusters = cluster_across_corpora(kept, recipes, config, signatures)
+        clusters = cluster_across_corpora(kept, recipes, config, signatures, checkpoints)
         if clusters is not None:
             clusters = clusters.persist(StorageLevel.MEMORY_AND_DISK)
             cached.append(clusters)
@@ -544,6 +547,7 @@ def curate_corpora(
     finally:
         for frame in cached:
             frame.unpersist()
+        checkpoints.clear()
     return report
 
 

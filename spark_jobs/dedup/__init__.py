@@ -3,7 +3,7 @@
 config = DedupConfig.from_yaml(path)                     # e.g. orchestration/recipes/dedup.yaml
 sigs = minhash_signatures(docs, config)                   # id, corpus, source, band_keys, ...
 pairs = near_duplicate_pairs(sigs, config)                # id_a < id_b, from LSH buckets
-components = connected_components(pairs)                  # id, cluster_id (= min id)
+components = connected_components(pairs)                  # id, cluster_id (= min id), on executors
 clusters = cluster_duplicates(docs, config)               # the dedup.clusters rows
 fractions = paragraph_duplicate_fractions(docs)           # Dolma-style paragraph dedup
 """
@@ -26,6 +26,8 @@ _SPARK_SIDE = {
     "exact_clusters": "clusters",
     "fuzzy_clusters": "clusters",
     "connected_components": "components",
+    "run_components": "components",
+    "FrameCheckpoints": "checkpoint",
     "applied_rules": "keep",
     "keep_order": "keep",
     "check_fingerprint": "lsh",
@@ -53,6 +55,7 @@ __all__ = [
     "CLUSTER_COLUMNS",
     "ConfigMismatchError",
     "DedupConfig",
+    "FrameCheckpoints",
     "KeepRule",
     "Normalization",
     "applied_rules",
@@ -71,6 +74,7 @@ __all__ = [
     "near_duplicate_pairs",
     "paragraph_duplicate_fractions",
     "paragraph_hashes",
+    "run_components",
     "shingle_set",
     "shingle_sets",
     "signature",

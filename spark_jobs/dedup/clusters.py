@@ -5,14 +5,11 @@ from __future__ import annotations
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
+from spark_jobs.dedup.checkpoint import FrameCheckpoints
 from spark_jobs.dedup.components import connected_components, truncate
 from spark_jobs.dedup.config import DedupConfig
 from spark_jobs.dedup.keep import rank_within
 from spark_jobs.dedup.lsh import minhash_signatures, near_duplicate_pairs
-
-# Candidate-pair graphs up to this many edges are clustered on the driver (one job instead of a
-# few per round of label propagation); larger ones stay in Spark.
-DRIVER_MAX_EDGES = 1_000_000
 
 CLUSTER_COLUMNS = [
     "id",
@@ -73,20 +70,22 @@ def fuzzy_clusters(
     config: DedupConfig | None = None,
     *,
     signatures: DataFrame | None = None,
-    driver_max_edges: int = DRIVER_MAX_EDGES,
+    checkpoints: FrameCheckpoints | None = None,
 ) -> DataFrame:
     """MinHash-LSH near-duplicate clusters (across all corpora); cluster_id = smallest id.
 
     `signatures` (minhash_signatures output, e.g. read from a stored dedup.signatures table)
     are computed from `docs` when not given; they must carry `config`'s fingerprint.
+    `checkpoints`: where connected components checkpoint (spark_jobs/dedup/components.py);
+    the result reads from there, so clear it only after the result has been consumed.
     """
     config = config or DedupConfig()
     check = signatures is not None
     if signatures is None:
         # Computed once: the pairs read them twice (buckets, and sketches for verification).
-        signatures = truncate(minhash_signatures(docs, config))
+        signatures = truncate(minhash_signatures(docs, config), checkpoints)
     pairs = near_duplicate_pairs(signatures, config, check=check)
-    components = connected_components(pairs, driver_max_edges=driver_max_edges)
+    components = connected_components(pairs, checkpoints=checkpoints)
     members = docs.drop("text").join(components, "id")
     return _with_keepers(members, "fuzzy", config)
 
@@ -97,7 +96,7 @@ def cluster_duplicates(
     *,
     exact_key_col: str = "text_hash",
     signatures: DataFrame | None = None,
-    driver_max_edges: int = DRIVER_MAX_EDGES,
+    checkpoints: FrameCheckpoints | None = None,
     fuzzy: bool = True,
     exact: bool = True,
 ) -> DataFrame:
@@ -115,9 +114,7 @@ def cluster_duplicates(
     if exact and exact_key_col in docs.columns:
         parts.append(exact_clusters(docs, config, exact_key_col=exact_key_col))
     if fuzzy:
-        parts.append(
-            fuzzy_clusters(docs, config, signatures=signatures, driver_max_edges=driver_max_edges)
-        )
+        parts.append(fuzzy_clusters(docs, config, signatures=signatures, checkpoints=checkpoints))
     if not parts:
         raise ValueError("cluster_duplicates needs exact or fuzzy clustering")
     out = parts[0]

@@ -1,25 +1,170 @@
-"""Connected components of a pair graph in Spark: min-label propagation with pointer jumping.
+"""Connected components of a pair graph on the executors: alternating large-star / small-star.
 
-Every vertex starts labelled with the smallest id among itself and its neighbours. Each round
-(1) lowers a vertex's label to the smallest label among its neighbours and (2) jumps pointers:
-a vertex takes its label's label. Labels only decrease and always name a vertex of the same
-component, so at the fixed point every vertex is labelled with its component's smallest id.
-Pointer jumping makes long chains converge in O(log length) rounds instead of O(length).
-The labels are checkpointed each round so the lineage (and the query plan) stays short.
+The algorithm of Kiveris et al., "Connected Components in MapReduce and Beyond" (SoCC 2014),
+as Spark DataFrame operations. The graph is kept as directed edges (hi, lo) with lo < hi:
+
+- large-star: every vertex u links each larger neighbour v to m(u), the smallest of u and its
+  neighbours: edge (v, u) becomes (v, m(u)).
+- small-star: every vertex u links itself and each smaller neighbour to s(u), the smallest of
+  its smaller neighbours: edge (u, v) becomes (v, s(u)) (dropped when v = s(u)), plus (u, s(u)).
+
+Both keep every component connected and its smallest id in it, and each round moves edges
+towards smaller ids; the graph stops changing exactly when it is a forest of stars, each star
+centred on its component's smallest id (no vertex is the `hi` of two edges and no `lo` is
+the `hi` of any edge). That condition is the convergence test (one aggregation per round,
+exact, read by the driver as one number). The paper bounds the rounds by O(log^2 n); the tests
+run a 3,000-vertex chain in random id order (diameter 2,999) within 20 rounds.
+
+Per-vertex minima are aggregations (partial aggregation on the map side, so a vertex with a
+million neighbours costs no single task a million rows there); the joins put the edges on the
+streamed side and one row per vertex on the other, and adaptive execution splits skewed
+partitions. The driver holds no edge or vertex: each round it reads one count.
+
+The edges are checkpointed every `checkpoint_every` rounds to reliable storage (see
+spark_jobs/dedup/checkpoint.py: the lake's scratch folder, or Spark's checkpoint dir); rounds
+in between are persisted (memory and disk), so a lost executor recomputes at most
+`checkpoint_every` rounds from files every node can read.
 """
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass, field
+
+from pyspark import StorageLevel
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from spark_jobs.dedup.checkpoint import FrameCheckpoints, default_checkpoints
 
-def truncate(df: DataFrame) -> DataFrame:
-    """Cut the lineage: a reliable checkpoint when a checkpoint dir is set, else a local one."""
-    context = df.sparkSession.sparkContext
-    if context.getCheckpointDir():
-        return df.checkpoint(eager=True)
-    return df.localCheckpoint(eager=True)
+DEFAULT_MAX_ITERATIONS = 64
+
+
+@dataclass
+class ComponentsRun:
+    """What a connected-components run did: the labels and how it got there."""
+
+    labels: DataFrame  # id, cluster_id
+    iterations: int = 0
+    checkpoints_written: int = 0
+    edges: list[int] = field(default_factory=list)  # edges after each round (when counted)
+    round_seconds: list[float] = field(default_factory=list)  # wall time of each round
+
+
+class _Saver:
+    """Cuts lineage: FrameCheckpoints when given (or needed), else Spark's reliable checkpoint.
+
+    With `drop_previous`, each save deletes this saver's previous checkpoint (the caller no
+    longer reads it once the new one is written).
+    """
+
+    def __init__(self, spark, checkpoints: FrameCheckpoints | None, drop_previous: bool) -> None:
+        self.checkpoints = checkpoints if checkpoints is not None else default_checkpoints(spark)
+        self.drop_previous = drop_previous
+        self.written = 0
+        self._previous: str | None = None
+
+    def save(self, df: DataFrame) -> DataFrame:
+        self.written += 1
+        if self.checkpoints is None:
+            return df.checkpoint(eager=True)
+        saved, folder = self.checkpoints.save_with_folder(df)
+        if self.drop_previous and self._previous is not None:
+            self.checkpoints.delete(self._previous)
+        self._previous = folder
+        return saved
+
+
+def truncate(df: DataFrame, checkpoints: FrameCheckpoints | None = None) -> DataFrame:
+    """Cut `df`'s lineage with a reliable checkpoint (never a local one): to `checkpoints`,
+    else Spark's checkpoint dir, else (local master only) a temporary folder."""
+    return _Saver(df.sparkSession, checkpoints, drop_previous=False).save(df)
+
+
+def _large_star(edges: DataFrame) -> DataFrame:
+    # m(u) = min(u, smaller neighbours of u); vertices that are no edge's hi keep m(u) = u.
+    # Its repeated edges (at most one per input edge) are removed by small-star's distinct.
+    smallest = edges.groupBy("hi").agg(F.min("lo").alias("m")).withColumnRenamed("hi", "lo")
+    return edges.join(smallest, "lo", "left").select("hi", F.coalesce("m", "lo").alias("lo"))
+
+
+def _small_star(edges: DataFrame) -> DataFrame:
+    # s(u) = the smallest of u's smaller neighbours; every hi has one. Partitioned by hi once:
+    # the aggregation and the join then share that shuffle.
+    edges = edges.repartition("hi")
+    smallest = edges.groupBy("hi").agg(F.min("lo").alias("s"))
+    neighbours = (
+        edges.join(smallest, "hi")
+        .where(F.col("lo") != F.col("s"))
+        .select(F.col("lo").alias("hi"), F.col("s").alias("lo"))
+    )
+    return neighbours.unionByName(smallest.select("hi", F.col("s").alias("lo"))).distinct()
+
+
+def _not_stars(edges: DataFrame) -> int:
+    """Vertices that break the star-forest condition (0: converged); at most 1 is counted."""
+    as_hi = edges.select(F.col("hi").alias("v"), F.lit(1).alias("h"), F.lit(0).alias("l"))
+    as_lo = edges.select(F.col("lo").alias("v"), F.lit(0).alias("h"), F.lit(1).alias("l"))
+    per_vertex = (
+        as_hi.unionByName(as_lo).groupBy("v").agg(F.sum("h").alias("h"), F.max("l").alias("l"))
+    )
+    broken = per_vertex.where((F.col("h") > 1) | ((F.col("h") >= 1) & (F.col("l") >= 1)))
+    return broken.limit(1).count()
+
+
+def run_components(
+    pairs: DataFrame,
+    *,
+    a_col: str = "id_a",
+    b_col: str = "id_b",
+    max_iterations: int = DEFAULT_MAX_ITERATIONS,
+    checkpoints: FrameCheckpoints | None = None,
+    checkpoint_every: int = 1,
+    count_edges: bool = False,
+) -> ComponentsRun:
+    """Connected components of `pairs` with the run's statistics (see `connected_components`).
+
+    `count_edges` also counts the edges after each round (one more job per round; benches).
+    """
+    if checkpoint_every < 1:
+        raise ValueError("checkpoint_every must be >= 1")
+    saver = _Saver(pairs.sparkSession, checkpoints, drop_previous=True)
+    a, b = F.col(a_col), F.col(b_col)
+    edges = (
+        pairs.where(a.isNotNull() & b.isNotNull() & (a != b))
+        .select(F.greatest(a, b).alias("hi"), F.least(a, b).alias("lo"))
+        .distinct()
+    )
+    edges = saver.save(edges)
+    run = ComponentsRun(labels=edges)
+    persisted: DataFrame | None = None
+    for round_ in range(1, max_iterations + 1):
+        started = time.perf_counter()
+        edges = _small_star(_large_star(edges))
+        previous = persisted
+        if round_ % checkpoint_every == 0:
+            edges, persisted = saver.save(edges), None
+        else:
+            edges = persisted = edges.persist(StorageLevel.MEMORY_AND_DISK)
+        run.iterations = round_
+        if count_edges:
+            run.edges.append(edges.count())
+        converged = _not_stars(edges) == 0
+        # Only now is this round's edges computed: the previous round's may be let go.
+        if previous is not None:
+            previous.unpersist()
+        run.round_seconds.append(time.perf_counter() - started)
+        if converged:
+            run.checkpoints_written = saver.written
+            # Every vertex is a star's leaf (hi) or centre (lo); the centre is the smallest id.
+            leaves = edges.select(F.col("hi").alias("id"), F.col("lo").alias("cluster_id"))
+            centres = edges.select(F.col("lo").alias("id"), F.col("lo").alias("cluster_id"))
+            run.labels = leaves.unionByName(centres.distinct())
+            return run
+    raise RuntimeError(
+        f"connected components did not converge in {max_iterations} rounds; raise "
+        "max_iterations (the rounds grow with the square of the log of the vertices)"
+    )
 
 
 def connected_components(
@@ -27,84 +172,23 @@ def connected_components(
     *,
     a_col: str = "id_a",
     b_col: str = "id_b",
-    max_iterations: int = 64,
-    driver_max_edges: int = 0,
+    max_iterations: int = DEFAULT_MAX_ITERATIONS,
+    checkpoints: FrameCheckpoints | None = None,
+    checkpoint_every: int = 1,
 ) -> DataFrame:
     """(id, cluster_id) for every id in `pairs`; cluster_id is the smallest id of its component.
 
-    Stops when no label changes; raises RuntimeError if that takes more than max_iterations
-    rounds (pointer jumping needs about log2 of the longest chain). With driver_max_edges > 0,
-    a graph of at most that many distinct edges is solved on the driver instead (union-find over
-    numpy arrays: one Spark job instead of several per round; the same result).
+    Runs on the executors whatever the graph's size (large-star / small-star, module doc);
+    raises RuntimeError when it takes more than `max_iterations` rounds. `checkpoints`: where
+    the edges are written every `checkpoint_every` rounds (default: Spark's checkpoint dir,
+    else a temporary folder for a local master; a cluster needs one of the two). The result
+    reads the last checkpoint, so keep `checkpoints` until the result has been consumed.
     """
-    edges = pairs.select(F.col(a_col).alias("src"), F.col(b_col).alias("dst")).where(
-        F.col("src") != F.col("dst")
-    )
-    if driver_max_edges > 0:
-        edges = truncate(edges.distinct())
-        if edges.count() <= driver_max_edges:
-            return _on_driver(edges)
-    edges = truncate(edges.union(edges.select("dst", "src")).distinct())
-    labels = truncate(
-        edges.groupBy(F.col("src").alias("id")).agg(
-            F.least(F.min("dst"), F.first("src")).alias("label")
-        )
-    )
-    for _ in range(max_iterations):
-        # (1) the smallest label among the neighbours.
-        offered = (
-            edges.join(labels.withColumnRenamed("id", "src"), "src")
-            .groupBy(F.col("dst").alias("id"))
-            .agg(F.min("label").alias("offered"))
-        )
-        lowered = labels.join(offered, "id").select(
-            "id", F.least("label", "offered").alias("label")
-        )
-        # (2) pointer jumping: take the label of the label.
-        jumped = lowered.join(
-            lowered.select(F.col("id").alias("label"), F.col("label").alias("label_of_label")),
-            "label",
-        ).select("id", F.least("label", "label_of_label").alias("label"))
-        jumped = truncate(jumped)
-        changed = (
-            jumped.join(labels.withColumnRenamed("label", "old"), "id")
-            .where(F.col("label") != F.col("old"))
-            .limit(1)
-            .count()
-        )
-        labels = jumped
-        if changed == 0:
-            return labels.select("id", F.col("label").alias("cluster_id"))
-    raise RuntimeError(f"connected components did not converge in {max_iterations} rounds")
-
-
-def _on_driver(edges: DataFrame) -> DataFrame:
-    """Connected components of a small edge list, on the driver (scipy's csgraph)."""
-    import numpy as np
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components as components
-
-    table = edges.toArrow()
-    spark = edges.sparkSession
-    id_type = edges.schema["src"].dataType
-    if table.num_rows == 0:
-        return spark.createDataFrame(
-            [], f"id {id_type.simpleString()}, cluster_id {id_type.simpleString()}"
-        )
-    src = np.asarray(table.column("src").to_pylist(), dtype=object)
-    dst = np.asarray(table.column("dst").to_pylist(), dtype=object)
-    ids, inverse = np.unique(np.concatenate([src, dst]), return_inverse=True)
-    n = len(ids)
-    a, b = inverse[: len(src)], inverse[len(src) :]
-    graph = coo_matrix((np.ones(len(a), dtype=np.int8), (a, b)), shape=(n, n))
-    _, label = components(graph, directed=False)
-    # ids are sorted, so the first index of each label is the component's smallest id.
-    first = np.full(label.max() + 1, n, dtype=np.int64)
-    np.minimum.at(first, label, np.arange(n))
-    cluster = ids[first[label]]
-    import pyarrow as pa
-
-    out = pa.table({"id": pa.array(ids.tolist()), "cluster_id": pa.array(cluster.tolist())})
-    return spark.createDataFrame(
-        out.to_pandas(), f"id {id_type.simpleString()}, cluster_id {id_type.simpleString()}"
-    )
+    return run_components(
+        pairs,
+        a_col=a_col,
+        b_col=b_col,
+        max_iterations=max_iterations,
+        checkpoints=checkpoints,
+        checkpoint_every=checkpoint_every,
+    ).labels

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from pyspark.sql import DataFrame, Window
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -84,7 +84,8 @@ def near_duplicate_pairs(
 
     Each (band, key) bucket becomes a star: every member is paired with the bucket's smallest
     id, so a bucket of k documents gives k-1 pairs, not k(k-1)/2; connected components over
-    these pairs equal those over all in-bucket pairs. With the config's verify_threshold, a pair
+    these pairs equal those over all in-bucket pairs. A hot bucket (say 100k documents with
+    one boilerplate text) is never gathered in one task (see `_star_pairs`). With the config's verify_threshold, a pair
     is kept only when its estimated Jaccard similarity (fraction of equal sketch entries)
     reaches it; `similarity` is that estimate (null without verification).
 
@@ -98,11 +99,7 @@ def near_duplicate_pairs(
     exploded = signatures.where(F.col("band_keys").isNotNull()).select(
         F.col(id_col).alias("id"), F.posexplode("band_keys").alias("band", "key")
     )
-    bucket = Window.partitionBy("band", "key")
-    stars = exploded.select("id", F.min("id").over(bucket).alias("root")).where(
-        F.col("id") != F.col("root")
-    )
-    pairs = stars.select(F.col("root").alias("id_a"), F.col("id").alias("id_b")).distinct()
+    pairs = _star_pairs(exploded)
     if config.verify_threshold is None:
         return pairs.withColumn("similarity", F.lit(None).cast("double"))
     if "minhash_sketch" not in signatures.columns:
@@ -124,4 +121,27 @@ def near_duplicate_pairs(
     similarity = equal / F.size("sa")
     return both.select("id_a", "id_b", similarity.alias("similarity")).where(
         F.col("similarity") >= F.lit(config.verify_threshold)
+    )
+
+
+def _star_pairs(exploded: DataFrame) -> DataFrame:
+    """(id_a = the bucket's smallest id, id_b = another member) for every shared bucket.
+
+    The smallest id per (band, key) is an aggregation, combined on the map side, so a bucket's
+    size does not land on one task; only buckets of two or more documents are kept, and
+    joining the members back to them lets Spark broadcast those (few) buckets or, when they
+    are many, split a skewed bucket across tasks (adaptive skew join). A window over
+    (band, key) would sort every member of a hot bucket in one task instead.
+    """
+    roots = (
+        exploded.groupBy("band", "key")
+        .agg(F.min("id").alias("root"), F.count(F.lit(1)).alias("members"))
+        .where(F.col("members") > 1)
+        .drop("members")
+    )
+    return (
+        exploded.join(roots, ["band", "key"])
+        .where(F.col("id") != F.col("root"))
+        .select(F.col("root").alias("id_a"), F.col("id").alias("id_b"))
+        .distinct()
     )

@@ -97,13 +97,12 @@ def test_signatures_computed_apart_are_comparable_and_mismatch_refused(spark):
         near_duplicate_pairs(other, config)
 
 
-@pytest.mark.parametrize("driver_max_edges", [0, 100], ids=["spark", "driver"])
-def test_connected_components_chain_and_pair(spark, driver_max_edges):
+def test_connected_components_chain_and_pair(spark):
     pairs = spark.createDataFrame(
         [("a", "b"), ("b", "c"), ("d", "e"), ("f", "g"), ("g", "h"), ("h", "i"), ("i", "j")],
         "id_a string, id_b string",
     )
-    found = connected_components(pairs, driver_max_edges=driver_max_edges)
+    found = connected_components(pairs)
     got = {r.id: r.cluster_id for r in found.collect()}
     assert got == {
         "a": "a", "b": "a", "c": "a",
@@ -113,7 +112,7 @@ def test_connected_components_chain_and_pair(spark, driver_max_edges):
 
 
 def test_connected_components_long_reversed_chain(spark):
-    # Labels must travel 40 hops against the id order; pointer jumping keeps rounds few.
+    # Labels must travel 40 hops against the id order; large/small-star keeps rounds few.
     ids = [f"n{i:03d}" for i in range(41)]
     pairs = spark.createDataFrame(
         list(zip(ids[1:], ids[:-1], strict=True)), "id_a string, id_b string"
