@@ -247,13 +247,16 @@ def filter_and_decontaminate(
     recipes: Mapping[str, CurationRecipe],
     items_index,
     run_id: str,
+    flags: DataFrame | None = None,
 ) -> tuple[dict[str, DataFrame], dict[str, list[DataFrame]], DataFrame | None]:
     """The per-document steps of a full rebuild on some partitions: (kept, rejects, flags).
 
     The same calls, in the same order, as spark_jobs.stages.curate_corpora makes before the
-    cross-document steps.
+    cross-document steps. `flags`: decontamination.flags rows already computed for these
+    documents (the scan is skipped).
     """
-    flags = contamination_flags(annotated, recipes, items_index)
+    if flags is None:
+        flags = contamination_flags(annotated, recipes, items_index)
     verdicts = contamination_verdicts(flags) if flags is not None else None
     kept: dict[str, DataFrame] = {}
     rejects: dict[str, list[DataFrame]] = {}
@@ -465,7 +468,7 @@ def _incremental(
     sources = {c: [s for (k, s) in partitions if k == c] for c in corpora}
     cached: list[DataFrame] = []
 
-    def recompute(keys: Collection[Partition]):
+    def recompute(keys: Collection[Partition], flags: DataFrame | None = None):
         frames = {}
         for corpus in corpora:
             mine = [s for (c, s) in keys if c == corpus]
@@ -473,7 +476,7 @@ def _incremental(
                 frames[corpus] = _read_partitions(
                     spark, lake, corpus, versions[corpus], mine, sources[corpus]
                 )
-        kept, rejects, flags = filter_and_decontaminate(frames, recipes, index, run_id)
+        kept, rejects, flags = filter_and_decontaminate(frames, recipes, index, run_id, flags)
         for corpus in kept:
             kept[corpus] = kept[corpus].persist(StorageLevel.MEMORY_AND_DISK)
             cached.append(kept[corpus])
@@ -532,7 +535,16 @@ def _incremental(
             log.info(
                 "dedup outcome moved in %d untouched partitions: %s", len(rewritten), rewritten
             )
-            more_kept, more_rejects, _ = recompute(rewritten)
+            # Their flags are stored and still valid (same inputs): no decontamination scan.
+            stored_flags = None
+            if decontaminates and previous["flags_version"] is not None:
+                stored_flags = read_spark(
+                    spark,
+                    lake.uri(FLAG_TABLE),
+                    version=previous["flags_version"],
+                    store=lake.store,
+                )
+            more_kept, more_rejects, _ = recompute(rewritten, stored_flags)
             for corpus, frame in more_kept.items():
                 if corpus in kept:
                     kept[corpus] = kept[corpus].unionByName(frame)

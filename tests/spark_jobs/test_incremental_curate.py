@@ -19,7 +19,6 @@ from spark_jobs.delta import read_arrow, read_spark, table_exists, table_history
 from spark_jobs.incremental import (
     CANDIDATE_TABLE,
     curate_corpora_incremental,
-    plan_curation,
 )
 from spark_jobs.lake import Lake
 from spark_jobs.recipe import CurationRecipe, DedupPolicy
@@ -239,15 +238,3 @@ def test_a_table_written_by_someone_else_or_paragraph_dedup_means_a_full_rebuild
     report = _curate(spark, lake, "run-7", paragraphs)
     assert report.mode == "full" and "paragraphs" in report.reason
     assert table_history(lake.uri("curated.web"))[0]["curation.mode"] == "full"
-
-
-def test_plan_curation_recomputes_changed_new_and_stale_partitions():
-    current = {("web", "a"): "1", ("web", "b"): "2", ("code", "c"): "3"}
-    stored = {("web", "a"): "1", ("web", "b"): "old", ("web", "gone"): "4", ("code", "c"): "3"}
-    plan = plan_curation(current, stored, stale_families=())
-    assert plan.changed == {("web", "b")}
-    assert plan.removed == {("web", "gone")}
-    assert plan.whole == set()
-    plan = plan_curation(current, stored, stale_families={"code"})
-    assert plan.changed == {("web", "b"), ("code", "c")} and plan.whole == {"code"}
-    assert plan_curation(current, {}, ()).whole == {"web", "code"}
