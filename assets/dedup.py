@@ -119,11 +119,11 @@ def _curated_spec(corpus: str) -> dg.AssetSpec:
 )
 def curated_corpora(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):
     """Select every family with its recipe; decontaminate and deduplicate across families."""
-    from spark_jobs import stages
+    from spark_jobs import incremental, stages
 
     selected = context.selected_asset_keys
     recipes = {corpus: lakehouse.recipe(corpus) for corpus in CORPORA}
-    report = stages.curate_corpora(
+    report = incremental.curate_corpora_incremental(
         lakehouse.spark,
         lakehouse.lake,
         recipes,
@@ -138,6 +138,8 @@ def curated_corpora(context: dg.AssetExecutionContext, lakehouse: LakehouseResou
         },
     )
     shared = stage_metadata(report.shared)
+    # Whether this run was incremental, why not, and which source partitions it recomputed.
+    mode = {k.replace(".", " "): dg.MetadataValue.text(v) for k, v in report.summary().items()}
     for corpus, family in report.families.items():
         yield dg.MaterializeResult(
             asset_key=CURATED[corpus],
@@ -146,10 +148,12 @@ def curated_corpora(context: dg.AssetExecutionContext, lakehouse: LakehouseResou
                 "recipe hash": recipes[corpus].fingerprint,
                 "dedup config": report.dedup_config,
                 **{k: v for k, v in shared.items() if k.startswith("signature partitions")},
+                **mode,
             },
         )
     for key, table in _SHARED.items():
         if table in report.shared.commits:
             yield dg.MaterializeResult(
-                asset_key=key, metadata={**shared, "dedup config": report.dedup_config}
+                asset_key=key,
+                metadata={**shared, **mode, "dedup config": report.dedup_config},
             )

@@ -347,6 +347,44 @@ TABLES["dedup.clusters"] = TableSpec(
     },
 )
 
+# Incremental curation's stored state (spark_jobs/incremental.py).
+TABLES["curation.candidates"] = TableSpec(
+    "curation.candidates",
+    ("corpus", "source"),
+    "Documents that passed their recipe's filters and decontamination (dedup's input), "
+    "without text; rewritten per changed source so dedup needs no text of untouched sources",
+    {
+        "id": "document id (annotated.<corpus> id)",
+        "corpus": "corpus family",
+        "source": "source name",
+        "text_hash": "exact-dedup key (annotated.<corpus> text_hash)",
+        "license": "keep-policy column (null where the family has none)",
+        "license_class": "keep-policy column (null where the family has none)",
+        "quality_score": "keep-policy column (null where the family has none)",
+        "classifier_score": "keep-policy column (null where the family has none)",
+        "published_date": "keep-policy column (null where the family has none)",
+        "fetch_date": "keep-policy column (null where the family has none)",
+    },
+)
+TABLES["curation.state"] = TableSpec(
+    "curation.state",
+    (),
+    "What the last incremental curate was computed from: one row per source partition",
+    {
+        "corpus": "corpus family",
+        "source": "source name",
+        "input_fingerprint": "hash of the annotated partition's files, the recipe and the "
+        "benchmark items; a partition whose fingerprint changed is recomputed",
+        "annotated_version": "annotated.<corpus> version read",
+        "curated_version": "curated.<corpus> version the run left; another version means the "
+        "table was written since and the family is rebuilt",
+        "candidates_version": "curation.candidates version the run left",
+        "clusters_version": "dedup.clusters version the run left",
+        "flags_version": "decontamination.flags version the run left",
+        "run_id": "the run that wrote this state",
+    },
+)
+
 # Classifier scores and sentence embeddings (spark_jobs/classifiers), one pair per family.
 CLASSIFIED_COLUMNS = {
     "id": "document id (joins to annotated.<corpus> id)",

@@ -17,7 +17,6 @@ from __future__ import annotations
 import atexit
 import contextlib
 import functools
-import os
 import shutil
 import tempfile
 import uuid
@@ -131,7 +130,7 @@ def default_checkpoints(spark) -> FrameCheckpoints | None:
     if context.getCheckpointDir():
         return None
     if context.master.startswith("local"):
-        folder = tempfile.mkdtemp(prefix="pilehouse-checkpoints-", dir=_tmp())
+        folder = tempfile.mkdtemp(prefix="pilehouse-checkpoints-")  # TMPDIR decides
         atexit.register(shutil.rmtree, folder, ignore_errors=True)
         return FrameCheckpoints(folder)
     raise NoCheckpointLocation(
@@ -139,7 +138,3 @@ def default_checkpoints(spark) -> FrameCheckpoints | None:
         "checkpoints=FrameCheckpoints.under_lake(lake.root_uri, lake.store) or call "
         "spark.sparkContext.setCheckpointDir('hdfs://...')"
     )
-
-
-def _tmp() -> str | None:
-    return os.environ.get("PILEHOUSE_TMP") or None
