@@ -48,6 +48,7 @@ from spark_jobs.curate import (
 )
 from spark_jobs.decontaminate import BenchmarkIndex, build_index, contamination_verdicts
 from spark_jobs.dedup import DedupConfig, duplicates_to_drop
+from spark_jobs.dedup.checkpoint import FrameCheckpoints
 from spark_jobs.delta import CommitResult, open_table, read_spark, table_exists, write_arrow
 from spark_jobs.lake import Lake, document_tables
 from spark_jobs.select import CurationRecipe, filter_documents
@@ -467,6 +468,8 @@ def _incremental(
 
     sources = {c: [s for (k, s) in partitions if k == c] for c in corpora}
     cached: list[DataFrame] = []
+    # Connected components checkpoint here: storage every executor reaches (local or s3://).
+    checkpoints = FrameCheckpoints.under_lake(lake.root_uri, lake.store, name="dedup")
 
     def recompute(keys: Collection[Partition], flags: DataFrame | None = None):
         frames = {}
@@ -513,7 +516,7 @@ def _incremental(
         }
 
         # 2. Clusters over every family's candidates, exactly as a full rebuild forms them.
-        clusters = cluster_across_corpora(by_corpus, recipes, config, signatures)
+        clusters = cluster_across_corpora(by_corpus, recipes, config, signatures, checkpoints)
         if clusters is not None:
             clusters = clusters.persist(StorageLevel.MEMORY_AND_DISK)
             cached.append(clusters)
@@ -647,6 +650,7 @@ def _incremental(
     finally:
         for frame in cached:
             frame.unpersist()
+        checkpoints.clear()
     return report
 
 
