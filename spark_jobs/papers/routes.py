@@ -45,11 +45,16 @@ class HeavyRoute:
     task_cpus: Callable[[Source], int]
     task_gpus: float = 0.0
 
-    def profile(self, source: Source):
-        """The stage-level resource profile of this route's stage."""
+    def profile(self, source: Source, executor_cores: int | None = None):
+        """The stage-level resource profile of this route's stage; a task never asks for more
+        CPUs than an executor has (`executor_cores`, when the session sets it), since Spark
+        refuses such a stage outright."""
         from pyspark.resource import ResourceProfileBuilder, TaskResourceRequests
 
-        requests = TaskResourceRequests().cpus(self.task_cpus(source))
+        cpus = self.task_cpus(source)
+        if executor_cores:
+            cpus = max(1, min(cpus, executor_cores))
+        requests = TaskResourceRequests().cpus(cpus)
         if self.task_gpus:
             requests = requests.resource("gpu", self.task_gpus)
         return ResourceProfileBuilder().require(requests).build
@@ -89,6 +94,8 @@ def ingest_papers(
         return first
     schema = ingest_schema(reader.extra_fields)
     local = spark.sparkContext.master.startswith("local")
+    cores = spark.sparkContext.getConf().get("spark.executor.cores", None)
+    executor_cores = int(cores) if cores else None  # unset: an executor takes its worker's cores
     out = first.where(~is_routed | ~F.col("route").isin(sorted(HEAVY_ROUTES)))
     unknown = {  # routed to a route no stage reads (a reader bug): quarantined, not lost
         "disposition": F.lit(QUARANTINED),
@@ -120,7 +127,7 @@ def ingest_papers(
             frame.mapInArrow(
                 job,
                 from_arrow_schema(schema, prefer_timestamp_ntz=False),
-                profile=None if local else route.profile(source),
+                profile=None if local else route.profile(source, executor_cores),
             )
         )
     return out

@@ -151,6 +151,9 @@ def test_the_ocr_stage_asks_for_its_own_task_cpus() -> None:
 
     assert HEAVY_ROUTES["ocr"].profile(source).taskResources["cpus"].amount == OCR_TASK_CPUS
     assert HEAVY_ROUTES["ocr"].profile(more).taskResources["cpus"].amount == 4
+    # Executors of one core (spark.executor.cores=1): Spark refuses a stage asking for more.
+    assert HEAVY_ROUTES["ocr"].profile(more, executor_cores=1).taskResources["cpus"].amount == 1
+    assert HEAVY_ROUTES["ocr"].profile(more, executor_cores=8).taskResources["cpus"].amount == 4
 
 
 def _landing_with_a_scan(tmp_path):
