@@ -46,6 +46,9 @@ RAW_WEB_COLUMNS = {
     "warc_file": "WARC file the record was read from, relative to the source location",
     "warc_offset": "byte offset of the record in its WARC file",
 }
+# What quality_signals.word_count counts; the catalog, the corpus report, the README and
+# docs/curation.md say it in these words (tests/spark_jobs/analyst/test_corpus_report.py).
+WORD_COUNT_DEFINITION = "spaCy English tokens that are not only punctuation"
 ANNOTATED_WEB_COLUMNS = {
     **RAW_WEB_COLUMNS,
     "language": "fastText lid.176 language code of the text",
@@ -53,7 +56,7 @@ ANNOTATED_WEB_COLUMNS = {
     "script": "dominant Unicode script of the letters (Latin, Cyrillic, Han, ...)",
     "quality_signals": "RedPajama-V2-style quality signals (spark_jobs/annotators/quality.py "
     "SIGNALS, documented in docs/curation.md); quality_signals.word_count is the number of "
-    "spaCy-English tokens that are not only punctuation (Gopher's words)",
+    f"{WORD_COUNT_DEFINITION} (Gopher's words)",
     "text_hash": "exact-dedup key: hash of the normalized text",
 }
 # The rejects table's columns, in its column order (the stages select these).

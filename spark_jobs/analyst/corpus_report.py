@@ -1,7 +1,9 @@
 """The corpus report: one HTML page with PNG charts of what the lake holds and what was removed.
 
-Written under `<lake>/_reports/corpus/v<curated.web version>/`; every figure comes from SQL over
-the tables' current snapshots (the same layer analysts use).
+It covers every family (web, code, papers, licensed, synthetic), the duplicate clusters across
+them and the training mixtures (in tokens, with each mixture's own tokenizer). Written under
+`<lake>/_reports/corpus/v<curated.web version>/`; every figure comes from SQL over the tables'
+current snapshots (the same layer analysts use).
 """
 
 from __future__ import annotations
@@ -21,12 +23,13 @@ import pyarrow.fs as pafs
 
 from spark_jobs.analyst.catalog import human_bytes
 from spark_jobs.analyst.sql import LakeSQL, existing_tables
-from spark_jobs.lake import Lake
+from spark_jobs.lake import CORPORA, SYNTHETIC, WORD_COUNT_DEFINITION, Lake, document_tables
 
 REPORT_DIR = "_reports/corpus"
 WORDS_NOTE = (
-    "Words are quality_signals.word_count: whitespace-separated words that are not bare "
-    "punctuation. There is no tokenizer in the pipeline yet, so no token counts are shown."
+    f"Words are quality_signals.word_count, the number of {WORD_COUNT_DEFINITION}. Curated "
+    "tables are measured in words and bytes; tokens depend on a tokenizer, and each training "
+    "mixture counts them with its own (the Mixtures section)."
 )
 
 
@@ -217,24 +220,144 @@ def _routes_chart(sql: LakeSQL, tables: list[str]) -> tuple[Chart, bytes]:
     return chart, _png(figure)
 
 
-def _dedup_chart(sql: LakeSQL) -> tuple[Chart, bytes]:
-    sizes = sql.df(
-        "SELECT size AS cluster_size, count(*) AS clusters FROM "
-        "(SELECT text_hash, count(*) AS size FROM annotated.web GROUP BY 1) "
-        "GROUP BY 1 ORDER BY 1"
+def _count(sql: LakeSQL, table: str, tables: list[str]) -> int | None:
+    if table not in tables:
+        return None
+    return int(sql.arrow(f"SELECT count(*) FROM {table}")[0][0].as_py())
+
+
+def family_sizes(sql: LakeSQL, tables: list[str]) -> pd.DataFrame:
+    """One row per family with any table: documents at each stage, curated words and bytes
+    (synthetic's first stage is every synthetic.<recipe> table's ok samples)."""
+    rows = []
+    for family in (*CORPORA, SYNTHETIC):
+        raw, annotated, curated = document_tables(family)
+        if family == SYNTHETIC:
+            generated = [t for t in tables if t.startswith(f"{SYNTHETIC}.")]
+            raw_docs = (
+                sum(
+                    int(sql.arrow(f"SELECT count(*) FROM {t} WHERE status = 'ok'")[0][0].as_py())
+                    for t in generated
+                )
+                if generated
+                else None
+            )
+        else:
+            raw_docs = _count(sql, raw, tables)
+        annotated_docs = _count(sql, annotated, tables)
+        if raw_docs is None and annotated_docs is None and curated not in tables:
+            continue
+        words = size = curated_docs = None
+        if curated in tables:
+            curated_docs, words, size = (
+                sql.arrow(
+                    "SELECT count(*), CAST(coalesce(sum(quality_signals.word_count), 0) AS BIGINT), "
+                    f"CAST(coalesce(sum(byte_length), 0) AS BIGINT) FROM {curated}"
+                )
+                .to_pylist()[0]
+                .values()
+            )
+        rows.append(
+            {
+                "family": family,
+                "ingested": raw_docs,
+                "annotated": annotated_docs,
+                "curated": curated_docs,
+                "curated words": words,
+                "curated bytes": size,
+            }
+        )
+    return pd.DataFrame(rows).astype(
+        {c: "Int64" for c in ("ingested", "annotated", "curated", "curated words", "curated bytes")}
     )
-    figure, ax = plt.subplots(figsize=(7, 3.2))
-    ax.bar([str(s) for s in sizes["cluster_size"]], sizes["clusters"], color="#3b6ea8")
-    ax.set_yscale("log")
-    ax.set_xlabel("documents sharing one exact-dedup key (text_hash)")
-    ax.set_ylabel("clusters (log)")
-    ax.set_title("annotated.web: exact-duplicate cluster sizes")
+
+
+def _families_chart(sql: LakeSQL, tables: list[str]) -> tuple[Chart, bytes]:
+    sizes = family_sizes(sql, tables)
+    figure, axes = plt.subplots(1, 2, figsize=(11, 0.45 * len(sizes) + 1.8))
+    families = list(sizes["family"])
+    _bar(axes[0], families, list(sizes["curated words"].fillna(0)), "words")
+    axes[0].set_title("curated words per family")
+    _bar(axes[1], families, list(sizes["curated"].fillna(0)), "documents")
+    axes[1].set_title("curated documents per family")
     chart = Chart(
-        "dedup_cluster_sizes.png",
-        "Duplicate clusters",
-        "Exact-duplicate clusters in annotated.web (documents with the same normalized-text "
-        "hash); size 1 means unique. Near-duplicate (MinHash) clusters are not built yet.",
+        "families.png",
+        "Every family",
+        "Documents ingested (synthetic: samples the endpoint answered), annotated and curated "
+        f"per corpus family, with the curated words and bytes. {WORDS_NOTE}",
         sizes,
+    )
+    return chart, _png(figure)
+
+
+def _dedup_chart(sql: LakeSQL) -> tuple[Chart, bytes]:
+    summary = sql.df(
+        "SELECT corpus, kind, count(DISTINCT cluster_id) AS clusters, count(*) AS documents, "
+        "CAST(sum(CASE WHEN is_keeper THEN 0 ELSE 1 END) AS BIGINT) AS removed "
+        "FROM dedup.clusters GROUP BY 1, 2 ORDER BY 1, 2"
+    )
+    sizes = sql.df(
+        "SELECT kind, cluster_size, count(DISTINCT cluster_id) AS clusters FROM dedup.clusters "
+        "GROUP BY 1, 2 ORDER BY 1, 2"
+    )
+    figure, axes = plt.subplots(1, 2, figsize=(11, max(3.2, 0.35 * len(summary) + 1.6)))
+    _bar(
+        axes[0],
+        [f"{c} ({k})" for c, k in zip(summary["corpus"], summary["kind"], strict=True)],
+        list(summary["removed"]),
+        "documents removed as duplicates",
+    )
+    axes[0].set_title("duplicates removed, by family and kind")
+    for kind, color in (("exact", "#3b6ea8"), ("fuzzy", "#c8553d")):
+        part = sizes[sizes["kind"] == kind]
+        if len(part):
+            axes[1].plot(part["cluster_size"], part["clusters"], "o-", color=color, label=kind)
+    axes[1].set_yscale("log")
+    axes[1].set_xlabel("documents in the cluster")
+    axes[1].set_ylabel("clusters (log)")
+    axes[1].legend()
+    axes[1].set_title("cluster sizes")
+    chart = Chart(
+        "dedup_clusters.png",
+        "Duplicate clusters",
+        "Exact (same normalized-text hash) and fuzzy (MinHash-LSH near-duplicate) clusters across "
+        "every family (dedup.clusters); each cluster keeps one member and removes the others.",
+        summary,
+    )
+    return chart, _png(figure)
+
+
+def mixture_tokens(sql: LakeSQL, mixtures: list[str]) -> pd.DataFrame:
+    """Documents and tokens per mixture and component, counted with the mixture's tokenizer
+    (token_count: end-of-text included; repeats counted each time they appear)."""
+    return sql.df(
+        " UNION ALL ".join(
+            f"SELECT '{name.removeprefix('mixtures.')}' AS mixture, component, "
+            "count(*) AS documents, CAST(sum(token_count) AS BIGINT) AS tokens, "
+            "CAST(sum(CASE WHEN repetition > 0 THEN 1 ELSE 0 END) AS BIGINT) AS repeats "
+            f"FROM {name} GROUP BY component"
+            for name in mixtures
+        )
+        + " ORDER BY mixture, tokens DESC, component"
+    )
+
+
+def _mixtures_chart(sql: LakeSQL, tables: list[str]) -> tuple[Chart, bytes]:
+    tokens = mixture_tokens(sql, [t for t in tables if t.startswith("mixtures.")])
+    figure, ax = plt.subplots(figsize=(7, 0.4 * len(tokens) + 1.6))
+    _bar(
+        ax,
+        [f"{m}: {c}" for m, c in zip(tokens["mixture"], tokens["component"], strict=True)],
+        list(tokens["tokens"]),
+        "tokens",
+    )
+    ax.set_title("mixtures: tokens per component")
+    chart = Chart(
+        "mixtures.png",
+        "Mixtures",
+        "Tokens per training mixture and recipe component, counted with the mixture's own "
+        "tokenizer (end-of-text tokens included; a repeated document counts each time: repeats).",
+        tokens,
     )
     return chart, _png(figure)
 
@@ -257,14 +380,14 @@ def _html(report: CorpusReport, overview: pd.DataFrame, generated: datetime) -> 
     )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
-<title>Pilehouse corpus report: curated.web v{report.curated_version}</title>
+<title>Pilehouse corpus report (curated.web v{report.curated_version})</title>
 <style>
 body {{ font-family: sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }}
 img {{ max-width: 100%; border: 1px solid #ddd; }}
 table.data {{ border-collapse: collapse; margin: 0.5em 0 2em; font-size: 0.9em; }}
 table.data td, table.data th {{ padding: 2px 10px; text-align: right; border-bottom: 1px solid #eee; }}
 </style></head><body>
-<h1>Corpus report: curated.web v{report.curated_version}</h1>
+<h1>Corpus report (curated.web v{report.curated_version})</h1>
 <p>Generated {generated:%Y-%m-%d %H:%M:%S} UTC from the lake's current snapshots.</p>
 {table(overview)}
 {missing}
@@ -288,15 +411,18 @@ def write_corpus_report(lake: Lake) -> CorpusReport:
         version = int(overview.loc[overview["table"] == "curated.web", "version"].iloc[0])
         directory = f"{lake.root_uri.rstrip('/')}/{REPORT_DIR}/v{version}"
         report = CorpusReport(f"{directory}/index.html", directory, version)
+        mixtures = [t for t in tables if t.startswith("mixtures.")]
         builders = [
+            (["curated.web"], lambda: _families_chart(sql, tables)),
             (["curated.web"], lambda: _words_chart(sql, "source", "source")),
             (["curated.web"], lambda: _words_chart(sql, "license", "license")),
             (["curated.web"], lambda: _words_chart(sql, "language", "language")),
             (["curated.web"], lambda: _length_chart(sql)),
             (["annotated.web", "curated.web"], lambda: _quality_chart(sql)),
             (["rejects", "quarantine"], lambda: _funnel_chart(sql, tables)),
-            (["annotated.web"], lambda: _dedup_chart(sql)),
+            (["dedup.clusters"], lambda: _dedup_chart(sql)),
             (["raw.papers"], lambda: _routes_chart(sql, tables)),
+            (mixtures or ["mixtures.*"], lambda: _mixtures_chart(sql, tables)),
         ]
         images: dict[str, bytes] = {}
         for needs, build in builders:

@@ -1,8 +1,9 @@
 -- Example questions analysts ask of the corpus. The README quotes these blocks, the tests run
 -- them against tables built by the sample pipeline, and bench/sql_queries.py times them.
 -- Run one with `pilehouse sql --example NAME [--param name=value]`.
--- "words" is quality_signals.word_count: whitespace-separated words that are not bare
--- punctuation. Pilehouse has no tokenizer yet, so it reports words and UTF-8 bytes, not tokens.
+-- "words" is quality_signals.word_count: the number of spaCy English tokens that are not only
+-- punctuation. Curated tables hold words and UTF-8 bytes; language-model tokens are counted
+-- per mixture, with its tokenizer (mixtures.<name>.token_count).
 
 -- name: words_by_license
 -- Curated documents, words and bytes per license.

@@ -28,6 +28,7 @@ from spark_jobs.annotators import charclass
 from spark_jobs.annotators import quality_kernels as kernels
 from spark_jobs.annotators.registry import Annotator, Column, struct_of
 from spark_jobs.annotators.tokenizer import english, is_punct
+from spark_jobs.lake import WORD_COUNT_DEFINITION
 
 # datatrove.utils.text.PUNCTUATION: a token made only of these is a "symbol", not a word.
 _PUNCTUATION = (
@@ -82,7 +83,7 @@ class Signal:
 SIGNALS: tuple[Signal, ...] = (
     Signal("char_count", "int", "characters of the text"),
     Signal("line_count", "int", "lines (str.splitlines)"),
-    Signal("word_count", "int", "words: spaCy English tokens that are not only punctuation"),
+    Signal("word_count", "int", f"words: {WORD_COUNT_DEFINITION}"),
     Signal("token_count", "int", "spaCy English tokens, punctuation included"),
     Signal("mean_word_length", "float", "mean characters per word (0 without words)"),
     Signal("symbol_word_ratio", "float", "('#' + '...' + '…') per token"),

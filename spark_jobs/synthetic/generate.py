@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -22,6 +23,7 @@ from pyspark.errors import AnalysisException, ParseException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import from_arrow_schema
+from pyspark.storagelevel import StorageLevel
 
 from spark_jobs.delta import (
     CommitResult,
@@ -256,7 +258,11 @@ def _generate_task(
     variants = {v.name: v for v in recipe.variants()}
 
     def task(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        planned = pa.Table.from_batches(list(batches), schema=PLAN_SCHEMA).to_pylist()
+        batches = list(batches)
+        if not batches:
+            return
+        # (Spark's nullability of a column can differ from PLAN_SCHEMA's; the names agree.)
+        planned = pa.Table.from_batches(batches).select(PLAN_SCHEMA.names).to_pylist()
         if not planned:
             return
         prompts = [recipe.prompt(variants[p["variant"]], p["text"], p["title"]) for p in planned]
@@ -303,6 +309,7 @@ def generate_synthetic(
         tasks: Spark tasks per chunk (default: the tasks the session runs at once); the
             recipe's concurrency and rate limit are split evenly over them.
     """
+    started = time.perf_counter()
     api_key = recipe.api_key()
     table = synthetic_table(recipe.name)
     uri = lake.uri(table)
@@ -310,23 +317,75 @@ def generate_synthetic(
     report = GenerationReport(table, version)
     plan = plan_samples(docs, recipe)
     existing = _existing(spark, lake, uri)
+    stored_chunks = _stored_chunks(uri, lake) if existing is not None else set()
     done_tokens = 0
-    pending = plan
-    done = F.lit(False)
-    flagged = plan
+    flagged = plan.withColumn("_done", F.lit(False))
     if existing is not None:
         ok = existing.where(F.col("status") == OK)
-        pending = plan.join(ok.select("id"), "id", "left_anti")
-        flagged = plan.join(ok.select("id", F.lit(True).alias("_done")), "id", "left")
-        done = F.coalesce(F.col("_done"), F.lit(False))
+        flagged = plan.join(ok.select("id", F.lit(True).alias("_ok")), "id", "left").select(
+            *PLAN_SCHEMA.names, F.coalesce(F.col("_ok"), F.lit(False)).alias("_done")
+        )
         done_tokens = ok.agg(F.sum("completion_tokens")).first()[0] or 0
-    # One job counts both the plan and what is left of it, per chunk.
-    counts = flagged.groupBy("chunk", done.alias("done")).count().collect()
-    per_chunk = {row["chunk"]: row["count"] for row in counts if not row["done"]}
-    report.planned = sum(row["count"] for row in counts)
+    tasks = tasks or task_slots(spark)
+    n_tasks = max(1, min(tasks, recipe.spec.requests.concurrency))
+    # The plan is computed once, by the job that counts it: spread round-robin over the
+    # generation tasks and kept (memory, then disk), so each chunk's job reads its share of
+    # the plan where it lies, without selecting, hashing or shuffling the sources again.
+    # (A sample already made keeps only its id, chunk and flag there: a resumed run of a large
+    # recipe does not hold every source text again.)
+    flagged = flagged.withColumn(
+        "text", F.when(F.col("_done"), F.lit(None)).otherwise(F.col("text"))
+    )
+    flagged = flagged.repartition(n_tasks).persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        counts = flagged.groupBy("chunk", "_done").count().collect()
+        per_chunk = {row["chunk"]: row["count"] for row in counts if not row["_done"]}
+        report.planned = sum(row["count"] for row in counts)
+        log.info(
+            "synthetic %s: %d samples planned, %d to request in %d chunks (%.1f s)",
+            recipe.name, report.planned, sum(per_chunk.values()), len(per_chunk),
+            time.perf_counter() - started,
+        )  # fmt: skip
+        pending = flagged.where(~F.col("_done")).select(*PLAN_SCHEMA.names)
+        _generate_chunks(
+            spark, lake, recipe, report, pending, per_chunk,
+            uri=uri, existing=existing, stored_chunks=stored_chunks, done_tokens=done_tokens,
+            n_tasks=n_tasks, api_key=api_key, run_id=run_id, version=version,
+            metadata=metadata, profile=profile,
+        )  # fmt: skip
+    finally:
+        flagged.unpersist()
+    return report
+
+
+def _stored_chunks(uri: str, lake: Lake) -> set[int]:
+    """The chunk partitions of the table that hold rows (from the Delta log's file list)."""
+    chunks = snapshot_dataset(uri, store=lake.store).to_table(columns=["chunk"])["chunk"]
+    return set(pc.unique(chunks).to_pylist())
+
+
+def _generate_chunks(
+    spark: SparkSession,
+    lake: Lake,
+    recipe: SyntheticRecipe,
+    report: GenerationReport,
+    pending: DataFrame,
+    per_chunk: dict[int, int],
+    *,
+    uri: str,
+    existing: DataFrame | None,
+    stored_chunks: set[int],
+    done_tokens: int,
+    n_tasks: int,
+    api_key: str | None,
+    run_id: str,
+    version: int,
+    metadata: Mapping[str, object] | None,
+    profile,
+) -> None:
+    """Request and commit each chunk of the pending plan in turn (see generate_synthetic)."""
     budget = recipe.spec.token_budget
     max_tokens = recipe.spec.sampling.max_tokens
-    tasks = tasks or task_slots(spark)
     spark_schema = from_arrow_schema(SAMPLE_SCHEMA)
     fixed = {
         "recipe": recipe.name,
@@ -360,19 +419,24 @@ def generate_synthetic(
                 break
             # Each sample is at most max_tokens: this many never overshoot the budget.
             wanted = min(wanted, math.ceil(remaining / max_tokens))
-        todo = pending.where(F.col("chunk") == chunk).orderBy("id").limit(wanted)
-        n_tasks = max(1, min(tasks, recipe.spec.requests.concurrency, wanted))
+        todo = pending.where(F.col("chunk") == chunk)
+        chunk_tasks = n_tasks
+        if wanted < per_chunk[chunk]:  # the budget takes part of the chunk: the first ids
+            chunk_tasks = max(1, min(n_tasks, wanted))
+            todo = todo.orderBy("id").limit(wanted).repartition(chunk_tasks)
         task = _generate_task(
-            recipe, endpoint_settings(recipe, n_tasks, api_key), sampling_of(recipe), fixed
+            recipe, endpoint_settings(recipe, chunk_tasks, api_key), sampling_of(recipe), fixed
         )
-        # Round-robin: equal shares, so no task is left alone with half the concurrency at the end.
-        results = todo.repartition(n_tasks).mapInArrow(task, spark_schema, profile=profile)
+        # Round-robin shares (the plan's partitions, or the budget's repartition): no task is
+        # left alone with half the concurrency at the end.
+        results = todo.mapInArrow(task, spark_schema, profile=profile)
         out = results
-        if existing is not None:
+        if existing is not None and chunk in stored_chunks:
             # Rows of the chunk not requested again (ok ones, failures the budget left for
             # later) stay; the requested ones are replaced by their new result.
             kept = read_spark(spark, uri, store=lake.store, partitions={"chunk": str(chunk)})
             out = kept.join(todo.select("id"), "id", "left_anti").unionByName(results)
+        chunk_started = time.perf_counter()
         commit = write_table(
             out,
             uri,
@@ -384,6 +448,7 @@ def generate_synthetic(
         )
         if existing is None:
             existing = _existing(spark, lake, uri)
+        stored_chunks.add(chunk)
         report.commits[chunk] = commit
         report.chunks_committed.append(chunk)
         # Counted from what was committed: recounting `results` would call the endpoint again.
@@ -399,8 +464,11 @@ def generate_synthetic(
         report.completion_tokens += pc.sum(tokens).as_py() or 0
         report.models.update(m for m in written["model"].to_pylist() if m)
         produced += pc.sum(tokens).as_py() or 0
-        log.info("synthetic %s: chunk %d committed (v%d)", recipe.name, chunk, commit.version)
-    return report
+        log.info(
+            "synthetic %s: chunk %d: %d requested, %d ok, committed v%d (%.1f s)",
+            recipe.name, chunk, len(statuses), statuses.count(OK), commit.version,
+            time.perf_counter() - chunk_started,
+        )  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
