@@ -25,7 +25,7 @@ from spark_jobs.delta.read import (
 )
 from spark_jobs.delta.snapshot import open_table, table_exists, table_history
 from spark_jobs.delta.vacuum import _relative_to_root, vacuum_orphans
-from spark_jobs.delta.write import write_arrow, write_table
+from spark_jobs.delta.write import StagedWrite, write_arrow, write_table
 
 __all__ = [
     "COMMIT_ATTEMPTS",
@@ -36,6 +36,7 @@ __all__ = [
     "ROW_GROUP_BYTES",
     "SPLIT_MIN_ROWS",
     "CommitResult",
+    "StagedWrite",
     "WriteMode",
     "_relative_to_root",
     "_row_range",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 from deltalake.transaction import AddAction
@@ -139,3 +140,79 @@ def write_arrow(
         return _commit(
             plan, files, metadata, _before_commit, overwrite_schema=overwrite_schema, state=state
         )
+
+
+@dataclass(frozen=True)
+class StagedWrite:
+    """A write whose files are written by tasks and committed by the driver later, in as many
+    commits as it likes: for a stage that commits parts of one job's output as they finish
+    (the synthetic generation stage commits each chunk while the next is requested).
+
+    Files written and not (yet) committed are invisible to readers; vacuum_orphans removes
+    the ones never committed. Picklable: tasks call `write_files`, the driver `commit`.
+    """
+
+    uri: str
+    schema: pa.Schema  # as the files store it (nullable fields, like write_table's)
+    partition_by: tuple[str, ...]
+    store: ObjectStore = LOCAL
+    max_rows_per_file: int | None = None
+
+    @classmethod
+    def prepare(
+        cls,
+        uri: str,
+        schema: pa.Schema,
+        *,
+        partition_by: Sequence[str] = (),
+        store: ObjectStore = LOCAL,
+        max_rows_per_file: int | None = None,
+    ) -> StagedWrite:
+        """Check the write against the table (if it exists) before any file is written; the
+        errors are those of `write_table`."""
+        with _s3_failures(uri, store, "writing"):
+            plan = _plan_write(
+                uri,
+                schema,
+                mode="append",
+                partition_by=partition_by,
+                replace_where=None,
+                overwrite_schema=False,
+                store=store,
+            )
+        return cls(uri, plan.schema, tuple(plan.partition_by), store, max_rows_per_file)
+
+    def write_files(self, table: pa.Table) -> list[dict[str, Any]]:
+        """Write `table`'s rows as Parquet files (anywhere: a task, the driver); what
+        `commit` needs of each file."""
+        writer = _PartitionedFileWriter(
+            self.store, self.uri, self.schema, list(self.partition_by), self.max_rows_per_file
+        )
+        try:
+            for batch in table.select(self.schema.names).cast(self.schema).to_batches():
+                writer.write(batch)
+            return writer.close()
+        except BaseException:
+            writer.abort()
+            raise
+
+    def commit(
+        self,
+        files: list[dict[str, Any]],
+        *,
+        mode: WriteMode,
+        replace_where: Mapping[str, str] | None = None,
+        metadata: Mapping[str, object] | None = None,
+    ) -> CommitResult:
+        """Commit files from `write_files` in one Delta commit (the modes of `write_table`)."""
+        with _s3_failures(self.uri, self.store, "writing") as state:
+            plan = _plan_write(
+                self.uri,
+                self.schema,
+                mode=mode,
+                partition_by=self.partition_by,
+                replace_where=replace_where,
+                overwrite_schema=False,
+                store=self.store,
+            )
+            return _commit(plan, files, metadata, None, overwrite_schema=False, state=state)

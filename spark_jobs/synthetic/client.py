@@ -12,7 +12,7 @@ import asyncio
 import json
 import random
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -285,9 +285,47 @@ async def generate(
         )
 
 
+async def generate_groups(
+    groups: Sequence[Sequence[GenerationRequest]],
+    settings: EndpointSettings,
+    sampling: Sampling,
+    on_group: Callable[[int, list[dict[str, Any]]], None],
+) -> None:
+    """Every group's requests through one session and one concurrency limit, sent in group
+    order; `on_group(index, rows)` runs (on a thread, while the later groups' requests stay
+    in flight) as soon as all of a group's requests have their result."""
+    limit = asyncio.Semaphore(settings.concurrency)
+    bucket = TokenBucket(settings.rate_limit) if settings.rate_limit else None
+    connector = aiohttp.TCPConnector(limit=settings.concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def group(index: int, requests: Sequence[GenerationRequest]) -> None:
+            rows = await asyncio.gather(
+                *(complete(session, settings, sampling, r, limit, bucket) for r in requests)
+            )
+            await asyncio.to_thread(on_group, index, list(rows))
+
+        await asyncio.gather(*(group(i, g) for i, g in enumerate(groups)))
+
+
 def run_generation(
     requests: Iterable[GenerationRequest], settings: EndpointSettings, sampling: Sampling
 ) -> pa.Table:
     """Blocking: the results of all requests as an Arrow table of RESULT_SCHEMA."""
     rows = asyncio.run(generate(list(requests), settings, sampling))
     return pa.Table.from_pylist(rows, schema=RESULT_SCHEMA)
+
+
+def run_generation_groups(
+    groups: Sequence[Sequence[GenerationRequest]],
+    settings: EndpointSettings,
+    sampling: Sampling,
+    on_group: Callable[[int, pa.Table], None],
+) -> None:
+    """Blocking: `generate_groups`, each group's results handed over as an Arrow table of
+    RESULT_SCHEMA (in the order of its requests)."""
+
+    def hand_over(index: int, rows: list[dict[str, Any]]) -> None:
+        on_group(index, pa.Table.from_pylist(rows, schema=RESULT_SCHEMA))
+
+    asyncio.run(generate_groups(groups, settings, sampling, hand_over))

@@ -10,15 +10,20 @@ are missing or failed; a killed run loses at most the chunk in flight, never dup
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
 import math
+import threading
 import time
+import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
+import pyarrow.fs as pafs
 from pyspark.errors import AnalysisException, ParseException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -27,6 +32,7 @@ from pyspark.storagelevel import StorageLevel
 
 from spark_jobs.delta import (
     CommitResult,
+    StagedWrite,
     open_table,
     read_spark,
     snapshot_dataset,
@@ -41,6 +47,7 @@ from spark_jobs.synthetic.client import (
     GenerationRequest,
     Sampling,
     run_generation,
+    run_generation_groups,
 )
 from spark_jobs.synthetic.recipe import SyntheticRecipe
 from spark_jobs.takedown import taken_down_ids
@@ -208,9 +215,10 @@ def select_sources(
     return docs, version
 
 
-def plan_samples(docs: DataFrame, recipe: SyntheticRecipe) -> DataFrame:
+def plan_samples(docs: DataFrame, recipe: SyntheticRecipe, partitions: int) -> DataFrame:
     """One row per (document, variant): the sample id (as recipe.sample_id computes it) and
-    its chunk."""
+    its chunk, hash-partitioned by id into `partitions` (the generation tasks: every chunk
+    spread evenly over them; the same shuffle serves the de-duplication)."""
     variants = F.array(*[F.lit(v.name) for v in recipe.variants()])
     title = F.col("title") if "title" in docs.columns else F.lit(None).cast("string")
     sample_id = F.substring(
@@ -244,6 +252,7 @@ def plan_samples(docs: DataFrame, recipe: SyntheticRecipe) -> DataFrame:
             "chunk",
             F.pmod(F.conv(F.substring("id", 1, 8), 16, 10).cast("long"), F.lit(chunks)).cast("int"),
         )
+        .repartition(partitions, "id")
         .dropDuplicates(["id"])
         .select(*PLAN_SCHEMA.names)
     )
@@ -315,28 +324,30 @@ def generate_synthetic(
     uri = lake.uri(table)
     docs, version = select_sources(spark, lake, recipe)
     report = GenerationReport(table, version)
-    plan = plan_samples(docs, recipe)
+    tasks = tasks or task_slots(spark)
+    n_tasks = max(1, min(tasks, recipe.spec.requests.concurrency))
+    plan = plan_samples(docs, recipe, n_tasks)
     existing = _existing(spark, lake, uri)
     stored_chunks = _stored_chunks(uri, lake) if existing is not None else set()
     done_tokens = 0
     flagged = plan.withColumn("_done", F.lit(False))
     if existing is not None:
         ok = existing.where(F.col("status") == OK)
-        flagged = plan.join(ok.select("id", F.lit(True).alias("_ok")), "id", "left").select(
-            *PLAN_SCHEMA.names, F.coalesce(F.col("_ok"), F.lit(False)).alias("_done")
+        flagged = (
+            plan.join(ok.select("id", F.lit(True).alias("_ok")), "id", "left")
+            .select(*PLAN_SCHEMA.names, F.coalesce(F.col("_ok"), F.lit(False)).alias("_done"))
+            .repartition(n_tasks, "id")  # the join may have changed the partitioning
         )
         done_tokens = ok.agg(F.sum("completion_tokens")).first()[0] or 0
-    tasks = tasks or task_slots(spark)
-    n_tasks = max(1, min(tasks, recipe.spec.requests.concurrency))
-    # The plan is computed once, by the job that counts it: spread round-robin over the
-    # generation tasks and kept (memory, then disk), so each chunk's job reads its share of
-    # the plan where it lies, without selecting, hashing or shuffling the sources again.
+    # The plan is computed once, by the job that counts it, and kept (memory, then disk) in
+    # its partitions, one per generation task: the generation jobs read their share where it
+    # lies, without selecting, hashing or shuffling the sources again.
     # (A sample already made keeps only its id, chunk and flag there: a resumed run of a large
     # recipe does not hold every source text again.)
     flagged = flagged.withColumn(
         "text", F.when(F.col("_done"), F.lit(None)).otherwise(F.col("text"))
     )
-    flagged = flagged.repartition(n_tasks).persist(StorageLevel.MEMORY_AND_DISK)
+    flagged = flagged.persist(StorageLevel.MEMORY_AND_DISK)
     try:
         counts = flagged.groupBy("chunk", "_done").count().collect()
         per_chunk = {row["chunk"]: row["count"] for row in counts if not row["_done"]}
@@ -410,7 +421,21 @@ def _generate_chunks(
         "lineage.model": recipe.spec.generator.model,
     }
     produced = done_tokens
-    for chunk in sorted(per_chunk):
+    # Chunks with nothing stored yet, when no token budget decides how much of each to
+    # request: one job requests them all and each is committed as soon as its last answer is
+    # in (no gap between chunks). The others (a budget, or a chunk whose stored rows must be
+    # kept) one job per chunk, in turn.
+    streamed = [c for c in sorted(per_chunk) if c not in stored_chunks] if budget is None else []
+    if streamed:
+        _stream_chunks(
+            spark, lake, recipe, report, pending, streamed,
+            uri=uri, n_tasks=n_tasks, api_key=api_key, fixed=fixed,
+            commit_metadata=commit_metadata, run_id=run_id, profile=profile,
+        )  # fmt: skip
+        stored_chunks.update(streamed)
+        if existing is None:
+            existing = _existing(spark, lake, uri)
+    for chunk in sorted(set(per_chunk) - set(streamed)):
         wanted = per_chunk[chunk]
         if budget is not None:
             remaining = budget - produced
@@ -427,8 +452,8 @@ def _generate_chunks(
         task = _generate_task(
             recipe, endpoint_settings(recipe, chunk_tasks, api_key), sampling_of(recipe), fixed
         )
-        # Round-robin shares (the plan's partitions, or the budget's repartition): no task is
-        # left alone with half the concurrency at the end.
+        # Even shares (the plan's partitions, or the budget's round-robin repartition): no task
+        # is left alone with half the concurrency at the end.
         results = todo.mapInArrow(task, spark_schema, profile=profile)
         out = results
         if existing is not None and chunk in stored_chunks:
@@ -449,26 +474,184 @@ def _generate_chunks(
         if existing is None:
             existing = _existing(spark, lake, uri)
         stored_chunks.add(chunk)
-        report.commits[chunk] = commit
-        report.chunks_committed.append(chunk)
-        # Counted from what was committed: recounting `results` would call the endpoint again.
-        written = snapshot_dataset(uri, version=commit.version, store=lake.store).to_table(
-            columns=["status", "completion_tokens", "model"],
-            filter=(ds.field("chunk") == chunk) & (ds.field("run_id") == run_id),
+        produced += _record(lake, uri, recipe, report, chunk, commit, run_id, chunk_started)
+
+
+def _record(
+    lake: Lake,
+    uri: str,
+    recipe: SyntheticRecipe,
+    report: GenerationReport,
+    chunk: int,
+    commit: CommitResult,
+    run_id: str,
+    started: float,
+) -> int:
+    """Count a committed chunk into the report; the completion tokens it added."""
+    report.commits[chunk] = commit
+    report.chunks_committed.append(chunk)
+    # Counted from what was committed: recounting the results would call the endpoint again.
+    written = snapshot_dataset(uri, version=commit.version, store=lake.store).to_table(
+        columns=["status", "completion_tokens", "model"],
+        filter=(ds.field("chunk") == chunk) & (ds.field("run_id") == run_id),
+    )
+    statuses = written["status"].to_pylist()
+    tokens = pc.sum(written.filter(pc.equal(written["status"], OK))["completion_tokens"]).as_py()
+    report.requested += len(statuses)
+    report.ok += statuses.count(OK)
+    report.failed += len(statuses) - statuses.count(OK)
+    report.completion_tokens += tokens or 0
+    report.models.update(m for m in written["model"].to_pylist() if m)
+    log.info(
+        "synthetic %s: chunk %d: %d requested, %d ok, committed v%d (%.1f s)",
+        recipe.name, chunk, len(statuses), statuses.count(OK), commit.version,
+        time.perf_counter() - started,
+    )  # fmt: skip
+    return tokens or 0
+
+
+def _stream_task(
+    recipe: SyntheticRecipe,
+    settings: EndpointSettings,
+    sampling: Sampling,
+    fixed: Mapping[str, object],
+    chunks: list[int],
+    staged: StagedWrite,
+    staging: str,
+):
+    """The task of the streamed chunks: its share of every chunk's requests, sent chunk after
+    chunk through one concurrency limit; as each chunk's answers are all in, their rows are
+    written as Parquet files of the table (not yet committed) and the task's marker for that
+    chunk (`<staging>/chunk=<c>/part-<task>.json`: the files) tells the driver."""
+    variants = {v.name: v for v in recipe.variants()}
+
+    def task(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        from pyspark import TaskContext
+
+        partition = TaskContext.get().partitionId()
+        batches = list(batches)
+        planned = (
+            pa.Table.from_batches(batches).select(PLAN_SCHEMA.names).to_pylist() if batches else []
         )
-        statuses = written["status"].to_pylist()
-        tokens = written.filter(pc.equal(written["status"], OK))["completion_tokens"]
-        report.requested += len(statuses)
-        report.ok += statuses.count(OK)
-        report.failed += len(statuses) - statuses.count(OK)
-        report.completion_tokens += pc.sum(tokens).as_py() or 0
-        report.models.update(m for m in written["model"].to_pylist() if m)
-        produced += pc.sum(tokens).as_py() or 0
-        log.info(
-            "synthetic %s: chunk %d: %d requested, %d ok, committed v%d (%.1f s)",
-            recipe.name, chunk, len(statuses), statuses.count(OK), commit.version,
-            time.perf_counter() - chunk_started,
-        )  # fmt: skip
+        groups: dict[int, list[dict]] = {chunk: [] for chunk in chunks}
+        for p in planned:
+            groups[p["chunk"]].append(p)
+        prompts = {
+            p["id"]: recipe.prompt(variants[p["variant"]], p["text"], p["title"]) for p in planned
+        }
+        requests = [
+            [GenerationRequest(p["id"], prompts[p["id"]], recipe.request_seed(p["id"]))
+             for p in groups[chunk]]
+            for chunk in chunks
+        ]  # fmt: skip
+        fs, root = staged.store.filesystem(staging)
+
+        def finish(index: int, results: pa.Table) -> None:
+            chunk = chunks[index]
+            rows = [
+                {**fixed, **p, **result, "prompt": prompts[p["id"]],
+                 "request_seed": recipe.request_seed(p["id"])}
+                for p, result in zip(groups[chunk], results.to_pylist(), strict=True)
+            ]  # fmt: skip
+            files = staged.write_files(pa.Table.from_pylist(rows, schema=SAMPLE_SCHEMA))
+            marker = f"{root}/chunk={chunk}/part-{partition:05d}.json"
+            fs.create_dir(f"{root}/chunk={chunk}", recursive=True)
+            with fs.open_output_stream(marker + ".tmp") as out:
+                out.write(json.dumps(files).encode())
+            fs.move(marker + ".tmp", marker)  # the driver never reads half a marker
+
+        run_generation_groups(requests, settings, sampling, finish)
+        return iter(())
+
+    return task
+
+
+def _chunk_files(fs, root: str, chunk: int, tasks: int) -> list[dict] | None:
+    """The files every task wrote for `chunk`, or None while a task's marker is missing."""
+    selector = pafs.FileSelector(f"{root}/chunk={chunk}", allow_not_found=True)
+    markers = [info.path for info in fs.get_file_info(selector) if info.path.endswith(".json")]
+    if len(markers) < tasks:
+        return None
+    files: list[dict] = []
+    for marker in sorted(markers):
+        with fs.open_input_stream(marker) as stream:
+            files.extend(json.loads(stream.read()))
+    return files
+
+
+def _stream_chunks(
+    spark: SparkSession,
+    lake: Lake,
+    recipe: SyntheticRecipe,
+    report: GenerationReport,
+    pending: DataFrame,
+    chunks: list[int],
+    *,
+    uri: str,
+    n_tasks: int,
+    api_key: str | None,
+    fixed: Mapping[str, object],
+    commit_metadata: Mapping[str, object],
+    run_id: str,
+    profile,
+) -> None:
+    """Request `chunks` in one Spark job and commit each, in order, once every task has
+    written its part (see _stream_task). A killed run keeps the chunks committed; files of
+    the others are never committed (vacuum_orphans removes them)."""
+    from pyspark.sql.pandas.types import to_arrow_schema
+
+    schema = to_arrow_schema(from_arrow_schema(SAMPLE_SCHEMA), timezone="UTC")
+    staged = StagedWrite.prepare(uri, schema, partition_by=["chunk"], store=lake.store)
+    staging = f"{uri.rstrip('/')}/_staging/{uuid.uuid4().hex}"
+    fs, root = lake.store.filesystem(staging)
+    todo = pending.where(F.col("chunk").isin(chunks))
+    tasks = todo.rdd.getNumPartitions()
+    task = _stream_task(
+        recipe, endpoint_settings(recipe, tasks, api_key), sampling_of(recipe), fixed, chunks,
+        staged, staging,
+    )  # fmt: skip
+    job = todo.mapInArrow(task, "chunk int", profile=profile)
+    context, group = spark.sparkContext, f"pilehouse-synthetic-{uuid.uuid4().hex[:12]}"
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        context.setJobGroup(group, f"synthetic {recipe.name}: {len(chunks)} chunks", True)
+        try:
+            job.collect()
+        except BaseException as error:  # re-raised by the driver loop below
+            failure.append(error)
+
+    runner = threading.Thread(target=run, name=f"synthetic-{recipe.name}", daemon=True)
+    started = time.perf_counter()
+    runner.start()
+    try:
+        for chunk in chunks:
+            while (files := _chunk_files(fs, root, chunk, tasks)) is None:
+                if not runner.is_alive():
+                    if (files := _chunk_files(fs, root, chunk, tasks)) is not None:
+                        break
+                    if failure:
+                        raise failure[0]
+                    raise RuntimeError(
+                        f"synthetic {recipe.name}: the generation job ended without every "
+                        f"task's part of chunk {chunk} ({staging}); re-run to request it"
+                    )
+                runner.join(0.2)
+            commit = staged.commit(
+                files,
+                mode="overwrite",
+                replace_where={"chunk": str(chunk)},
+                metadata={**commit_metadata, "lineage.chunk": chunk},
+            )
+            _record(lake, uri, recipe, report, chunk, commit, run_id, started)
+            started = time.perf_counter()
+    except BaseException:
+        context.cancelJobGroup(group)
+        raise
+    finally:
+        runner.join()
+        with contextlib.suppress(OSError):
+            fs.delete_dir(root)
 
 
 def main(argv: list[str] | None = None) -> int:

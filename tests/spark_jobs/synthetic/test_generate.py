@@ -4,6 +4,8 @@ takedowns honoured at selection."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pyarrow.compute as pc
 import pytest
 
@@ -132,3 +134,25 @@ def test_concurrency_is_split_over_the_tasks_that_run_at_once(
     report = generate_synthetic(spark, sources, recipe, run_id="run-1")
     assert report.ok == 8
     assert endpoint.stats()["max_in_flight"] == 4
+
+
+def test_the_next_chunk_is_in_flight_while_the_last_one_is_committed(
+    spark, sources, make_recipe, endpoint
+):
+    # A fresh table's chunks are requested by one job: as one chunk's last answers come in and
+    # it is committed, the next chunk's requests already hold the free slots (a job per chunk
+    # left the endpoint idle from each chunk's last answer to the next job's first request).
+    endpoint.faults(latency_s=0.3)
+    recipe = make_recipe(requests={"concurrency": 2, "retries": 0, "chunks": 2})
+    report = generate_synthetic(spark, sources, recipe, run_id="run-1", tasks=1)
+    assert report.ok == 8 and report.chunks_committed == [0, 1]
+    commits = {
+        int(h["lineage.chunk"]): h["timestamp"] for h in table_history(sources.uri(recipe.table))
+    }
+    rows = table(sources, recipe).to_pylist()
+    second = [r["requested_at"].timestamp() * 1000 for r in rows if r["chunk"] == 1]
+    assert second and min(second) < commits[0]
+    # Nothing of the staging area (the tasks' notes to the driver) is left in the table.
+    assert not (Path(sources.uri(recipe.table)) / "_staging").exists() or not any(
+        (Path(sources.uri(recipe.table)) / "_staging").iterdir()
+    )
