@@ -21,9 +21,18 @@ families), never by the code under test. Scored:
 Items whose name is an expression (`GPL-1+ or Artistic`) or that the table cannot place are
 counted and left out.
 
-Split by package: `TUNE_PACKAGES` are the packages the detector was tuned on (a first split of
-them by hash was looked at during tuning, so all of them count as tune); `TEST_PACKAGES` were
-chosen after tuning, from other source packages, and scored without changing the detector.
+Split by package. `TEST_PACKAGES` (58 packages, third round) were chosen by name before any of
+their texts or scores were seen (see the comment at the list) and are scored once with the
+detector frozen; `TUNE_PACKAGES` is everything the detector has been tuned on or whose misses
+have been read. History:
+- first round: `FIRST_TUNE_PACKAGES` (96; a first split of them by hash was looked at during
+  tuning, so all of them count as tune) and `FORMER_TEST_PACKAGES` (78, other source packages)
+  as the test half, chosen after tuning;
+- second round (issue 17): the detector was tuned on the first tune half only and the former
+  test half scored once (family 199/207 = 0.961); its misses were then listed in
+  docs/BENCHMARKS.md, so it can no longer serve as a test half;
+- third round: the former test half joined the tune half (both now `TUNE_PACKAGES`), the
+  detector was fixed on the misses of the whole, and a new test half was chosen.
 """
 
 from __future__ import annotations
@@ -42,7 +51,7 @@ from spark_jobs.licenses.spdx import detect_license_text, license_class, normali
 
 CACHE = Path("var/bench/licenses_real")
 HELD_OUT = ("postgresql-doc", "git-doc", "debian-reference")
-TUNE_PACKAGES = [
+FIRST_TUNE_PACKAGES = [
     "bash-doc",
     "ca-certificates",
     "fonts-dejavu-core",
@@ -140,7 +149,7 @@ TUNE_PACKAGES = [
     "vim-common",
     "zlib1g",
 ]
-TEST_PACKAGES = [
+FORMER_TEST_PACKAGES = [
     "libarchive13",
     "libassuan0",
     "libgpg-error0",
@@ -220,6 +229,79 @@ TEST_PACKAGES = [
     "wget",
     "lynx",
 ]
+# The test half, chosen on 2026-12-04 at 18:52 UTC, before any of their license texts or
+# scores were looked at: bookworm binary packages picked by name across categories (fonts, Perl
+# and Python libraries, X11/graphics, GNOME/KDE, TeX, documentation, games, network tools), 72
+# candidates; dropped, reading nothing but apt-cache's Source field and the copyright file's
+# Format line: manpages-dev (same source as manpages) and the 20 whose copyright file is not
+# DEP-5 (python3-serial, libxext6, libxrender1, libxft2, libxi6, libxrandr2, libxkbcommon0,
+# libwayland-client0, libdrm2, libnotify4, adwaita-icon-theme, lmodern, texinfo, docbook-xsl,
+# fortune-mod, bastet, ninvaders, socat, tcpdump, whois). As 9 of the 10 X11/graphics picks
+# had gone, a second pick of 12 graphics libraries at 18:58 UTC, chosen and filtered the same
+# way (libxpm4, libxt6, libxmu6, libxcomposite1 and libgd3 not DEP-5). No source package of
+# these is a source of a tune package. Scored once, with the detector frozen.
+TEST_PACKAGES = [
+    "fonts-noto-mono",
+    "fonts-cantarell",
+    "fonts-hack",
+    "fonts-firacode",
+    "fonts-ebgaramond",
+    "fonts-linuxlibertine",
+    "fonts-stix",
+    "fonts-ipafont-gothic",
+    "fonts-wqy-microhei",
+    "libdatetime-perl",
+    "libmoose-perl",
+    "liblist-moreutils-perl",
+    "libyaml-libyaml-perl",
+    "libhtml-parser-perl",
+    "libdbi-perl",
+    "libxml-libxml-perl",
+    "libio-socket-ssl-perl",
+    "python3-simplejson",
+    "python3-paramiko",
+    "python3-jwt",
+    "python3-toml",
+    "python3-sqlalchemy",
+    "python3-werkzeug",
+    "python3-mpmath",
+    "python3-networkx",
+    "python3-pexpect",
+    "libsdl2-2.0-0",
+    "libavif15",
+    "libgtk-3-0",
+    "libatk1.0-0",
+    "libsoup-3.0-0",
+    "libsecret-1-0",
+    "libkf5coreaddons5",
+    "libqt5core5a",
+    "libpoppler126",
+    "tex-common",
+    "latexmk",
+    "dvisvgm",
+    "manpages",
+    "docbook-xml",
+    "xml-core",
+    "nethack-common",
+    "gnuchess",
+    "moon-buggy",
+    "nmap",
+    "netcat-openbsd",
+    "iperf3",
+    "bind9-dnsutils",
+    "traceroute",
+    "mtr-tiny",
+    "rsync",
+    "libgl1",
+    "libvulkan1",
+    "libgbm1",
+    "libraw20",
+    "libimagequant0",
+    "libopenexr-3-1-30",
+    "libjxl0.7",
+]
+# The first round's tune packages, then its test half: all tune material now.
+TUNE_PACKAGES = FIRST_TUNE_PACKAGES + FORMER_TEST_PACKAGES
 PACKAGES = TUNE_PACKAGES + TEST_PACKAGES
 DEP5 = re.compile(r"^Format:\s*\S*copyright-format/1\.0", re.MULTILINE)
 
