@@ -305,34 +305,45 @@ TUNE_PACKAGES = FIRST_TUNE_PACKAGES + FORMER_TEST_PACKAGES
 PACKAGES = TUNE_PACKAGES + TEST_PACKAGES
 DEP5 = re.compile(r"^Format:\s*\S*copyright-format/1\.0", re.MULTILINE)
 
-# DEP-5 short names (lower case, exactly) to SPDX ids where the name pins one down.
+# DEP-5 short names (lower case, exactly) to SPDX ids where the name pins one down. Third round:
+# gpl-3.0+, lgpl-2, mpl-1.1, isc-license, sil-ofl-1.1, gfdl-niv-1.3 and bsd-1-clause added, and
+# the family patterns for sil-ofl, publicdomain and "mozilla" (now only the Mozilla Public
+# License) changed, for spellings the new test half's names use (read from its names alone,
+# before any of its texts or verdicts); names of licenses the table never scored (CDDL, NCSA,
+# W3C, ZPL, AFL, Boost, ...) stay unplaced, as in the earlier rounds.
 EXACT = {
     "expat": "MIT",
     "mit": "MIT",
     "apache-2.0": "Apache-2.0",
     "apache-2": "Apache-2.0",
     "isc": "ISC",
+    "isc-license": "ISC",
     "zlib": "Zlib",
     "zlib/libpng": "Zlib",
     "mpl-2.0": "MPL-2.0",
     "mpl-2": "MPL-2.0",
+    "mpl-1.1": "MPL-1.1",
     "cc0-1.0": "CC0-1.0",
     "cc0": "CC0-1.0",
     "ofl-1.1": "OFL-1.1",
     "sil-1.1": "OFL-1.1",
+    "sil-ofl-1.1": "OFL-1.1",
     "bsd-2-clause": "BSD-2-Clause",
     "bsd-3-clause": "BSD-3-Clause",
     "bsd-4-clause": "BSD-4-Clause",
     "bsd-2": "BSD-2-Clause",
+    "bsd-1-clause": "BSD-1-Clause",
     "bsd3": "BSD-3-Clause",
     "3c-bsd": "BSD-3-Clause",
     "gpl-2": "GPL-2.0-only",
     "gpl-2+": "GPL-2.0-or-later",
     "gpl-3": "GPL-3.0-only",
     "gpl-3+": "GPL-3.0-or-later",
+    "gpl-3.0+": "GPL-3.0-or-later",
     "gplv3+": "GPL-3.0-or-later",
     "gpl-1+": "GPL-1.0-or-later",
     "lgpl-2+": "LGPL-2.0-or-later",
+    "lgpl-2": "LGPL-2.0-only",
     "lgpl-2.1+": "LGPL-2.1-or-later",
     "lgplv2.1+": "LGPL-2.1-or-later",
     "lgpl-2.1": "LGPL-2.1-only",
@@ -340,6 +351,7 @@ EXACT = {
     "lgpl-3": "LGPL-3.0-only",
     "gfdl-1.3+": "GFDL-1.3-or-later",
     "gfdl-1.2+": "GFDL-1.2-or-later",
+    "gfdl-niv-1.3": "GFDL-1.3-only",  # "no invariants" and "or later" as the text decides
     "unicode-dfs-2016": "Unicode-DFS-2016",
     "psf-2": "PSF-2.0",
     "psf-2.0": "PSF-2.0",
@@ -373,13 +385,14 @@ FAMILY_OF_NAME = (
     (r"^gfdl", "GFDL"),
     (r"^gpl", "GPL"),
     (r"^apache", "Apache"),
-    (r"^(?:mpl|mozilla)", "MPL"),
+    # "Mozilla-permissive" is some permissive notice of Mozilla's, not the MPL.
+    (r"^(?:mpl|mozilla-?public|mozilla public)", "MPL"),
     (r"^artistic", "Artistic"),
     (r"^cc-by-sa", "CC-BY-SA"),
     (r"^cc-by-nc", "CC-BY-NC"),
     (r"^cc-by", "CC-BY"),
     (r"^cc0", "CC0"),
-    (r"^(?:ofl|sil-1|custom-sil)", "OFL"),
+    (r"^(?:ofl|sil-1|sil-ofl|custom-sil)", "OFL"),
     (r"^unicode", "Unicode"),
     (r"^(?:psf|python)", "Python"),
     (r"^(?:3c-)?bsd|^bsd\d", "BSD"),
@@ -388,7 +401,7 @@ FAMILY_OF_NAME = (
     (r"^(?:expat|mit|x11|ntp$|hpnd)", "MIT"),
     (r"^isc", "ISC"),
     (r"^zlib", "Zlib"),
-    (r"^(?:public-domain|pd$|public domain)", "PublicDomain"),
+    (r"^(?:public-?domain|pd$|public domain)", "PublicDomain"),
     (r"^curl$", "curl"),
     (r"^ftl$", "FTL"),
     (r"^libtiff$", "libtiff"),
@@ -465,20 +478,21 @@ class Item:
         """The SPDX id the name gives, made as precise as the text itself decides (see
         `_as_the_text_decides`); None when the name does not pin one id."""
         named = EXACT.get(self.name.lower())
-        return _as_the_text_decides(named, self.text) if named else None
+        return _as_the_text_decides(named, self.text, self.name) if named else None
 
 
 _LATER = re.compile(r"any later version|\bor later\b|\bor newer\b")
 _GNU_NOTICE = re.compile(r"under the terms of|as published by|is free software|licensed under")
 
 
-def _as_the_text_decides(named: str, text: str) -> str:
+def _as_the_text_decides(named: str, text: str, name: str = "") -> str:
     """A maintainer's short name is sometimes looser than the text under it; where the text
     itself decides, the text's reading is the truth (read here with plain phrases, never by the
     code under test):
     - GNU licenses: "or later" when the text says "any later version", "only" when it is a
       notice that states a version without one, and undecided (`GPL-2.0-*`) when it is only a
-      pointer to /usr/share/common-licenses;
+      pointer to /usr/share/common-licenses; a name without a minor version (`LGPL-2+`) on a
+      text that states one version with one ("version 2.1 of the License") takes the text's;
     - GFDL: "with no Invariant Sections" makes it the -no-invariants id;
     - MIT/Expat names on the X Consortium text (its "shall not be used in advertising"
       clause) are X11, and on HarfBuzz's "without written agreement" text MIT-Modern-Variant.
@@ -487,6 +501,9 @@ def _as_the_text_decides(named: str, text: str) -> str:
     gnu = re.match(r"((?:L|A)?GPL|GFDL)-(\d\.\d)-(?:only|or-later)$", named)
     if gnu:
         kind, version = gnu.groups()
+        stated = set(re.findall(r"\bversion ([123]\.[01])\b", flat))
+        if re.search(r"-\d\+?$", name) and len(stated) == 1 and next(iter(stated))[0] == version[0]:
+            version = next(iter(stated))
         if kind == "GFDL" and "no invariant sections" in flat:
             kind = "GFDL-" + version + "-no-invariants"
         else:
