@@ -2,7 +2,7 @@
 files, each naming its license with a short name a Debian maintainer wrote, scored per license
 family on a test half of packages that the detector was not tuned on.
 
-    python -m bench.licenses_real              # the test half; downloads ~60 MB the first time
+    python -m bench.licenses_real              # the test half; downloads ~160 MB the first time
     python -m bench.licenses_real --half tune
     python -m bench.licenses_real --shipped    # a small subset shipped in bench/data (no download)
 
@@ -236,10 +236,10 @@ FORMER_TEST_PACKAGES = [
 # Format line: manpages-dev (same source as manpages) and the 20 whose copyright file is not
 # DEP-5 (python3-serial, libxext6, libxrender1, libxft2, libxi6, libxrandr2, libxkbcommon0,
 # libwayland-client0, libdrm2, libnotify4, adwaita-icon-theme, lmodern, texinfo, docbook-xsl,
-# fortune-mod, bastet, ninvaders, socat, tcpdump, whois). As 9 of the 10 X11/graphics picks
+# fortune-mod, bastet, ninvaders, socat, tcpdump, whois). As 8 of the 10 X11/graphics picks
 # had gone, a second pick of 12 graphics libraries at 18:58 UTC, chosen and filtered the same
 # way (libxpm4, libxt6, libxmu6, libxcomposite1 and libgd3 not DEP-5). No source package of
-# these is a source of a tune package. Scored once, with the detector frozen.
+# these is a source of a tune package. Scored once (19:02 UTC), with the detector frozen.
 TEST_PACKAGES = [
     "fonts-noto-mono",
     "fonts-cantarell",
