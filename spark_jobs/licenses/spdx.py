@@ -36,9 +36,27 @@ class LicenseKnowledge:
     ids_by_lower: dict[str, str]  # lower-cased id -> id, for case-insensitive matching
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A YAML loader that refuses a key given twice in one mapping (plain YAML keeps the last,
+    so a second `OFL-1.1:` alias list would silently drop the first)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: set = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise ValueError(f"{key_node.start_mark}: {key!r} is given twice")
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _load_knowledge_yaml(path: Path) -> dict:
+    return yaml.load(path.read_text(), Loader=_UniqueKeyLoader)  # a SafeLoader subclass
+
+
 @functools.cache
 def knowledge(path: Path = KNOWLEDGE_FILE) -> LicenseKnowledge:
-    data = yaml.safe_load(path.read_text())
+    data = _load_knowledge_yaml(path)
     classes: dict[str, str] = {}
     for license_class, ids in data["classes"].items():
         if license_class not in CLASS_RANK:
@@ -90,7 +108,13 @@ def _lookup(name: str) -> str | None:
         spdx = known.aliases.get(_name_key(candidate))
         if spdx:
             return spdx
+    if _PUBLIC_DOMAIN_NAME.match(name):
+        return "PublicDomain"
     return _versioned_gnu(name, known)
+
+
+# Debian's per-work public-domain names: public-domain-md5, public-domain-sha1...
+_PUBLIC_DOMAIN_NAME = re.compile(r"(?i)public[- ]domain[-_ ][a-z0-9][\w.-]*$")
 
 
 _GNU_NAME = re.compile(r"(?i)(a?gpl|lgpl|gfdl)-?v?(\d)(?:\.(\d))?(\+|-only|-or-later)?")
@@ -303,7 +327,7 @@ def license_class(expression: str | None) -> str:
 @functools.cache
 def license_policies(path: Path = KNOWLEDGE_FILE) -> dict[str, frozenset[str]]:
     """Policy name -> the license classes it accepts (classes.yaml `policies`)."""
-    data = yaml.safe_load(path.read_text())
+    data = _load_knowledge_yaml(path)
     policies = {name: frozenset(classes) for name, classes in (data.get("policies") or {}).items()}
     for name, classes in policies.items():
         unknown = classes - set(CLASS_RANK)
@@ -371,6 +395,7 @@ TEXT_SIGNATURES = (
         r" public license,? (?:\((?:l|a)?gpl\),? )?(?:as published by the free software "
         r"foundation[;,]? (?:either |in )?)?"
         r"(?:version |v\.? ?)(?P<version>[123](?:\.[01])?)(?: of the license)?"
+        r"(?: dated [a-z]+,? \d{4})?"  # "version 2 dated June, 1991" (findutils)
         r"(?P<later>,? (?:or|\(or\)) \(?at your \w+\)? any later version"
         r"|,? or any later version|,? or later|\+)?",
     ),
@@ -534,8 +559,18 @@ TEXT_SIGNATURES = (
         "hpnd-family",
         r"permission to use, copy, modify,? and distribute this software and its (?:associated )?"
         r"documentation (?:for any purpose )?(?:and |with or )?without fee is hereby granted"
-        r"|permission to use, copy, modify, distribute,? and sell this software and its "
-        r"(?:associated )?documentation for any purpose is hereby granted without fee",
+        r"|permission to use, copy, modify, distribute,? and sell this "
+        r"(?:software and its (?:associated )?documentation|file) for any purpose is hereby "
+        r"granted without fee",
+    ),
+    # The PostgreSQL license: the University of California's Postgres95 grant, "without a
+    # written agreement", its notice "and the following two paragraphs" kept in all copies.
+    TextSignature(
+        "PostgreSQL",
+        r"permission to use, copy, modify, and distribute this software and its documentation "
+        r"for any purpose, without fee, and without a written agreement is hereby granted, "
+        r"provided that the above copyright notice and this paragraph and the following two "
+        r"paragraphs appear in all copies",
     ),
     TextSignature(
         "hpnd-export",
@@ -552,7 +587,11 @@ TEXT_SIGNATURES = (
         r"|\b(?:is|are|it's) (?:hereby )?(?:placed )?in the public domain|no copyright is claimed"
         # US government works and files with nothing to copyright.
         r"|\b(?:not|never) (?:to )?(?:assert|claim) (?:any )?copyright"
-        r"|\b(?:not|hardly|no)\b[^.]{0,60}?\b(?:eligible for|subject to) copyright",
+        r"|\b(?:not|hardly|no|none)\b[^.]{0,60}?\b(?:eligible for|subject to) copyright"
+        # "2010-03-12 : Igor Pavlov : Public domain": a dated attribution line.
+        r"|: public domain(?:[.;,]|$| [-(]| this\b)"
+        # Works whose copyright ran out ("Copyright protection expired. From Alice...").
+        r"|\bcopyright (?:protection |term )?(?:has )?(?:expired|lapsed)",
     ),
 )
 # Debian's /usr/share/common-licenses names, and what they hold.

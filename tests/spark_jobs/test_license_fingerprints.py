@@ -176,6 +176,50 @@ CASES = [
     # A notice that names its license instead of stating it.
     ("This package is licensed under the MIT license; see LICENSE.", "MIT"),
     ("Released under the terms of the Apache License 2.0.", "Apache-2.0"),
+    # Third round (the former test half, now tune material).
+    # The version line with its date (findutils).
+    (
+        "This program is free software; you can redistribute it and/or modify\n"
+        "it under the terms of the GNU General Public License as published by\n"
+        "the Free Software Foundation; version 2 dated June, 1991, or (at\n"
+        "your option) any later version.",
+        "GPL-2.0-or-later",
+    ),
+    (
+        "it under the terms of the GNU General Public License as published by\n"
+        "the Free Software Foundation; version 3 dated June, 2007.",
+        "GPL-3.0-only",
+    ),
+    # Public domain said without "placed in the public domain".
+    (
+        "I believe that none of these files contain any creative\n"
+        "expression eligible for copyright.",
+        "PublicDomain",
+    ),
+    (
+        "2010-03-12 : Igor Pavlov : Public domain\n"
+        "This code is based on PPMd var.H (2001): Dmitry Shkarin : Public domain",
+        "PublicDomain",
+    ),
+    ("Copyright protection expired. From Alice in Wonderland, published 1865.", "PublicDomain"),
+    # The "and sell" grant over "this file" rather than "this software and its documentation".
+    (
+        "Permission to use, copy, modify, distribute, and sell this file for any\n"
+        "purpose is hereby granted without fee, provided that the above copyright\n"
+        "and this permission notice appear in all copies.  No representations are\n"
+        "made about the suitability of this software for any purpose.",
+        "HPND-sell-variant",
+    ),
+    # The PostgreSQL license (the University of California's Postgres95 grant).
+    (
+        "Permission to use, copy, modify, and distribute this software and its\n"
+        "documentation for any purpose, without fee, and without a written agreement\n"
+        "is hereby granted, provided that the above copyright notice and this\n"
+        "paragraph and the following two paragraphs appear in all copies.\n\n"
+        "IN NO EVENT SHALL THE UNIVERSITY OF CALIFORNIA BE LIABLE TO ANY PARTY FOR\n"
+        "DIRECT, INDIRECT, SPECIAL, INCIDENTAL, OR CONSEQUENTIAL DAMAGES.",
+        "PostgreSQL",
+    ),
 ]
 
 
@@ -191,6 +235,9 @@ def test_real_shaped_license_texts(text: str, spdx: str) -> None:
         "Distributed under the following conditions: keep this notice.",
         "The software is provided under the same conditions as the rest of the package.",
         "This is free software.",
+        # "public domain" and "copyright ... expired" in passing, not as a statement.
+        "See the FAQ: public domain software is not the same as free software.",
+        "The copyright term has not expired; all rights reserved.",
     ],
 )
 def test_a_notice_without_a_license_name_names_none(text: str) -> None:
@@ -211,6 +258,13 @@ def test_the_bench_truth_follows_what_the_text_decides() -> None:
     assert _as_the_text_decides("MIT", "The above copyright notice shall be included") == "MIT"
     assert family_of_id("HPND-sell-variant") == family_of_id("MIT-CMU") == "MIT"
     assert family_of_id("ISC") == "ISC" and family_of_id("0BSD") == "BSD"
+    # A name without a minor version takes the one the text states (libacl1's "LGPL-2+" over
+    # "either version 2.1 of the License, or (at your option) any later version").
+    lesser = "GNU Lesser General Public License ... either version 2.1 of the License, or later"
+    assert _as_the_text_decides("LGPL-2.0-or-later", lesser, "LGPL-2+") == "LGPL-2.1-or-later"
+    assert _as_the_text_decides("LGPL-2.0-or-later", lesser, "LGPL-2.0+") == "LGPL-2.0-or-later"
+    two = "version 2.1 of the License ... version 2.0 of the License, or later"
+    assert _as_the_text_decides("LGPL-2.0-or-later", two, "LGPL-2+") == "LGPL-2.0-or-later"
 
 
 @pytest.mark.parametrize(
@@ -236,6 +290,11 @@ def test_the_bench_truth_follows_what_the_text_decides() -> None:
             "copyleft",
         ),
         ("Apache-2.0 WITH LLVM-exception", "Apache-2.0 WITH LLVM-exception", "permissive"),
+        # Debian's per-work public-domain names; OFL and Python spellings.
+        ("public-domain-md5", "PublicDomain", "public_domain"),
+        ("SIL-OFL-1.1", "OFL-1.1", "permissive"),
+        ("SIL Open Font License 1.1", "OFL-1.1", "permissive"),
+        ("CNRI Python", "Python-2.0", "permissive"),
         (
             "(MIT OR Apache-2.0) AND BSD-3-Clause",
             "(Apache-2.0 OR MIT) AND BSD-3-Clause",
@@ -248,3 +307,17 @@ def test_dep5_and_spdx_name_spellings(name: str, spdx: str, cls: str) -> None:
 
     assert normalize_license(name) == spdx
     assert license_class(spdx) == cls
+
+
+def test_a_license_knowledge_file_with_a_key_given_twice_is_refused(tmp_path) -> None:
+    """YAML keeps the last of two equal keys; a second `OFL-1.1:` alias list once dropped the
+    first one's names without a word."""
+    from spark_jobs.licenses.spdx import knowledge
+
+    path = tmp_path / "classes.yaml"
+    path.write_text(
+        "classes:\n  permissive: [OFL-1.1]\n"
+        "aliases:\n  OFL-1.1: [SIL OFL 1.1]\n  OFL-1.1: [SIL 1.1]\n"
+    )
+    with pytest.raises(ValueError, match=r"'OFL-1\.1' is given twice"):
+        knowledge(path)
