@@ -114,6 +114,7 @@ def run_stage(spark, lake_root: Path, recipe: SyntheticRecipe, run: int) -> dict
     seconds = time.perf_counter() - started
     return {
         "seconds": seconds,
+        "plan_seconds": report.plan_seconds,
         "requests": report.requested,
         "ok": report.ok,
         "tokens": report.completion_tokens,
@@ -178,9 +179,10 @@ def main(argv: list[str] | None = None) -> int:
             for name, results in (("bare async client", bare), ("Spark stage", stage)):
                 for r in results:
                     rps, tps = rates(r)
+                    plan = f" (planning {r['plan_seconds']:.2f} s)" if "plan_seconds" in r else ""
                     print(
                         f"  concurrency {concurrency:>3} {name:<17} {r['requests']:>5} requests "
-                        f"({r['ok']} ok) in {r['seconds']:6.2f} s: {rps:7.1f} req/s, "
+                        f"({r['ok']} ok) in {r['seconds']:6.2f} s{plan}: {rps:7.1f} req/s, "
                         f"{tps:9.1f} tokens/s"
                     )
             rows.append(

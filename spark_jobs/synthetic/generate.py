@@ -111,6 +111,9 @@ class GenerationReport:
     commits: dict[int, CommitResult] = field(default_factory=dict)
     # Model names as the endpoint reported them in this run's answers.
     models: set[str] = field(default_factory=set)
+    # Seconds spent selecting the sources and planning (and counting) the samples, before the
+    # first request could be sent.
+    plan_seconds: float = 0.0
 
     @property
     def counts(self) -> dict[str, int]:
@@ -352,6 +355,7 @@ def generate_synthetic(
         counts = flagged.groupBy("chunk", "_done").count().collect()
         per_chunk = {row["chunk"]: row["count"] for row in counts if not row["_done"]}
         report.planned = sum(row["count"] for row in counts)
+        report.plan_seconds = time.perf_counter() - started
         log.info(
             "synthetic %s: %d samples planned, %d to request in %d chunks (%.1f s)",
             recipe.name, report.planned, sum(per_chunk.values()), len(per_chunk),
