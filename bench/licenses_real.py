@@ -532,6 +532,7 @@ def family_of_id(spdx: str | None) -> str | None:
         ("CNRI", "Python"),
         ("BSD", "BSD"),
         ("0BSD", "BSD"),
+        ("bzip2", "BSD"),  # BSD's four-clause frame with zlib's clauses (Debian: BSD-variant)
         ("MIT", "MIT"),
         ("X11", "MIT"),
         ("HPND", "MIT"),
@@ -690,7 +691,10 @@ def contradictory(every: list[Item]) -> set[Item]:
 
 
 def _is_expression(name: str) -> bool:
-    return bool(re.search(r"\s(?:or|and)\s|,|\bwith\b", name, re.IGNORECASE))
+    """`GPL-1+ or Artistic`, `MIT, BSD`, `GPL-2 with Font exception`, and (fourth round) names
+    that join several license names with "+" (`BSD-3-clause-iperf+MIT/X11+BSD-3-clause`: a
+    "+" before a letter, never the "+" of `GPL-2+`): several licenses, no one family."""
+    return bool(re.search(r"\s(?:or|and)\s|,|\bwith\b|\+(?=[a-z])", name, re.IGNORECASE))
 
 
 SUBSET = Path(__file__).resolve().parent / "data" / "licenses_real" / "items.jsonl"

@@ -494,6 +494,15 @@ TEXT_SIGNATURES = (
         r"copyright and license for libpng|this code is released under the libpng license"
         r"|png reference library license version 2",
     ),
+    # libpng's grant, in copies without its title (Qt's bundled copy): "source code" in the
+    # licenses up to libpng 1.6.35, "software ... conditions" in the PNG Reference Library
+    # License version 2.
+    TextSignature(
+        "libpng-grant",
+        r"permission is hereby granted to use, copy, modify, and distribute this (?:source code|"
+        r"software), or portions hereof, for any purpose, without fee, subject to the following "
+        r"(?P<terms>restrictions|conditions)",
+    ),
     TextSignature(
         "FSFAP",
         r"copying and distribution of this file, with or without modification, are permitted "
@@ -577,14 +586,24 @@ TEXT_SIGNATURES = (
         r"export of this software from the united states of america (?:may|is assumed to) "
         r"require a specific license",
     ),
+    # Public-domain statements: a dedication, release or placing "in/into/to the public domain"
+    # (by its author, "hereby", or in the passive; not "your modifications", not "not"), a
+    # waiver or disclaimer of copyright, "no copyright is claimed", works with nothing to
+    # copyright and a "Public domain." line (see _PUBLIC_DOMAIN_LINE).
     TextSignature(
         "PublicDomain",
-        r"(?:dedicate[sd]?|release[sd]?|place[sd]?|put)"
-        r"(?: (?:it|them|this (?:file|work|code|software|program|library)))?"
-        r" (?:in|into|to|on) the public domain"
+        r"(?<!\bnot )(?<!\bnever )(?:dedicate[sd]?|release[sd]?|place[sd]?|put)"
+        r"(?: (?:it|them|(?:this|the|these|all|my|our|his|her|their) (?:[\w-]+ ){0,2}?[\w-]+))?"
+        r"(?: hereby)? (?:in|into|to|on) the public domain"
+        r"|\b(?:i|we|hereby)\b[^.]{0,40}?\b(?:place|dedicate|release|put)[sd]?\b"
+        r"(?:(?!\byour\b)[^.]){0,60}?\b(?:in|into|to) the public domain"
+        r"|\b(?:is|are|was|were|been|being) (?:hereby )?(?:placed|dedicated|released|put)\b"
+        r"(?:(?!\byour\b)[^.]){0,40}?\b(?:in|into|to) the public domain"
         r"|\b(?:is|are) (?:hereby )?public domain\b|\bdisclaims? copyright"
         r"|^(?:100% )?public domain\.?$"
         r"|\b(?:is|are|it's) (?:hereby )?(?:placed )?in the public domain|no copyright is claimed"
+        r"|\bcopyright (?:is|are) (?:hereby )?(?:waived|disclaimed|abandoned)"
+        r"|\bhereby waives?\b[^.]{0,40}?\bcopyright"
         # US government works and files with nothing to copyright.
         r"|\b(?:not|never) (?:to )?(?:assert|claim) (?:any )?copyright"
         r"|\b(?:not|hardly|no|none)\b[^.]{0,60}?\b(?:eligible for|subject to) copyright"
@@ -592,6 +611,30 @@ TEXT_SIGNATURES = (
         r"|: public domain(?:[.;,]|$| [-(]| this\b)"
         # Works whose copyright ran out ("Copyright protection expired. From Alice...").
         r"|\bcopyright (?:protection |term )?(?:has )?(?:expired|lapsed)",
+    ),
+    # "No Rights Reserved" is Creative Commons' own name for CC0 (its deed's title); "some
+    # rights reserved" (CC BY's) and "all rights reserved" are other words.
+    TextSignature("CC0-1.0", r"(?<!\bsome )(?<!\ball )\bno rights reserved\b"),
+    # Well-known texts by a sentence of their body, for copies whose title or first grant is
+    # missing or reworded; each comes after the text's own grant, so the grant decides first.
+    TextSignature(
+        "mit-body",
+        r"the above copyright notice and this permission notice shall be included in all copies "
+        r"or substantial portions of the software",
+    ),
+    TextSignature(
+        "Zlib",
+        r"the origin of this software must not be misrepresented; you must not claim that you "
+        r"wrote the original software",
+    ),
+    TextSignature(
+        "bsd-family",
+        r"redistributions of source code must retain the above copyright notice",
+    ),
+    TextSignature(
+        "Apache-2.0",
+        r"grant of copyright license\. subject to the terms and conditions of this license, each "
+        r"contributor hereby grants",
     ),
 )
 # Debian's /usr/share/common-licenses names, and what they hold.
@@ -622,12 +665,20 @@ _BSD_NO_ENDORSEMENT = re.compile(
 _GNU_PREFIX = {"general": "GPL", "lesser general": "LGPL", "library general": "LGPL"}
 
 
+_COMMENT_LEADER = re.compile(r"^\s*(?:#+|//+|/?\*+/?|--|;+|\.\.|%+|dnl\b|>+)\s?")
+
+
 def _normalize_text(text: str) -> str:
-    """Lower case, comment leaders and markup stripped, whitespace collapsed to single spaces."""
-    lines = (
-        re.sub(r"^\s*(?:#+|//+|/?\*+/?|--|;+|\.\.)\s?", "", line) for line in text.splitlines()
-    )
-    flat = " ".join(lines).lower()
+    """Lower case; comment leaders (# // * -- ; .. % dnl >), DEP-5's ' .' blank-line marks
+    and markup stripped; a word broken over lines after a hyphen joined; whitespace (tabs,
+    no-break spaces) collapsed to single spaces."""
+    lines = [_COMMENT_LEADER.sub("", line) for line in text.splitlines()]
+    lines = ["" if line.strip() == "." else line for line in lines]
+    flat = ""
+    for line in lines:
+        joiner = "" if re.search(r"[a-z]-$", flat) and re.match(r"\s*[a-z]", line) else " "
+        flat = flat.rstrip() + joiner + line.strip() if joiner == "" else flat + " " + line
+    flat = flat.strip().lower()
     flat = flat.translate(
         str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
     )
@@ -655,7 +706,16 @@ def detect_license_text(text: str) -> str | None:
                 best = (match.start(), spdx)
     if best:
         return best[1]
+    if _PUBLIC_DOMAIN_LINE.search(text):
+        return "PublicDomain"
     return _named_in_a_notice(normalized)
+
+
+# A line that says only "Public domain." (a file header's license line), when nothing else does.
+_PUBLIC_DOMAIN_LINE = re.compile(
+    r"(?im)^[\s#*/;%-]*(?:license:\s*)?(?:this (?:file|code|software|program|work) is )?"
+    r"(?:in the )?public[- ]domain(?: software| code)?\.?\s*$"
+)
 
 
 # "is licensed under the MIT license", "released under the terms of the Apache License 2.0":
@@ -741,7 +801,18 @@ def _refine(family: str, text: str, match: re.Match) -> str | None:
             return "MIT-0"
         # X11: MIT plus the clause that keeps the holder's name out of advertising.
         return "X11" if "shall not be used in advertising" in after else "MIT"
+    if family == "libpng-grant":
+        return "libpng-2.0" if match.group("terms") == "conditions" else "Libpng"
+    if family == "mit-body":
+        return "X11" if "shall not be used in advertising" in after else "MIT"
     if family == "bsd-family":
+        if "the origin of this software must not be misrepresented" in after[:1500]:
+            return "bzip2-1.0.6"  # BSD's frame with zlib's clauses
+        conditions = after[:1500].split("this software is provided", 1)[0]
+        if "redistributions of source code" in match.group(0) + conditions and not re.search(
+            r"redistributions? in binary form|binary form must reproduce", conditions
+        ):
+            return "BSD-1-Clause"  # only the source-code condition
         if "all advertising materials mentioning" in after:
             return "BSD-4-Clause"
         if re.search(
