@@ -670,14 +670,16 @@ _COMMENT_LEADER = re.compile(r"^\s*(?:#+|//+|/?\*+/?|--|;+|\.\.|%+|dnl\b|>+)\s?"
 
 def _normalize_text(text: str) -> str:
     """Lower case; comment leaders (# // * -- ; .. % dnl >), DEP-5's ' .' blank-line marks
-    and markup stripped; a word broken over lines after a hyphen joined; whitespace (tabs,
-    no-break spaces) collapsed to single spaces."""
+    and markup stripped; a word hyphenated over two lines ("with-" / "out") joined; whitespace
+    (tabs, no-break spaces) collapsed to single spaces."""
     lines = [_COMMENT_LEADER.sub("", line) for line in text.splitlines()]
     lines = ["" if line.strip() == "." else line for line in lines]
     flat = ""
     for line in lines:
-        joiner = "" if re.search(r"[a-z]-$", flat) and re.match(r"\s*[a-z]", line) else " "
-        flat = flat.rstrip() + joiner + line.strip() if joiner == "" else flat + " " + line
+        if re.search(r"[a-z]-\s*$", flat) and re.match(r"\s*[a-z]", line):
+            flat = flat.rstrip()[:-1] + line.strip()  # "with-" / "out": a typesetter's break
+        else:
+            flat += " " + line
     flat = flat.strip().lower()
     flat = flat.translate(
         str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
@@ -808,11 +810,13 @@ def _refine(family: str, text: str, match: re.Match) -> str | None:
     if family == "bsd-family":
         if "the origin of this software must not be misrepresented" in after[:1500]:
             return "bzip2-1.0.6"  # BSD's frame with zlib's clauses
-        conditions = after[:1500].split("this software is provided", 1)[0]
-        if "redistributions of source code" in match.group(0) + conditions and not re.search(
-            r"redistributions? in binary form|binary form must reproduce", conditions
+        conditions, disclaimer, _ = after[:1500].partition(" is provided by ")
+        if (
+            disclaimer
+            and "redistributions of source code" in match.group(0) + conditions
+            and not re.search(r"redistributions? in binary form|binary form must", conditions)
         ):
-            return "BSD-1-Clause"  # only the source-code condition
+            return "BSD-1-Clause"  # the conditions end with the source-code one alone
         if "all advertising materials mentioning" in after:
             return "BSD-4-Clause"
         if re.search(
