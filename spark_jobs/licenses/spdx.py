@@ -422,7 +422,7 @@ TEXT_SIGNATURES = (
     ),
     TextSignature(
         "Apache-2.0",
-        r"apache license,? (?:version )?2\.0|apache\.org/licenses/license-2\.0"
+        r"apache license,? (?:version |v\.? ?)?2(?:\.0)?\b(?!\.\d)|apache\.org/licenses/license-2\.0"
         r"|version 2\.0, january 2004 https?://www\.apache\.org/licenses",
     ),
     TextSignature("Apache-1.1", r"apache software license,? version 1\.1"),
@@ -471,7 +471,7 @@ TEXT_SIGNATURES = (
     TextSignature("Artistic-2.0", r"the artistic license 2\.0"),
     TextSignature(
         "Artistic-2.0",
-        r"copyright \(c\) 2000-2006, the perl foundation\. everyone is permitted to copy",
+        r"(?:copyright )?\(c\) 2000-2006, the perl foundation\. everyone is permitted to copy",
     ),
     TextSignature(
         "Artistic-1.0",
@@ -615,6 +615,23 @@ TEXT_SIGNATURES = (
     # "No Rights Reserved" is Creative Commons' own name for CC0 (its deed's title); "some
     # rights reserved" (CC BY's) and "all rights reserved" are other words.
     TextSignature("CC0-1.0", r"(?<!\bsome )(?<!\ball )\bno rights reserved\b"),
+    # CC0's own notice ("have dedicated all copyright and related and neighboring rights to
+    # this software to the public domain worldwide"), its deed's address and its name.
+    TextSignature(
+        "CC0-1.0",
+        r"dedicated all copyright and related and neighbou?ring rights to [^.]{1,60}? to the "
+        r"public domain|creativecommons\.org/publicdomain/zero/1\.0|\bcc0 public domain dedication",
+    ),
+    TextSignature(
+        "BSL-1.0",
+        r"permission is hereby granted, free of charge, to any person or organization obtaining a "
+        r"copy of the software and accompanying documentation covered by this license",
+    ),
+    TextSignature(
+        "Artistic-2.0",
+        r"this license establishes the terms under which a given free software package may be "
+        r"copied, modified, distributed, and/or redistributed",
+    ),
     # Well-known texts by a sentence of their body, for copies whose title or first grant is
     # missing or reworded; each comes after the text's own grant, so the grant decides first.
     TextSignature(
@@ -682,8 +699,19 @@ def _normalize_text(text: str) -> str:
             flat += " " + line
     flat = flat.strip().lower()
     flat = flat.translate(
-        str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
+        str.maketrans(
+            {
+                "\u2018": "'",
+                "\u2019": "'",
+                "\u201c": '"',
+                "\u201d": '"',
+                "\u2013": "-",
+                "\u2014": "-",
+                "\u00a9": "(c)",
+            }
+        )
     )
+    flat = re.sub(r"\blicenc(e[sd]?|ing)\b", r"licens\1", flat)  # British spelling
     return re.sub(r"\s+", " ", flat)
 
 
@@ -799,6 +827,8 @@ def _refine(family: str, text: str, match: re.Match) -> str | None:
     if family == "unicode":
         return "Unicode-3.0" if "unicode license v3" in text else "Unicode-DFS-2016"
     if family == "mit-family":
+        if after.startswith(" of the font software"):
+            return "OFL-1.1"  # the OFL's own grant, in copies without its title or preamble
         if "shall be included in all copies" not in after[:800]:
             return "MIT-0"
         # X11: MIT plus the clause that keeps the holder's name out of advertising.

@@ -311,6 +311,39 @@ CASES = [
         "   permission.",
         "bzip2-1.0.6",
     ),
+    # CC0's own notice and its deed's address; Boost's, Artistic 2.0's and the OFL's texts by
+    # their bodies (the OFL's grant is the MIT grant "of the Font Software").
+    (
+        "To the extent possible under law, the author(s) have dedicated all copyright and\n"
+        "related and neighboring rights to this software to the public domain worldwide.\n"
+        "This software is distributed without any warranty.",
+        "CC0-1.0",
+    ),
+    ("See <http://creativecommons.org/publicdomain/zero/1.0/>.", "CC0-1.0"),
+    (
+        "Permission is hereby granted, free of charge, to any person or organization\n"
+        "obtaining a copy of the software and accompanying documentation covered by\n"
+        'this license (the "Software") to use, reproduce, display, distribute.',
+        "BSL-1.0",
+    ),
+    (
+        "This license establishes the terms under which a given free software\n"
+        "Package may be copied, modified, distributed, and/or redistributed.",
+        "Artistic-2.0",
+    ),
+    (
+        "Permission is hereby granted, free of charge, to any person obtaining\n"
+        "a copy of the Font Software, to use, study, copy, merge, embed, modify,\n"
+        "redistribute, and sell modified and unmodified copies of the Font Software.",
+        "OFL-1.1",
+    ),
+    # British spelling, "Version 2" without ".0", an en dash and a copyright sign.
+    ("Licensed under the Apache Licence, Version 2 (the \u201cLicence\u201d).", "Apache-2.0"),
+    (
+        "\u00a9 2000\u20132006, The Perl Foundation. Everyone is permitted to copy and "
+        "distribute verbatim copies of this license document.",
+        "Artistic-2.0",
+    ),
     # Layout: DEP-5's " ." blank lines and indentation, "%" comment leaders, a word
     # hyphenated over two lines, a copyright line and tabs before the grant.
     (
@@ -352,6 +385,8 @@ def test_real_shaped_license_texts(text: str, spdx: str) -> None:
         "A public domain implementation of this function exists elsewhere.",
         # libpng's grant words without its "or portions hereof" are no libpng license.
         "Permission is hereby granted to use this software for any purpose.",
+        # No Apache License 2.1 exists: the "Version 2" reading stops at "2.1".
+        "The Apache License 2.1 draft was never published.",
     ],
 )
 def test_a_notice_without_a_license_name_names_none(text: str) -> None:
