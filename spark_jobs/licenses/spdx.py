@@ -422,7 +422,7 @@ TEXT_SIGNATURES = (
     ),
     TextSignature(
         "Apache-2.0",
-        r"apache license,? (?:version )?2\.0|apache\.org/licenses/license-2\.0"
+        r"apache license,? (?:version |v\.? ?)?2(?:\.0)?\b(?!\.\d)|apache\.org/licenses/license-2\.0"
         r"|version 2\.0, january 2004 https?://www\.apache\.org/licenses",
     ),
     TextSignature("Apache-1.1", r"apache software license,? version 1\.1"),
@@ -471,7 +471,7 @@ TEXT_SIGNATURES = (
     TextSignature("Artistic-2.0", r"the artistic license 2\.0"),
     TextSignature(
         "Artistic-2.0",
-        r"copyright \(c\) 2000-2006, the perl foundation\. everyone is permitted to copy",
+        r"(?:copyright )?\(c\) 2000-2006, the perl foundation\. everyone is permitted to copy",
     ),
     TextSignature(
         "Artistic-1.0",
@@ -493,6 +493,15 @@ TEXT_SIGNATURES = (
         "Libpng",
         r"copyright and license for libpng|this code is released under the libpng license"
         r"|png reference library license version 2",
+    ),
+    # libpng's grant, in copies without its title (Qt's bundled copy): "source code" in the
+    # licenses up to libpng 1.6.35, "software ... conditions" in the PNG Reference Library
+    # License version 2.
+    TextSignature(
+        "libpng-grant",
+        r"permission is hereby granted to use, copy, modify, and distribute this (?:source code|"
+        r"software), or portions hereof, for any purpose, without fee, subject to the following "
+        r"(?P<terms>restrictions|conditions)",
     ),
     TextSignature(
         "FSFAP",
@@ -577,14 +586,24 @@ TEXT_SIGNATURES = (
         r"export of this software from the united states of america (?:may|is assumed to) "
         r"require a specific license",
     ),
+    # Public-domain statements: a dedication, release or placing "in/into/to the public domain"
+    # (by its author, "hereby", or in the passive; not "your modifications", not "not"), a
+    # waiver or disclaimer of copyright, "no copyright is claimed", works with nothing to
+    # copyright and a "Public domain." line (see _PUBLIC_DOMAIN_LINE).
     TextSignature(
         "PublicDomain",
-        r"(?:dedicate[sd]?|release[sd]?|place[sd]?|put)"
-        r"(?: (?:it|them|this (?:file|work|code|software|program|library)))?"
-        r" (?:in|into|to|on) the public domain"
+        r"(?<!\bnot )(?<!\bnever )(?:dedicate[sd]?|release[sd]?|place[sd]?|put)"
+        r"(?: (?:it|them|(?:this|the|these|all|my|our|his|her|their) (?:[\w-]+ ){0,2}?[\w-]+))?"
+        r"(?: hereby)? (?:in|into|to|on) the public domain"
+        r"|\b(?:i|we|hereby)\b[^.]{0,40}?\b(?:place|dedicate|release|put)[sd]?\b"
+        r"(?:(?!\byour\b)[^.]){0,60}?\b(?:in|into|to) the public domain"
+        r"|\b(?:is|are|was|were|been|being) (?:hereby )?(?:placed|dedicated|released|put)\b"
+        r"(?:(?!\byour\b)[^.]){0,40}?\b(?:in|into|to) the public domain"
         r"|\b(?:is|are) (?:hereby )?public domain\b|\bdisclaims? copyright"
         r"|^(?:100% )?public domain\.?$"
         r"|\b(?:is|are|it's) (?:hereby )?(?:placed )?in the public domain|no copyright is claimed"
+        r"|\bcopyright (?:is|are) (?:hereby )?(?:waived|disclaimed|abandoned)"
+        r"|\bhereby waives?\b[^.]{0,40}?\bcopyright"
         # US government works and files with nothing to copyright.
         r"|\b(?:not|never) (?:to )?(?:assert|claim) (?:any )?copyright"
         r"|\b(?:not|hardly|no|none)\b[^.]{0,60}?\b(?:eligible for|subject to) copyright"
@@ -592,6 +611,47 @@ TEXT_SIGNATURES = (
         r"|: public domain(?:[.;,]|$| [-(]| this\b)"
         # Works whose copyright ran out ("Copyright protection expired. From Alice...").
         r"|\bcopyright (?:protection |term )?(?:has )?(?:expired|lapsed)",
+    ),
+    # "No Rights Reserved" is Creative Commons' own name for CC0 (its deed's title); "some
+    # rights reserved" (CC BY's) and "all rights reserved" are other words.
+    TextSignature("CC0-1.0", r"(?<!\bsome )(?<!\ball )\bno rights reserved\b"),
+    # CC0's own notice ("have dedicated all copyright and related and neighboring rights to
+    # this software to the public domain worldwide"), its deed's address and its name.
+    TextSignature(
+        "CC0-1.0",
+        r"dedicated all copyright and related and neighbou?ring rights to [^.]{1,60}? to the "
+        r"public domain|creativecommons\.org/publicdomain/zero/1\.0|\bcc0 public domain dedication",
+    ),
+    TextSignature(
+        "BSL-1.0",
+        r"permission is hereby granted, free of charge, to any person or organization obtaining a "
+        r"copy of the software and accompanying documentation covered by this license",
+    ),
+    TextSignature(
+        "Artistic-2.0",
+        r"this license establishes the terms under which a given free software package may be "
+        r"copied, modified, distributed, and/or redistributed",
+    ),
+    # Well-known texts by a sentence of their body, for copies whose title or first grant is
+    # missing or reworded; each comes after the text's own grant, so the grant decides first.
+    TextSignature(
+        "mit-body",
+        r"the above copyright notice and this permission notice shall be included in all copies "
+        r"or substantial portions of the software",
+    ),
+    TextSignature(
+        "Zlib",
+        r"the origin of this software must not be misrepresented; you must not claim that you "
+        r"wrote the original software",
+    ),
+    TextSignature(
+        "bsd-family",
+        r"redistributions of source code must retain the above copyright notice",
+    ),
+    TextSignature(
+        "Apache-2.0",
+        r"grant of copyright license\. subject to the terms and conditions of this license, each "
+        r"contributor hereby grants",
     ),
 )
 # Debian's /usr/share/common-licenses names, and what they hold.
@@ -622,15 +682,36 @@ _BSD_NO_ENDORSEMENT = re.compile(
 _GNU_PREFIX = {"general": "GPL", "lesser general": "LGPL", "library general": "LGPL"}
 
 
+_COMMENT_LEADER = re.compile(r"^\s*(?:#+|//+|/?\*+/?|--|;+|\.\.|%+|dnl\b|>+)\s?")
+
+
 def _normalize_text(text: str) -> str:
-    """Lower case, comment leaders and markup stripped, whitespace collapsed to single spaces."""
-    lines = (
-        re.sub(r"^\s*(?:#+|//+|/?\*+/?|--|;+|\.\.)\s?", "", line) for line in text.splitlines()
-    )
-    flat = " ".join(lines).lower()
+    """Lower case; comment leaders (# // * -- ; .. % dnl >), DEP-5's ' .' blank-line marks
+    and markup stripped; a word hyphenated over two lines ("with-" / "out") joined; whitespace
+    (tabs, no-break spaces) collapsed to single spaces."""
+    lines = [_COMMENT_LEADER.sub("", line) for line in text.splitlines()]
+    lines = ["" if line.strip() == "." else line for line in lines]
+    flat = ""
+    for line in lines:
+        if re.search(r"[a-z]-\s*$", flat) and re.match(r"\s*[a-z]", line):
+            flat = flat.rstrip()[:-1] + line.strip()  # "with-" / "out": a typesetter's break
+        else:
+            flat += " " + line
+    flat = flat.strip().lower()
     flat = flat.translate(
-        str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
+        str.maketrans(
+            {
+                "\u2018": "'",
+                "\u2019": "'",
+                "\u201c": '"',
+                "\u201d": '"',
+                "\u2013": "-",
+                "\u2014": "-",
+                "\u00a9": "(c)",
+            }
+        )
     )
+    flat = re.sub(r"\blicenc(e[sd]?|ing)\b", r"licens\1", flat)  # British spelling
     return re.sub(r"\s+", " ", flat)
 
 
@@ -655,7 +736,16 @@ def detect_license_text(text: str) -> str | None:
                 best = (match.start(), spdx)
     if best:
         return best[1]
+    if _PUBLIC_DOMAIN_LINE.search(text):
+        return "PublicDomain"
     return _named_in_a_notice(normalized)
+
+
+# A line that says only "Public domain." (a file header's license line), when nothing else does.
+_PUBLIC_DOMAIN_LINE = re.compile(
+    r"(?im)^[\s#*/;%-]*(?:license:\s*)?(?:this (?:file|code|software|program|work) is )?"
+    r"(?:in the )?public[- ]domain(?: software| code)?\.?\s*$"
+)
 
 
 # "is licensed under the MIT license", "released under the terms of the Apache License 2.0":
@@ -737,11 +827,26 @@ def _refine(family: str, text: str, match: re.Match) -> str | None:
     if family == "unicode":
         return "Unicode-3.0" if "unicode license v3" in text else "Unicode-DFS-2016"
     if family == "mit-family":
+        if after.startswith(" of the font software"):
+            return "OFL-1.1"  # the OFL's own grant, in copies without its title or preamble
         if "shall be included in all copies" not in after[:800]:
             return "MIT-0"
         # X11: MIT plus the clause that keeps the holder's name out of advertising.
         return "X11" if "shall not be used in advertising" in after else "MIT"
+    if family == "libpng-grant":
+        return "libpng-2.0" if match.group("terms") == "conditions" else "Libpng"
+    if family == "mit-body":
+        return "X11" if "shall not be used in advertising" in after else "MIT"
     if family == "bsd-family":
+        if "the origin of this software must not be misrepresented" in after[:1500]:
+            return "bzip2-1.0.6"  # BSD's frame with zlib's clauses
+        conditions, disclaimer, _ = after[:1500].partition(" is provided by ")
+        if (
+            disclaimer
+            and "redistributions of source code" in match.group(0) + conditions
+            and not re.search(r"redistributions? in binary form|binary form must", conditions)
+        ):
+            return "BSD-1-Clause"  # the conditions end with the source-code one alone
         if "all advertising materials mentioning" in after:
             return "BSD-4-Clause"
         if re.search(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.licenses_real import _as_the_text_decides, exact_hit, family_of_id
+from bench.licenses_real import _as_the_text_decides, _is_expression, exact_hit, family_of_id
 from spark_jobs.licenses import detect_license_text, license_class
 
 CASES = [
@@ -220,6 +220,144 @@ CASES = [
         "DIRECT, INDIRECT, SPECIAL, INCIDENTAL, OR CONSEQUENTIAL DAMAGES.",
         "PostgreSQL",
     ),
+    # Fourth round. Public-domain statements: a first-person placing with "hereby" in between,
+    # a waiver plus a dedication of "the software", a passive release, a bare "Public domain."
+    # line under a file header.
+    (
+        "I, Mathias Panzenb\u00f6ck, place this file hereby into the public domain.\n"
+        "Use it at your own risk for whatever you like.",
+        "PublicDomain",
+    ),
+    (
+        "To the extent that any copyright protections may be considered to be held by\n"
+        "the authors of this software in some jurisdiction outside the United States,\n"
+        "the authors hereby waive those copyright protections and dedicate the\n"
+        "software to the public domain.",
+        "PublicDomain",
+    ),
+    ("This code has been released into the public domain by its author.", "PublicDomain"),
+    ("Copyright is hereby waived by the author of this file.", "PublicDomain"),
+    (
+        "Original author: Noah Friedman <friedman@prep.ai.mit.edu>\nCreated: 1993-05-16\n"
+        "Public domain.",
+        "PublicDomain",
+    ),
+    # Creative Commons' own name for CC0.
+    ("No Rights Reserved", "CC0-1.0"),
+    # libpng's license by its grant, without its title (Qt's bundled copy), and the PNG
+    # Reference Library License version 2's wording of it.
+    (
+        'The software is supplied "as is", without warranty of any kind.\n\n'
+        "Permission is hereby granted to use, copy, modify, and distribute\n"
+        "this software, or portions hereof, for any purpose, without fee,\n"
+        "subject to the following restrictions:\n\n"
+        "1. The origin of this software must not be misrepresented; you\n"
+        "must not claim that you wrote the original software.",
+        "Libpng",
+    ),
+    (
+        "Permission is hereby granted to use, copy, modify, and distribute this\n"
+        "software, or portions hereof, for any purpose, without fee, subject to\n"
+        "the following conditions:",
+        "libpng-2.0",
+    ),
+    # Well-known texts by a body sentence when the grant is reworded or missing.
+    (
+        "Permission is granted to any person who has a copy of this software to deal in it\n"
+        "without restriction. The above copyright notice and this permission notice shall be\n"
+        "included in all copies or substantial portions of the Software.",
+        "MIT",
+    ),
+    (
+        "1. The origin of this software must not be misrepresented; you must not\n"
+        "   claim that you wrote the original software.\n"
+        "2. Altered source versions must be plainly marked as such.\n"
+        "3. This notice may not be removed or altered from any source distribution.",
+        "Zlib",
+    ),
+    (
+        "1. Redistributions of source code must retain the above copyright notice, this\n"
+        "   list of conditions and the following disclaimer.\n"
+        "2. Redistributions in binary form must reproduce the above copyright notice.\n"
+        "3. Neither the name of the copyright holder nor the names of its contributors\n"
+        "   may be used to endorse or promote products derived from this software.",
+        "BSD-3-Clause",
+    ),
+    (
+        "2. Grant of Copyright License. Subject to the terms and conditions of this\n"
+        "License, each Contributor hereby grants to You a perpetual, worldwide license.",
+        "Apache-2.0",
+    ),
+    # BSD with the source-code condition only, and bzip2's BSD frame with zlib's clauses.
+    (
+        "Redistribution and use in source and binary forms, with or without\n"
+        "modification, are permitted provided that the following conditions are met:\n\n"
+        "* Redistributions of source code must retain the above copyright\n"
+        "notice, this list of conditions and the following disclaimer.\n\n"
+        'THIS SOFTWARE IS PROVIDED BY THE COPYRIGHT HOLDERS AND CONTRIBUTORS "AS IS".',
+        "BSD-1-Clause",
+    ),
+    (
+        "Redistribution and use in source and binary forms, with or without\n"
+        "modification, are permitted provided that the following conditions\n"
+        "are met:\n\n"
+        "1. Redistributions of source code must retain the above copyright\n"
+        "   notice, this list of conditions and the following disclaimer.\n\n"
+        "2. The origin of this software must not be misrepresented; you must\n"
+        "   not claim that you wrote the original software.\n\n"
+        "3. Altered source versions must be plainly marked as such.\n\n"
+        "4. The name of the author may not be used to endorse or promote\n"
+        "   products derived from this software without specific prior written\n"
+        "   permission.",
+        "bzip2-1.0.6",
+    ),
+    # CC0's own notice and its deed's address; Boost's, Artistic 2.0's and the OFL's texts by
+    # their bodies (the OFL's grant is the MIT grant "of the Font Software").
+    (
+        "To the extent possible under law, the author(s) have dedicated all copyright and\n"
+        "related and neighboring rights to this software to the public domain worldwide.\n"
+        "This software is distributed without any warranty.",
+        "CC0-1.0",
+    ),
+    ("See <http://creativecommons.org/publicdomain/zero/1.0/>.", "CC0-1.0"),
+    (
+        "Permission is hereby granted, free of charge, to any person or organization\n"
+        "obtaining a copy of the software and accompanying documentation covered by\n"
+        'this license (the "Software") to use, reproduce, display, distribute.',
+        "BSL-1.0",
+    ),
+    (
+        "This license establishes the terms under which a given free software\n"
+        "Package may be copied, modified, distributed, and/or redistributed.",
+        "Artistic-2.0",
+    ),
+    (
+        "Permission is hereby granted, free of charge, to any person obtaining\n"
+        "a copy of the Font Software, to use, study, copy, merge, embed, modify,\n"
+        "redistribute, and sell modified and unmodified copies of the Font Software.",
+        "OFL-1.1",
+    ),
+    # British spelling, "Version 2" without ".0", an en dash and a copyright sign.
+    ("Licensed under the Apache Licence, Version 2 (the \u201cLicence\u201d).", "Apache-2.0"),
+    (
+        "\u00a9 2000\u20132006, The Perl Foundation. Everyone is permitted to copy and "
+        "distribute verbatim copies of this license document.",
+        "Artistic-2.0",
+    ),
+    # Layout: DEP-5's " ." blank lines and indentation, "%" comment leaders, a word
+    # hyphenated over two lines, a copyright line and tabs before the grant.
+    (
+        " Copyright (C) 2004\tJane Doe\n .\n Permission is hereby granted, free of charge, to "
+        "any\n person obtaining a copy of this software.\n .\n The above copyright notice and "
+        "this\n permission notice shall be included in all copies or substantial portions.",
+        "MIT",
+    ),
+    (
+        "% Permission to use, copy, modify, and distribute this software for any purpose with-\n"
+        "% out fee is hereby granted, provided that the above copyright notice and this\n"
+        "% permission notice appear in all copies.",
+        "ISC",
+    ),
 ]
 
 
@@ -238,6 +376,17 @@ def test_real_shaped_license_texts(text: str, spdx: str) -> None:
         # "public domain" and "copyright ... expired" in passing, not as a statement.
         "See the FAQ: public domain software is not the same as free software.",
         "The copyright term has not expired; all rights reserved.",
+        # Fourth round: the broadened public-domain and CC0 rules on passing mentions.
+        "If you place your modifications in the public domain, say so in the change log.",
+        "This software is not released into the public domain.",
+        "The authors have never placed it anywhere near a public domain archive.",
+        "Some Rights Reserved",
+        "Copyright (C) 2001 Jane Doe. All rights reserved.",
+        "A public domain implementation of this function exists elsewhere.",
+        # libpng's grant words without its "or portions hereof" are no libpng license.
+        "Permission is hereby granted to use this software for any purpose.",
+        # No Apache License 2.1 exists: the "Version 2" reading stops at "2.1".
+        "The Apache License 2.1 draft was never published.",
     ],
 )
 def test_a_notice_without_a_license_name_names_none(text: str) -> None:
@@ -258,6 +407,10 @@ def test_the_bench_truth_follows_what_the_text_decides() -> None:
     assert _as_the_text_decides("MIT", "The above copyright notice shall be included") == "MIT"
     assert family_of_id("HPND-sell-variant") == family_of_id("MIT-CMU") == "MIT"
     assert family_of_id("ISC") == "ISC" and family_of_id("0BSD") == "BSD"
+    assert family_of_id("bzip2-1.0.6") == "BSD"
+    # A name joining several licenses with "+" is an expression; GPL-2+'s "+" is not.
+    assert _is_expression("BSD-3-clause-iperf+MIT/X11+BSD-3-clause")
+    assert not _is_expression("GPL-2+") and not _is_expression("LGPL-2.1+")
     # A name without a minor version takes the one the text states (libacl1's "LGPL-2+" over
     # "either version 2.1 of the License, or (at your option) any later version").
     lesser = "GNU Lesser General Public License ... either version 2.1 of the License, or later"
