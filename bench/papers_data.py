@@ -158,14 +158,12 @@ def reference_text(source: str) -> str:
     )
 
     walker_context = lw.get_default_latex_context_db()
-    verbatim_envs = ("Verbatim", "lstlisting", "minted", "verbatim*", "comment")
     walker_context.add_context_category(
         "bench-verbatim",
+        macros=[ms.MacroSpec("verb", args_parser=_VerbParser())],
         environments=[
-            ms.EnvironmentSpec(
-                name, args_parser=ms.VerbatimArgsParser(verbatim_arg_type="verbatim-environment")
-            )
-            for name in verbatim_envs
+            ms.EnvironmentSpec(name, args_parser=_VerbatimEnvironmentParser(name))
+            for name in VERBATIM_ENVIRONMENTS
         ],
         prepend=True,
     )
@@ -182,16 +180,109 @@ def reference_text(source: str) -> str:
         ],
         environments=[
             EnvironmentTextSpec(name, simplify_repl=_verbatim_text)
-            for name in ("verbatim", "Verbatim", "lstlisting", "minted", "verbatim*")
+            for name in VERBATIM_ENVIRONMENTS
+            if name != "comment"
         ]
         + [EnvironmentTextSpec("comment", simplify_repl="")],
         prepend=True,
     )
     walker = lw.LatexWalker(source, latex_context=walker_context, tolerant_parsing=True)
     nodes, _, _ = walker.get_latex_nodes()
-    body = _document_nodes(nodes, lw) or nodes
+    body = _document_nodes(nodes, lw)
+    if body is None:
+        # pylatexenc found no document environment (a plain TeX manual whose LaTeX example
+        # sits in a plain TeX verbatim macro): its text of the whole file is no reference
+        raise NoDocumentEnvironment("pylatexenc found no document environment")
     converter = LatexNodes2Text(math_mode="verbatim", latex_context=text_context)
     return converter.nodelist_to_text(body)
+
+
+class NoDocumentEnvironment(ValueError):
+    """The reference converter found no `document` environment to convert."""
+
+
+# Environments whose content TeX reads verbatim up to their own \end{name} (verbatim, fancyvrb,
+# listings, minted, moreverb, spverbatim, comment).
+VERBATIM_ENVIRONMENTS = (
+    "verbatim",
+    "verbatim*",
+    "Verbatim",
+    "Verbatim*",
+    "BVerbatim",
+    "LVerbatim",
+    "lstlisting",
+    "minted",
+    "boxedverbatim",
+    "spverbatim",
+    "comment",
+)
+# fancyvrb/listings [options] and minted's {language} right after \begin{...}: not content.
+_VERBATIM_OPTIONS = re.compile(r"\A[ \t]*(?:\[[^\[\]\n]*\])?(?:[ \t]*\{[^{}\n]*\})?[ \t]*\n?")
+
+
+def _verbatim_parsers():
+    """pylatexenc's own VerbatimArgsParser looks for `\\end{verbatim}` whatever the
+    environment is called (so a `Verbatim` or `lstlisting` swallowed the paper up to the next
+    `\\end{verbatim}`, or lost its content when there was none), and its \\verb reads past the
+    end of the line to the next delimiter anywhere (TeX stops at the line's end). These two
+    read as TeX does."""
+    from pylatexenc import latexwalker as lw
+    from pylatexenc import macrospec as ms
+
+    class VerbatimEnvironmentParser(ms.VerbatimArgsParser):
+        def __init__(self, environment: str) -> None:
+            super().__init__(verbatim_arg_type="verbatim-environment")
+            self.environment = environment
+
+        def parse_args(self, w, pos, parsing_state=None):
+            end = w.s.find(f"\\end{{{self.environment}}}", pos)
+            if end < 0:  # TeX reads an unclosed one to the end of the file
+                end = len(w.s)
+            content = w.s[pos:end]
+            if self.environment not in ("verbatim", "verbatim*", "comment"):
+                content = content[_VERBATIM_OPTIONS.match(content).end() :]
+            node = w.make_node(
+                lw.LatexCharsNode, parsing_state=parsing_state, chars=content, pos=pos, len=end - pos
+            )
+            return ms.ParsedVerbatimArgs(verbatim_chars_node=node), pos, end - pos
+
+    class VerbParser(ms.VerbatimArgsParser):
+        def __init__(self) -> None:
+            super().__init__(verbatim_arg_type="verb-macro")
+
+        def parse_args(self, w, pos, parsing_state=None):
+            start = pos
+            if w.s[pos : pos + 1] == "*":
+                pos += 1
+            if pos >= len(w.s) or w.s[pos].isspace():
+                raise lw.LatexWalkerParseError(s=w.s, pos=pos, msg="\\verb without a delimiter")
+            delimiter, begin = w.s[pos], pos + 1
+            line_end = w.s.find("\n", begin)
+            line_end = len(w.s) if line_end < 0 else line_end
+            end = w.s.find(delimiter, begin, line_end)
+            # "\\verb ended by end of line": LaTeX sets the rest of the line verbatim
+            stop = line_end if end < 0 else end
+            node = w.make_node(
+                lw.LatexCharsNode,
+                parsing_state=parsing_state,
+                chars=w.s[begin:stop],
+                pos=begin,
+                len=stop - begin,
+            )
+            argd = ms.ParsedVerbatimArgs(
+                verbatim_chars_node=node, verbatim_delimiters=(delimiter, delimiter)
+            )
+            return argd, start, (stop if end < 0 else end + 1) - start
+
+    return VerbatimEnvironmentParser, VerbParser
+
+
+def _VerbatimEnvironmentParser(environment: str):  # noqa: N802 - a class, made lazily
+    return _verbatim_parsers()[0](environment)
+
+
+def _VerbParser():  # noqa: N802 - a class, made lazily
+    return _verbatim_parsers()[1]()
 
 
 _PLACEHOLDER_MACROS = ("ref", "eqref", "pageref", "cite", "maketitle", "today", "label")
@@ -208,13 +299,22 @@ def _last_argument(node, l2tobj, **_kwargs) -> str:
 
 
 def _document_nodes(nodes, lw):
+    """The content of the first `document` environment, also where pylatexenc nested it in a
+    group, an environment or a macro argument that a preamble definition left open
+    (\\newenvironment{x}{\\begin{y}}{\\end{y}} is tokens to TeX, an open environment to
+    pylatexenc)."""
     for node in nodes or []:
         if node is None:
             continue
         if node.isNodeType(lw.LatexEnvironmentNode) and node.environmentname == "document":
             return node.nodelist
-        if node.isNodeType(lw.LatexGroupNode):
-            found = _document_nodes(node.nodelist, lw)
+        inner = []
+        if node.isNodeType(lw.LatexGroupNode) or node.isNodeType(lw.LatexEnvironmentNode):
+            inner.append(node.nodelist)
+        arguments = getattr(getattr(node, "nodeargd", None), "argnlist", None) or []
+        inner += [[argument] for argument in arguments if argument is not None]
+        for nodelist in inner:
+            found = _document_nodes(nodelist, lw)
             if found:
                 return found
     return None
@@ -290,6 +390,9 @@ def build(cache: Path = CACHE) -> dict:
                 (root / kind).mkdir(parents=True, exist_ok=True)
             try:
                 reference = reference_text(decode_reference(read_source(source)))
+            except NoDocumentEnvironment:
+                print(f"skipped {name}: pylatexenc found no document environment")
+                continue
             except Exception as exc:  # a reference we cannot build leaves the document out
                 print(f"skipped {name}: pylatexenc failed: {type(exc).__name__}: {exc}")
                 continue
