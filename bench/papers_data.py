@@ -174,9 +174,12 @@ def reference_text(source: str) -> str:
             MacroTextSpec("verb", simplify_repl=_verbatim_text),
             # pylatexenc's own \href text assumes both arguments parsed (IndexError when not)
             MacroTextSpec("href", simplify_repl=_last_argument),
-            # references and the title block pylatexenc prints as placeholders ("<ref>",
-            # "[NO \\title GIVEN]", today's date): not the paper's words
+            # references, graphics and the title block pylatexenc prints as placeholders
+            # ("<ref>", "< g r a p h i c s >", "[NO \\title GIVEN]", today's date): not the
+            # paper's words
             *(MacroTextSpec(name, simplify_repl="") for name in _PLACEHOLDER_MACROS),
+            # the TeX logos pylatexenc prints as nothing: the typeset page shows their names
+            *(MacroTextSpec(name, simplify_repl=name) for name in _LOGOS),
         ],
         environments=[
             EnvironmentTextSpec(name, simplify_repl=_verbatim_text)
@@ -285,7 +288,17 @@ def _VerbParser():  # noqa: N802 - a class, made lazily
     return _verbatim_parsers()[1]()
 
 
-_PLACEHOLDER_MACROS = ("ref", "eqref", "pageref", "cite", "maketitle", "today", "label")
+_PLACEHOLDER_MACROS = (
+    "ref",
+    "eqref",
+    "pageref",
+    "cite",
+    "maketitle",
+    "today",
+    "label",
+    "includegraphics",
+)
+_LOGOS = ("TeX", "LaTeX", "XeTeX", "XeLaTeX", "LuaTeX", "LuaLaTeX", "pdfTeX", "pdfLaTeX", "BibTeX")
 MIN_REFERENCE_WORDS = 100  # fewer: pylatexenc read almost nothing, not a reference to defend
 
 
