@@ -167,6 +167,11 @@ def reference_text(source: str) -> str:
         ],
         prepend=True,
     )
+    # An [optional] argument right after a macro or environment pylatexenc does not know is
+    # that command's argument (\\framezi[frametype=none]{...}, \\begin{ltxlisting}[caption=x]),
+    # not text: the typeset page does not show it.
+    walker_context.set_unknown_macro_spec(ms.MacroSpec("", "["))
+    walker_context.set_unknown_environment_spec(ms.EnvironmentSpec("", "["))
     text_context = get_default_latex_context_db()
     text_context.add_context_category(
         "bench-verbatim",
@@ -178,6 +183,9 @@ def reference_text(source: str) -> str:
             # ("<ref>", "< g r a p h i c s >", "[NO \\title GIVEN]", today's date): not the
             # paper's words
             *(MacroTextSpec(name, simplify_repl="") for name in _PLACEHOLDER_MACROS),
+            # headings as their title: pylatexenc adds "CHAPTER:" and "PART:" to them, and
+            # raises IndexError on one whose arguments it did not parse
+            *(MacroTextSpec(name, simplify_repl=_heading) for name in _HEADINGS),
             # the TeX logos pylatexenc prints as nothing: the typeset page shows their names
             *(MacroTextSpec(name, simplify_repl=name) for name in _LOGOS),
         ],
@@ -298,8 +306,21 @@ _PLACEHOLDER_MACROS = (
     "label",
     "includegraphics",
 )
+_HEADINGS = (
+    "part",
+    "chapter",
+    "section",
+    "subsection",
+    "subsubsection",
+    "paragraph",
+    "subparagraph",
+)
 _LOGOS = ("TeX", "LaTeX", "XeTeX", "XeLaTeX", "LuaTeX", "LuaLaTeX", "pdfTeX", "pdfLaTeX", "BibTeX")
 MIN_REFERENCE_WORDS = 100  # fewer: pylatexenc read almost nothing, not a reference to defend
+
+
+def _heading(node, l2tobj, **_kwargs) -> str:
+    return "\n\n{}\n".format(_last_argument(node, l2tobj))
 
 
 def _verbatim_text(node, *_args, **_kwargs) -> str:
