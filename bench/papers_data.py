@@ -160,9 +160,9 @@ def reference_text(source: str) -> str:
     walker_context = lw.get_default_latex_context_db()
     walker_context.add_context_category(
         "bench-verbatim",
-        macros=[ms.MacroSpec("verb", args_parser=_VerbParser())],
+        macros=[ms.MacroSpec("verb", args_parser=_verb_parser())],
         environments=[
-            ms.EnvironmentSpec(name, args_parser=_VerbatimEnvironmentParser(name))
+            ms.EnvironmentSpec(name, args_parser=_verbatim_environment_parser(name))
             for name in VERBATIM_ENVIRONMENTS
         ],
         prepend=True,
@@ -253,7 +253,11 @@ def _verbatim_parsers():
             if self.environment not in ("verbatim", "verbatim*", "comment"):
                 content = content[_VERBATIM_OPTIONS.match(content).end() :]
             node = w.make_node(
-                lw.LatexCharsNode, parsing_state=parsing_state, chars=content, pos=pos, len=end - pos
+                lw.LatexCharsNode,
+                parsing_state=parsing_state,
+                chars=content,
+                pos=pos,
+                len=end - pos,
             )
             return ms.ParsedVerbatimArgs(verbatim_chars_node=node), pos, end - pos
 
@@ -288,11 +292,11 @@ def _verbatim_parsers():
     return VerbatimEnvironmentParser, VerbParser
 
 
-def _VerbatimEnvironmentParser(environment: str):  # noqa: N802 - a class, made lazily
+def _verbatim_environment_parser(environment: str):
     return _verbatim_parsers()[0](environment)
 
 
-def _VerbParser():  # noqa: N802 - a class, made lazily
+def _verb_parser():
     return _verbatim_parsers()[1]()
 
 
@@ -320,7 +324,7 @@ MIN_REFERENCE_WORDS = 100  # fewer: pylatexenc read almost nothing, not a refere
 
 
 def _heading(node, l2tobj, **_kwargs) -> str:
-    return "\n\n{}\n".format(_last_argument(node, l2tobj))
+    return f"\n\n{_last_argument(node, l2tobj)}\n"
 
 
 def _verbatim_text(node, *_args, **_kwargs) -> str:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from spark_jobs.untrusted import LimitExceeded
 
 # Bumped whenever the text this module makes of the same source changes.
-LATEX_PARSER_VERSION = "2"
+LATEX_PARSER_VERSION = "3"
 # Stems that name the main file when more than one file could be it.
 MAIN_STEMS = ("main", "ms", "paper", "article", "manuscript")
 MAX_INPUT_DEPTH = 16
@@ -72,10 +72,17 @@ _PROTECTED = re.compile(_protected_pattern(_VERBATIM_ENVS))
 # comment package's \excludecomment{name} makes a comment environment.
 _ENV_NAME = r"\{\s*([A-Za-z@*]{1,100})\s*\}"
 _VERBATIM_DEFINITION = re.compile(
-    r"\\(?:DefineVerbatimEnvironment|lstnewenvironment)\s*" + _ENV_NAME
-    + r"|\\newminted\s*(?:\[\s*([A-Za-z@*]{1,100})\s*\])?\s*" + _ENV_NAME
-    + r"|\\(?:re)?newenvironment\s*" + _ENV_NAME + r"\s*(?:\[\d\]\s*)?" + _OPT + r"\s*(?=\{)"
-    + r"|\\excludecomment\s*" + _ENV_NAME
+    r"\\(?:DefineVerbatimEnvironment|lstnewenvironment)\s*"
+    + _ENV_NAME
+    + r"|\\newminted\s*(?:\[\s*([A-Za-z@*]{1,100})\s*\])?\s*"
+    + _ENV_NAME
+    + r"|\\(?:re)?newenvironment\s*"
+    + _ENV_NAME
+    + r"\s*(?:\[\d\]\s*)?"
+    + _OPT
+    + r"\s*(?=\{)"
+    + r"|\\excludecomment\s*"
+    + _ENV_NAME
 )
 _STARTS_VERBATIM = re.compile(
     r"\\(?:verbatim|Verbatim|BVerbatim|LVerbatim|VerbatimEnvironment|lstlisting|minted"
@@ -226,9 +233,45 @@ _PRINTED = {
 }
 # Control words that make horizontal or vertical space: a word boundary, not nothing.
 _SPACING = frozenset(
-    "quad qquad enspace enskip thinspace space nobreakspace hfill hfil hss hspace hskip"
-    " smallskip medskip bigskip vfill vfil vskip break linebreak newline par cr crcr and AND"
-    " tab kill hline midrule toprule bottomrule cline noindent indent centerline xspace".split()
+    [
+        "quad",
+        "qquad",
+        "enspace",
+        "enskip",
+        "thinspace",
+        "space",
+        "nobreakspace",
+        "hfill",
+        "hfil",
+        "hss",
+        "hspace",
+        "hskip",
+        "smallskip",
+        "medskip",
+        "bigskip",
+        "vfill",
+        "vfil",
+        "vskip",
+        "break",
+        "linebreak",
+        "newline",
+        "par",
+        "cr",
+        "crcr",
+        "and",
+        "AND",
+        "tab",
+        "kill",
+        "hline",
+        "midrule",
+        "toprule",
+        "bottomrule",
+        "cline",
+        "noindent",
+        "indent",
+        "centerline",
+        "xspace",
+    ]
 )
 _LABEL = re.compile(r"\\label\s*\{[^{}]{0,1000}\}")
 _AUTHOR_SEPARATOR = re.compile(r"\\and\b|\\AND\b|,\s*(?=[A-Z])")
@@ -376,9 +419,7 @@ def protect_verbatim(source: str, store: _Protected) -> str:
     if short:
         # A declaration's own \MakeShortVerb{\|} is not a span; spans open after it.
         chars = re.escape("".join(short))
-        pattern = re.compile(
-            pattern.pattern + r"|(?<![\\{])(?P<shortverb>[" + chars + r"])(?!\})"
-        )
+        pattern = re.compile(pattern.pattern + r"|(?<![\\{])(?P<shortverb>[" + chars + r"])(?!\})")
     while match := pattern.search(source, position):
         if match.group("comment") is not None:
             start = match.start("comment")
