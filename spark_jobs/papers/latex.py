@@ -155,9 +155,17 @@ _ACCENT_MARKS = {
     "v": "\u030c",
     "u": "\u0306",
     "H": "\u030b",
+    "k": "\u0328",
+    "r": "\u030a",
+    "d": "\u0323",
+    "b": "\u0331",
 }
+# An accent on a letter or on a dotless \i / \j (pol\'{\i}tica), braced or not; the letter
+# accents (\c, \v, \k...) also unbraced after a blank (\c c, \k e).
+_ACCENTED_LETTER = r"(\\[ij](?![A-Za-z])\s*|[A-Za-z])"
 _ACCENT = re.compile(
-    r"\\([\'`^\"~=.])\s*(?:\{\s*([A-Za-z])\s*\}|([A-Za-z]))|\\([cvuH])\s*\{([A-Za-z])\}"
+    r"\\([\'`^\"~=.])\s*(?:\{\s*" + _ACCENTED_LETTER + r"\s*\}|" + _ACCENTED_LETTER + r")"
+    r"|\\([cvuHkrdb])(?:\s*\{\s*" + _ACCENTED_LETTER + r"\s*\}|\s+" + _ACCENTED_LETTER + r")"
 )
 _LETTERS = {"ss": "ß", "o": "ø", "O": "Ø", "aa": "å", "AA": "Å", "ae": "æ", "AE": "Æ"}
 _LETTERS |= {"oe": "œ", "OE": "Œ", "l": "ł", "L": "Ł", "i": "\u0131"}
@@ -974,7 +982,8 @@ def _caption_paragraphs(float_source: str) -> str:
 
 def _accented(match: re.Match) -> str:
     accent = match.group(1) or match.group(4)
-    letter = match.group(2) or match.group(3) or match.group(5)
+    letter = next(group for group in match.group(2, 3, 5, 6) if group is not None).strip()
+    letter = letter.removeprefix("\\")  # \i and \j take the accent in place of their dot
     return unicodedata.normalize("NFC", letter + _ACCENT_MARKS[accent])
 
 

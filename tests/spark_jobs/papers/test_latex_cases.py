@@ -258,3 +258,15 @@ def test_tex_logos_and_text_symbols_are_printed() -> None:
     text = latex_to_text(paper(body)).text
     # TeX would print "\LaTeX is" as "LaTeXis"; the author meant a space, so it stays one
     assert "The LaTeX system runs on TeX and XeTeX; see \u00a7 2\u2026 done." in text
+
+
+def test_accents_on_dotless_i_and_the_polish_and_czech_accents() -> None:
+    # Spanish sources write pol\'{\i}tica, Polish ones si\k{e}, Czech ones \r{u}.
+    body = (
+        "pol\\'{\\i}tica, pol\\'\\i tica, si\\k{e}, \\k e, k\\r{u}\\v n, gar\\c con, na\\\"\\i ve\n"
+    )
+    text = latex_to_text(paper(body)).text
+    assert (
+        "pol\u00edtica, pol\u00edtica, si\u0119, \u0119, k\u016f\u0148, gar\u00e7on, na\u00efve"
+        in text
+    )
