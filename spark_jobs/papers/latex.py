@@ -765,10 +765,25 @@ class _Expander:
 
 
 def _substitute_parameters(body: str, arguments: list[str]) -> str:
-    return _PARAMETER.sub(
-        lambda m: arguments[int(m.group(1)) - 1] if int(m.group(1)) <= len(arguments) else "",
-        body,
-    )
+    """The body with #1...#9 replaced. TeX substitutes tokens, so \\bs#1 with the argument
+    `chaptermark` is \\bs then the letters, never the control word \\bschaptermark: an empty
+    group keeps a control word apart from letters on either side."""
+
+    def argument(match: re.Match) -> str:
+        index = int(match.group(1))
+        if index > len(arguments):
+            return ""
+        value = arguments[index - 1]
+        if not value:
+            return value
+        if value[0].isalpha() and _ENDS_IN_CONTROL_WORD.search(body, 0, match.start()):
+            value = "{}" + value
+        after = body[match.end() : match.end() + 1]
+        if after.isalpha() and _ENDS_IN_CONTROL_WORD.search(value):
+            value += "{}"
+        return value
+
+    return _PARAMETER.sub(argument, body)
 
 
 def _arguments(source: str, end: int, macro: _Macro, groups: _Groups) -> tuple[list[str], int]:

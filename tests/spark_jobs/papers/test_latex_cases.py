@@ -270,3 +270,13 @@ def test_accents_on_dotless_i_and_the_polish_and_czech_accents() -> None:
         "pol\u00edtica, pol\u00edtica, si\u0119, \u0119, k\u016f\u0148, gar\u00e7on, na\u00efve"
         in text
     )
+
+
+def test_a_macro_argument_is_not_glued_to_the_control_word_before_it() -> None:
+    # fancyhdr's manual: \newcommand{\Cmd}[1]{\texttt{\bs#1}} and \Cmd{chaptermark}; TeX
+    # substitutes tokens, the text shows the command's name.
+    preamble = "\\newcommand{\\bs}{\\symbol{'134}}\n\\newcommand{\\Cmd}[1]{\\texttt{\\bs#1}}\n"
+    body = "Redefine \\Cmd{chaptermark} and \\Cmd{sectionmark} to change the headers.\n"
+    text = latex_to_text(paper(body, preamble)).text
+    assert "chaptermark and" in text
+    assert "sectionmark to change the headers." in text
