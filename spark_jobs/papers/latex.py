@@ -30,6 +30,8 @@ MAX_MACRO_PASSES = 5
 # (\def\a{\b\b}\def\b{\c\c}...), not notation.
 MAX_EXPANSION_FACTOR = 4
 EXPANSION_ALLOWANCE = 2**20
+# Verbatim (and comment) environments a paper may define for itself and have protected.
+MAX_OWN_VERBATIM_ENVIRONMENTS = 100
 # Author names read from \author; collaborations list a few thousand.
 MAX_AUTHORS = 10_000
 
@@ -393,7 +395,10 @@ def verbatim_environments(sources) -> tuple[frozenset[str], frozenset[str]]:
                 opening = groups.read(match.end())
                 if opening is not None and _STARTS_VERBATIM.search(opening[0]):
                     verbatim.add(environment)
-    return frozenset(verbatim - {"document"}), frozenset(comments - {"document"})
+    # a paper names a few; thousands would only make the one-pass pattern slow to build
+    verbatim = set(sorted(verbatim - {"document"})[:MAX_OWN_VERBATIM_ENVIRONMENTS])
+    comments = set(sorted(comments - {"document"})[:MAX_OWN_VERBATIM_ENVIRONMENTS])
+    return frozenset(verbatim), frozenset(comments)
 
 
 def strip_comments(source: str, protected: _Protected | None = None) -> str:
