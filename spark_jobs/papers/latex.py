@@ -32,6 +32,7 @@ MAX_EXPANSION_FACTOR = 4
 EXPANSION_ALLOWANCE = 2**20
 # Verbatim (and comment) environments a paper may define for itself and have protected.
 MAX_OWN_VERBATIM_ENVIRONMENTS = 100
+MAX_OPENING_CODE = 2000  # characters of a \newenvironment's opening code looked at
 # Author names read from \author; collaborations list a few thousand.
 MAX_AUTHORS = 10_000
 
@@ -382,7 +383,6 @@ def verbatim_environments(sources) -> tuple[frozenset[str], frozenset[str]]:
     verbatim: set[str] = set()
     comments: set[str] = set()
     for source in sources:
-        groups = _Groups(source)
         for match in _VERBATIM_DEFINITION.finditer(source):
             named, minted_name, minted_language, environment, excluded = match.groups()
             if named:
@@ -392,13 +392,28 @@ def verbatim_environments(sources) -> tuple[frozenset[str], frozenset[str]]:
             elif excluded:
                 comments.add(excluded)
             elif environment:
-                opening = groups.read(match.end())
-                if opening is not None and _STARTS_VERBATIM.search(opening[0]):
+                # the opening code starts a verbatim reader within its first characters; a
+                # bounded look ahead, not a brace match of the whole file per definition
+                opening = source[match.end() : match.end() + MAX_OPENING_CODE]
+                if _STARTS_VERBATIM.search(opening[: _group_end(opening)]):
                     verbatim.add(environment)
     # a paper names a few; thousands would only make the one-pass pattern slow to build
     verbatim = set(sorted(verbatim - {"document"})[:MAX_OWN_VERBATIM_ENVIRONMENTS])
     comments = set(sorted(comments - {"document"})[:MAX_OWN_VERBATIM_ENVIRONMENTS])
     return frozenset(verbatim), frozenset(comments)
+
+
+def _group_end(text: str) -> int:
+    """The index just after the brace group that `text` opens with (or len(text))."""
+    depth = 0
+    for token in _BRACE_TOKEN.finditer(text):
+        if token[0] == "{":
+            depth += 1
+        elif token[0] == "}":
+            depth -= 1
+            if depth == 0:
+                return token.end()
+    return len(text)
 
 
 def strip_comments(source: str, protected: _Protected | None = None) -> str:
