@@ -167,10 +167,10 @@ def reference_text(source: str) -> str:
         ],
         prepend=True,
     )
-    # An [optional] argument right after a macro or environment pylatexenc does not know is
-    # that command's argument (\\framezi[frametype=none]{...}, \\begin{ltxlisting}[caption=x]),
-    # not text: the typeset page does not show it.
-    walker_context.set_unknown_macro_spec(ms.MacroSpec("", "["))
+    # An [optional] argument right after \\begin{name} of an environment pylatexenc does not
+    # know is that environment's argument (\\begin{ltxlisting}[caption=x]), not text: the
+    # typeset page does not show it. (The same rule for unknown macros made pylatexenc stop
+    # reading a tune document halfway, so macros keep pylatexenc's own reading.)
     walker_context.set_unknown_environment_spec(ms.EnvironmentSpec("", "["))
     text_context = get_default_latex_context_db()
     text_context.add_context_category(
