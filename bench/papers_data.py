@@ -14,8 +14,13 @@ installed) under bench/data/papers_real/ (gitignored). A *paired* document is a 
   image-only PDF (Pillow), for a few documents per package
 - NAME.ref.txt: the reference text, pylatexenc's LatexNodes2Text over the `document`
   environment of the paired source, math kept as LaTeX source and verbatim content kept as
-  literal text (pylatexenc drops both by default; see docs/corpora/papers.md for the known
-  differences)
+  literal text (pylatexenc drops both by default). Where pylatexenc reads LaTeX otherwise
+  than TeX, the reference corrects it, the same for both halves: each verbatim environment
+  ends at its own \end{name} (pylatexenc looks for \end{verbatim} whatever the name), \verb
+  ends at its line's end, the `document` environment is found where pylatexenc nested it,
+  placeholders (graphics, references, "CHAPTER:") are empty, TeX logos print their names, an
+  unknown environment's [options] are not text. A source with no `document` environment
+  has no reference and is left out. Known differences: docs/corpora/papers.md
 - NAME.pdftotext.txt: poppler's `pdftotext` of the PDF (second reference, page breaks kept as
   form feeds), and scan/NAME.ref.txt: `pdftotext` of the rasterised pages of the original
 
