@@ -36,6 +36,7 @@ import gzip
 import io
 import json
 import re
+import shutil
 import subprocess
 import tarfile
 from pathlib import Path
@@ -421,6 +422,9 @@ def pdftotext(pdf: Path, last_page: int | None = None) -> str:
 
 def build(cache: Path = CACHE) -> dict:
     tree = unpack_packages(cache)
+    # a fresh set each time: a document an earlier build kept and this one leaves out must
+    # not stay behind to be scored
+    shutil.rmtree(cache / "set", ignore_errors=True)
     manifest: dict = {"documents": []}
     for package, half in PACKAGES.items():
         pairs = spread(paired_documents(tree, package), DOCS_PER_PACKAGE)
