@@ -14,8 +14,13 @@ installed) under bench/data/papers_real/ (gitignored). A *paired* document is a 
   image-only PDF (Pillow), for a few documents per package
 - NAME.ref.txt: the reference text, pylatexenc's LatexNodes2Text over the `document`
   environment of the paired source, math kept as LaTeX source and verbatim content kept as
-  literal text (pylatexenc drops both by default; see docs/corpora/papers.md for the known
-  differences)
+  literal text (pylatexenc drops both by default). Where pylatexenc reads LaTeX otherwise
+  than TeX, the reference corrects it, the same for both halves: each verbatim environment
+  ends at its own \end{name} (pylatexenc looks for \end{verbatim} whatever the name), \verb
+  ends at its line's end, the `document` environment is found where pylatexenc nested it,
+  placeholders (graphics, references, "CHAPTER:") are empty, TeX logos print their names, an
+  unknown environment's [options] are not text. A source with no `document` environment
+  has no reference and is left out. Known differences: docs/corpora/papers.md
 - NAME.pdftotext.txt: poppler's `pdftotext` of the PDF (second reference, page breaks kept as
   form feeds), and scan/NAME.ref.txt: `pdftotext` of the rasterised pages of the original
 
@@ -31,6 +36,7 @@ import gzip
 import io
 import json
 import re
+import shutil
 import subprocess
 import tarfile
 from pathlib import Path
@@ -158,17 +164,20 @@ def reference_text(source: str) -> str:
     )
 
     walker_context = lw.get_default_latex_context_db()
-    verbatim_envs = ("Verbatim", "lstlisting", "minted", "verbatim*", "comment")
     walker_context.add_context_category(
         "bench-verbatim",
+        macros=[ms.MacroSpec("verb", args_parser=_verb_parser())],
         environments=[
-            ms.EnvironmentSpec(
-                name, args_parser=ms.VerbatimArgsParser(verbatim_arg_type="verbatim-environment")
-            )
-            for name in verbatim_envs
+            ms.EnvironmentSpec(name, args_parser=_verbatim_environment_parser(name))
+            for name in VERBATIM_ENVIRONMENTS
         ],
         prepend=True,
     )
+    # An [optional] argument right after \\begin{name} of an environment pylatexenc does not
+    # know is that environment's argument (\\begin{ltxlisting}[caption=x]), not text: the
+    # typeset page does not show it. (The same rule for unknown macros made pylatexenc stop
+    # reading a tune document halfway, so macros keep pylatexenc's own reading.)
+    walker_context.set_unknown_environment_spec(ms.EnvironmentSpec("", "["))
     text_context = get_default_latex_context_db()
     text_context.add_context_category(
         "bench-verbatim",
@@ -176,26 +185,152 @@ def reference_text(source: str) -> str:
             MacroTextSpec("verb", simplify_repl=_verbatim_text),
             # pylatexenc's own \href text assumes both arguments parsed (IndexError when not)
             MacroTextSpec("href", simplify_repl=_last_argument),
-            # references and the title block pylatexenc prints as placeholders ("<ref>",
-            # "[NO \\title GIVEN]", today's date): not the paper's words
+            # references, graphics and the title block pylatexenc prints as placeholders
+            # ("<ref>", "< g r a p h i c s >", "[NO \\title GIVEN]", today's date): not the
+            # paper's words
             *(MacroTextSpec(name, simplify_repl="") for name in _PLACEHOLDER_MACROS),
+            # headings as their title: pylatexenc adds "CHAPTER:" and "PART:" to them, and
+            # raises IndexError on one whose arguments it did not parse
+            *(MacroTextSpec(name, simplify_repl=_heading) for name in _HEADINGS),
+            # the TeX logos pylatexenc prints as nothing: the typeset page shows their names
+            *(MacroTextSpec(name, simplify_repl=name) for name in _LOGOS),
         ],
         environments=[
             EnvironmentTextSpec(name, simplify_repl=_verbatim_text)
-            for name in ("verbatim", "Verbatim", "lstlisting", "minted", "verbatim*")
+            for name in VERBATIM_ENVIRONMENTS
+            if name != "comment"
         ]
         + [EnvironmentTextSpec("comment", simplify_repl="")],
         prepend=True,
     )
     walker = lw.LatexWalker(source, latex_context=walker_context, tolerant_parsing=True)
     nodes, _, _ = walker.get_latex_nodes()
-    body = _document_nodes(nodes, lw) or nodes
+    body = _document_nodes(nodes, lw)
+    if body is None:
+        # pylatexenc found no document environment (a plain TeX manual whose LaTeX example
+        # sits in a plain TeX verbatim macro): its text of the whole file is no reference
+        raise NoDocumentEnvironment("pylatexenc found no document environment")
     converter = LatexNodes2Text(math_mode="verbatim", latex_context=text_context)
     return converter.nodelist_to_text(body)
 
 
-_PLACEHOLDER_MACROS = ("ref", "eqref", "pageref", "cite", "maketitle", "today", "label")
+class NoDocumentEnvironment(ValueError):
+    """The reference converter found no `document` environment to convert."""
+
+
+# Environments whose content TeX reads verbatim up to their own \end{name} (verbatim, fancyvrb,
+# listings, minted, moreverb, spverbatim, comment).
+VERBATIM_ENVIRONMENTS = (
+    "verbatim",
+    "verbatim*",
+    "Verbatim",
+    "Verbatim*",
+    "BVerbatim",
+    "LVerbatim",
+    "lstlisting",
+    "minted",
+    "boxedverbatim",
+    "spverbatim",
+    "comment",
+)
+# fancyvrb/listings [options] and minted's {language} right after \begin{...}: not content.
+_VERBATIM_OPTIONS = re.compile(r"\A[ \t]*(?:\[[^\[\]\n]*\])?(?:[ \t]*\{[^{}\n]*\})?[ \t]*\n?")
+
+
+def _verbatim_parsers():
+    """pylatexenc's own VerbatimArgsParser looks for `\\end{verbatim}` whatever the
+    environment is called (so a `Verbatim` or `lstlisting` swallowed the paper up to the next
+    `\\end{verbatim}`, or lost its content when there was none), and its \\verb reads past the
+    end of the line to the next delimiter anywhere (TeX stops at the line's end). These two
+    read as TeX does."""
+    from pylatexenc import latexwalker as lw
+    from pylatexenc import macrospec as ms
+
+    class VerbatimEnvironmentParser(ms.VerbatimArgsParser):
+        def __init__(self, environment: str) -> None:
+            super().__init__(verbatim_arg_type="verbatim-environment")
+            self.environment = environment
+
+        def parse_args(self, w, pos, parsing_state=None):
+            end = w.s.find(f"\\end{{{self.environment}}}", pos)
+            if end < 0:  # TeX reads an unclosed one to the end of the file
+                end = len(w.s)
+            content = w.s[pos:end]
+            if self.environment not in ("verbatim", "verbatim*", "comment"):
+                content = content[_VERBATIM_OPTIONS.match(content).end() :]
+            node = w.make_node(
+                lw.LatexCharsNode,
+                parsing_state=parsing_state,
+                chars=content,
+                pos=pos,
+                len=end - pos,
+            )
+            return ms.ParsedVerbatimArgs(verbatim_chars_node=node), pos, end - pos
+
+    class VerbParser(ms.VerbatimArgsParser):
+        def __init__(self) -> None:
+            super().__init__(verbatim_arg_type="verb-macro")
+
+        def parse_args(self, w, pos, parsing_state=None):
+            start = pos
+            if w.s[pos : pos + 1] == "*":
+                pos += 1
+            if pos >= len(w.s) or w.s[pos].isspace():
+                raise lw.LatexWalkerParseError(s=w.s, pos=pos, msg="\\verb without a delimiter")
+            delimiter, begin = w.s[pos], pos + 1
+            line_end = w.s.find("\n", begin)
+            line_end = len(w.s) if line_end < 0 else line_end
+            end = w.s.find(delimiter, begin, line_end)
+            # "\\verb ended by end of line": LaTeX sets the rest of the line verbatim
+            stop = line_end if end < 0 else end
+            node = w.make_node(
+                lw.LatexCharsNode,
+                parsing_state=parsing_state,
+                chars=w.s[begin:stop],
+                pos=begin,
+                len=stop - begin,
+            )
+            argd = ms.ParsedVerbatimArgs(
+                verbatim_chars_node=node, verbatim_delimiters=(delimiter, delimiter)
+            )
+            return argd, start, (stop if end < 0 else end + 1) - start
+
+    return VerbatimEnvironmentParser, VerbParser
+
+
+def _verbatim_environment_parser(environment: str):
+    return _verbatim_parsers()[0](environment)
+
+
+def _verb_parser():
+    return _verbatim_parsers()[1]()
+
+
+_PLACEHOLDER_MACROS = (
+    "ref",
+    "eqref",
+    "pageref",
+    "cite",
+    "maketitle",
+    "today",
+    "label",
+    "includegraphics",
+)
+_HEADINGS = (
+    "part",
+    "chapter",
+    "section",
+    "subsection",
+    "subsubsection",
+    "paragraph",
+    "subparagraph",
+)
+_LOGOS = ("TeX", "LaTeX", "XeTeX", "XeLaTeX", "LuaTeX", "LuaLaTeX", "pdfTeX", "pdfLaTeX", "BibTeX")
 MIN_REFERENCE_WORDS = 100  # fewer: pylatexenc read almost nothing, not a reference to defend
+
+
+def _heading(node, l2tobj, **_kwargs) -> str:
+    return f"\n\n{_last_argument(node, l2tobj)}\n"
 
 
 def _verbatim_text(node, *_args, **_kwargs) -> str:
@@ -208,13 +343,22 @@ def _last_argument(node, l2tobj, **_kwargs) -> str:
 
 
 def _document_nodes(nodes, lw):
+    """The content of the first `document` environment, also where pylatexenc nested it in a
+    group, an environment or a macro argument that a preamble definition left open
+    (\\newenvironment{x}{\\begin{y}}{\\end{y}} is tokens to TeX, an open environment to
+    pylatexenc)."""
     for node in nodes or []:
         if node is None:
             continue
         if node.isNodeType(lw.LatexEnvironmentNode) and node.environmentname == "document":
             return node.nodelist
-        if node.isNodeType(lw.LatexGroupNode):
-            found = _document_nodes(node.nodelist, lw)
+        inner = []
+        if node.isNodeType(lw.LatexGroupNode) or node.isNodeType(lw.LatexEnvironmentNode):
+            inner.append(node.nodelist)
+        arguments = getattr(getattr(node, "nodeargd", None), "argnlist", None) or []
+        inner += [[argument] for argument in arguments if argument is not None]
+        for nodelist in inner:
+            found = _document_nodes(nodelist, lw)
             if found:
                 return found
     return None
@@ -278,6 +422,9 @@ def pdftotext(pdf: Path, last_page: int | None = None) -> str:
 
 def build(cache: Path = CACHE) -> dict:
     tree = unpack_packages(cache)
+    # a fresh set each time: a document an earlier build kept and this one leaves out must
+    # not stay behind to be scored
+    shutil.rmtree(cache / "set", ignore_errors=True)
     manifest: dict = {"documents": []}
     for package, half in PACKAGES.items():
         pairs = spread(paired_documents(tree, package), DOCS_PER_PACKAGE)
@@ -290,6 +437,9 @@ def build(cache: Path = CACHE) -> dict:
                 (root / kind).mkdir(parents=True, exist_ok=True)
             try:
                 reference = reference_text(decode_reference(read_source(source)))
+            except NoDocumentEnvironment:
+                print(f"skipped {name}: pylatexenc found no document environment")
+                continue
             except Exception as exc:  # a reference we cannot build leaves the document out
                 print(f"skipped {name}: pylatexenc failed: {type(exc).__name__}: {exc}")
                 continue

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from spark_jobs.untrusted import LimitExceeded
 
 # Bumped whenever the text this module makes of the same source changes.
-LATEX_PARSER_VERSION = "2"
+LATEX_PARSER_VERSION = "3"
 # Stems that name the main file when more than one file could be it.
 MAIN_STEMS = ("main", "ms", "paper", "article", "manuscript")
 MAX_INPUT_DEPTH = 16
@@ -30,6 +30,9 @@ MAX_MACRO_PASSES = 5
 # (\def\a{\b\b}\def\b{\c\c}...), not notation.
 MAX_EXPANSION_FACTOR = 4
 EXPANSION_ALLOWANCE = 2**20
+# Verbatim (and comment) environments a paper may define for itself and have protected.
+MAX_OWN_VERBATIM_ENVIRONMENTS = 100
+MAX_OPENING_CODE = 2000  # characters of a \newenvironment's opening code looked at
 # Author names read from \author; collaborations list a few thousand.
 MAX_AUTHORS = 10_000
 
@@ -47,14 +50,47 @@ _COMMENT_BLOCK = re.compile(r"(?m)^[ \t]*\\iffalse\b")
 _SHORT_VERB = re.compile(
     r"\\(?:MakeShortVerb|DefineShortVerb)\*?\s*(?:\[[^\]]{0,200}\])?\s*\{\\(\W)\}"
 )
-_VERBATIM_ENVS = r"verbatim\*?|Verbatim\*?|BVerbatim|LVerbatim|lstlisting|minted|comment"
-# One scan finds, in reading order, a comment, a verbatim environment (with its [options] and
-# minted's {language}) or an inline \verb / \lstinline with its delimiter.
-_PROTECTED = re.compile(
-    r"(?<!\\)(?:\\\\)*(?P<comment>%)"
-    r"|\\begin\s*\{(?P<env>" + _VERBATIM_ENVS + r")\}"
-    r"(?:(?<=\{minted\})" + _OPT + r"\{[^{}\n]{0,100}\}|[ \t]*" + _OPT + r")"
-    r"|\\(?:verb\*?|lstinline" + _OPT + r")(?P<delim>[^A-Za-z\s{*\[])"
+_VERBATIM_ENVS = (
+    r"verbatim\*?|Verbatim\*?|BVerbatim|LVerbatim|lstlisting|minted|comment|boxedverbatim"
+    r"|spverbatim|verbatimtab|verbatimwrite"
+)
+
+
+def _protected_pattern(environments: str) -> str:
+    r"""One scan finds, in reading order, a comment, a verbatim environment (with its [options]
+    and minted's {language}) or an inline \verb / \lstinline with its delimiter."""
+    return (
+        r"(?<!\\)(?:\\\\)*(?P<comment>%)"
+        r"|\\begin\s*\{(?P<env>" + environments + r")\}"
+        r"(?:(?<=\{minted\})" + _OPT + r"\{[^{}\n]{0,100}\}|[ \t]*" + _OPT + r")"
+        r"|\\(?:verb\*?|lstinline" + _OPT + r")(?P<delim>[^A-Za-z\s{*\[])"
+    )
+
+
+_PROTECTED = re.compile(_protected_pattern(_VERBATIM_ENVS))
+# A paper's own verbatim environments: fancyvrb's \DefineVerbatimEnvironment{name}, listings'
+# \lstnewenvironment{name}, minted's \newminted[name]{language} (name, else "languagecode"),
+# and a \newenvironment{name} whose opening code starts a verbatim reader (\verbatim,
+# \VerbatimEnvironment, \begin{Verbatim}...): TeX reads their content up to \end{name}. The
+# comment package's \excludecomment{name} makes a comment environment.
+_ENV_NAME = r"\{\s*([A-Za-z@*]{1,100})\s*\}"
+_VERBATIM_DEFINITION = re.compile(
+    r"\\(?:DefineVerbatimEnvironment|lstnewenvironment)\s*"
+    + _ENV_NAME
+    + r"|\\newminted\s*(?:\[\s*([A-Za-z@*]{1,100})\s*\])?\s*"
+    + _ENV_NAME
+    + r"|\\(?:re)?newenvironment\s*"
+    + _ENV_NAME
+    + r"\s*(?:\[\d\]\s*)?"
+    + _OPT
+    + r"\s*(?=\{)"
+    + r"|\\excludecomment\s*"
+    + _ENV_NAME
+)
+_STARTS_VERBATIM = re.compile(
+    r"\\(?:verbatim|Verbatim|BVerbatim|LVerbatim|VerbatimEnvironment|lstlisting|minted"
+    r"|comment|spverbatim|boxedverbatim)(?![A-Za-z@])"
+    r"|\\begin\s*\{(?:verbatim|Verbatim|BVerbatim|LVerbatim|lstlisting|minted)\}"
 )
 _PROTECTED_TOKEN = re.compile("\x03(\\d+)\x03")
 _INPUT = re.compile(
@@ -67,6 +103,9 @@ _DEFINITION = re.compile(
     r"\s*(?P<params>(?:#\d)*)\s*"
 )
 _MACRO_USE = re.compile(r"\\([A-Za-z@]+)")
+_ENDS_IN_CONTROL_WORD = re.compile(r"\\[A-Za-z@]+\*?$")
+# Put after an expanded macro body that ends in a control word: the blank after it stays.
+_KEEP_BLANK = "\x02"
 _PARAMETER = re.compile(r"#([1-9])")
 # One undelimited argument that is not a {group}: a control sequence or one character.
 _TOKEN = re.compile(r"\\[A-Za-z@]+|\\.|[^\s{}]")
@@ -119,9 +158,17 @@ _ACCENT_MARKS = {
     "v": "\u030c",
     "u": "\u0306",
     "H": "\u030b",
+    "k": "\u0328",
+    "r": "\u030a",
+    "d": "\u0323",
+    "b": "\u0331",
 }
+# An accent on a letter or on a dotless \i / \j (pol\'{\i}tica), braced or not; the letter
+# accents (\c, \v, \k...) also unbraced after a blank (\c c, \k e).
+_ACCENTED_LETTER = r"(\\[ij](?![A-Za-z])\s*|[A-Za-z])"
 _ACCENT = re.compile(
-    r"\\([\'`^\"~=.])\s*(?:\{\s*([A-Za-z])\s*\}|([A-Za-z]))|\\([cvuH])\s*\{([A-Za-z])\}"
+    r"\\([\'`^\"~=.])\s*(?:\{\s*" + _ACCENTED_LETTER + r"\s*\}|" + _ACCENTED_LETTER + r")"
+    r"|\\([cvuHkrdb])(?:\s*\{\s*" + _ACCENTED_LETTER + r"\s*\}|\s+" + _ACCENTED_LETTER + r")"
 )
 _LETTERS = {"ss": "ß", "o": "ø", "O": "Ø", "aa": "å", "AA": "Å", "ae": "æ", "AE": "Æ"}
 _LETTERS |= {"oe": "œ", "OE": "Œ", "l": "ł", "L": "Ł", "i": "\u0131"}
@@ -134,7 +181,109 @@ _ESCAPED = re.compile("\x01(\\d+)\x01")
 _ITEM = re.compile(r"\\item(?![A-Za-z])(?:\s*+\[(?P<label>[^\[\]]{0,1000})\])?")
 _LINE_BREAK = re.compile(r"\\\\\*?" + _OPT + r"|\\newline(?![A-Za-z])")
 _ENV_MARKER = re.compile(r"\\(?:begin|end)\s*\{[^{}]{0,1000}\}" + _OPT)
-_CONTROL_WORD = re.compile(r"\\[A-Za-z@]+\*?" + _OPT)
+# A control word left after the passes above, with its [option], or else with the blanks
+# after it, which TeX skips (a line end too, but not a blank line): `เป็น\wbr แผนงาน` is one
+# word in the PDF, as `Stra\-\ss e` is.
+_CONTROL_WORD = re.compile(
+    r"\\(?P<name>[A-Za-z@]+)\*?(?:\[[^\[\]]{0,1000}\]|(?P<blank>[ \t]*(?:\n(?![ \t]*\n))?[ \t]*))"
+)
+# Control words that print words or symbols: they are the paper's text.
+_PRINTED = {
+    "TeX": "TeX",
+    "LaTeX": "LaTeX",
+    "LaTeXe": "LaTeX2\u03b5",
+    "XeTeX": "XeTeX",
+    "XeLaTeX": "XeLaTeX",
+    "LuaTeX": "LuaTeX",
+    "LuaLaTeX": "LuaLaTeX",
+    "pdfTeX": "pdfTeX",
+    "pdfLaTeX": "pdfLaTeX",
+    "BibTeX": "BibTeX",
+    "ConTeXt": "ConTeXt",
+    "AmS": "AmS",
+    "AmSTeX": "AmSTeX",
+    "eTeX": "\u03b5-TeX",
+    "ldots": "\u2026",
+    "dots": "\u2026",
+    "textellipsis": "\u2026",
+    "S": "\u00a7",
+    "P": "\u00b6",
+    "copyright": "\u00a9",
+    "textcopyright": "\u00a9",
+    "textregistered": "\u00ae",
+    "texttrademark": "\u2122",
+    "dag": "\u2020",
+    "ddag": "\u2021",
+    "pounds": "\u00a3",
+    "euro": "\u20ac",
+    "texteuro": "\u20ac",
+    "textendash": "\u2013",
+    "textemdash": "\u2014",
+    "textbullet": "\u2022",
+    "textperiodcentered": "\u00b7",
+    "textdegree": "\u00b0",
+    "guillemotleft": "\u00ab",
+    "guillemotright": "\u00bb",
+    "guillemetleft": "\u00ab",
+    "guillemetright": "\u00bb",
+    "quotedblbase": "\u201e",
+    "glqq": "\u201e",
+    "grqq": "\u201c",
+    "glq": "\u201a",
+    "grq": "\u2018",
+    "textquoteleft": "\u2018",
+    "textquoteright": "\u2019",
+    "textquotedblleft": "\u201c",
+    "textquotedblright": "\u201d",
+    "textless": "<",
+    "textlangle": "\u27e8",
+    "textrangle": "\u27e9",
+    "textgreater": ">",
+    "textbar": "|",
+    "slash": "/",
+}
+# Control words that make horizontal or vertical space: a word boundary, not nothing.
+_SPACING = frozenset(
+    [
+        "quad",
+        "qquad",
+        "enspace",
+        "enskip",
+        "thinspace",
+        "space",
+        "nobreakspace",
+        "hfill",
+        "hfil",
+        "hss",
+        "hspace",
+        "hskip",
+        "smallskip",
+        "medskip",
+        "bigskip",
+        "vfill",
+        "vfil",
+        "vskip",
+        "break",
+        "linebreak",
+        "newline",
+        "par",
+        "cr",
+        "crcr",
+        "and",
+        "AND",
+        "tab",
+        "kill",
+        "hline",
+        "midrule",
+        "toprule",
+        "bottomrule",
+        "cline",
+        "noindent",
+        "indent",
+        "centerline",
+        "xspace",
+    ]
+)
 _LABEL = re.compile(r"\\label\s*\{[^{}]{0,1000}\}")
 _AUTHOR_SEPARATOR = re.compile(r"\\and\b|\\AND\b|,\s*(?=[A-Z])")
 _PLACEHOLDER = re.compile("\x00(\\d+)\x00")
@@ -170,10 +319,11 @@ def latex_to_text(files: dict[str, str]) -> LatexResult:
     MAX_EXPANSION_FACTOR times its size (plus EXPANSION_ALLOWANCE characters).
     """
     # NUL, \x01 and \x03 mark placeholders below; a source's own would be taken for ours.
-    protected = _Protected()
+    protected = _Protected(*verbatim_environments(files.values()))
     stripped = {
         name: strip_comments(
-            source.replace("\x00", "").replace("\x01", "").replace("\x03", ""), protected
+            source.replace("\x00", "").replace("\x01", "").replace("\x02", "").replace("\x03", ""),
+            protected,
         )
         for name, source in files.items()
     }
@@ -227,6 +377,45 @@ def latex_to_text(files: dict[str, str]) -> LatexResult:
     )
 
 
+def verbatim_environments(sources) -> tuple[frozenset[str], frozenset[str]]:
+    """The verbatim environments a paper defines itself, and the comment environments it
+    excludes (see _VERBATIM_DEFINITION)."""
+    verbatim: set[str] = set()
+    comments: set[str] = set()
+    for source in sources:
+        for match in _VERBATIM_DEFINITION.finditer(source):
+            named, minted_name, minted_language, environment, excluded = match.groups()
+            if named:
+                verbatim.add(named)
+            elif minted_language:
+                verbatim.add(minted_name or f"{minted_language}code")
+            elif excluded:
+                comments.add(excluded)
+            elif environment:
+                # the opening code starts a verbatim reader within its first characters; a
+                # bounded look ahead, not a brace match of the whole file per definition
+                opening = source[match.end() : match.end() + MAX_OPENING_CODE]
+                if _STARTS_VERBATIM.search(opening[: _group_end(opening)]):
+                    verbatim.add(environment)
+    # a paper names a few; thousands would only make the one-pass pattern slow to build
+    verbatim = set(sorted(verbatim - {"document"})[:MAX_OWN_VERBATIM_ENVIRONMENTS])
+    comments = set(sorted(comments - {"document"})[:MAX_OWN_VERBATIM_ENVIRONMENTS])
+    return frozenset(verbatim), frozenset(comments)
+
+
+def _group_end(text: str) -> int:
+    """The index just after the brace group that `text` opens with (or len(text))."""
+    depth = 0
+    for token in _BRACE_TOKEN.finditer(text):
+        if token[0] == "{":
+            depth += 1
+        elif token[0] == "}":
+            depth -= 1
+            if depth == 0:
+                return token.end()
+    return len(text)
+
+
 def strip_comments(source: str, protected: _Protected | None = None) -> str:
     """Source without % comments, comment environments and \\iffalse blocks; verbatim
     content (see protect_verbatim) is kept as it is.
@@ -249,13 +438,16 @@ def protect_verbatim(source: str, store: _Protected) -> str:
     position = 0
     source = source.replace("\r\n", "\n")
     pattern = _PROTECTED
+    if store.environments:
+        names = sorted(store.environments, key=len, reverse=True)
+        pattern = re.compile(
+            _protected_pattern("|".join(map(re.escape, names)) + "|" + _VERBATIM_ENVS)
+        )
     short = sorted({m.group(1) for m in _SHORT_VERB.finditer(source)} - {"%", "\\", "{", "}"})
     if short:
         # A declaration's own \MakeShortVerb{\|} is not a span; spans open after it.
         chars = re.escape("".join(short))
-        pattern = re.compile(
-            _PROTECTED.pattern + r"|(?<![\\{])(?P<shortverb>[" + chars + r"])(?!\})"
-        )
+        pattern = re.compile(pattern.pattern + r"|(?<![\\{])(?P<shortverb>[" + chars + r"])(?!\})")
     while match := pattern.search(source, position):
         if match.group("comment") is not None:
             start = match.start("comment")
@@ -277,7 +469,7 @@ def protect_verbatim(source: str, store: _Protected) -> str:
             closer = f"\\end{{{env}}}"
             end = source.find(closer, match.end())
             content_end = len(source) if end < 0 else end  # TeX reads an unclosed one to the end
-            if env != "comment":
+            if env != "comment" and env not in store.comments:
                 content = source[match.end() : content_end]
                 out.append(store.keep(content.strip("\n"), display=True))
             position = len(source) if end < 0 else end + len(closer)
@@ -298,8 +490,12 @@ def protect_verbatim(source: str, store: _Protected) -> str:
 class _Protected:
     """Verbatim spans taken out of a paper's sources, put back as literal text at the end."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self, environments: frozenset[str] = frozenset(), comments: frozenset[str] = frozenset()
+    ) -> None:
         self.spans: list[str] = []
+        self.environments = environments | comments  # the paper's own verbatim environments
+        self.comments = comments  # ... of which these are dropped (\excludecomment)
 
     def keep(self, text: str, *, display: bool) -> str:
         self.spans.append(text)
@@ -562,6 +758,10 @@ class _Expander:
                 if macro.arity:
                     arguments, end = _arguments(source, end, macro, groups)
                     body = _substitute_parameters(body, arguments)
+                if source[end : end + 1].isspace() and _ENDS_IN_CONTROL_WORD.search(body):
+                    # TeX read the body on its own: the blank after the use is a space, not
+                    # one that the body's last control word swallows (\meta{x} every)
+                    body += _KEEP_BLANK
                 parts += (source[position : use.start()], body)
                 growth += len(body) - (end - use.start())
                 position = end
@@ -585,10 +785,25 @@ class _Expander:
 
 
 def _substitute_parameters(body: str, arguments: list[str]) -> str:
-    return _PARAMETER.sub(
-        lambda m: arguments[int(m.group(1)) - 1] if int(m.group(1)) <= len(arguments) else "",
-        body,
-    )
+    """The body with #1...#9 replaced. TeX substitutes tokens, so \\bs#1 with the argument
+    `chaptermark` is \\bs then the letters, never the control word \\bschaptermark: an empty
+    group keeps a control word apart from letters on either side."""
+
+    def argument(match: re.Match) -> str:
+        index = int(match.group(1))
+        if index > len(arguments):
+            return ""
+        value = arguments[index - 1]
+        if not value:
+            return value
+        if value[0].isalpha() and _ENDS_IN_CONTROL_WORD.search(body, 0, match.start()):
+            value = "{}" + value
+        after = body[match.end() : match.end() + 1]
+        if after.isalpha() and _ENDS_IN_CONTROL_WORD.search(value):
+            value += "{}"
+        return value
+
+    return _PARAMETER.sub(argument, body)
 
 
 def _arguments(source: str, end: int, macro: _Macro, groups: _Groups) -> tuple[list[str], int]:
@@ -766,18 +981,30 @@ def _to_text(source: str) -> str:
     source = _ENV_MARKER.sub("\n", source)
     # Dropping every control word (with an [option]) and then every brace unwraps
     # \textbf{\emph{x}} in one pass, however deep it nests.
-    source = _CONTROL_WORD.sub("", source)
+    source = _CONTROL_WORD.sub(_control_word, source)
     source = re.sub(r"\\[,;:! ]", " ", source).replace("\\", "")
     source = source.replace("{", "").replace("}", "").replace("~", " ").replace("&", " ")
     source = source.replace("``", "\u201c").replace("''", "\u201d")
     source = source.replace("---", "\u2014").replace("--", "\u2013")
     source = _ESCAPED.sub(lambda m: _ESCAPES[chr(int(m.group(1)))], source)
-    text = _reflow(source)
+    text = _reflow(source.replace(_KEEP_BLANK, ""))
     return _PLACEHOLDER.sub(lambda m: kept[int(m.group(1))], text)
 
 
+def _control_word(match: re.Match) -> str:
+    name = match.group("name")
+    printed = _PRINTED.get(name)
+    if printed is not None:
+        # TeX would skip the blank after \LaTeX too ("\LaTeX is" prints "LaTeXis"); what the
+        # author meant is a space, as \LaTeX{} or \LaTeX\ give.
+        return printed + (" " if match.group("blank") else "")
+    if name in _SPACING:
+        return " "
+    return ""
+
+
 def _clean_math(math: str, *, inline: bool) -> str:
-    math = _LABEL.sub("", math)
+    math = _LABEL.sub("", math).replace(_KEEP_BLANK, "")
     math = _ESCAPED.sub(lambda m: "\\" + chr(int(m.group(1))), math)
     if inline:
         return " ".join(math.split())
@@ -790,7 +1017,8 @@ def _caption_paragraphs(float_source: str) -> str:
 
 def _accented(match: re.Match) -> str:
     accent = match.group(1) or match.group(4)
-    letter = match.group(2) or match.group(3) or match.group(5)
+    letter = next(group for group in match.group(2, 3, 5, 6) if group is not None).strip()
+    letter = letter.removeprefix("\\")  # \i and \j take the accent in place of their dot
     return unicodedata.normalize("NFC", letter + _ACCENT_MARKS[accent])
 
 

@@ -193,3 +193,90 @@ def test_a_table_float_keeps_its_caption_and_its_cells_and_a_figure_its_caption(
         "A plot",
         "After.",
     ]
+
+
+def test_a_papers_own_verbatim_environments_are_protected() -> None:
+    # fancyvrb, listings and minted let a paper name its own verbatim environments; TeX reads
+    # their content literally up to \end{name}, so a % or a \section inside is text.
+    preamble = (
+        "\\usepackage{fancyvrb,listings,minted,comment}\n"
+        "\\DefineVerbatimEnvironment{code}{Verbatim}{fontsize=\\small}\n"
+        "\\lstnewenvironment{py}[1][]{\\lstset{language=Python,#1}}{}\n"
+        "\\newminted{latex}{frame=single}\n"
+        "\\newenvironment{example}{\\VerbatimEnvironment\\begin{Verbatim}}{\\end{Verbatim}}\n"
+        "\\newenvironment{note}{\\begin{quote}}{\\end{quote}}\n"
+        "\\excludecomment{draft}\n"
+    )
+    body = (
+        "Setting the margins:\n"
+        "\\begin{code}\n\\setlength{\\textwidth}{12cm} % wider\n\\end{code}\n"
+        "\\begin{py}[numbers=left]\nprint('%d' % 3)\n\\end{py}\n"
+        "\\begin{latexcode}\n\\section{Shown, not a heading}\n\\end{latexcode}\n"
+        "\\begin{example}\n\\begin{document} % an example\n\\end{example}\n"
+        "\\begin{note}A \\emph{plain} note.\\end{note}\n"
+        "\\begin{draft}\nNOT IN THE PDF\n\\end{draft}\n"
+        "The text goes on.\n"
+    )
+    text = latex_to_text(paper(body, preamble)).text
+    assert "\\setlength{\\textwidth}{12cm} % wider" in text
+    assert "print('%d' % 3)" in text
+    assert "\\section{Shown, not a heading}" in text
+    assert "\\begin{document} % an example" in text
+    assert "A plain note." in text
+    assert "NOT IN THE PDF" not in text
+    assert text.rstrip().endswith("The text goes on.")
+
+
+def test_a_control_word_swallows_the_blank_after_it_as_tex_does() -> None:
+    # polyglossia's Thai example marks word breaks with \wbr between the words of one run of
+    # Thai text; the PDF shows no space there.
+    body = (
+        "\u0e40\u0e1b\u0e47\u0e19\\wbr \u0e41\u0e1c\u0e19\\wbr \u0e07\u0e32\u0e19 and Stra\\ss e.\n"
+    )
+    text = latex_to_text(paper(body)).text
+    assert "\u0e40\u0e1b\u0e47\u0e19\u0e41\u0e1c\u0e19\u0e07\u0e32\u0e19 and Stra\u00dfe." in text
+
+
+def test_spacing_commands_and_expanded_macros_keep_word_boundaries() -> None:
+    # sepnum's manual: \meta{sbc} every; l2tabu: \Paket{graphics}\xspace o ...
+    preamble = (
+        "\\newcommand*{\\meta}[1]{\\textlangle\\textsl{#1}\\textrangle}\n"
+        "\\newcommand{\\Paket}[1]{\\textsf{#1}\\xspace}\n"
+        "\\newcommand{\\sep}{\\quad}\n"
+    )
+    body = (
+        "the separator \\meta{sbc} every three digits; use \\Paket{graphics} o "
+        "\\Paket{graphicx}, one\\sep two\\quad three\\hfill four.\n"
+    )
+    text = latex_to_text(paper(body, preamble)).text
+    assert "the separator \u27e8sbc\u27e9 every three digits" in text
+    assert "use graphics o graphicx, one two three four." in " ".join(text.split())
+
+
+def test_tex_logos_and_text_symbols_are_printed() -> None:
+    body = "The \\LaTeX\\ system runs on \\TeX{} and \\XeTeX; see \\S 2\\ldots done.\n"
+    text = latex_to_text(paper(body)).text
+    # TeX would print "\LaTeX is" as "LaTeXis"; the author meant a space, so it stays one
+    assert "The LaTeX system runs on TeX and XeTeX; see \u00a7 2\u2026 done." in text
+
+
+def test_accents_on_dotless_i_and_the_polish_and_czech_accents() -> None:
+    # Spanish sources write pol\'{\i}tica, Polish ones si\k{e}, Czech ones \r{u}.
+    body = (
+        "pol\\'{\\i}tica, pol\\'\\i tica, si\\k{e}, \\k e, k\\r{u}\\v n, gar\\c con, na\\\"\\i ve\n"
+    )
+    text = latex_to_text(paper(body)).text
+    assert (
+        "pol\u00edtica, pol\u00edtica, si\u0119, \u0119, k\u016f\u0148, gar\u00e7on, na\u00efve"
+        in text
+    )
+
+
+def test_a_macro_argument_is_not_glued_to_the_control_word_before_it() -> None:
+    # fancyhdr's manual: \newcommand{\Cmd}[1]{\texttt{\bs#1}} and \Cmd{chaptermark}; TeX
+    # substitutes tokens, the text shows the command's name.
+    preamble = "\\newcommand{\\bs}{\\symbol{'134}}\n\\newcommand{\\Cmd}[1]{\\texttt{\\bs#1}}\n"
+    body = "Redefine \\Cmd{chaptermark} and \\Cmd{sectionmark} to change the headers.\n"
+    text = latex_to_text(paper(body, preamble)).text
+    assert "chaptermark and" in text
+    assert "sectionmark to change the headers." in text
