@@ -218,10 +218,9 @@ def select_sources(
     return docs, version
 
 
-def plan_samples(docs: DataFrame, recipe: SyntheticRecipe, partitions: int) -> DataFrame:
+def plan_samples(docs: DataFrame, recipe: SyntheticRecipe) -> DataFrame:
     """One row per (document, variant): the sample id (as recipe.sample_id computes it) and
-    its chunk, hash-partitioned by id into `partitions` (the generation tasks: every chunk
-    spread evenly over them; the same shuffle serves the de-duplication)."""
+    its chunk."""
     variants = F.array(*[F.lit(v.name) for v in recipe.variants()])
     title = F.col("title") if "title" in docs.columns else F.lit(None).cast("string")
     sample_id = F.substring(
@@ -255,7 +254,6 @@ def plan_samples(docs: DataFrame, recipe: SyntheticRecipe, partitions: int) -> D
             "chunk",
             F.pmod(F.conv(F.substring("id", 1, 8), 16, 10).cast("long"), F.lit(chunks)).cast("int"),
         )
-        .repartition(partitions, "id")
         .dropDuplicates(["id"])
         .select(*PLAN_SCHEMA.names)
     )
@@ -329,28 +327,28 @@ def generate_synthetic(
     report = GenerationReport(table, version)
     tasks = tasks or task_slots(spark)
     n_tasks = max(1, min(tasks, recipe.spec.requests.concurrency))
-    plan = plan_samples(docs, recipe, n_tasks)
+    plan = plan_samples(docs, recipe)
     existing = _existing(spark, lake, uri)
     stored_chunks = _stored_chunks(uri, lake) if existing is not None else set()
     done_tokens = 0
     flagged = plan.withColumn("_done", F.lit(False))
     if existing is not None:
         ok = existing.where(F.col("status") == OK)
-        flagged = (
-            plan.join(ok.select("id", F.lit(True).alias("_ok")), "id", "left")
-            .select(*PLAN_SCHEMA.names, F.coalesce(F.col("_ok"), F.lit(False)).alias("_done"))
-            .repartition(n_tasks, "id")  # the join may have changed the partitioning
+        flagged = plan.join(ok.select("id", F.lit(True).alias("_ok")), "id", "left").select(
+            *PLAN_SCHEMA.names, F.coalesce(F.col("_ok"), F.lit(False)).alias("_done")
         )
         done_tokens = ok.agg(F.sum("completion_tokens")).first()[0] or 0
     # The plan is computed once, by the job that counts it, and kept (memory, then disk) in
-    # its partitions, one per generation task: the generation jobs read their share where it
+    # partitions, one per generation task: the generation jobs read their share where it
     # lies, without selecting, hashing or shuffling the sources again.
     # (A sample already made keeps only its id, chunk and flag there: a resumed run of a large
     # recipe does not hold every source text again.)
     flagged = flagged.withColumn(
         "text", F.when(F.col("_done"), F.lit(None)).otherwise(F.col("text"))
     )
-    flagged = flagged.persist(StorageLevel.MEMORY_AND_DISK)
+    # Round-robin: every task gets the same number of samples (+-1), so none is left alone
+    # with its share of the concurrency at the end (hashing ids leaves a few % imbalance).
+    flagged = flagged.repartition(n_tasks).persist(StorageLevel.MEMORY_AND_DISK)
     try:
         counts = flagged.groupBy("chunk", "_done").count().collect()
         per_chunk = {row["chunk"]: row["count"] for row in counts if not row["_done"]}
