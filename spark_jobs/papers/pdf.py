@@ -125,6 +125,10 @@ _WORD = re.compile(r"[^\W\d_]+")
 _BLANK = re.compile(r"\s")
 # Garbled: replacement glyphs, private-use characters, and control characters that are not blanks.
 _GARBLED = re.compile("[\ufffd\ue000-\uf8ff\x00-\x08\x0e-\x1b]")
+# Tesseract puts a blank between the words it finds in Chinese and Japanese, which write
+# none: a blank between two Han, kana or CJK punctuation characters is not the text's.
+_CJK = "\u3000-\u303f\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff01-\uff60"
+_CJK_BLANK = re.compile(f"(?<=[{_CJK}])[ \t]+(?=[{_CJK}])")
 _COMPOUND = re.compile(r"[^\W\d_]++-[^\W\d_]+")  # ++: no backtracking into a word
 
 
@@ -673,7 +677,7 @@ def _ocr_image(png: bytes, dpi: str, languages: str) -> list[str]:
     if languages == "auto":
         languages = _model_for(_tesseract(png, dpi, "--psm", "0", "-l", "osd"))
     out = _tesseract(png, dpi, "-l", languages)
-    return [line.strip() for line in out.split("\n")]
+    return [_CJK_BLANK.sub("", line.strip()) for line in out.split("\n")]
 
 
 def _tesseract(png: bytes, dpi: str, *options: str) -> str:
@@ -692,13 +696,19 @@ def _tesseract(png: bytes, dpi: str, *options: str) -> str:
 
 
 def _model_for(osd: str) -> str:
-    """The installed Tesseract model for the script OSD reported, else OCR_FALLBACK_MODEL."""
+    """The installed Tesseract model for the script OSD reported, else OCR_FALLBACK_MODEL. A
+    page in another script is read with that script's model and the Latin one together
+    ("Cyrillic+Latin"): papers in any script quote Latin-script names, commands and
+    references, which a Cyrillic model alone reads as Cyrillic look-alikes (`TeX` as `тех`)."""
     found = re.search(r"^Script: (\w+)", osd, re.MULTILINE)
     model = _SCRIPT_MODELS.get(found.group(1) if found else "", OCR_FALLBACK_MODEL)
     installed = tesseract_models()
-    if model in installed:
-        return model
-    return OCR_FALLBACK_MODEL if OCR_FALLBACK_MODEL in installed else "eng"
+    fallback = OCR_FALLBACK_MODEL if OCR_FALLBACK_MODEL in installed else "eng"
+    if model not in installed:
+        return fallback
+    if model != OCR_FALLBACK_MODEL and fallback in installed:
+        return f"{model}+{fallback}"
+    return model
 
 
 @functools.cache
