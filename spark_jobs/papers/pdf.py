@@ -676,7 +676,11 @@ def _ocr_image(png: bytes, dpi: str, languages: str) -> list[str]:
     Tesseract's script detection picks the installed model for the page's script."""
     if languages == "auto":
         languages = _model_for(_tesseract(png, dpi, "--psm", "0", "-l", "osd"))
-    out = _tesseract(png, dpi, "-l", languages)
+    return _ocr_lines(_tesseract(png, dpi, "-l", languages))
+
+
+def _ocr_lines(out: str) -> list[str]:
+    """Tesseract's text as lines, without the blanks it puts between CJK characters."""
     return [_CJK_BLANK.sub("", line.strip()) for line in out.split("\n")]
 
 
