@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import io
+import itertools
 import os
 import re
 import shutil
@@ -665,10 +666,100 @@ def _page_image(page) -> tuple[bytes, str]:
         scale *= (OCR_MAX_PIXELS / pixels) ** 0.5
     bitmap = page.render(scale=scale, grayscale=True)
     image = bitmap.to_pil()
+    dpi = round(scale * 72)
+    image = erase_dot_leaders(image.convert("L"), dpi)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     bitmap.close()
-    return buffer.getvalue(), str(round(scale * 72))
+    return buffer.getvalue(), str(dpi)
+
+
+# Dot leaders (a contents page's `Introduction . . . . . 1`): Tesseract reads each dot as a
+# letter and garbles the words beside them (`Interrompere i display` became `Intoromperei
+# display =s : <> s cu cma`). Before OCR, a row of at least LEADER_MIN_DOTS dots (blobs of at
+# most LEADER_DOT_INCHES across with nothing else within LEADER_RING_INCHES) spaced regularly
+# at most LEADER_GAP_INCHES apart is erased. Set on the tune half (docs/corpora/papers.md).
+LEADER_MIN_DOTS = 4
+LEADER_DOT_INCHES = 0.03
+LEADER_RING_INCHES = 0.02
+LEADER_GAP_INCHES = 0.16
+_LEADER_STRIP = 256  # rows looked at together (bounds the memory the search takes)
+
+
+def erase_dot_leaders(image, dpi: int):
+    """The gray page image with its dot leaders painted white (a new image when any)."""
+    import numpy as np
+    from PIL import Image
+
+    pixels = np.asarray(image)
+    height, width = pixels.shape
+    size = max(2, round(dpi * LEADER_DOT_INCHES))
+    ring = max(2, round(dpi * LEADER_RING_INCHES))
+    gap = dpi * LEADER_GAP_INCHES
+    if height < size + 2 * ring or width < size + 2 * ring:
+        return image
+    erase: list[tuple[int, int]] = []
+    for top in range(0, height - size - 2 * ring + 1, _LEADER_STRIP):
+        bottom = min(height, top + _LEADER_STRIP + size + 2 * ring)
+        dark = (pixels[top:bottom] < 160).astype(np.int32)
+        total = np.zeros((dark.shape[0] + 1, width + 1), np.int32)
+        total[1:, 1:] = dark.cumsum(0).cumsum(1)
+        outer_side = size + 2 * ring
+        # ink in each (size + 2 ring)-square window, and in the size-square at its middle
+        outer = (
+            total[outer_side:, outer_side:]
+            - total[:-outer_side, outer_side:]
+            - total[outer_side:, :-outer_side]
+            + total[:-outer_side, :-outer_side]
+        )
+        inner_total = total[
+            ring : ring + outer.shape[0] + size, ring : ring + outer.shape[1] + size
+        ]
+        inner = (
+            inner_total[size:, size:]
+            - inner_total[:-size, size:]
+            - inner_total[size:, :-size]
+            + inner_total[:-size, :-size]
+        )
+        rows, columns = np.nonzero((inner > 0) & (inner == outer))
+        by_row: dict[int, list[int]] = {}
+        for row, column in zip(rows.tolist(), columns.tolist(), strict=True):
+            by_row.setdefault(row + top + ring, []).append(column + ring)
+        for row, columns_found in by_row.items():
+            for dots in _leader_runs(sorted(columns_found), size, gap):
+                erase += [(row, column) for column in dots]
+    if not erase:
+        return image
+    out = pixels.copy()
+    for row, column in erase:
+        out[row : row + size, column : column + size] = 255
+    return Image.fromarray(out)
+
+
+def _leader_runs(columns: list[int], size: int, gap: float) -> list[list[int]]:
+    """Runs of at least LEADER_MIN_DOTS dots, evenly spaced at most `gap` apart, among the
+    left edges of the windows that hold one isolated dot (a dot fits several windows)."""
+    dots: list[int] = []
+    for column in columns:
+        if dots and column - dots[-1] <= size:
+            continue  # the same dot in the next window
+        dots.append(column)
+    runs, run = [], dots[:1]
+    for column in dots[1:]:
+        if column - run[-1] <= gap:
+            run.append(column)
+        else:
+            runs.append(run)
+            run = [column]
+    runs.append(run)
+    kept = []
+    for run in runs:
+        if len(run) < LEADER_MIN_DOTS:
+            continue
+        steps = [b - a for a, b in itertools.pairwise(run)]
+        if max(steps) - min(steps) <= max(size, 0.25 * statistics.median(steps)):
+            kept.append(run)
+    return kept
 
 
 def _ocr_image(png: bytes, dpi: str, languages: str) -> list[str]:
