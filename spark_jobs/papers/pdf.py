@@ -117,6 +117,9 @@ _SPACING_ACCENTS = {
 _DETACHED_ACCENT = re.compile(
     r"(?<=[^\W\d_])([\u00b4`\u00a8\u02c6\u02dc\u00b8\u02c7\u02d8\u02d9\u02da\u00af])([a-zA-Z\u0131])"
     r"|(?<![^\s])([\u00b4\u00a8\u02c6\u02dc\u00b8\u02c7\u02d8\u02d9\u02da\u00af])([a-zA-Z\u0131])"
+    # a grave accent alone before a one-letter word: Italian and French `è`, `à` (`\`e` in
+    # TeX's OT1 fonts); a backtick before a longer word is more likely a quote or code
+    r"|(?<![^\s])(`)([aeiouAEIOU])(?=[\s,.;:!?)]|$)"
 )
 # PDFium marks a hyphen it found at a line end (and joined the lines at) with U+FFFE.
 _SOFT_HYPHEN = re.compile(r"([^\W\d_]++)[\ufffe\u00ad]([^\W\d_]+)|[\ufffe\u00ad](?=\s|$)")
@@ -859,8 +862,8 @@ def _clean(text: str) -> str:
 
 
 def _recompose(match: re.Match) -> str:
-    accent = match.group(1) or match.group(3)
-    letter = match.group(2) or match.group(4)
+    accent = match.group(1) or match.group(3) or match.group(5)
+    letter = match.group(2) or match.group(4) or match.group(6)
     if letter == "\u0131":  # a dotless i under an accent is an i
         letter = "i"
     return unicodedata.normalize("NFC", letter + _SPACING_ACCENTS[accent])
