@@ -488,7 +488,7 @@ def tesseract_version() -> str | None:
 def _text_layer(page, textpage) -> tuple[list[_Line], int, PageFeatures]:
     """The page's text lines inside its crop box, in reading order; the lines left out for
     lying outside it; and the page's routing features."""
-    text = textpage.get_text_range()
+    text = _place_loose_accents(textpage.get_text_range(), textpage)
     left, bottom, right, top = page.get_cropbox()
     lines: list[_Line] = []
     clipped = 0
@@ -520,6 +520,51 @@ def _text_layer(page, textpage) -> tuple[list[_Line], int, PageFeatures]:
     lines = _split_at_gutter(textpage, lines, left, right)
     features = _features(page, text, right - left, top - bottom)
     return _reading_order(lines, (left + right) / 2), clipped, features
+
+
+# A spacing accent standing alone (blanks or the line's end either side): PDFium gives some
+# accents after their word (`Sedmitecná ˇ` for `Sedmitečná`, `fur ¨` for `für`) where TeX
+# drew them after the letter; the letter is the one the accent sits over (or under, for a
+# cedilla or ogonek) on the page.
+_LOOSE_ACCENT = re.compile(
+    r"(?<!\S)[\u00b4\u00a8\u02c6\u02dc\u00b8\u02c7\u02d8\u02d9\u02da\u00af\u02db](?!\S)"
+)
+_LOOSE_ACCENT_REACH = 80  # characters before the accent looked at for its letter
+
+
+def _place_loose_accents(text: str, textpage) -> str:
+    """`text` with each loose accent composed onto the letter under it, found by position (the
+    accent's middle within the letter's width, just above or below it), when the pair makes
+    one precomposed letter; the accent's own place becomes a blank, so the text keeps its
+    length and the character indices PDFium's boxes are looked up by."""
+    if not _LOOSE_ACCENT.search(text):
+        return text
+    chars = list(text)
+    for match in _LOOSE_ACCENT.finditer(text):
+        index = match.start()
+        try:
+            ax0, ay0, ax1, ay1 = textpage.get_charbox(index)
+        except Exception:  # a box PDFium cannot give: the accent stays where it is
+            continue
+        middle = (ax0 + ax1) / 2
+        for other in range(index - 1, max(-1, index - _LOOSE_ACCENT_REACH), -1):
+            letter = chars[other]
+            if letter == "\n":
+                break
+            if not letter.isalpha():
+                continue
+            x0, y0, x1, y1 = textpage.get_charbox(other)
+            height = max(y1 - y0, 1.0)
+            if not x0 <= middle <= x1 or ay0 > y1 + height or ay1 < y0 - height:
+                continue
+            base = "i" if letter == "\u0131" else letter
+            mark = _SPACING_ACCENTS.get(text[index], "\u0328" if text[index] == "\u02db" else "")
+            composed = unicodedata.normalize("NFC", base + mark)
+            if len(composed) == 1:
+                chars[other] = composed
+                chars[index] = " "
+            break
+    return "".join(chars)
 
 
 def _split_at_gutter(textpage, lines: list[_Line], left: float, right: float) -> list[_Line]:
