@@ -10,8 +10,9 @@ installed) under bench/data/papers_real/ (gitignored). A *paired* document is a 
 
 - latex/NAME.tar.gz: every .tex of the document's folder (the reader must find the main file)
 - pdf/NAME.pdf: the typeset PDF
-- scan/NAME.pdf: its first pages rasterised at 200 dpi (`pdftoppm -r 200`) and wrapped as an
-  image-only PDF (Pillow), for a few documents per package
+- scan/NAME.pdf: its first pages rasterised at 200 dpi (`pdftoppm -r 200 -hide-annotations`:
+  the page as printed, without the hyperref link borders a viewer draws on screen) and
+  wrapped as an image-only PDF (Pillow), for a few documents per package
 - NAME.ref.txt: the reference text, pylatexenc's LatexNodes2Text over the `document`
   environment of the paired source, math kept as LaTeX source and verbatim content kept as
   literal text (pylatexenc drops both by default). Where pylatexenc reads LaTeX otherwise
@@ -22,7 +23,9 @@ installed) under bench/data/papers_real/ (gitignored). A *paired* document is a 
   unknown environment's [options] are not text. A source with no `document` environment
   has no reference and is left out. Known differences: docs/corpora/papers.md
 - NAME.pdftotext.txt: poppler's `pdftotext` of the PDF (second reference, page breaks kept as
-  form feeds), and scan/NAME.ref.txt: `pdftotext` of the rasterised pages of the original
+  form feeds), and scan/NAME.ref.txt: `pdftotext` of the rasterised pages of the original,
+  an accented dotless i (TeX's `\'\i`, U+0131 and a combining accent) read as the accented
+  i the page shows
 
 The split is by package, fixed below, so every document of a package is in one half.
 texlive-publishers-doc and texlive-humanities-doc are never used: they are kept aside for an
@@ -39,6 +42,7 @@ import re
 import shutil
 import subprocess
 import tarfile
+import unicodedata
 from pathlib import Path
 
 CACHE = Path(__file__).resolve().parent / "data" / "papers_real"
@@ -401,6 +405,11 @@ def image_only_pdf(pdf: Path, pages: int, dpi: int, scratch: Path) -> bytes:
             str(pages),
             "-png",
             "-gray",
+            # what a printer puts on paper: annotations without the Print flag are not printed
+            # (PDF 32000-1, 12.5.3). On this set's scanned pages every annotation is a hyperref
+            # link without it, whose border pdftoppm draws as on screen, boxing words a scan of
+            # the printed page does not box.
+            "-hide-annotations",
             str(pdf),
             str(scratch / "page"),
         ],
@@ -418,6 +427,17 @@ def pdftotext(pdf: Path, last_page: int | None = None) -> str:
         command += ["-f", "1", "-l", str(last_page)]
     done = subprocess.run([*command, str(pdf), "-"], capture_output=True, check=False)
     return done.stdout.decode("utf-8", "replace")
+
+
+_ACCENTED_DOTLESS_I = re.compile("\u0131(?=[\u0300-\u036f])")
+
+
+def printed_letters(text: str) -> str:
+    """pdftotext's text as the page prints it: TeX's OT1 fonts set an accented i as a dotless
+    i under a separate accent (`\\'\\i`), which pdftotext gives as U+0131 and a combining
+    mark that no precomposed letter matches, so `disponível` came out as the two words
+    `dispon` + U+0131 and `vel`; the page shows `í`."""
+    return unicodedata.normalize("NFC", _ACCENTED_DOTLESS_I.sub("i", text))
 
 
 def build(cache: Path = CACHE) -> dict:
@@ -455,7 +475,9 @@ def build(cache: Path = CACHE) -> dict:
             if index in scans:
                 scan = image_only_pdf(pdf, SCAN_PAGES, SCAN_DPI, cache / "scratch")
                 (root / "scan" / f"{name}.pdf").write_bytes(scan)
-                (root / "scan" / f"{name}.ref.txt").write_text(pdftotext(pdf, SCAN_PAGES))
+                (root / "scan" / f"{name}.ref.txt").write_text(
+                    printed_letters(pdftotext(pdf, SCAN_PAGES))
+                )
                 entry["scan"] = True
             manifest["documents"].append(entry)
     (cache / "set" / "manifest.json").write_text(json.dumps(manifest, indent=1))

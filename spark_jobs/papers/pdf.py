@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import io
+import itertools
 import os
 import re
 import shutil
@@ -116,6 +117,9 @@ _SPACING_ACCENTS = {
 _DETACHED_ACCENT = re.compile(
     r"(?<=[^\W\d_])([\u00b4`\u00a8\u02c6\u02dc\u00b8\u02c7\u02d8\u02d9\u02da\u00af])([a-zA-Z\u0131])"
     r"|(?<![^\s])([\u00b4\u00a8\u02c6\u02dc\u00b8\u02c7\u02d8\u02d9\u02da\u00af])([a-zA-Z\u0131])"
+    # a grave accent alone before a one-letter word: Italian and French `è`, `à` (`\`e` in
+    # TeX's OT1 fonts); a backtick before a longer word is more likely a quote or code
+    r"|(?<![^\s])(`)([aeiouAEIOU])(?=[\s,.;:!?)]|$)"
 )
 # PDFium marks a hyphen it found at a line end (and joined the lines at) with U+FFFE.
 _SOFT_HYPHEN = re.compile(r"([^\W\d_]++)[\ufffe\u00ad]([^\W\d_]+)|[\ufffe\u00ad](?=\s|$)")
@@ -125,6 +129,10 @@ _WORD = re.compile(r"[^\W\d_]+")
 _BLANK = re.compile(r"\s")
 # Garbled: replacement glyphs, private-use characters, and control characters that are not blanks.
 _GARBLED = re.compile("[\ufffd\ue000-\uf8ff\x00-\x08\x0e-\x1b]")
+# Tesseract puts a blank between the words it finds in Chinese and Japanese, which write
+# none: a blank between two Han, kana or CJK punctuation characters is not the text's.
+_CJK = "\u3000-\u303f\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff01-\uff60"
+_CJK_BLANK = re.compile(f"(?<=[{_CJK}])[ \t]+(?=[{_CJK}])")
 _COMPOUND = re.compile(r"[^\W\d_]++-[^\W\d_]+")  # ++: no backtracking into a word
 
 
@@ -480,7 +488,7 @@ def tesseract_version() -> str | None:
 def _text_layer(page, textpage) -> tuple[list[_Line], int, PageFeatures]:
     """The page's text lines inside its crop box, in reading order; the lines left out for
     lying outside it; and the page's routing features."""
-    text = textpage.get_text_range()
+    text = _place_loose_accents(textpage.get_text_range(), textpage)
     left, bottom, right, top = page.get_cropbox()
     lines: list[_Line] = []
     clipped = 0
@@ -512,6 +520,51 @@ def _text_layer(page, textpage) -> tuple[list[_Line], int, PageFeatures]:
     lines = _split_at_gutter(textpage, lines, left, right)
     features = _features(page, text, right - left, top - bottom)
     return _reading_order(lines, (left + right) / 2), clipped, features
+
+
+# A spacing accent standing alone (blanks or the line's end either side): PDFium gives some
+# accents after their word (`Sedmitecná ˇ` for `Sedmitečná`, `fur ¨` for `für`) where TeX
+# drew them after the letter; the letter is the one the accent sits over (or under, for a
+# cedilla or ogonek) on the page.
+_LOOSE_ACCENT = re.compile(
+    r"(?<!\S)[\u00b4\u00a8\u02c6\u02dc\u00b8\u02c7\u02d8\u02d9\u02da\u00af\u02db](?!\S)"
+)
+_LOOSE_ACCENT_REACH = 80  # characters before the accent looked at for its letter
+
+
+def _place_loose_accents(text: str, textpage) -> str:
+    """`text` with each loose accent composed onto the letter under it, found by position (the
+    accent's middle within the letter's width, just above or below it), when the pair makes
+    one precomposed letter; the accent's own place becomes a blank, so the text keeps its
+    length and the character indices PDFium's boxes are looked up by."""
+    if not _LOOSE_ACCENT.search(text):
+        return text
+    chars = list(text)
+    for match in _LOOSE_ACCENT.finditer(text):
+        index = match.start()
+        try:
+            ax0, ay0, ax1, ay1 = textpage.get_charbox(index)
+        except Exception:  # a box PDFium cannot give: the accent stays where it is
+            continue
+        middle = (ax0 + ax1) / 2
+        for other in range(index - 1, max(-1, index - _LOOSE_ACCENT_REACH), -1):
+            letter = chars[other]
+            if letter == "\n":
+                break
+            if not letter.isalpha():
+                continue
+            x0, y0, x1, y1 = textpage.get_charbox(other)
+            height = max(y1 - y0, 1.0)
+            if not x0 <= middle <= x1 or ay0 > y1 + height or ay1 < y0 - height:
+                continue
+            base = "i" if letter == "\u0131" else letter
+            mark = _SPACING_ACCENTS.get(text[index], "\u0328" if text[index] == "\u02db" else "")
+            composed = unicodedata.normalize("NFC", base + mark)
+            if len(composed) == 1:
+                chars[other] = composed
+                chars[index] = " "
+            break
+    return "".join(chars)
 
 
 def _split_at_gutter(textpage, lines: list[_Line], left: float, right: float) -> list[_Line]:
@@ -661,10 +714,100 @@ def _page_image(page) -> tuple[bytes, str]:
         scale *= (OCR_MAX_PIXELS / pixels) ** 0.5
     bitmap = page.render(scale=scale, grayscale=True)
     image = bitmap.to_pil()
+    dpi = round(scale * 72)
+    image = erase_dot_leaders(image.convert("L"), dpi)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     bitmap.close()
-    return buffer.getvalue(), str(round(scale * 72))
+    return buffer.getvalue(), str(dpi)
+
+
+# Dot leaders (a contents page's `Introduction . . . . . 1`): Tesseract reads each dot as a
+# letter and garbles the words beside them (`Interrompere i display` became `Intoromperei
+# display =s : <> s cu cma`). Before OCR, a row of at least LEADER_MIN_DOTS dots (blobs of at
+# most LEADER_DOT_INCHES across with nothing else within LEADER_RING_INCHES) spaced regularly
+# at most LEADER_GAP_INCHES apart is erased. Set on the tune half (docs/corpora/papers.md).
+LEADER_MIN_DOTS = 4
+LEADER_DOT_INCHES = 0.03
+LEADER_RING_INCHES = 0.02
+LEADER_GAP_INCHES = 0.16
+_LEADER_STRIP = 256  # rows looked at together (bounds the memory the search takes)
+
+
+def erase_dot_leaders(image, dpi: int):
+    """The gray page image with its dot leaders painted white (a new image when any)."""
+    import numpy as np
+    from PIL import Image
+
+    pixels = np.asarray(image)
+    height, width = pixels.shape
+    size = max(2, round(dpi * LEADER_DOT_INCHES))
+    ring = max(2, round(dpi * LEADER_RING_INCHES))
+    gap = dpi * LEADER_GAP_INCHES
+    if height < size + 2 * ring or width < size + 2 * ring:
+        return image
+    erase: list[tuple[int, int]] = []
+    for top in range(0, height - size - 2 * ring + 1, _LEADER_STRIP):
+        bottom = min(height, top + _LEADER_STRIP + size + 2 * ring)
+        dark = (pixels[top:bottom] < 160).astype(np.int32)
+        total = np.zeros((dark.shape[0] + 1, width + 1), np.int32)
+        total[1:, 1:] = dark.cumsum(0).cumsum(1)
+        outer_side = size + 2 * ring
+        # ink in each (size + 2 ring)-square window, and in the size-square at its middle
+        outer = (
+            total[outer_side:, outer_side:]
+            - total[:-outer_side, outer_side:]
+            - total[outer_side:, :-outer_side]
+            + total[:-outer_side, :-outer_side]
+        )
+        inner_total = total[
+            ring : ring + outer.shape[0] + size, ring : ring + outer.shape[1] + size
+        ]
+        inner = (
+            inner_total[size:, size:]
+            - inner_total[:-size, size:]
+            - inner_total[size:, :-size]
+            + inner_total[:-size, :-size]
+        )
+        rows, columns = np.nonzero((inner > 0) & (inner == outer))
+        by_row: dict[int, list[int]] = {}
+        for row, column in zip(rows.tolist(), columns.tolist(), strict=True):
+            by_row.setdefault(row + top + ring, []).append(column + ring)
+        for row, columns_found in by_row.items():
+            for dots in _leader_runs(sorted(columns_found), size, gap):
+                erase += [(row, column) for column in dots]
+    if not erase:
+        return image
+    out = pixels.copy()
+    for row, column in erase:
+        out[row : row + size, column : column + size] = 255
+    return Image.fromarray(out)
+
+
+def _leader_runs(columns: list[int], size: int, gap: float) -> list[list[int]]:
+    """Runs of at least LEADER_MIN_DOTS dots, evenly spaced at most `gap` apart, among the
+    left edges of the windows that hold one isolated dot (a dot fits several windows)."""
+    dots: list[int] = []
+    for column in columns:
+        if dots and column - dots[-1] <= size:
+            continue  # the same dot in the next window
+        dots.append(column)
+    runs, run = [], dots[:1]
+    for column in dots[1:]:
+        if column - run[-1] <= gap:
+            run.append(column)
+        else:
+            runs.append(run)
+            run = [column]
+    runs.append(run)
+    kept = []
+    for run in runs:
+        if len(run) < LEADER_MIN_DOTS:
+            continue
+        steps = [b - a for a, b in itertools.pairwise(run)]
+        if max(steps) - min(steps) <= max(size, 0.25 * statistics.median(steps)):
+            kept.append(run)
+    return kept
 
 
 def _ocr_image(png: bytes, dpi: str, languages: str) -> list[str]:
@@ -672,8 +815,12 @@ def _ocr_image(png: bytes, dpi: str, languages: str) -> list[str]:
     Tesseract's script detection picks the installed model for the page's script."""
     if languages == "auto":
         languages = _model_for(_tesseract(png, dpi, "--psm", "0", "-l", "osd"))
-    out = _tesseract(png, dpi, "-l", languages)
-    return [line.strip() for line in out.split("\n")]
+    return _ocr_lines(_tesseract(png, dpi, "-l", languages))
+
+
+def _ocr_lines(out: str) -> list[str]:
+    """Tesseract's text as lines, without the blanks it puts between CJK characters."""
+    return [_CJK_BLANK.sub("", line.strip()) for line in out.split("\n")]
 
 
 def _tesseract(png: bytes, dpi: str, *options: str) -> str:
@@ -692,13 +839,19 @@ def _tesseract(png: bytes, dpi: str, *options: str) -> str:
 
 
 def _model_for(osd: str) -> str:
-    """The installed Tesseract model for the script OSD reported, else OCR_FALLBACK_MODEL."""
+    """The installed Tesseract model for the script OSD reported, else OCR_FALLBACK_MODEL. A
+    page in another script is read with that script's model and the Latin one together
+    ("Cyrillic+Latin"): papers in any script quote Latin-script names, commands and
+    references, which a Cyrillic model alone reads as Cyrillic look-alikes (`TeX` as `тех`)."""
     found = re.search(r"^Script: (\w+)", osd, re.MULTILINE)
     model = _SCRIPT_MODELS.get(found.group(1) if found else "", OCR_FALLBACK_MODEL)
     installed = tesseract_models()
-    if model in installed:
-        return model
-    return OCR_FALLBACK_MODEL if OCR_FALLBACK_MODEL in installed else "eng"
+    fallback = OCR_FALLBACK_MODEL if OCR_FALLBACK_MODEL in installed else "eng"
+    if model not in installed:
+        return fallback
+    if model != OCR_FALLBACK_MODEL and fallback in installed:
+        return f"{model}+{fallback}"
+    return model
 
 
 @functools.cache
@@ -754,8 +907,8 @@ def _clean(text: str) -> str:
 
 
 def _recompose(match: re.Match) -> str:
-    accent = match.group(1) or match.group(3)
-    letter = match.group(2) or match.group(4)
+    accent = match.group(1) or match.group(3) or match.group(5)
+    letter = match.group(2) or match.group(4) or match.group(6)
     if letter == "\u0131":  # a dotless i under an accent is an i
         letter = "i"
     return unicodedata.normalize("NFC", letter + _SPACING_ACCENTS[accent])

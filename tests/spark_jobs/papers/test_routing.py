@@ -125,6 +125,20 @@ def test_spacing_accents_are_recomposed() -> None:
     assert read_pdf(data).text == "Th\u00e9or\u00e8me de Poincar\u00e9 et na\u00efve"
 
 
+def test_a_grave_accent_before_a_one_letter_word_is_recomposed() -> None:
+    # TeX's OT1 fonts set Italian `è` as a grave accent and an `e`; PDFium reads `\`e`
+    data = helvetica_pdf([[(72, 700, "Il pacchetto `e utile, `E vero; `quoted' e `a' restano")]])
+    assert read_pdf(data).text == "Il pacchetto \u00e8 utile, \u00c8 vero; `quoted' e `a' restano"
+
+
+def test_an_accent_pdfium_gives_after_its_word_goes_onto_the_letter_under_it() -> None:
+    # TeX draws an accent after its letter; PDFium then gives it after the word (`fur ¨`)
+    data = helvetica_pdf(
+        [[(72, 700, "Das Geld fur die Tiere"), (125.6, 700, "\u00a8"), (72, 680, "Zeile zwei")]]
+    )
+    assert read_pdf(data).text == "Das Geld f\u00fcr die Tiere\nZeile zwei"
+
+
 def test_running_headers_footers_and_page_numbers_are_dropped() -> None:
     topics = ["waves", "tides", "dunes", "reefs"]
     pages = [
