@@ -134,7 +134,8 @@ def _quality_chart(sql: LakeSQL) -> tuple[Chart, bytes]:
         "quality_scores.png",
         "Quality scores",
         "Language-ID confidence and the Gopher alpha-words ratio of every annotated document, "
-        "split by whether the recipe kept it (no learned quality classifier yet).",
+        "split by whether the recipe kept it (the learned classifiers' scores: Classifier "
+        "scores, once classified.web is built).",
         summary.reset_index(),
     )
     return chart, _png(figure)
@@ -216,6 +217,40 @@ def _routes_chart(sql: LakeSQL, tables: list[str]) -> tuple[Chart, bytes]:
         "Papers read per route (latex, text_layer, ocr, mixed: pages of both, record: a dump's "
         "text) and parser, and the papers the ingest stage quarantined or left out, by reason.",
         routes,
+    )
+    return chart, _png(figure)
+
+
+def _classifier_chart(sql: LakeSQL) -> tuple[Chart, bytes]:
+    scores = sql.df(
+        "SELECT k.quality_score, k.edu_score, k.topic, c.id IS NOT NULL AS kept "
+        "FROM classified.web k LEFT JOIN curated.web c USING (id)"
+    )
+    figure, axes = plt.subplots(1, 2, figsize=(9, 3.2))
+    for ax, column, label, bounds in (
+        (axes[0], "quality_score", "fastText quality classifier: P(reference quality)", (0, 1)),
+        (axes[1], "edu_score", "educational value (MiniLM + regression head)", (0, 5)),
+    ):
+        for kept, color in ((True, "#3b6ea8"), (False, "#d9822b")):
+            values = scores.loc[scores["kept"] == kept, column].dropna()
+            if len(values):
+                ax.hist(values, bins=30, range=bounds, alpha=0.7, color=color,
+                        label="kept" if kept else "removed")  # fmt: skip
+        ax.set_xlabel(label)
+        ax.set_ylabel("documents")
+        ax.legend()
+    figure.suptitle("classified.web: classifier scores, kept vs removed")
+    topics = (
+        scores.groupby(["topic", "kept"]).size().unstack(fill_value=0).reset_index()
+        if len(scores)
+        else pd.DataFrame()
+    )
+    chart = Chart(
+        "classifier_scores.png",
+        "Classifier scores",
+        "Scores of the learned classifiers (spark_jobs/classifiers; models in MLflow) for every "
+        "annotated web document, split by whether the recipe kept it; documents per topic.",
+        topics.rename(columns={True: "kept", False: "removed"}),
     )
     return chart, _png(figure)
 
@@ -419,6 +454,7 @@ def write_corpus_report(lake: Lake) -> CorpusReport:
             (["curated.web"], lambda: _words_chart(sql, "language", "language")),
             (["curated.web"], lambda: _length_chart(sql)),
             (["annotated.web", "curated.web"], lambda: _quality_chart(sql)),
+            (["classified.web", "curated.web"], lambda: _classifier_chart(sql)),
             (["rejects", "quarantine"], lambda: _funnel_chart(sql, tables)),
             (["dedup.clusters"], lambda: _dedup_chart(sql)),
             (["raw.papers"], lambda: _routes_chart(sql, tables)),

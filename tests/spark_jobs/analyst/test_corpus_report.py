@@ -48,6 +48,17 @@ def _lake(root: Path) -> Lake:
     write_arrow(code, lake.uri("annotated.code"))
     write_arrow(code.slice(0, 2), lake.uri("curated.code"))
     write_arrow(
+        pa.table(
+            {
+                "id": ["w1", "w2", "w3", "w4"],
+                "quality_score": [0.9, 0.8, 0.7, 0.1],
+                "edu_score": [3.5, 2.0, 1.5, 0.2],
+                "topic": ["science", "science", "howto", "spam"],
+            }
+        ),
+        lake.uri("classified.web"),
+    )
+    write_arrow(
         pa.table({"id": ["s1", "s2", "s3"], "status": ["ok", "ok", "failed"]}),
         lake.uri("synthetic.rephrase"),
     )
@@ -87,7 +98,12 @@ def test_the_report_covers_every_family_the_clusters_and_the_mixtures_in_tokens(
     report = write_corpus_report(lake)
 
     charts = {chart.file: chart for chart in report.charts}
-    assert {"families.png", "dedup_clusters.png", "mixtures.png"} <= set(charts)
+    assert {"families.png", "dedup_clusters.png", "mixtures.png", "classifier_scores.png"} <= set(
+        charts
+    )
+    topics = {r["topic"]: (r.get("kept", 0), r.get("removed", 0))
+              for r in charts["classifier_scores.png"].data.to_dict("records")}  # fmt: skip
+    assert topics == {"science": (2, 0), "howto": (1, 0), "spam": (0, 1)}
     directory = Path(report.directory_uri)
     for name in charts:
         assert (directory / name).read_bytes().startswith(b"\x89PNG")
