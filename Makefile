@@ -45,8 +45,10 @@ test: lint
 # runs. Markers: pyproject.toml; tests using the spark/s3/chromium/postgres fixtures are marked
 # by tests/conftest.py.
 FAST := not spark and not s3 and not postgres and not slow and not browser and not gpu
+# Two pytest-xdist workers: the tier's tests share nothing (tmp paths, no servers), and the
+# full suite stays serial (its session fixtures, a Spark JVM and the shared lake, are built once).
 test-fast: lint
-	$(BIN)/pytest -m "$(FAST)"
+	$(BIN)/pytest -n 2 -m "$(FAST)"
 
 test-quick: test-fast
 
