@@ -24,9 +24,9 @@ def endpoint(generator_server: GeneratorServer) -> Iterator[GeneratorServer]:
     generator_server.reset()
 
 
-def write_sources(lake_root, n: int = 6):
+def write_sources(lake_root, n: int = 6, store=None):
     """curated.web with `n` real English paragraphs (CPython's docs) and classified.web giving
-    every third document a high edu score; returns the Lake."""
+    every third document a high edu score; returns the Lake (on `store` when given: s3://)."""
     from pydoc_data.topics import topics
 
     import pyarrow as pa
@@ -34,7 +34,7 @@ def write_sources(lake_root, n: int = 6):
     from spark_jobs.delta import write_arrow
     from spark_jobs.lake import Lake
 
-    lake = Lake(str(lake_root))
+    lake = Lake(str(lake_root), store) if store is not None else Lake(str(lake_root))
     texts = [t for _, t in sorted(topics.items()) if len(t) > 800][:n]
     ids = [f"web-{i:03d}" for i in range(n)]
     docs = pa.table(
@@ -49,7 +49,9 @@ def write_sources(lake_root, n: int = 6):
             "text": texts,
         }
     )
-    write_arrow(docs, lake.uri("curated.web"), mode="overwrite", partition_by=["source"])
+    write_arrow(
+        docs, lake.uri("curated.web"), mode="overwrite", partition_by=["source"], store=lake.store
+    )
     scores = pa.table(
         {
             "id": ids,
@@ -57,7 +59,13 @@ def write_sources(lake_root, n: int = 6):
             "edu_score": [4.0 if i % 3 == 2 else 1.0 for i in range(n)],
         }
     )
-    write_arrow(scores, lake.uri("classified.web"), mode="overwrite", partition_by=["source"])
+    write_arrow(
+        scores,
+        lake.uri("classified.web"),
+        mode="overwrite",
+        partition_by=["source"],
+        store=lake.store,
+    )
     return lake
 
 

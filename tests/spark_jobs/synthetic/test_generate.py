@@ -156,3 +156,25 @@ def test_the_next_chunk_is_in_flight_while_the_last_one_is_committed(
     assert not (Path(sources.uri(recipe.table)) / "_staging").exists() or not any(
         (Path(sources.uri(recipe.table)) / "_staging").iterdir()
     )
+
+
+@pytest.mark.s3
+def test_a_lake_on_s3_gets_every_chunk_committed_and_no_staging_left(spark, s3, make_recipe):
+    # The production layout: the tasks' files and their notes to the driver go through S3.
+    from spark_jobs.storage import ObjectStore
+    from tests.spark_jobs.synthetic.conftest import write_sources
+
+    s3.create_bucket("synthetic-lake")
+    store = ObjectStore(endpoint_url=s3.endpoint_url)
+    lake = write_sources("s3://synthetic-lake/lake", store=store)
+    recipe = make_recipe()
+    report = generate_synthetic(spark, lake, recipe, run_id="run-s3")
+    assert report.ok == 8 and report.failed == 0
+    rows = read_arrow(lake.uri(recipe.table), store=store)
+    assert rows.num_rows == 8 and len(set(rows["id"].to_pylist())) == 8
+    assert sorted(report.chunks_committed) == sorted(set(rows["chunk"].to_pylist()))
+    fs, root = store.filesystem(lake.uri(recipe.table) + "/_staging")
+    import pyarrow.fs as pafs
+
+    left = fs.get_file_info(pafs.FileSelector(root, recursive=True, allow_not_found=True))
+    assert [info.path for info in left if info.type == pafs.FileType.File] == []
