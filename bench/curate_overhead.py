@@ -113,12 +113,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"curate {run + 1}: {seconds:.1f} s, {len(jobs)} Spark jobs, {stages} stages")
         sites: collections.Counter[str] = collections.Counter()
         for job in jobs:
-            names = [
-                info.name
-                for stage in tracker.getJobInfo(job).stageIds
-                if (info := tracker.getStageInfo(stage)) is not None
-            ]
-            site = names[-1] if names else "?"
+            # A job's result stage is its newest (highest id) stage, named after the action's
+            # call site; its other stages may be shuffles of earlier jobs, skipped here.
+            stages_of_job = tracker.getJobInfo(job).stageIds
+            info = tracker.getStageInfo(max(stages_of_job)) if stages_of_job else None
+            site = info.name if info is not None else "?"
             sites[site.replace(str(Path(__file__).resolve().parents[1]) + "/", "")] += 1
         print(f"jobs of curate {args.runs}, by the call site that started them:")
         for site, count in sites.most_common():
