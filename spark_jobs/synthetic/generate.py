@@ -259,33 +259,53 @@ def plan_samples(docs: DataFrame, recipe: SyntheticRecipe) -> DataFrame:
     )
 
 
+def _planned(batches: list[pa.RecordBatch]) -> list[dict]:
+    """A task's planned rows (Spark's nullability of a column can differ from PLAN_SCHEMA's;
+    the names agree)."""
+    if not batches:
+        return []
+    return pa.Table.from_batches(batches).select(PLAN_SCHEMA.names).to_pylist()
+
+
+def _requests(recipe: SyntheticRecipe, planned: list[dict]) -> list[GenerationRequest]:
+    variants = {v.name: v for v in recipe.variants()}
+    return [
+        GenerationRequest(
+            p["id"],
+            recipe.prompt(variants[p["variant"]], p["text"], p["title"]),
+            recipe.request_seed(p["id"]),
+        )
+        for p in planned
+    ]
+
+
+def _samples(
+    fixed: Mapping[str, object],
+    planned: list[dict],
+    requests: list[GenerationRequest],
+    results: pa.Table,
+) -> pa.Table:
+    """The table's rows: run-wide provenance, the plan, the request sent and its result."""
+    rows = [
+        {**fixed, **p, **result, "prompt": request.prompt, "request_seed": request.seed}
+        for p, request, result in zip(planned, requests, results.to_pylist(), strict=True)
+    ]
+    return pa.Table.from_pylist(rows, schema=SAMPLE_SCHEMA)
+
+
 def _generate_task(
     recipe: SyntheticRecipe,
     settings: EndpointSettings,
     sampling: Sampling,
     fixed: Mapping[str, object],
 ):
-    variants = {v.name: v for v in recipe.variants()}
-
     def task(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        batches = list(batches)
-        if not batches:
-            return
-        # (Spark's nullability of a column can differ from PLAN_SCHEMA's; the names agree.)
-        planned = pa.Table.from_batches(batches).select(PLAN_SCHEMA.names).to_pylist()
+        planned = _planned(list(batches))
         if not planned:
             return
-        prompts = [recipe.prompt(variants[p["variant"]], p["text"], p["title"]) for p in planned]
-        requests = [
-            GenerationRequest(p["id"], prompt, recipe.request_seed(p["id"]))
-            for p, prompt in zip(planned, prompts, strict=True)
-        ]
-        results = run_generation(requests, settings, sampling).to_pylist()
-        rows = [
-            {**fixed, **p, **result, "prompt": prompt, "request_seed": request.seed}
-            for p, prompt, request, result in zip(planned, prompts, requests, results, strict=True)
-        ]
-        yield from pa.Table.from_pylist(rows, schema=SAMPLE_SCHEMA).to_batches()
+        requests = _requests(recipe, planned)
+        results = run_generation(requests, settings, sampling)
+        yield from _samples(fixed, planned, requests, results).to_batches()
 
     return task
 
@@ -525,37 +545,22 @@ def _stream_task(
     chunk through one concurrency limit; as each chunk's answers are all in, their rows are
     written as Parquet files of the table (not yet committed) and the task's marker for that
     chunk (`<staging>/chunk=<c>/part-<task>.json`: the files) tells the driver."""
-    variants = {v.name: v for v in recipe.variants()}
 
     def task(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         from pyspark import TaskContext
 
         partition = TaskContext.get().partitionId()
-        batches = list(batches)
-        planned = (
-            pa.Table.from_batches(batches).select(PLAN_SCHEMA.names).to_pylist() if batches else []
-        )
+        planned = _planned(list(batches))
         groups: dict[int, list[dict]] = {chunk: [] for chunk in chunks}
         for p in planned:
             groups[p["chunk"]].append(p)
-        prompts = {
-            p["id"]: recipe.prompt(variants[p["variant"]], p["text"], p["title"]) for p in planned
-        }
-        requests = [
-            [GenerationRequest(p["id"], prompts[p["id"]], recipe.request_seed(p["id"]))
-             for p in groups[chunk]]
-            for chunk in chunks
-        ]  # fmt: skip
+        requests = [_requests(recipe, groups[chunk]) for chunk in chunks]
         fs, root = staged.store.filesystem(staging)
 
         def finish(index: int, results: pa.Table) -> None:
             chunk = chunks[index]
-            rows = [
-                {**fixed, **p, **result, "prompt": prompts[p["id"]],
-                 "request_seed": recipe.request_seed(p["id"])}
-                for p, result in zip(groups[chunk], results.to_pylist(), strict=True)
-            ]  # fmt: skip
-            files = staged.write_files(pa.Table.from_pylist(rows, schema=SAMPLE_SCHEMA))
+            samples = _samples(fixed, groups[chunk], requests[index], results)
+            files = staged.write_files(samples)
             marker = f"{root}/chunk={chunk}/part-{partition:05d}.json"
             fs.create_dir(f"{root}/chunk={chunk}", recursive=True)
             with fs.open_output_stream(marker + ".tmp") as out:
