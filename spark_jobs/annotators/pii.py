@@ -367,9 +367,53 @@ _PHONE_CUE = re.compile(
     rf"|(?:{'|'.join(PHONE_TERSE_LABELS)}))"
     r"[^\w\n]{0,4}\Z"
 )
+
+
+def _literal_prefixes(alternative: str) -> tuple[str, ...]:
+    """The strings one of which every match of the regex `alternative` starts with: its
+    leading characters and character classes of plain characters, up to the first group,
+    escape class, alternation, repetition or optional character. For the contact words,
+    whose starts the pre-scan looks for (pii_scan, PHONE_CUE)."""
+    prefixes, i = [""], 0
+    while i < len(alternative):
+        ch = alternative[i]
+        if ch == "\\" and i + 1 < len(alternative) and not alternative[i + 1].isalnum():
+            options, i = {alternative[i + 1]}, i + 2
+        elif ch == "[" and "]" in alternative[i + 2 :]:
+            end = alternative.index("]", i + 2)
+            options, i = set(alternative[i + 1 : end]), end + 1
+            if options & set("^-\\[]"):
+                break
+        elif ch in "\\()|?*+{}.^$[]":
+            break
+        else:
+            options, i = {ch}, i + 1
+        if i < len(alternative) and alternative[i] in "?*{":
+            break  # this character may be left out
+        prefixes = [p + o for p in prefixes for o in sorted(options)]
+        if i < len(alternative) and alternative[i] == "+":
+            break
+    if not prefixes[0]:
+        raise ValueError(f"contact word {alternative!r} starts with no fixed character")
+    return tuple(prefixes)
+
+
 # A full stop and a capitalised word end the sentence a contact word was in.
 _SENTENCE_END = re.compile(r"[.!?]\s+(?=[^\W\d_a-zß-ÿа-яёіїєґ][^\W\d_A-ZÀ-ÞА-ЯЁІЇЄҐ]{2})")
-_CUE_WINDOW = 64
+_CUE_WINDOW = pii_scan.CUE_WINDOW
+# The literal starts of the contact words: a number is only tried as one after a contact
+# word where one of these starts in the CUE_WINDOW characters before it (pii_scan).
+_CUE_PREFIXES = tuple(
+    dict.fromkeys(
+        prefix
+        for alternative in (*PHONE_LABELS, *PHONE_VERBS, *PHONE_TERSE_LABELS)
+        for prefix in _literal_prefixes(alternative)
+    )
+)
+# Where one is a prefix of another ("tel", "telefax"), the shorter one says it all.
+_CUE_PREFIXES = tuple(
+    p for p in _CUE_PREFIXES if not any(p != q and p.startswith(q) for q in _CUE_PREFIXES)
+)
 
 # Dates (05.11.2023, 2023-11-05, 5/11/2023), four-part versions: numbers, not phone numbers.
 _NOT_A_PHONE_NUMBER = re.compile(
@@ -613,7 +657,8 @@ def _compiled() -> dict[str, tuple[_Pass, ...]]:
 # The bit pii_scan sets on a candidate position where the led pattern can match.
 _SCAN_MEMBER = {
     ("phone", 0): pii_scan.PHONE,
-    ("phone", 1): pii_scan.PHONE,
+    # Only where a contact word's prefix precedes the number (`_phone_after_cue`).
+    ("phone", 1): pii_scan.PHONE_CUE,
     ("ipv4", 0): pii_scan.IPV4,
     ("card", 0): pii_scan.CARD,
     ("us_ssn", 0): pii_scan.US_SSN,
@@ -749,7 +794,7 @@ def _needles() -> pii_scan.Needles:
         for p in passes:
             if p.needle is not None:
                 wanted[p.needle, p.on_lowercase] = None
-    return pii_scan.Needles(tuple(n for n, _ in wanted), tuple(f for _, f in wanted))
+    return pii_scan.Needles(tuple(n for n, _ in wanted), tuple(f for _, f in wanted), _CUE_PREFIXES)
 
 
 def _candidates(text: str, types: tuple[str, ...]) -> list[tuple[str, int, int]]:

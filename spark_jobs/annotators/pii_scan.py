@@ -12,6 +12,12 @@ makes one pass and returns, for the same text:
   formatted ones are only taken with eight or more) and not after "+@/#-" or "digit, space"; an
   IPv4 address a "." within three characters; a card twelve digits with at most one separator
   between neighbours; an SSN "ddd-"; a DNI eight digits; cards, SSNs and DNIs not after "-";
+- for each digit-led position with a phone pattern, whether a contact word can precede it: the
+  contact-word pattern (pii.py `_phone_after_cue`) takes a number only after a word of
+  PHONE_LABELS / PHONE_VERBS / PHONE_TERSE_LABELS in the 64 characters before it, so one of
+  their literal prefixes ("tel", "phone", "call", "моб", ...) must start there, in the
+  lowercase text, at a word start (not after a word character or "-") or at the window's
+  first character;
 - the positions where a capital-led value can start: an ASCII capital not after a word
   character, then a capital and two digits (optionally after one space: IBAN, UK NINO), or
   X/Y/Z and seven digits (a Spanish NIE);
@@ -38,12 +44,17 @@ from spark_jobs.annotators.charclass import ALNUM, DECIMAL, LOWERS_TO_ASCII
 # Bits of the fourth value `scan` returns.
 HAS_IPV6_HINT, HAS_LOWERS_TO_ASCII = 1, 2
 # Which patterns may match at a candidate position (its low MEMBER_BITS bits; the position is
-# the rest): digit-led, then capital-led ones.
-PHONE, IPV4, CARD, US_SSN, ES_DNI = 1, 2, 4, 8, 16
+# the rest): digit-led, then capital-led ones. PHONE_CUE: PHONE, and a contact word's prefix
+# starts within CUE_WINDOW characters before the position.
+PHONE, IPV4, CARD, US_SSN, ES_DNI, PHONE_CUE = 1, 2, 4, 8, 16, 32
 NIE, IBAN, UK_NINO = 1, 2, 4
-MEMBER_BITS = 5
+MEMBER_BITS = 6
+CUE_WINDOW = 64
+# A cue table value: the character's lowercase is not one character (LATIN CAPITAL LETTER I
+# WITH DOT ABOVE); a prefix compared with it is taken as found there.
+_ANY = 255
 
-_PLUS, _OPEN, _DOT, _UNDERSCORE, _SPACE, _COLON = 0x2B, 0x28, 0x2E, 0x5F, 0x20, 0x3A
+_PLUS, _OPEN, _DOT, _UNDERSCORE, _SPACE, _COLON, _HYPHEN = 0x2B, 0x28, 0x2E, 0x5F, 0x20, 0x3A, 0x2D
 
 
 @njit(cache=True, nogil=True)
@@ -146,6 +157,45 @@ def _capital_members(codes: np.ndarray, j: int, flags: np.ndarray) -> int:
 
 
 @njit(cache=True, nogil=True)
+def _cue_at(codes: np.ndarray, p: int, cue_table: np.ndarray, cues: np.ndarray) -> bool:
+    """A cue prefix starts at p: cues[t] for t = cue_table[codes[p]] are the prefixes that
+    start with that (lowercase) character, each a row of cue_table values ended by 0."""
+    t = cue_table[codes[p]]
+    if t == 0:
+        return False
+    if t == _ANY:
+        return True
+    n = len(codes)
+    for s in range(cues.shape[1]):
+        if cues[t, s, 0] == 0:
+            return False
+        k = 1
+        while k < cues.shape[2] and cues[t, s, k] != 0:
+            if p + k >= n:
+                break
+            x = cue_table[codes[p + k]]
+            if x == _ANY:
+                return True
+            if x != cues[t, s, k]:
+                break
+            k += 1
+        if k == cues.shape[2] or cues[t, s, k] == 0:
+            return True
+    return False
+
+
+@njit(cache=True, nogil=True)
+def _cue_before(
+    codes: np.ndarray, j: int, last_cue: int, cue_table: np.ndarray, cues: np.ndarray
+) -> bool:
+    """A cue prefix starts in the CUE_WINDOW characters before j: at a word start, or at the
+    window's first character (the contact-word check sees no character before that one)."""
+    if last_cue >= j - CUE_WINDOW:
+        return True
+    return j - CUE_WINDOW > 0 and _cue_at(codes, j - CUE_WINDOW, cue_table, cues)
+
+
+@njit(cache=True, nogil=True)
 def scan(
     codes: np.ndarray,
     flags: np.ndarray,
@@ -154,6 +204,8 @@ def scan(
     needle_folded: np.ndarray,
     by_pair: np.ndarray,
     by_pair_starts: np.ndarray,
+    cue_table: np.ndarray,
+    cues: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.int64, np.int64]:
     """(digit-led candidates, capital-led ones, needle bits, HAS_* bits); a candidate is
     position << MEMBER_BITS | the bits of the patterns that can match there.
@@ -162,7 +214,8 @@ def scan(
     ASCII-case-insensitively when needle_folded[i] (its own characters are lowercase); the
     needles that may start at c < 128 followed by d are by_pair[by_pair_starts[k]:...
     by_pair_starts[k + 1]] for k = c * 129 + d (d = 128: the text ends or a non-ASCII
-    character follows); a folded needle is listed under both cases of its letters."""
+    character follows); a folded needle is listed under both cases of its letters. Contact
+    words' prefixes are `cues` (see `Cues`)."""
     n = len(codes)
     # Digit-led positions from the front, capital-led ones from the back: one array, never
     # reallocated (an array reassigned in the loop costs reference counting per character).
@@ -174,9 +227,13 @@ def scan(
     # What the character before j was (before the text: neither).
     after_word = False
     after_dot = False
+    after_hyphen = False
+    last_cue = -CUE_WINDOW - 1  # where the last cue prefix at a word start began
     for j in range(n):
         c = codes[j]
         f = flags[c]
+        if not (after_word or after_hyphen) and _cue_at(codes, j, cue_table, cues):
+            last_cue = j
         if f & LOWERS_TO_ASCII:
             extra |= HAS_LOWERS_TO_ASCII
         if c < 128:
@@ -210,6 +267,8 @@ def scan(
             ):
                 members = _digit_members(codes, j, flags)
                 if members:
+                    if members & PHONE and _cue_before(codes, j, last_cue, cue_table, cues):
+                        members |= PHONE_CUE
                     leads[n_digit] = j << MEMBER_BITS | members
                     n_digit += 1
             elif 0x41 <= c <= 0x5A and not after_word:
@@ -221,17 +280,23 @@ def scan(
             # A non-ASCII decimal digit (re's \d is any Unicode decimal) leads like "1".
             members = _digit_members(codes, j, flags)
             if members:
+                if members & PHONE and _cue_before(codes, j, last_cue, cue_table, cues):
+                    members |= PHONE_CUE
                 leads[n_digit] = j << MEMBER_BITS | members
                 n_digit += 1
         after_word = c == _UNDERSCORE or (f & ALNUM) != 0
         after_dot = c == _DOT
+        after_hyphen = c == _HYPHEN
     return leads[:n_digit].copy(), leads[n - n_capital :][::-1].copy(), found, extra
 
 
 class Needles:
-    """A fixed list of needles packed for `scan`, and `scan` over a text with them."""
+    """A fixed list of needles and of contact-word prefixes (`cues`, lowercase) packed for
+    `scan`, and `scan` over a text with them."""
 
-    def __init__(self, needles: tuple[str, ...], folded: tuple[bool, ...]) -> None:
+    def __init__(
+        self, needles: tuple[str, ...], folded: tuple[bool, ...], cues: tuple[str, ...]
+    ) -> None:
         if len(needles) > 62:
             raise ValueError("at most 62 needles fit the scan's bit set")
         self.index = {(n, f): i for i, (n, f) in enumerate(zip(needles, folded, strict=True))}
@@ -252,6 +317,7 @@ class Needles:
                 by_pair[pair].append(i)
         self.by_pair = np.array([i for ids in by_pair for i in ids], dtype=np.int64)
         self.by_pair_starts = np.cumsum([0, *map(len, by_pair)]).astype(np.int64)
+        self.cue_table, self.cues = _pack_cues(cues)
 
     def bits(self, needles: tuple[str, ...], folded: bool) -> int:
         """The bit set of these needles (0 for none)."""
@@ -273,9 +339,38 @@ class Needles:
             self.folded,
             self.by_pair,
             self.by_pair_starts,
+            self.cue_table,
+            self.cues,
         )
 
 
 @cache
 def _flags() -> np.ndarray:
     return charclass.char_flags()
+
+
+def _pack_cues(cues: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """(cue_table, cues) for `scan`: cue_table[c] numbers the character chr(c).lower() among
+    the prefixes' characters (from 1; 0: none of them; _ANY: a lowercase of several
+    characters), and cues[t] lists the prefixes that start with character t, as rows of those
+    numbers ended by 0."""
+    if not cues or any(not cue or cue != cue.lower() for cue in cues):
+        raise ValueError(f"cue prefixes must be non-empty and lowercase: {cues!r}")
+    number = {ch: i + 1 for i, ch in enumerate(sorted({ch for cue in cues for ch in cue}))}
+    if len(number) >= _ANY:
+        raise ValueError("too many distinct characters in the cue prefixes")
+    table = np.zeros(charclass.CODE_POINTS, dtype=np.uint8)
+    for code, lowered in enumerate(map(str.lower, charclass._all_characters())):
+        if len(lowered) != 1:
+            table[code] = _ANY
+        elif lowered in number:
+            table[code] = number[lowered]
+    by_first: dict[int, list[str]] = {}
+    for cue in sorted(set(cues)):
+        by_first.setdefault(number[cue[0]], []).append(cue)
+    width = max(map(len, cues)) + 1  # every row ends with a 0
+    packed = np.zeros((len(number) + 1, max(map(len, by_first.values())) + 1, width), np.uint8)
+    for t, group in by_first.items():
+        for s, cue in enumerate(group):
+            packed[t, s, : len(cue)] = [number[ch] for ch in cue]
+    return table, packed

@@ -114,3 +114,32 @@ def test_pii_pre_scan_misses_no_value_in_dense_digits():
         "uk_nino",
         "ipv4",
     }
+
+
+def _contact_word_texts() -> list[tuple[str, int, str]]:
+    """(text, how far before the number its contact word starts, what is glued before it)."""
+    labels = ["Tel.", "tél", "TÉLÉPHONE", "Kontakt", "mobİle", "\u212aontakt", "телефон", "Моб."]  # noqa: RUF001
+    labels += ["call me at", "ph.", "Contattİ", "Fax", "WhatsApp"]
+    texts = []
+    for label in labels:
+        for glue in ("", "x", "-", " ", "_", "é"):
+            for shift in range(len(label) + 4, 70):
+                filler = "q" * (shift - len(label) - 3)
+                texts.append((f"Lorem {glue}{label} {filler}: 0301234567 now", shift, glue))
+    return texts
+
+
+def test_pii_pre_scan_takes_contact_words_only_where_the_check_can():
+    # The pre-scan tries a bare number as a phone number only where a contact word's prefix
+    # starts in the 64 characters before it: at a word start, or at the window's first
+    # character, where the check sees nothing before it (so "xtel" counts there).
+    old, new = pairs()["pii_spans"]
+    by = {}
+    for text, shift, glue in _contact_word_texts():
+        spans = new(text)
+        assert spans == old(text), text
+        by[text, shift, glue] = any(kind == "phone" for kind, _, _ in spans)
+    assert any(f for (t, s, g), f in by.items() if s == 64 and g == "x")  # the window's edge
+    assert not any(f for (t, s, g), f in by.items() if s == 65)  # outside the window
+    assert any(f for (t, s, g), f in by.items() if s < 64 and g == " ")
+    assert not any(f for (t, s, g), f in by.items() if s < 64 and g == "x")  # inside a word

@@ -194,3 +194,20 @@ def test_recall_and_precision_on_planted_documents():
 
 def _overlap(a: PiiSpan, b: PiiSpan) -> bool:
     return a.type == b.type and a.start < b.end and b.start < a.end
+
+
+def test_contact_word_prefixes_are_what_each_contact_word_starts_with():
+    from spark_jobs.annotators import pii
+
+    assert pii._literal_prefixes(r"t[eé]l[eé](?:f|ph)\w*") == ("tele", "telé", "téle", "télé")
+    assert pii._literal_prefixes(r"contatos?") == ("contato",)
+    assert pii._literal_prefixes(r"ph\.") == ("ph.",)
+    assert pii._literal_prefixes(r"call(?:s|ed|ing)?") == ("call",)
+    with pytest.raises(ValueError, match="no fixed character"):
+        pii._literal_prefixes(r"\w+phone")
+    # Every contact word, as written in prose, starts with one of the pre-scan's prefixes.
+    words = ["Tel.", "téléphone", "Telefon", "mobile", "Móvil", "контакт", "Звоните", "nås"]
+    for word in words:
+        assert word.lower().startswith(pii._CUE_PREFIXES), word
+        start = len(word) + 2
+        assert pii.pii_spans(f"{word}: 0301234567") == [PiiSpan("phone", start, start + 10)]
