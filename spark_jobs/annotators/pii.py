@@ -19,6 +19,7 @@ import string
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
+from operator import itemgetter
 
 from spark_jobs.annotators import pii_scan
 
@@ -620,6 +621,9 @@ class _Pass:
     # The literal the pattern starts with (3+ characters), if any: a text without it is
     # skipped by a substring test, which is many times faster than the regex's own search.
     needle: str | None
+    # (literals, offset): every match holds one of the literals `offset` characters after its
+    # start, so the pattern is tried only there (`_run_anchored`); None: `_run`.
+    anchor: tuple[tuple[str, ...], int] | None
 
 
 def _leading_literal(pattern: str) -> str | None:
@@ -633,6 +637,10 @@ def _leading_literal(pattern: str) -> str | None:
 # Passes whose pattern needs a literal that _leading_literal does not see (the JWT pattern
 # starts "e(?<!\\we)yJ").
 _PASS_NEEDLES = {("secret", 6): "eyJ"}
+# Passes whose pattern starts with a character class where a literal follows: the Stripe
+# key's "[sr]" is frequent in prose, "k_live_" / "k_test_" after it is not.
+_ANCHORS = {("stripe_key", 0): (("k_live_", "k_test_"), 1)}
+assert not set(_ANCHORS) & _ON_LOWERCASE  # anchors are found in the text itself
 
 
 @cache
@@ -648,6 +656,7 @@ def _compiled() -> dict[str, tuple[_Pass, ...]]:
                 (kind, i) in _ON_LOWERCASE,
                 re.compile(pattern, re.IGNORECASE),
                 _PASS_NEEDLES.get((kind, i), _leading_literal(pattern)),
+                _ANCHORS.get((kind, i)),
             )
             for i, (pattern, validate) in enumerate(zip(patterns, validators, strict=True))
         )
@@ -740,6 +749,34 @@ def _run(p: _Pass, text: str, lower: str | None, start: int = 0) -> list[tuple[s
     return found
 
 
+def _run_anchored(p: _Pass, text: str) -> list[tuple[str, int, int]]:
+    """`_run` for a pass with an anchor: the same matches as `finditer`, which takes the
+    leftmost match at or after the end of the last one, tried only where one can start."""
+    literals, offset = p.anchor
+    starts = sorted(
+        at - offset for literal in literals for at in _occurrences(text, literal) if at >= offset
+    )
+    kind, validate, found, pos = p.kind, p.validate, [], 0
+    for start in starts:
+        if start < pos:
+            continue
+        m = p.pattern.match(text, start)
+        if m is None:
+            continue
+        pos = m.end()
+        span = validate(m)
+        if span is not None and span[1] > span[0]:
+            found.append((kind, *span))
+    return found
+
+
+def _occurrences(text: str, literal: str) -> Iterator[int]:
+    at = text.find(literal)
+    while at >= 0:
+        yield at
+        at = text.find(literal, at + 1)
+
+
 @dataclass(frozen=True)
 class _Plan:
     """What to run for a choice of types, worked out once per choice."""
@@ -786,7 +823,7 @@ def _needles() -> pii_scan.Needles:
     (needle, True) is looked for in the lowercase text."""
     wanted: dict[tuple[str, bool], None] = {}
     for kind, needles in _REQUIRES.items():
-        if kind != "ipv6":  # IPv6 goes by the scan's own hint (":", hex digits, ":")
+        if kind != "ipv6":  # IPv6 goes by the scan's own hint ("::" or seven colon groups)
             wanted.update(dict.fromkeys((n, False) for n in needles))
     for needles in _REQUIRES_LOWER.values():
         wanted.update(dict.fromkeys((n, True) for n in needles))
@@ -843,6 +880,9 @@ def _candidates(text: str, types: tuple[str, ...]) -> list[tuple[str, int, int]]
             for needle, p in passes:
                 if needle and not found & needle:
                     continue
+                if p.anchor is not None:
+                    spans += _run_anchored(p, text)
+                    continue
                 if p.on_lowercase and lower is None:
                     lower = text.lower()
                 spans += _run(p, text, lower)
@@ -850,18 +890,28 @@ def _candidates(text: str, types: tuple[str, ...]) -> list[tuple[str, int, int]]
 
 
 _RANK = {kind: i for i, kind in enumerate(PRIORITY)}
+_START = itemgetter(1)
 
 
-def _resolve(spans: list[tuple[str, int, int]]) -> list[PiiSpan]:
+def _resolve(spans: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
     """Non-overlapping spans in text order: by type priority, then earlier, then longer."""
     if len(spans) < 2:
-        return [PiiSpan(*span) for span in spans]
+        return spans
+    # Usually no two candidates overlap: then all are kept, in text order.
+    by_start = sorted(spans, key=_START)
+    end = -1
+    for _, start, stop in by_start:
+        if start < end or stop <= start:
+            break
+        end = stop
+    else:
+        return by_start
     ordered = sorted(spans, key=lambda s: (_RANK[s[0]], s[1], -s[2]))
     kept: list[tuple[str, int, int]] = []
     for span in ordered:
         if all(span[2] <= k[1] or span[1] >= k[2] for k in kept):
             kept.append(span)
-    return [PiiSpan(*span) for span in sorted(kept, key=lambda s: s[1])]
+    return sorted(kept, key=_START)
 
 
 def _types(types: Iterable[str] | None) -> tuple[str, ...]:
@@ -882,7 +932,7 @@ def pii_spans(text: str, types: Iterable[str] | None = None) -> list[PiiSpan]:
     """
     if not text:
         return []
-    return _resolve(_candidates(text, _types(types)))
+    return [PiiSpan(*span) for span in _resolve(_candidates(text, _types(types)))]
 
 
 def pii_counts(text: str) -> dict[str, int]:
@@ -899,13 +949,13 @@ def redact(text: str, types: Iterable[str] | None = None) -> tuple[str, dict[str
     present). Redacting redacted text changes nothing."""
     chosen = _types(types)
     counts = dict.fromkeys(chosen, 0)
-    spans = pii_spans(text, chosen)
+    spans = _resolve(_candidates(text, chosen)) if text else []
     if not spans:
         return text, counts
     parts, last = [], 0
-    for span in spans:
-        parts += [text[last : span.start], PLACEHOLDERS[span.type]]
-        last = span.end
-        counts[span.type] += 1
+    for kind, start, end in spans:
+        parts += [text[last:start], PLACEHOLDERS[kind]]
+        last = end
+        counts[kind] += 1
     parts.append(text[last:])
     return "".join(parts), counts

@@ -22,8 +22,8 @@ makes one pass and returns, for the same text:
   character, then a capital and two digits (optionally after one space: IBAN, UK NINO), or
   X/Y/Z and seven digits (a Spanish NIE);
 - which of the needles occur (case-sensitive, or ASCII-case-insensitive for the ones the
-  detector looks for in `text.lower()`), whether an IPv6 hint (":", up to four hex digits,
-  ":") occurs, and whether a character occurs whose lowercase holds an ASCII character (then
+  detector looks for in `text.lower()`), whether what an IPv6 address needs occurs ("::", or seven
+  groups of ":" and one to four hex digits), and whether a character occurs whose lowercase holds an ASCII character (then
   an ASCII-case-insensitive test is not the same as a test on `text.lower()`, and the caller
   falls back to Python).
 
@@ -70,6 +70,27 @@ def _capital(codes: np.ndarray, k: int) -> bool:
 @njit(cache=True, nogil=True)
 def _hex(c: int) -> bool:
     return 0x30 <= c <= 0x39 or 0x41 <= c <= 0x46 or 0x61 <= c <= 0x66
+
+
+@njit(cache=True, nogil=True)
+def _ipv6_colons(codes: np.ndarray, j: int) -> bool:
+    """What every IPv6 address the detector takes holds, from the colon at j: "::" (the
+    compressed forms), or seven groups of a colon and one to four hex digits (the full form)."""
+    n = len(codes)
+    if j + 1 < n and codes[j + 1] == _COLON:
+        return True
+    k = j
+    for group in range(7):
+        if k >= n or codes[k] != _COLON:
+            return False
+        end = k + 1
+        while end < n and end <= k + 5 and _hex(codes[end]):
+            end += 1
+        digits = end - k - 1
+        if digits == 0 or (group < 6 and digits > 4):
+            return False
+        k = end
+    return True
 
 
 @njit(cache=True, nogil=True)
@@ -256,12 +277,8 @@ def scan(
                         break
                 if same:
                     found |= np.int64(1) << i
-            if c == _COLON and not (extra & HAS_IPV6_HINT):
-                k = j + 1
-                while k < n and k <= j + 4 and _hex(codes[k]):
-                    k += 1
-                if k < n and codes[k] == _COLON:
-                    extra |= HAS_IPV6_HINT
+            if c == _COLON and not (extra & HAS_IPV6_HINT) and _ipv6_colons(codes, j):
+                extra |= HAS_IPV6_HINT
             if (c == _PLUS or c == _OPEN or (f & DECIMAL)) and not (  # noqa: SIM109
                 after_word or after_dot
             ):
