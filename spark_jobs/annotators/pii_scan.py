@@ -179,39 +179,67 @@ def _capital_members(codes: np.ndarray, j: int, flags: np.ndarray) -> int:
 
 @njit(cache=True, nogil=True)
 def _cue_at(codes: np.ndarray, p: int, cue_table: np.ndarray, cues: np.ndarray) -> bool:
-    """A cue prefix starts at p: cues[t] for t = cue_table[codes[p]] are the prefixes that
-    start with that (lowercase) character, each a row of cue_table values ended by 0."""
+    """A cue prefix starts at p. With t, u = cue_table of the characters at p and p + 1,
+    cues[0, t, u] is the row of cues listing the prefixes that start with t, u (0: none),
+    each ended by 0."""
     t = cue_table[codes[p]]
     if t == 0:
         return False
     if t == _ANY:
         return True
     n = len(codes)
+    if p + 1 >= n:
+        return False
+    u = cue_table[codes[p + 1]]
+    if u == _ANY:
+        return True
+    row = cues[0, t, u]
+    if row == 0:
+        return False
     for s in range(cues.shape[1]):
-        if cues[t, s, 0] == 0:
+        if cues[row, s, 0] == 0:
             return False
-        k = 1
-        while k < cues.shape[2] and cues[t, s, k] != 0:
+        k = 2
+        while k < cues.shape[2] and cues[row, s, k] != 0:
             if p + k >= n:
                 break
             x = cue_table[codes[p + k]]
             if x == _ANY:
                 return True
-            if x != cues[t, s, k]:
+            if x != cues[row, s, k]:
                 break
             k += 1
-        if k == cues.shape[2] or cues[t, s, k] == 0:
+        if k == cues.shape[2] or cues[row, s, k] == 0:
             return True
     return False
 
 
 @njit(cache=True, nogil=True)
 def _cue_before(
-    codes: np.ndarray, j: int, last_cue: int, cue_table: np.ndarray, cues: np.ndarray
+    codes: np.ndarray,
+    j: int,
+    flags: np.ndarray,
+    cue_table: np.ndarray,
+    cues: np.ndarray,
+    state: np.ndarray,
 ) -> bool:
-    """A cue prefix starts in the CUE_WINDOW characters before j: at a word start, or at the
-    window's first character (the contact-word check sees no character before that one)."""
-    if last_cue >= j - CUE_WINDOW:
+    """A cue prefix starts in the CUE_WINDOW characters before j: at a word start (not after a
+    word character or "-"), or at the window's first character (the contact-word check sees
+    no character before that one). Positions are looked at once, lazily, for increasing j:
+    state[0] is the last cue start found, state[1] where the looking stopped."""
+    p = max(state[1], j - CUE_WINDOW, 0)
+    while p < j:
+        before = codes[p - 1] if p > 0 else _SPACE
+        if (
+            before != _UNDERSCORE
+            and before != _HYPHEN
+            and not (flags[before] & ALNUM)
+            and _cue_at(codes, p, cue_table, cues)
+        ):
+            state[0] = p
+        p += 1
+    state[1] = max(state[1], j)
+    if state[0] >= j - CUE_WINDOW:
         return True
     return j - CUE_WINDOW > 0 and _cue_at(codes, j - CUE_WINDOW, cue_table, cues)
 
@@ -248,13 +276,10 @@ def scan(
     # What the character before j was (before the text: neither).
     after_word = False
     after_dot = False
-    after_hyphen = False
-    last_cue = -CUE_WINDOW - 1  # where the last cue prefix at a word start began
+    cue_state = np.array([-CUE_WINDOW - 1, 0], dtype=np.int64)  # see _cue_before
     for j in range(n):
         c = codes[j]
         f = flags[c]
-        if not (after_word or after_hyphen) and _cue_at(codes, j, cue_table, cues):
-            last_cue = j
         if f & LOWERS_TO_ASCII:
             extra |= HAS_LOWERS_TO_ASCII
         if c < 128:
@@ -284,7 +309,7 @@ def scan(
             ):
                 members = _digit_members(codes, j, flags)
                 if members:
-                    if members & PHONE and _cue_before(codes, j, last_cue, cue_table, cues):
+                    if members & PHONE and _cue_before(codes, j, flags, cue_table, cues, cue_state):
                         members |= PHONE_CUE
                     leads[n_digit] = j << MEMBER_BITS | members
                     n_digit += 1
@@ -297,13 +322,12 @@ def scan(
             # A non-ASCII decimal digit (re's \d is any Unicode decimal) leads like "1".
             members = _digit_members(codes, j, flags)
             if members:
-                if members & PHONE and _cue_before(codes, j, last_cue, cue_table, cues):
+                if members & PHONE and _cue_before(codes, j, flags, cue_table, cues, cue_state):
                     members |= PHONE_CUE
                 leads[n_digit] = j << MEMBER_BITS | members
                 n_digit += 1
         after_word = c == _UNDERSCORE or (f & ALNUM) != 0
         after_dot = c == _DOT
-        after_hyphen = c == _HYPHEN
     return leads[:n_digit].copy(), leads[n - n_capital :][::-1].copy(), found, extra
 
 
@@ -369,10 +393,10 @@ def _flags() -> np.ndarray:
 def _pack_cues(cues: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
     """(cue_table, cues) for `scan`: cue_table[c] numbers the character chr(c).lower() among
     the prefixes' characters (from 1; 0: none of them; _ANY: a lowercase of several
-    characters), and cues[t] lists the prefixes that start with character t, as rows of those
-    numbers ended by 0."""
-    if not cues or any(not cue or cue != cue.lower() for cue in cues):
-        raise ValueError(f"cue prefixes must be non-empty and lowercase: {cues!r}")
+    characters); cues[0, t, u] is the row of `cues` that lists the prefixes starting with
+    characters t, u (0: none), each as those numbers ended by 0."""
+    if not cues or any(len(cue) < 2 or cue != cue.lower() for cue in cues):
+        raise ValueError(f"cue prefixes must be lowercase, two characters or more: {cues!r}")
     number = {ch: i + 1 for i, ch in enumerate(sorted({ch for cue in cues for ch in cue}))}
     if len(number) >= _ANY:
         raise ValueError("too many distinct characters in the cue prefixes")
@@ -382,12 +406,16 @@ def _pack_cues(cues: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
             table[code] = _ANY
         elif lowered in number:
             table[code] = number[lowered]
-    by_first: dict[int, list[str]] = {}
+    by_pair: dict[tuple[int, int], list[str]] = {}
     for cue in sorted(set(cues)):
-        by_first.setdefault(number[cue[0]], []).append(cue)
-    width = max(map(len, cues)) + 1  # every row ends with a 0
-    packed = np.zeros((len(number) + 1, max(map(len, by_first.values())) + 1, width), np.uint8)
-    for t, group in by_first.items():
+        by_pair.setdefault((number[cue[0]], number[cue[1]]), []).append(cue)
+    if len(by_pair) >= _ANY:
+        raise ValueError("too many distinct starts of cue prefixes")
+    width = max(len(number) + 1, max(map(len, cues)) + 1)  # every row ends with a 0
+    depth = max(len(number) + 1, max(map(len, by_pair.values())) + 1)
+    packed = np.zeros((len(by_pair) + 1, depth, width), np.uint8)
+    for row, ((t, u), group) in enumerate(by_pair.items(), start=1):
+        packed[0, t, u] = row
         for s, cue in enumerate(group):
-            packed[t, s, : len(cue)] = [number[ch] for ch in cue]
+            packed[row, s, : len(cue)] = [number[ch] for ch in cue]
     return table, packed
