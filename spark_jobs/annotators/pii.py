@@ -204,7 +204,16 @@ class PiiSpan:
 # --- checks --------------------------------------------------------------------------------
 
 
+# A doubled Luhn digit's digit sum, as the ASCII digit of that value ("5" -> "1": 10 -> 1).
+_LUHN_DOUBLED = bytes.maketrans(b"0123456789", b"0246813579")
+
+
 def luhn_valid(digits: str) -> bool:
+    if digits.isascii() and digits.isdigit():
+        # The same sum from the ASCII codes: every second digit from the right doubled.
+        data = digits.encode()
+        total = sum(data[-1::-2]) + sum(data[-2::-2].translate(_LUHN_DOUBLED))
+        return (total - 48 * len(data)) % 10 == 0
     total = 0
     for i, ch in enumerate(reversed(digits)):
         d = ord(ch) - 48
@@ -251,7 +260,13 @@ def iban_valid(compact: str) -> bool:
     if IBAN_LENGTHS.get(compact[:2]) != len(compact):
         return False
     rearranged = compact[4:] + compact[:4]
+    if compact.isascii() and compact.isalnum():
+        return int(rearranged.translate(_BASE36_DIGITS)) % 97 == 1
     return int("".join(str(int(ch, 36)) for ch in rearranged)) % 97 == 1
+
+
+# Each ASCII letter as its value in base 36 (A -> "10"), as iban_valid's mod-97 check reads it.
+_BASE36_DIGITS = str.maketrans({ch: str(int(ch, 36)) for ch in string.ascii_letters})
 
 
 def ssn_valid(area: str, group: str, serial: str) -> bool:
@@ -535,11 +550,16 @@ def _iban(m: re.Match[str]) -> tuple[int, int] | None:
         return None
     # The match may run on into following capitals or digits: take exactly the country's
     # length of non-space characters, and end the span after the last of them.
-    positions = [i for i, ch in enumerate(text) if ch != " "]
-    if len(positions) < length:
-        return None
-    compact = "".join(text[i] for i in positions[:length])
-    end = positions[length - 1] + 1
+    if " " not in text:
+        if len(text) < length:
+            return None
+        compact, end = text[:length], length
+    else:
+        positions = [i for i, ch in enumerate(text) if ch != " "]
+        if len(positions) < length:
+            return None
+        compact = "".join(text[i] for i in positions[:length])
+        end = positions[length - 1] + 1
     if end < len(text) and text[end].isalnum():
         return None
     return (m.start(), m.start() + end) if iban_valid(compact) else None

@@ -211,3 +211,30 @@ def test_contact_word_prefixes_are_what_each_contact_word_starts_with():
         assert word.lower().startswith(pii._CUE_PREFIXES), word
         start = len(word) + 2
         assert pii.pii_spans(f"{word}: 0301234567") == [PiiSpan("phone", start, start + 10)]
+
+
+def test_luhn_and_iban_checks_are_their_definitions_on_any_input():
+    # The checks take a fast path for ASCII; it must give what the definitions give.
+    from spark_jobs.annotators.pii import IBAN_LENGTHS, iban_valid, luhn_valid
+
+    def luhn(digits):
+        total = 0
+        for i, ch in enumerate(reversed(digits)):
+            d = ord(ch) - 48
+            total += (d * 2 - 9 if d > 4 else d * 2) if i % 2 else d
+        return total % 10 == 0
+
+    def iban(compact):
+        if IBAN_LENGTHS.get(compact[:2]) != len(compact):
+            return False
+        moved = compact[4:] + compact[:4]
+        return int("".join(str(int(ch, 36)) for ch in moved)) % 97 == 1
+
+    numbers = ["", "0", "79927398713", "79927398710", "4111111111111111", "4111111111111112"]
+    numbers += ["5500005555555559", "4111 1111", "٤١١١١١١١١١١١١١١١", "12a4"]
+    assert [luhn_valid(n) for n in numbers] == [luhn(n) for n in numbers]
+    assert sum(map(luhn_valid, numbers)) == 5
+    ibans = ["DE89370400440532013000", "DE89370400440532013001", "GB82WEST12345698765432"]
+    ibans += ["GB82west12345698765432", "DE٨٩370400440532013000", "NL91ABNA0417164300"]
+    assert [iban_valid(x) for x in ibans] == [iban(x) for x in ibans]
+    assert [iban_valid(x) for x in ibans] == [True, False, True, True, True, True]
