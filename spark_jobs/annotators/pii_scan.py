@@ -264,7 +264,7 @@ def scan(
     needles that may start at c < 128 followed by d are by_pair[by_pair_starts[k]:...
     by_pair_starts[k + 1]] for k = c * 129 + d (d = 128: the text ends or a non-ASCII
     character follows); a folded needle is listed under both cases of its letters. Contact
-    words' prefixes are `cues` (see `Cues`)."""
+    words' prefixes are `cue_table` and `cues` (see `_pack_cues`)."""
     n = len(codes)
     # Digit-led positions from the front, capital-led ones from the back: one array, never
     # reallocated (an array reassigned in the loop costs reference counting per character).
@@ -336,7 +336,7 @@ class Needles:
     `scan`, and `scan` over a text with them."""
 
     def __init__(
-        self, needles: tuple[str, ...], folded: tuple[bool, ...], cues: tuple[str, ...]
+        self, needles: tuple[str, ...], folded: tuple[bool, ...], cues: tuple[str, ...] = ()
     ) -> None:
         if len(needles) > 62:
             raise ValueError("at most 62 needles fit the scan's bit set")
@@ -395,7 +395,9 @@ def _pack_cues(cues: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
     the prefixes' characters (from 1; 0: none of them; _ANY: a lowercase of several
     characters); cues[0, t, u] is the row of `cues` that lists the prefixes starting with
     characters t, u (0: none), each as those numbers ended by 0."""
-    if not cues or any(len(cue) < 2 or cue != cue.lower() for cue in cues):
+    if not cues:  # PHONE_CUE is never set (a caller that does not ask for it)
+        return np.zeros(charclass.CODE_POINTS, dtype=np.uint8), np.zeros((1, 1, 1), np.uint8)
+    if any(len(cue) < 2 or cue != cue.lower() for cue in cues):
         raise ValueError(f"cue prefixes must be lowercase, two characters or more: {cues!r}")
     number = {ch: i + 1 for i, ch in enumerate(sorted({ch for cue in cues for ch in cue}))}
     if len(number) >= _ANY:
