@@ -9,6 +9,8 @@ the whole benchmark corpus).
 
 import gzip
 import json
+import random
+from collections import Counter
 
 import pytest
 
@@ -143,3 +145,35 @@ def test_pii_pre_scan_takes_contact_words_only_where_the_check_can():
     assert not any(f for (t, s, g), f in by.items() if s == 65)  # outside the window
     assert any(f for (t, s, g), f in by.items() if s < 64 and g == " ")
     assert not any(f for (t, s, g), f in by.items() if s < 64 and g == "x")  # inside a word
+
+
+def _colon_and_key_texts() -> list[str]:
+    """Colon groups of every length (IPv6 is tried only where "::" or seven groups occur) and
+    Stripe-like keys glued to what may precede them (tried only at "k_live_" / "k_test_")."""
+    rng = random.Random(11)
+    texts = []
+    for _ in range(600):
+        groups = [
+            "".join(rng.choice(HEX) for _ in range(rng.choice(LENGTHS)))
+            for _ in range(rng.choice([1, 2, 3, 5, 6, 7, 8, 8, 9]))
+        ]
+        texts.append(f"addr {rng.choice(['', '[', ':'])}{':'.join(groups)}{rng.choice(ENDS)} end")
+        glue = rng.choice(["", "x", "s", "_", "-", " ", "sk", "rk", "sk_live_"])
+        prefix = rng.choice(["sk_live_", "rk_test_", "k_live_", "sk_test_", "Sk_live_", "rk_tesT_"])
+        tail = "".join(rng.choice("abcXYZ019" * 5 + "_-") for _ in range(rng.randint(10, 30)))
+        texts.append(f"key {glue}{prefix}{tail}{rng.choice(ENDS)}sk_test_{tail[::-1]}")
+    return texts
+
+
+HEX = "0123456789abcdefABCDEF" * 4 + "gx"
+LENGTHS = [0, 1, 2, 3, 4, 4, 4, 4, 4, 4, 5]
+ENDS = [" ", "\n", ", ", "]", "x", ":", "::", ".", ""]
+
+
+def test_pii_ipv6_and_stripe_shortcuts_agree_with_the_full_scans():
+    old, new = pairs()["pii_spans"]
+    texts = _colon_and_key_texts()
+    found = [new(text) for text in texts]
+    assert found == [old(text) for text in texts]
+    kinds = Counter(kind for spans in found for kind, _, _ in spans)
+    assert kinds["ipv6"] >= 20 and kinds["stripe_key"] >= 50
