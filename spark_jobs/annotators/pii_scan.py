@@ -22,10 +22,10 @@ makes one pass and returns, for the same text:
   character, then a capital and two digits (optionally after one space: IBAN, UK NINO), or
   X/Y/Z and seven digits (a Spanish NIE);
 - which of the needles occur (case-sensitive, or ASCII-case-insensitive for the ones the
-  detector looks for in `text.lower()`), whether what an IPv6 address needs occurs ("::", or seven
-  groups of ":" and one to four hex digits), and whether a character occurs whose lowercase holds an ASCII character (then
-  an ASCII-case-insensitive test is not the same as a test on `text.lower()`, and the caller
-  falls back to Python).
+  detector looks for in `text.lower()`), whether what an IPv6 address needs occurs ("::", or
+  seven groups of ":" and one to four hex digits), and whether a character occurs whose
+  lowercase holds an ASCII character (then an ASCII-case-insensitive test is not the same as
+  a test on `text.lower()`, and the caller falls back to Python).
 
 A superset of the places a pattern can match, so the detector's spans are exactly those of the
 full scans (tests/spark_jobs/annotators/test_pii.py and bench.annotation_equivalence compare).
