@@ -137,7 +137,7 @@ def figure_components(spark, edges: int, workdir: Path) -> dict[str, object]:
         flush=True,
     )
     with Peak() as driver, Peak(jvm, interval=0.5) as jvm_peak, timed() as clock:
-        run = run_components(pairs, checkpoints=checkpoints, count_edges=True)
+        run = run_components(pairs, checkpoints=checkpoints, count_edges=True, in_one_task_below=0)
         labelled = run.labels.count()
     seconds = clock["s"]
     # Checks and statistics, on the executors.

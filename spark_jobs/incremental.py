@@ -476,9 +476,11 @@ def _incremental(
         for corpus in corpora:
             mine = [s for (c, s) in keys if c == corpus]
             if mine:
+                # Cached: the filters' reject branches and the kept rows all start from it.
                 frames[corpus] = _read_partitions(
                     spark, lake, corpus, versions[corpus], mine, sources[corpus]
-                )
+                ).persist(StorageLevel.MEMORY_AND_DISK)
+                cached.append(frames[corpus])
         kept, rejects, flags = filter_and_decontaminate(frames, recipes, index, run_id, flags)
         for corpus in kept:
             kept[corpus] = kept[corpus].persist(StorageLevel.MEMORY_AND_DISK)

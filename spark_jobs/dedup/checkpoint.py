@@ -50,6 +50,7 @@ class FrameCheckpoints:
     uri: str
     store: ObjectStore = LOCAL
     _saved: list[str] = field(default_factory=list)
+    _rows: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def under_lake(
@@ -91,6 +92,7 @@ class FrameCheckpoints:
             schema=pa.schema([("path", pa.string()), ("rows", pa.int64())]),
         )
         self._saved.append(folder)
+        self._rows[folder] = int(sum(files.column("rows").to_pylist()))
         if num_partitions is None:
             num_partitions = int(spark.conf.get("spark.sql.shuffle.partitions", "8"))
         groups = _task_groups(files, max(1, num_partitions), SPLIT_MIN_ROWS)
@@ -105,6 +107,10 @@ class FrameCheckpoints:
         )
         rows = spark.createDataFrame(listed, schema=from_arrow_schema(ranges))
         return rows.mapInArrow(read, df.schema), folder
+
+    def rows(self, folder: str) -> int:
+        """Rows written to a saved folder (counted by the tasks that wrote it: no job)."""
+        return self._rows[folder]
 
     def delete(self, folder: str) -> None:
         """Delete one saved folder (its DataFrame must no longer be read)."""

@@ -20,6 +20,11 @@ million neighbours costs no single task a million rows there); the joins put the
 streamed side and one row per vertex on the other, and adaptive execution splits skewed
 partitions. The driver holds no edge or vertex: each round it reads one count.
 
+A small graph (at most `in_one_task_below` edges after the first checkpoint, which counts
+them) skips the rounds: one executor task reads its edges and labels them with union-find,
+the same labels in one Spark job instead of a few per round (a curate of a small lake has
+two such graphs). The driver holds nothing in either case.
+
 The edges are checkpointed every `checkpoint_every` rounds to reliable storage (see
 spark_jobs/dedup/checkpoint.py: the lake's scratch folder, or Spark's checkpoint dir); rounds
 in between are persisted (memory and disk), so a lost executor recomputes at most
@@ -29,8 +34,10 @@ in between are persisted (memory and disk), so a lost executor recomputes at mos
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+import pyarrow as pa
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
@@ -38,6 +45,9 @@ from pyspark.sql import functions as F
 from spark_jobs.dedup.checkpoint import FrameCheckpoints, default_checkpoints
 
 DEFAULT_MAX_ITERATIONS = 64
+# Graphs of at most this many edges are labelled in one executor task (union-find): about
+# 30 MB of ids in that task's Python worker, well under a second; above it, the rounds.
+SMALL_GRAPH_EDGES = 200_000
 
 
 @dataclass
@@ -48,6 +58,7 @@ class ComponentsRun:
     iterations: int = 0
     checkpoints_written: int = 0
     edges: list[int] = field(default_factory=list)  # edges after each round (when counted)
+    in_one_task: bool = False  # a small graph, labelled by union-find in one task
     round_seconds: list[float] = field(default_factory=list)  # wall time of each round
 
 
@@ -73,6 +84,13 @@ class _Saver:
             self.checkpoints.delete(self._previous)
         self._previous = folder
         return saved
+
+    def rows(self, saved: DataFrame) -> int:
+        """Rows of the last saved frame: counted by the tasks that wrote a FrameCheckpoints
+        folder, else by one job over Spark's checkpoint."""
+        if self.checkpoints is None or self._previous is None:
+            return saved.count()
+        return self.checkpoints.rows(self._previous)
 
 
 def truncate(df: DataFrame, checkpoints: FrameCheckpoints | None = None) -> DataFrame:
@@ -112,6 +130,45 @@ def _not_stars(edges: DataFrame) -> int:
     return broken.limit(1).count()
 
 
+def _union_find_task(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """mapInArrow body over ALL the (hi, lo) edges of a graph (one task): (id, cluster_id)
+    for every vertex, cluster_id the smallest id of its component."""
+    parent: dict = {}
+    id_type = None
+
+    def find(x):
+        root = x
+        while parent[root] != root:
+            root = parent[root]
+        while parent[x] != root:  # path compression
+            parent[x], x = root, parent[x]
+        return root
+
+    for batch in batches:
+        id_type = batch.schema.field(0).type
+        for hi, lo in zip(batch.column(0).to_pylist(), batch.column(1).to_pylist(), strict=True):
+            parent.setdefault(hi, hi)
+            parent.setdefault(lo, lo)
+            a, b = find(hi), find(lo)
+            if a != b:  # the smaller id stays the root: cluster_id is the component's minimum
+                parent[max(a, b)] = min(a, b)
+    if id_type is None or not parent:
+        return
+    ids = list(parent)
+    roots = [find(v) for v in ids]
+    yield pa.RecordBatch.from_arrays(
+        [pa.array(ids, type=id_type), pa.array(roots, type=id_type)], names=["id", "cluster_id"]
+    )
+
+
+def _labels_in_one_task(edges: DataFrame) -> DataFrame:
+    from pyspark.sql.types import StructField, StructType
+
+    id_type = edges.schema["hi"].dataType
+    schema = StructType([StructField("id", id_type), StructField("cluster_id", id_type)])
+    return edges.select("hi", "lo").coalesce(1).mapInArrow(_union_find_task, schema)
+
+
 def run_components(
     pairs: DataFrame,
     *,
@@ -121,10 +178,13 @@ def run_components(
     checkpoints: FrameCheckpoints | None = None,
     checkpoint_every: int = 1,
     count_edges: bool = False,
+    in_one_task_below: int = SMALL_GRAPH_EDGES,
 ) -> ComponentsRun:
     """Connected components of `pairs` with the run's statistics (see `connected_components`).
 
     `count_edges` also counts the edges after each round (one more job per round; benches).
+    A graph of at most `in_one_task_below` edges is labelled in one executor task (0: always
+    the rounds).
     """
     if checkpoint_every < 1:
         raise ValueError("checkpoint_every must be >= 1")
@@ -137,6 +197,9 @@ def run_components(
     )
     edges = saver.save(edges)
     run = ComponentsRun(labels=edges)
+    if in_one_task_below > 0 and saver.rows(edges) <= in_one_task_below:
+        run.labels, run.in_one_task, run.checkpoints_written = _labels_in_one_task(edges), True, 1
+        return run
     persisted: DataFrame | None = None
     for round_ in range(1, max_iterations + 1):
         started = time.perf_counter()
@@ -175,10 +238,12 @@ def connected_components(
     max_iterations: int = DEFAULT_MAX_ITERATIONS,
     checkpoints: FrameCheckpoints | None = None,
     checkpoint_every: int = 1,
+    in_one_task_below: int = SMALL_GRAPH_EDGES,
 ) -> DataFrame:
     """(id, cluster_id) for every id in `pairs`; cluster_id is the smallest id of its component.
 
-    Runs on the executors whatever the graph's size (large-star / small-star, module doc);
+    Runs on the executors whatever the graph's size (large-star / small-star, module doc; a
+    graph of at most `in_one_task_below` edges by union-find in one task);
     raises RuntimeError when it takes more than `max_iterations` rounds. `checkpoints`: where
     the edges are written every `checkpoint_every` rounds (default: Spark's checkpoint dir,
     else a temporary folder for a local master; a cluster needs one of the two). The result
@@ -191,4 +256,5 @@ def connected_components(
         max_iterations=max_iterations,
         checkpoints=checkpoints,
         checkpoint_every=checkpoint_every,
+        in_one_task_below=in_one_task_below,
     ).labels

@@ -213,6 +213,17 @@ def _row_range(
             return
 
 
+def _default_tasks(files: pa.Table, parallelism: int) -> int:
+    """Four tasks per unit of parallelism, but no task of fewer than SPLIT_MIN_ROWS rows: a
+    small table is read by one or two tasks, since every task pays a fixed cost (a Python
+    worker round trip per UDF) that outweighs the rows it reads."""
+    tasks = max(1, parallelism) * 4
+    rows = files.column("rows").to_pylist()
+    if not rows or any(n is None for n in rows):
+        return tasks
+    return max(1, min(tasks, -(-sum(rows) // SPLIT_MIN_ROWS)))
+
+
 def _task_groups(files: pa.Table, tasks: int, min_rows: int) -> list[list[tuple]]:
     """`files` rows (plus start, stop) grouped into at most `tasks` groups of about equal rows.
 
@@ -287,8 +298,8 @@ def read_spark(
         spark: the session.
         uri, version, timestamp, store: as for `open_table`.
         columns: read only these columns, in this order.
-        num_partitions: Spark tasks to spread the rows over (default: four per core);
-            big files are cut into row ranges and the pieces balanced by rows over the
+        num_partitions: Spark tasks to spread the rows over (default: four per core, but
+            no task of fewer than SPLIT_MIN_ROWS rows when the log counts them); big files are cut into row ranges and the pieces balanced by rows over the
             tasks (see _task_groups), never more tasks than pieces.
         partitions: read only the files of these partition values, e.g. {"source": "x"}.
 
@@ -309,7 +320,7 @@ def read_spark(
         slot = files.column(f"p{partition_by.index(column)}").cast(pa.string())
         files = files.filter(pc.fill_null(pc.equal(slot, value), False))
     if num_partitions is None:
-        num_partitions = max(1, spark.sparkContext.defaultParallelism) * 4
+        num_partitions = _default_tasks(files, spark.sparkContext.defaultParallelism)
     groups = _task_groups(files, max(1, num_partitions), SPLIT_MIN_ROWS)
     task = functools.partial(
         _read_files_task, store=store, uri=uri, output=output, partition_by=partition_by

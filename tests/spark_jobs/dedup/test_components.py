@@ -50,6 +50,11 @@ def labels(df) -> dict:
     return got
 
 
+# The large-star / small-star rounds themselves: small test graphs would otherwise be
+# labelled in one task (see test_small_graphs_in_one_task_match_union_find).
+ROUNDS = {"in_one_task_below": 0}
+
+
 def frame(spark, pairs, dtype="string"):
     return spark.createDataFrame(pairs, f"id_a {dtype}, id_b {dtype}")
 
@@ -61,7 +66,7 @@ def test_random_graphs_match_union_find(spark, seed):
     # duplicates included.
     pairs = [(f"d{rng.randrange(3000):05d}", f"d{rng.randrange(3000):05d}") for _ in range(2200)]
     pairs += [(b, a) for a, b in pairs[:50]] + [("d00007", "d00007")]
-    run = run_components(frame(spark, pairs))
+    run = run_components(frame(spark, pairs), **ROUNDS)
     assert labels(run.labels) == union_find(pairs)
     assert run.iterations >= 2 and run.checkpoints_written == run.iterations + 1
 
@@ -72,23 +77,23 @@ def test_long_chain_in_random_id_order(spark):
     ids = list(range(3000))
     rng.shuffle(ids)
     pairs = list(itertools.pairwise(ids))
-    run = run_components(frame(spark, pairs, "bigint"), max_iterations=20)
+    run = run_components(frame(spark, pairs, "bigint"), max_iterations=20, **ROUNDS)
     assert labels(run.labels) == dict.fromkeys(range(3000), 0)
 
 
 def test_sorted_chain_and_too_few_rounds(spark):
     ids = [f"n{i:04d}" for i in range(500)]
     pairs = frame(spark, list(zip(ids[1:], ids[:-1], strict=True)))
-    assert labels(connected_components(pairs)) == dict.fromkeys(ids, "n0000")
+    assert labels(connected_components(pairs, **ROUNDS)) == dict.fromkeys(ids, "n0000")
     with pytest.raises(RuntimeError, match="did not converge in 2 rounds"):
-        run_components(pairs, max_iterations=2)
+        run_components(pairs, max_iterations=2, **ROUNDS)
 
 
 @pytest.mark.parametrize("centre", [0, 20_001], ids=["centre-smallest", "centre-largest"])
 def test_star_graph(spark, centre):
     leaves = [i for i in range(1, 20_001) if i != centre]
     pairs = [(centre, leaf) for leaf in leaves] + [(30_000, 30_001)]
-    run = run_components(frame(spark, pairs, "bigint"))
+    run = run_components(frame(spark, pairs, "bigint"), **ROUNDS)
     smallest = min(centre, 1)
     assert labels(run.labels) == {
         **dict.fromkeys([centre, *leaves], smallest),
@@ -102,7 +107,7 @@ def test_checkpoints_in_the_lake_are_kept_to_the_last_round_and_cleared(spark, t
     checkpoints = FrameCheckpoints.under_lake(str(tmp_path / "lake"), name="components")
     assert checkpoints.uri.startswith(f"{tmp_path}/lake/{SCRATCH_FOLDER}/components-")
     pairs = [("a", "b"), ("b", "c"), ("x", "y")]
-    run = run_components(frame(spark, pairs), checkpoints=checkpoints)
+    run = run_components(frame(spark, pairs), checkpoints=checkpoints, **ROUNDS)
     # Each round deleted the one before it: only the last round's files are left.
     left = [p.name for p in Path(checkpoints.uri).iterdir()]
     assert len(left) == 1 and list(Path(checkpoints.uri, left[0]).glob("*.parquet"))
@@ -115,9 +120,36 @@ def test_checkpoint_every_two_rounds_gives_the_same_components(spark, tmp_path: 
     rng = random.Random(3)
     pairs = [(rng.randrange(800), rng.randrange(800)) for _ in range(700)]
     checkpoints = FrameCheckpoints(str(tmp_path / "ck"))
-    run = run_components(frame(spark, pairs, "bigint"), checkpoints=checkpoints, checkpoint_every=2)
+    run = run_components(
+        frame(spark, pairs, "bigint"), checkpoints=checkpoints, checkpoint_every=2, **ROUNDS
+    )
     assert labels(run.labels) == union_find(pairs)
     assert run.checkpoints_written == 1 + run.iterations // 2
+
+
+@pytest.mark.parametrize("dtype", ["string", "bigint"])
+def test_small_graphs_in_one_task_match_union_find(spark, tmp_path: Path, dtype):
+    rng = random.Random(11)
+    ids = [f"d{i:05d}" for i in range(3000)] if dtype == "string" else list(range(3000))
+    pairs = [(rng.choice(ids), rng.choice(ids)) for _ in range(2200)]
+    pairs += [(b, a) for a, b in pairs[:50]] + [(ids[7], ids[7])]
+    rng.shuffle(ids)
+    pairs += list(itertools.pairwise(ids[:400]))  # a long chain in random id order
+    checkpoints = FrameCheckpoints(str(tmp_path / "ck"))
+    run = run_components(frame(spark, pairs, dtype), checkpoints=checkpoints)
+    assert run.in_one_task and run.iterations == 0 and run.checkpoints_written == 1
+    assert labels(run.labels) == union_find(pairs)
+    # The same graph above the threshold takes the rounds, with the same labels.
+    rounds = run_components(
+        frame(spark, pairs, dtype), checkpoints=checkpoints, in_one_task_below=100
+    )
+    assert not rounds.in_one_task and rounds.iterations >= 2
+    assert labels(rounds.labels) == labels(run.labels)
+
+
+def test_an_empty_graph_has_no_labels(spark):
+    run = run_components(frame(spark, [("a", "a")]))  # a self loop is no edge
+    assert run.in_one_task and run.labels.count() == 0
 
 
 def test_a_cluster_without_a_shared_checkpoint_location_is_refused():
