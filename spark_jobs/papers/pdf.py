@@ -488,7 +488,8 @@ def tesseract_version() -> str | None:
 def _text_layer(page, textpage) -> tuple[list[_Line], int, PageFeatures]:
     """The page's text lines inside its crop box, in reading order; the lines left out for
     lying outside it; and the page's routing features."""
-    text = _place_loose_accents(textpage.get_text_range(), textpage)
+    raw_text = textpage.get_text_range()
+    text = _place_accents(raw_text, textpage)
     left, bottom, right, top = page.get_cropbox()
     lines: list[_Line] = []
     clipped = 0
@@ -496,10 +497,10 @@ def _text_layer(page, textpage) -> tuple[list[_Line], int, PageFeatures]:
     for raw in text.replace("\r\n", "\n").split("\n"):
         start = index
         index += len(raw) + (2 if text[index + len(raw) : index + len(raw) + 1] == "\r" else 1)
-        if not raw.strip():
+        if not raw.strip(_STRIPPED):
             continue
-        first = start + len(raw) - len(raw.lstrip())
-        last = start + len(raw.rstrip()) - 1
+        first = start + len(raw) - len(raw.lstrip(_STRIPPED))
+        last = start + len(raw.rstrip(_STRIPPED)) - 1
         box = _union(textpage.get_charbox(first), textpage.get_charbox(last))
         inside = _inside(box, left, bottom, right, top)
         if inside == "out":
@@ -512,59 +513,136 @@ def _text_layer(page, textpage) -> tuple[list[_Line], int, PageFeatures]:
                 if char.isspace()
                 or _inside(textpage.get_charbox(start + offset), left, bottom, right, top) != "out"
             )
-            if not kept.strip():
+            if not kept.strip(_STRIPPED):
                 clipped += 1
                 continue
             raw = kept
-        lines.append(_Line(raw.strip(), *box))
+        lines.append(_Line(raw.replace(DELETED, "").strip(), *box))
     lines = _split_at_gutter(textpage, lines, left, right)
-    features = _features(page, text, right - left, top - bottom)
+    features = _features(page, raw_text, right - left, top - bottom)
     return _reading_order(lines, (left + right) / 2), clipped, features
 
 
-# A spacing accent standing alone (blanks or the line's end either side): PDFium gives some
-# accents after their word (`Sedmitecná ˇ` for `Sedmitečná`, `fur ¨` for `für`) where TeX
-# drew them after the letter; the letter is the one the accent sits over (or under, for a
-# cedilla or ogonek) on the page.
-_LOOSE_ACCENT = re.compile(
-    r"(?<!\S)[\u00b4\u00a8\u02c6\u02dc\u00b8\u02c7\u02d8\u02d9\u02da\u00af\u02db](?!\S)"
-)
-_LOOSE_ACCENT_REACH = 80  # characters before the accent looked at for its letter
+# Spacing accents are placed by where they sit on the page, not where PDFium puts them in
+# the text: TeX draws an accent as a glyph of its own over or under its letter, and PDFium
+# gives it before the letter (`u ˙zytkowania`), after it (`s`, U+00B4, `c` for `ść`), after
+# the word (`Sedmitecná ˇ`, `fur ¨`), or with the next word (the accent of one word's `ć`
+# given among the letters of the next). The letter is the one whose box holds the accent's middle,
+# just above or below it, among the characters either side of the accent in the text.
+_ACCENT_CHARS = "\u00b4`\u00a8\u02c6^\u02dc\u00b8\u02c7\u02d8\u02d9\u02da\u00af\u02db\u02dd"
+_ACCENT = re.compile(f"[{re.escape(_ACCENT_CHARS)}]")
+_ACCENT_MARKS = {
+    **{accent: mark for accent, mark in _SPACING_ACCENTS.items()},
+    "\u02db": "\u0328",  # ogonek
+    "\u02dd": "\u030b",  # double acute (Hungarian ő, ű)
+}
+_ACCENT_REACH = 80  # characters either side of the accent looked at for its letter
+_ACCENT_SLACK = 0.75  # points the accent's middle may lie outside its letter's box
+# A blank PDFium generated beside a moved accent (it saw a gap where the accent's glyph sat)
+# is dropped when the letters either side of it are closer than this share of their height.
+_ACCENT_GAP_SHARE = 0.3
+DELETED = "\x00"  # a character left out of the text, keeping the indices boxes are looked up by
+_STRIPPED = " \t\r\n\x0b\x0c" + DELETED
 
 
-def _place_loose_accents(text: str, textpage) -> str:
-    """`text` with each loose accent composed onto the letter under it, found by position (the
-    accent's middle within the letter's width, just above or below it), when the pair makes
-    one precomposed letter; the accent's own place becomes a blank, so the text keeps its
-    length and the character indices PDFium's boxes are looked up by."""
-    if not _LOOSE_ACCENT.search(text):
+def _place_accents(text: str, textpage) -> str:
+    """`text` with each spacing accent composed onto the letter under it, found by position,
+    when the pair makes one precomposed letter. The accent's place, and the blanks PDFium
+    generated around it between two letters that touch, become DELETED (removed when the
+    text is cleaned), so the text keeps its length."""
+    if not _ACCENT.search(text):
         return text
+    import pypdfium2.raw as pdfium_c
+
     chars = list(text)
-    for match in _LOOSE_ACCENT.finditer(text):
+    boxes: dict[int, tuple] = {}
+
+    def box(index: int) -> tuple | None:
+        if index not in boxes:
+            try:
+                boxes[index] = tuple(textpage.get_charbox(index))
+            except Exception:  # a box PDFium cannot give: no position to go by
+                boxes[index] = None
+        return boxes[index]
+
+    for match in _ACCENT.finditer(text):
         index = match.start()
-        try:
-            ax0, ay0, ax1, ay1 = textpage.get_charbox(index)
-        except Exception:  # a box PDFium cannot give: the accent stays where it is
+        accent = box(index)
+        if accent is None:
             continue
-        middle = (ax0 + ax1) / 2
-        for other in range(index - 1, max(-1, index - _LOOSE_ACCENT_REACH), -1):
-            letter = chars[other]
-            if letter == "\n":
-                break
-            if not letter.isalpha():
+        middle = (accent[0] + accent[2]) / 2
+        best: tuple[tuple[float, int], int] | None = None
+        for other in range(max(0, index - _ACCENT_REACH), min(len(text), index + _ACCENT_REACH)):
+            if other == index or not chars[other].isalpha():
                 continue
-            x0, y0, x1, y1 = textpage.get_charbox(other)
-            height = max(y1 - y0, 1.0)
-            if not x0 <= middle <= x1 or ay0 > y1 + height or ay1 < y0 - height:
+            letter = box(other)
+            if letter is None:
                 continue
-            base = "i" if letter == "\u0131" else letter
-            mark = _SPACING_ACCENTS.get(text[index], "\u0328" if text[index] == "\u02db" else "")
-            composed = unicodedata.normalize("NFC", base + mark)
-            if len(composed) == 1:
-                chars[other] = composed
-                chars[index] = " "
-            break
+            x0, _, x1, _ = letter
+            if not x0 - _ACCENT_SLACK <= middle <= x1 + _ACCENT_SLACK:
+                continue
+            if not _beside(accent, letter, below=text[index] in _ACCENTS_BELOW):
+                continue
+            distance = (abs((x0 + x1) / 2 - middle), abs(other - index))
+            if best is None or distance < best[0]:
+                best = (distance, other)
+        if best is None:
+            continue
+        other = best[1]
+        base = "i" if chars[other] == "\u0131" else chars[other]
+        composed = unicodedata.normalize("NFC", base + _ACCENT_MARKS[text[index]])
+        if len(composed) != 1:
+            continue
+        chars[other] = composed
+        chars[index] = DELETED
+        _drop_generated_blanks(chars, index, box, textpage.raw, pdfium_c)
     return "".join(chars)
+
+
+_ACCENTS_BELOW = "\u00b8\u02db"  # a cedilla and an ogonek hang under their letter
+
+
+def _beside(accent: tuple, letter: tuple, *, below: bool) -> bool:
+    """Whether an accent's box sits where its letter's accent goes: over the letter (its
+    bottom in the letter's upper part, at most one letter height above it), or, for a
+    cedilla or ogonek, under it. A quote on the next line is not an accent of this one."""
+    _, y0, _, y1 = letter
+    height = max(y1 - y0, 1.0)
+    if below:
+        return y0 - height <= accent[3] <= y1 - 0.3 * height
+    return y0 + 0.3 * height <= accent[1] <= y1 + height
+
+
+def _drop_generated_blanks(chars: list[str], index: int, box, raw, pdfium_c) -> None:
+    """The blanks PDFium generated either side of a removed accent, when the characters
+    beyond them are letters that touch on the page (one word the accent split)."""
+    run = [index]
+    start = index
+    while start > 0 and chars[start - 1] in (" ", DELETED):
+        start -= 1
+        run.append(start)
+    end = index
+    while end + 1 < len(chars) and chars[end + 1] in (" ", DELETED):
+        end += 1
+        run.append(end)
+    blanks = [i for i in run if chars[i] == " "]
+    if not blanks or start == 0 or end + 1 >= len(chars):
+        return
+    if not (chars[start - 1].isalpha() and chars[end + 1].isalpha()):
+        return
+    if not all(pdfium_c.FPDFText_IsGenerated(raw, i) for i in blanks):
+        return
+    left, right = box(start - 1), box(end + 1)
+    if left is None or right is None:
+        return
+    height = max(left[3] - left[1], right[3] - right[1], 1.0)
+    if (
+        abs(right[1] - left[1]) > height
+        or not -height < right[0] - left[2] < _ACCENT_GAP_SHARE * height
+    ):
+        return
+    for i in blanks:
+        chars[i] = DELETED
 
 
 def _split_at_gutter(textpage, lines: list[_Line], left: float, right: float) -> list[_Line]:

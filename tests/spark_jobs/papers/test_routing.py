@@ -139,6 +139,56 @@ def test_an_accent_pdfium_gives_after_its_word_goes_onto_the_letter_under_it() -
     assert read_pdf(data).text == "Das Geld f\u00fcr die Tiere\nZeile zwei"
 
 
+def _helvetica_tj(tj: bytes) -> bytes:
+    """One line drawn as one TJ array in Helvetica (WinAnsi), as TeX writes a line: an accent
+    is its own glyph, moved over its letter by the kerns either side of it."""
+    content = b"BT /F1 11 Tf 72 700 Td [" + tj + b"] TJ ET"
+    return pdf_file(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+            b"/Resources << /Font << /F1 5 0 R >> >> >>",
+            pdf_stream(content),
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+        ]
+    )
+
+
+def test_an_accent_goes_onto_the_letter_it_sits_over_not_the_next_one() -> None:
+    # Polish `treść` as TeX sets it with accents of their own: PDFium gives the accent of the
+    # s between s and c (`Tres`, U+00B4, `c`), and the one of the c, drawn last, after the line
+    size = 11 / 1000  # Helvetica widths in points at 11 pt: T 611, r 333, e 556, s/c 500
+    s_at = 72 + (611 + 333 + 556) * size
+    c_at = s_at + 500 * size
+    accent = 333 * size
+    data = helvetica_pdf(
+        [
+            [
+                (72, 700, "Tres"),
+                (round(s_at + (500 * size - accent) / 2, 2), 700, "\u00b4"),
+                (round(c_at, 2), 700, "c punktu jeden."),
+                (round(c_at + (500 * size - accent) / 2, 2), 700, "\u00b4"),
+            ]
+        ]
+    )
+    assert read_pdf(data).text == "Tre\u015b\u0107 punktu jeden."
+
+
+def test_a_blank_pdfium_sees_before_an_accent_inside_a_word_is_dropped() -> None:
+    # TeX draws the accent, then backs up to draw its letter under it; PDFium sees a gap
+    # between the R and the accent and puts a blank there (`GR \u00a8OSSE`)
+    data = _helvetica_tj(b"(Die GR) -222 (\xa8) 555 (OSSE der M) -222 (\xa8) 555 (OWE.)")
+    assert read_pdf(data).text == "Die GR\u00d6SSE der M\u00d6WE."
+
+
+def test_a_quote_on_the_next_line_is_not_an_accent_of_the_letter_above_it() -> None:
+    # a backtick at the start of a line sits under the last letters of the line above
+    o_at = 72 + (611 + 556 + 500 + 278) * 11 / 1000  # "Text" in Helvetica at 11 pt
+    data = helvetica_pdf([[(72, 700, "Texto entre"), (round(o_at + 1, 2), 690, "`!' verbatim")]])
+    assert read_pdf(data).text == "Texto entre\n`!' verbatim"
+
+
 def test_running_headers_footers_and_page_numbers_are_dropped() -> None:
     topics = ["waves", "tides", "dunes", "reefs"]
     pages = [
