@@ -17,6 +17,7 @@ files without any readable page are reported with a reason instead of yielding e
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import io
 import itertools
@@ -555,14 +556,15 @@ def _place_accents(text: str, textpage) -> str:
     import pypdfium2.raw as pdfium_c
 
     chars = list(text)
-    boxes: dict[int, tuple] = {}
+    boxes: dict[int, tuple | None] = {}
+    raw = textpage.raw
+    x0, y0, x1, y1 = (ctypes.c_double() for _ in range(4))
+    pointers = [ctypes.byref(value) for value in (x0, x1, y0, y1)]
 
     def box(index: int) -> tuple | None:
         if index not in boxes:
-            try:
-                boxes[index] = tuple(textpage.get_charbox(index))
-            except Exception:  # a box PDFium cannot give: no position to go by
-                boxes[index] = None
+            found = pdfium_c.FPDFText_GetCharBox(raw, index, *pointers)
+            boxes[index] = (x0.value, y0.value, x1.value, y1.value) if found else None
         return boxes[index]
 
     for match in _ACCENT.finditer(text):
@@ -571,31 +573,36 @@ def _place_accents(text: str, textpage) -> str:
         if accent is None:
             continue
         middle = (accent[0] + accent[2]) / 2
-        best: tuple[tuple[float, int], int] | None = None
-        for other in range(max(0, index - _ACCENT_REACH), min(len(text), index + _ACCENT_REACH)):
-            if other == index or not chars[other].isalpha():
-                continue
-            letter = box(other)
-            if letter is None:
-                continue
-            x0, _, x1, _ = letter
-            if not x0 - _ACCENT_SLACK <= middle <= x1 + _ACCENT_SLACK:
-                continue
-            if not _beside(accent, letter, below=text[index] in _ACCENTS_BELOW):
-                continue
-            distance = (abs((x0 + x1) / 2 - middle), abs(other - index))
-            if best is None or distance < best[0]:
-                best = (distance, other)
-        if best is None:
+        below = text[index] in _ACCENTS_BELOW
+        # the letter on the accent's line (PDFium's), nearest to it in the text first
+        first = max(text.rfind("\n", 0, index) + 1, index - _ACCENT_REACH)
+        end = text.find("\n", index)
+        end = min(len(text) if end < 0 else end, index + _ACCENT_REACH)
+        found = None
+        for distance in range(1, max(index - first, end - index - 1) + 1):
+            for other in (index - distance, index + distance):
+                if not first <= other < end or not chars[other].isalpha():
+                    continue
+                letter = box(other)
+                if (
+                    letter is not None
+                    and letter[0] - _ACCENT_SLACK <= middle <= letter[2] + _ACCENT_SLACK
+                    and _beside(accent, letter, below=below)
+                ):
+                    found = other
+                    break
+            if found is not None:
+                break
+        if found is None:
             continue
-        other = best[1]
+        other = found
         base = "i" if chars[other] == "\u0131" else chars[other]
         composed = unicodedata.normalize("NFC", base + _ACCENT_MARKS[text[index]])
         if len(composed) != 1:
             continue
         chars[other] = composed
         chars[index] = DELETED
-        _drop_generated_blanks(chars, index, box, textpage.raw, pdfium_c)
+        _drop_generated_blanks(chars, index, box, raw, pdfium_c)
     return "".join(chars)
 
 
