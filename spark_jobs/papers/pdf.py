@@ -490,7 +490,7 @@ def _text_layer(page, textpage) -> tuple[list[_Line], int, PageFeatures]:
     """The page's text lines inside its crop box, in reading order; the lines left out for
     lying outside it; and the page's routing features."""
     raw_text = textpage.get_text_range()
-    text = _place_accents(raw_text, textpage)
+    text = _math_symbol_brackets(_place_accents(raw_text, textpage), textpage)
     left, bottom, right, top = page.get_cropbox()
     lines: list[_Line] = []
     clipped = 0
@@ -604,6 +604,44 @@ def _place_accents(text: str, textpage) -> str:
         chars[index] = DELETED
         _drop_generated_blanks(chars, index, box, raw, pdfium_c)
     return "".join(chars)
+
+
+# TeX's math symbol fonts (OMS encoding: cmsy, Latin Modern's LMMathSymbols, txfonts',
+# newtx's and pxfonts' symbol fonts) hold the angle brackets at the codes of `h` and `i`;
+# without a ToUnicode map PDFium gives the code as the letter, so `\meta{name}` or
+# `$\langle x \rangle$` came out as `hnamei`, glued to the word. PDFium flags such characters
+# (a Unicode map error); a flagged `h` at a word's start or `i` at its end in one of these
+# fonts is the bracket.
+_OMS_FONT = re.compile(r"(?i)^(?:[A-Z]{6}\+)?(?:cmb?sy\d*|lmmathsymbols|r?tx(?:b?sy|msy)|pxb?sy)")
+_OMS_BRACKET_CANDIDATE = re.compile(r"(?<![^\W\d_])h(?=[^\W\d_])|(?<=[^\W\d_])i(?![^\W\d_])")
+_OMS_BRACKETS = {"h": "\u27e8", "i": "\u27e9"}
+
+
+def _math_symbol_brackets(text: str, textpage) -> str:
+    """`text` with the angle brackets of a TeX math symbol font read as brackets (see
+    _OMS_FONT); one character for one, so indices stay."""
+    import pypdfium2.raw as pdfium_c
+
+    raw = textpage.raw
+    fonts: dict[int, bool] = {}
+    chars: list[str] | None = None
+    for match in _OMS_BRACKET_CANDIDATE.finditer(text):
+        index = match.start()
+        if not pdfium_c.FPDFText_HasUnicodeMapError(raw, index):
+            continue
+        text_object = pdfium_c.FPDFText_GetTextObject(raw, index)
+        font = pdfium_c.FPDFTextObj_GetFont(text_object) if text_object else None
+        if not font:
+            continue
+        key = ctypes.cast(font, ctypes.c_void_p).value or 0
+        if key not in fonts:
+            buffer = ctypes.create_string_buffer(256)
+            pdfium_c.FPDFFont_GetBaseFontName(font, buffer, 256)
+            fonts[key] = bool(_OMS_FONT.match(buffer.value.decode("latin-1")))
+        if fonts[key]:
+            chars = chars if chars is not None else list(text)
+            chars[index] = _OMS_BRACKETS[text[index]]
+    return text if chars is None else "".join(chars)
 
 
 _ACCENTS_BELOW = "\u00b8\u02db"  # a cedilla and an ogonek hang under their letter

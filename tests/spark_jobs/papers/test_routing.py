@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import shutil
+from pathlib import Path
 
 import pytest
 from pypdf import PdfReader, PdfWriter
@@ -187,6 +188,36 @@ def test_a_quote_on_the_next_line_is_not_an_accent_of_the_letter_above_it() -> N
     o_at = 72 + (611 + 556 + 500 + 278) * 11 / 1000  # "Text" in Helvetica at 11 pt
     data = helvetica_pdf([[(72, 700, "Texto entre"), (round(o_at + 1, 2), 690, "`!' verbatim")]])
     assert read_pdf(data).text == "Texto entre\n`!' verbatim"
+
+
+def test_the_angle_brackets_of_a_tex_math_symbol_font_are_brackets() -> None:
+    # pdfTeX's subset of Latin Modern's math symbol font, as etoolbox's manual embeds it: the
+    # brackets sit at the codes of `h` and `i`, named in the font's encoding by names PDFium
+    # does not map, so it gave `\meta{name}` as `hnamei`
+    font = (Path(__file__).parent / "data" / "lmmathsymbols10-angle-brackets.t1").read_bytes()
+    content = (
+        b"BT /F1 11 Tf 72 700 Td (Replace the ) Tj /F2 11 Tf (h) Tj /F1 11 Tf (name) Tj "
+        b"/F2 11 Tf (i) Tj /F1 11 Tf ( of the hook; hi to Ahi.) Tj ET"
+    )
+    data = pdf_file(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+            b"/Resources << /Font << /F1 5 0 R /F2 6 0 R >> >> >>",
+            pdf_stream(content),
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /XPVMCL+LMMathSymbols10-Regular "
+            b"/FirstChar 104 /LastChar 105 /Widths [388.9 388.9] /FontDescriptor 7 0 R "
+            b"/Encoding << /Type /Encoding /Differences [104 /angbracketleft /angbracketright] >> >>",
+            b"<< /Type /FontDescriptor /FontName /XPVMCL+LMMathSymbols10-Regular /Flags 4 "
+            b"/FontBBox [-29 -960 1116 775] /Ascent 750 /CapHeight 683 /Descent -194 "
+            b"/ItalicAngle -14 /StemV 40 /XHeight 431 /FontFile 8 0 R >>",
+            pdf_stream(font, " /Length1 1728 /Length2 1402 /Length3 0"),
+        ]
+    )
+    # the letters h and i of the text font stay letters
+    assert read_pdf(data).text == "Replace the \u27e8name\u27e9 of the hook; hi to Ahi."
 
 
 def test_running_headers_footers_and_page_numbers_are_dropped() -> None:
