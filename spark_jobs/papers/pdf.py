@@ -490,7 +490,8 @@ def _text_layer(page, textpage) -> tuple[list[_Line], int, PageFeatures]:
     """The page's text lines inside its crop box, in reading order; the lines left out for
     lying outside it; and the page's routing features."""
     raw_text = textpage.get_text_range()
-    text = _math_symbol_brackets(_place_accents(raw_text, textpage), textpage)
+    text = _place_accents(raw_text, textpage)
+    text = _type3_ligatures(_math_symbol_brackets(text, textpage), textpage)
     left, bottom, right, top = page.get_cropbox()
     lines: list[_Line] = []
     clipped = 0
@@ -613,6 +614,19 @@ def _place_accents(text: str, textpage) -> str:
 # (a Unicode map error); a flagged `h` at a word's start or `i` at its end in one of these
 # fonts is the bracket.
 _OMS_FONT = re.compile(r"(?i)^(?:[A-Z]{6}\+)?(?:cmb?sy\d*|lmmathsymbols|r?tx(?:b?sy|msy)|pxb?sy)")
+# dvips and Metafont make Type 3 bitmap fonts, without names, of TeX's T1-encoded (EC) fonts
+# when no Type 1 version is installed; their glyph names (`/a28`) map to nothing, and PDFium
+# gives the code: T1 holds the ff, fi, fl, ffi and ffl ligatures at 0x1B-0x1F, so `first`
+# came out as 0x1C, `rst`.
+# (read as the Unicode ligature characters, which _clean spells out)
+_LIGATURE_MARKS = {
+    "\x1b": "\ufb00",
+    "\x1c": "\ufb01",
+    "\x1d": "\ufb02",
+    "\x1e": "\ufb03",
+    "\x1f": "\ufb04",
+}
+_T1_LIGATURE = re.compile("[\x1b-\x1f]")
 _OMS_BRACKET_CANDIDATE = re.compile(r"(?<![^\W\d_])h(?=[^\W\d_])|(?<=[^\W\d_])i(?![^\W\d_])")
 _OMS_BRACKETS = {"h": "\u27e8", "i": "\u27e9"}
 
@@ -642,6 +656,30 @@ def _math_symbol_brackets(text: str, textpage) -> str:
             chars = chars if chars is not None else list(text)
             chars[index] = _OMS_BRACKETS[text[index]]
     return text if chars is None else "".join(chars)
+
+
+def _type3_ligatures(text: str, textpage) -> str:
+    """`text` with the ligatures of nameless (Type 3 bitmap) T1 fonts as Unicode ligatures;
+    one character for one, so indices stay."""
+    if not _T1_LIGATURE.search(text):
+        return text
+    import pypdfium2.raw as pdfium_c
+
+    raw = textpage.raw
+    chars = list(text)
+    for match in _T1_LIGATURE.finditer(text):
+        index = match.start()
+        if not pdfium_c.FPDFText_HasUnicodeMapError(raw, index):
+            continue
+        text_object = pdfium_c.FPDFText_GetTextObject(raw, index)
+        font = pdfium_c.FPDFTextObj_GetFont(text_object) if text_object else None
+        if not font:
+            continue
+        buffer = ctypes.create_string_buffer(256)
+        pdfium_c.FPDFFont_GetBaseFontName(font, buffer, 256)
+        if not buffer.value:
+            chars[index] = _LIGATURE_MARKS[text[index]]
+    return "".join(chars)
 
 
 _ACCENTS_BELOW = "\u00b8\u02db"  # a cedilla and an ogonek hang under their letter

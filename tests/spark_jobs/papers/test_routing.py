@@ -220,6 +220,39 @@ def test_the_angle_brackets_of_a_tex_math_symbol_font_are_brackets() -> None:
     assert read_pdf(data).text == "Replace the \u27e8name\u27e9 of the hook; hi to Ahi."
 
 
+def _type3_pdf(text: bytes) -> bytes:
+    """`text` in a Type 3 font as dvips makes of a Metafont bitmap font: no font name, each
+    glyph named by its code (`/a28`), no ToUnicode map."""
+    codes = sorted(set(text))
+    glyph = pdf_stream(b"500 0 0 0 400 600 d1 0 0 400 600 re f")
+    procs = " ".join(f"/a{code} 7 0 R" for code in codes)
+    differences = " ".join(f"{code} /a{code}" for code in codes)
+    widths = " ".join("500" if code in codes else "0" for code in range(codes[0], codes[-1] + 1))
+    return pdf_file(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+            b"/Resources << /Font << /F1 5 0 R >> >> >>",
+            pdf_stream(b"BT /F1 11 Tf 72 700 Td (" + text + b") Tj ET"),
+            (
+                f"<< /Type /Font /Subtype /Type3 /FontBBox [0 0 500 600] "
+                f"/FontMatrix [0.001 0 0 0.001 0 0] /CharProcs 6 0 R "
+                f"/Encoding << /Type /Encoding /Differences [{differences}] >> "
+                f"/FirstChar {codes[0]} /LastChar {codes[-1]} /Widths [{widths}] >>"
+            ).encode(),
+            f"<< {procs} >>".encode(),
+            glyph,
+        ]
+    )
+
+
+def test_the_ligatures_of_a_nameless_type3_t1_font_are_spelled_out() -> None:
+    # T1 (EC) encoding: 0x1B ff, 0x1C fi, 0x1D fl, 0x1E ffi, 0x1F ffl
+    data = _type3_pdf(b"The \034rst de\034nition, a\035oat, e\036cient and o\033.")
+    assert read_pdf(data).text == "The first definition, afloat, efficient and off."
+
+
 def test_running_headers_footers_and_page_numbers_are_dropped() -> None:
     topics = ["waves", "tides", "dunes", "reefs"]
     pages = [
