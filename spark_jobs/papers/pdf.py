@@ -17,6 +17,7 @@ files without any readable page are reported with a reason instead of yielding e
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import io
 import itertools
@@ -488,7 +489,9 @@ def tesseract_version() -> str | None:
 def _text_layer(page, textpage) -> tuple[list[_Line], int, PageFeatures]:
     """The page's text lines inside its crop box, in reading order; the lines left out for
     lying outside it; and the page's routing features."""
-    text = _place_loose_accents(textpage.get_text_range(), textpage)
+    raw_text = textpage.get_text_range()
+    text = _place_accents(raw_text, textpage)
+    text = _type3_ligatures(_math_symbol_brackets(text, textpage), textpage)
     left, bottom, right, top = page.get_cropbox()
     lines: list[_Line] = []
     clipped = 0
@@ -496,10 +499,10 @@ def _text_layer(page, textpage) -> tuple[list[_Line], int, PageFeatures]:
     for raw in text.replace("\r\n", "\n").split("\n"):
         start = index
         index += len(raw) + (2 if text[index + len(raw) : index + len(raw) + 1] == "\r" else 1)
-        if not raw.strip():
+        if not raw.strip(_STRIPPED):
             continue
-        first = start + len(raw) - len(raw.lstrip())
-        last = start + len(raw.rstrip()) - 1
+        first = start + len(raw) - len(raw.lstrip(_STRIPPED))
+        last = start + len(raw.rstrip(_STRIPPED)) - 1
         box = _union(textpage.get_charbox(first), textpage.get_charbox(last))
         inside = _inside(box, left, bottom, right, top)
         if inside == "out":
@@ -512,59 +515,217 @@ def _text_layer(page, textpage) -> tuple[list[_Line], int, PageFeatures]:
                 if char.isspace()
                 or _inside(textpage.get_charbox(start + offset), left, bottom, right, top) != "out"
             )
-            if not kept.strip():
+            if not kept.strip(_STRIPPED):
                 clipped += 1
                 continue
             raw = kept
-        lines.append(_Line(raw.strip(), *box))
+        lines.append(_Line(raw.replace(DELETED, "").strip(), *box))
     lines = _split_at_gutter(textpage, lines, left, right)
-    features = _features(page, text, right - left, top - bottom)
+    features = _features(page, raw_text, right - left, top - bottom)
     return _reading_order(lines, (left + right) / 2), clipped, features
 
 
-# A spacing accent standing alone (blanks or the line's end either side): PDFium gives some
-# accents after their word (`Sedmitecná ˇ` for `Sedmitečná`, `fur ¨` for `für`) where TeX
-# drew them after the letter; the letter is the one the accent sits over (or under, for a
-# cedilla or ogonek) on the page.
-_LOOSE_ACCENT = re.compile(
-    r"(?<!\S)[\u00b4\u00a8\u02c6\u02dc\u00b8\u02c7\u02d8\u02d9\u02da\u00af\u02db](?!\S)"
-)
-_LOOSE_ACCENT_REACH = 80  # characters before the accent looked at for its letter
+# Spacing accents are placed by where they sit on the page, not where PDFium puts them in
+# the text: TeX draws an accent as a glyph of its own over or under its letter, and PDFium
+# gives it before the letter (`u ˙zytkowania`), after it (`s`, U+00B4, `c` for `ść`), after
+# the word (`Sedmitecná ˇ`, `fur ¨`), or with the next word (the accent of one word's `ć`
+# given among the letters of the next). The letter is the one whose box holds the accent's middle,
+# just above or below it, among the characters either side of the accent in the text.
+_ACCENT_CHARS = "\u00b4`\u00a8\u02c6^\u02dc\u00b8\u02c7\u02d8\u02d9\u02da\u00af\u02db\u02dd"
+_ACCENT = re.compile(f"[{re.escape(_ACCENT_CHARS)}]")
+_ACCENT_MARKS = {
+    **{accent: mark for accent, mark in _SPACING_ACCENTS.items()},
+    "\u02db": "\u0328",  # ogonek
+    "\u02dd": "\u030b",  # double acute (Hungarian ő, ű)
+}
+_ACCENT_REACH = 80  # characters either side of the accent looked at for its letter
+_ACCENT_SLACK = 0.75  # points the accent's middle may lie outside its letter's box
+# A blank PDFium generated beside a moved accent (it saw a gap where the accent's glyph sat)
+# is dropped when the letters either side of it are closer than this share of their height.
+_ACCENT_GAP_SHARE = 0.3
+DELETED = "\x00"  # a character left out of the text, keeping the indices boxes are looked up by
+_STRIPPED = " \t\r\n\x0b\x0c" + DELETED
 
 
-def _place_loose_accents(text: str, textpage) -> str:
-    """`text` with each loose accent composed onto the letter under it, found by position (the
-    accent's middle within the letter's width, just above or below it), when the pair makes
-    one precomposed letter; the accent's own place becomes a blank, so the text keeps its
-    length and the character indices PDFium's boxes are looked up by."""
-    if not _LOOSE_ACCENT.search(text):
+def _place_accents(text: str, textpage) -> str:
+    """`text` with each spacing accent composed onto the letter under it, found by position,
+    when the pair makes one precomposed letter. The accent's place, and the blanks PDFium
+    generated around it between two letters that touch, become DELETED (removed when the
+    text is cleaned), so the text keeps its length."""
+    if not _ACCENT.search(text):
         return text
+    import pypdfium2.raw as pdfium_c
+
     chars = list(text)
-    for match in _LOOSE_ACCENT.finditer(text):
+    boxes: dict[int, tuple | None] = {}
+    raw = textpage.raw
+    x0, y0, x1, y1 = (ctypes.c_double() for _ in range(4))
+    pointers = [ctypes.byref(value) for value in (x0, x1, y0, y1)]
+
+    def box(index: int) -> tuple | None:
+        if index not in boxes:
+            found = pdfium_c.FPDFText_GetCharBox(raw, index, *pointers)
+            boxes[index] = (x0.value, y0.value, x1.value, y1.value) if found else None
+        return boxes[index]
+
+    for match in _ACCENT.finditer(text):
         index = match.start()
-        try:
-            ax0, ay0, ax1, ay1 = textpage.get_charbox(index)
-        except Exception:  # a box PDFium cannot give: the accent stays where it is
+        accent = box(index)
+        if accent is None:
             continue
-        middle = (ax0 + ax1) / 2
-        for other in range(index - 1, max(-1, index - _LOOSE_ACCENT_REACH), -1):
-            letter = chars[other]
-            if letter == "\n":
+        middle = (accent[0] + accent[2]) / 2
+        below = text[index] in _ACCENTS_BELOW
+        # the letter on the accent's line (PDFium's), nearest to it in the text first
+        first = max(text.rfind("\n", 0, index) + 1, index - _ACCENT_REACH)
+        end = text.find("\n", index)
+        end = min(len(text) if end < 0 else end, index + _ACCENT_REACH)
+        found = None
+        for distance in range(1, max(index - first, end - index - 1) + 1):
+            for other in (index - distance, index + distance):
+                if not first <= other < end or not chars[other].isalpha():
+                    continue
+                letter = box(other)
+                if (
+                    letter is not None
+                    and letter[0] - _ACCENT_SLACK <= middle <= letter[2] + _ACCENT_SLACK
+                    and _beside(accent, letter, below=below)
+                ):
+                    found = other
+                    break
+            if found is not None:
                 break
-            if not letter.isalpha():
-                continue
-            x0, y0, x1, y1 = textpage.get_charbox(other)
-            height = max(y1 - y0, 1.0)
-            if not x0 <= middle <= x1 or ay0 > y1 + height or ay1 < y0 - height:
-                continue
-            base = "i" if letter == "\u0131" else letter
-            mark = _SPACING_ACCENTS.get(text[index], "\u0328" if text[index] == "\u02db" else "")
-            composed = unicodedata.normalize("NFC", base + mark)
-            if len(composed) == 1:
-                chars[other] = composed
-                chars[index] = " "
-            break
+        if found is None:
+            continue
+        other = found
+        base = "i" if chars[other] == "\u0131" else chars[other]
+        composed = unicodedata.normalize("NFC", base + _ACCENT_MARKS[text[index]])
+        if len(composed) != 1:
+            continue
+        chars[other] = composed
+        chars[index] = DELETED
+        _drop_generated_blanks(chars, index, box, raw, pdfium_c)
     return "".join(chars)
+
+
+# TeX's math symbol fonts (OMS encoding: cmsy, Latin Modern's LMMathSymbols, txfonts',
+# newtx's and pxfonts' symbol fonts) hold the angle brackets at the codes of `h` and `i`;
+# without a ToUnicode map PDFium gives the code as the letter, so `\meta{name}` or
+# `$\langle x \rangle$` came out as `hnamei`, glued to the word. PDFium flags such characters
+# (a Unicode map error); a flagged `h` at a word's start or `i` at its end in one of these
+# fonts is the bracket.
+_OMS_FONT = re.compile(r"(?i)^(?:[A-Z]{6}\+)?(?:cmb?sy\d*|lmmathsymbols|r?tx(?:b?sy|msy)|pxb?sy)")
+# dvips and Metafont make Type 3 bitmap fonts, without names, of TeX's T1-encoded (EC) fonts
+# when no Type 1 version is installed; their glyph names (`/a28`) map to nothing, and PDFium
+# gives the code: T1 holds the ff, fi, fl, ffi and ffl ligatures at 0x1B-0x1F, so `first`
+# came out as 0x1C, `rst`.
+# (read as the Unicode ligature characters, which _clean spells out)
+_LIGATURE_MARKS = {
+    "\x1b": "\ufb00",
+    "\x1c": "\ufb01",
+    "\x1d": "\ufb02",
+    "\x1e": "\ufb03",
+    "\x1f": "\ufb04",
+}
+_T1_LIGATURE = re.compile("[\x1b-\x1f]")
+_OMS_BRACKET_CANDIDATE = re.compile(r"(?<![^\W\d_])h(?=[^\W\d_])|(?<=[^\W\d_])i(?![^\W\d_])")
+_OMS_BRACKETS = {"h": "\u27e8", "i": "\u27e9"}
+
+
+def _math_symbol_brackets(text: str, textpage) -> str:
+    """`text` with the angle brackets of a TeX math symbol font read as brackets (see
+    _OMS_FONT); one character for one, so indices stay."""
+    import pypdfium2.raw as pdfium_c
+
+    raw = textpage.raw
+    fonts: dict[int, bool] = {}
+    chars: list[str] | None = None
+    for match in _OMS_BRACKET_CANDIDATE.finditer(text):
+        index = match.start()
+        if not pdfium_c.FPDFText_HasUnicodeMapError(raw, index):
+            continue
+        text_object = pdfium_c.FPDFText_GetTextObject(raw, index)
+        font = pdfium_c.FPDFTextObj_GetFont(text_object) if text_object else None
+        if not font:
+            continue
+        key = ctypes.cast(font, ctypes.c_void_p).value or 0
+        if key not in fonts:
+            buffer = ctypes.create_string_buffer(256)
+            pdfium_c.FPDFFont_GetBaseFontName(font, buffer, 256)
+            fonts[key] = bool(_OMS_FONT.match(buffer.value.decode("latin-1")))
+        if fonts[key]:
+            chars = chars if chars is not None else list(text)
+            chars[index] = _OMS_BRACKETS[text[index]]
+    return text if chars is None else "".join(chars)
+
+
+def _type3_ligatures(text: str, textpage) -> str:
+    """`text` with the ligatures of nameless (Type 3 bitmap) T1 fonts as Unicode ligatures;
+    one character for one, so indices stay."""
+    if not _T1_LIGATURE.search(text):
+        return text
+    import pypdfium2.raw as pdfium_c
+
+    raw = textpage.raw
+    chars = list(text)
+    for match in _T1_LIGATURE.finditer(text):
+        index = match.start()
+        if not pdfium_c.FPDFText_HasUnicodeMapError(raw, index):
+            continue
+        text_object = pdfium_c.FPDFText_GetTextObject(raw, index)
+        font = pdfium_c.FPDFTextObj_GetFont(text_object) if text_object else None
+        if not font:
+            continue
+        buffer = ctypes.create_string_buffer(256)
+        pdfium_c.FPDFFont_GetBaseFontName(font, buffer, 256)
+        if not buffer.value:
+            chars[index] = _LIGATURE_MARKS[text[index]]
+    return "".join(chars)
+
+
+_ACCENTS_BELOW = "\u00b8\u02db"  # a cedilla and an ogonek hang under their letter
+
+
+def _beside(accent: tuple, letter: tuple, *, below: bool) -> bool:
+    """Whether an accent's box sits where its letter's accent goes: over the letter (its
+    bottom in the letter's upper part, at most one letter height above it), or, for a
+    cedilla or ogonek, under it. A quote on the next line is not an accent of this one."""
+    _, y0, _, y1 = letter
+    height = max(y1 - y0, 1.0)
+    if below:
+        return y0 - height <= accent[3] <= y1 - 0.3 * height
+    return y0 + 0.3 * height <= accent[1] <= y1 + height
+
+
+def _drop_generated_blanks(chars: list[str], index: int, box, raw, pdfium_c) -> None:
+    """The blanks PDFium generated either side of a removed accent, when the characters
+    beyond them are letters that touch on the page (one word the accent split)."""
+    run = [index]
+    start = index
+    while start > 0 and chars[start - 1] in (" ", DELETED):
+        start -= 1
+        run.append(start)
+    end = index
+    while end + 1 < len(chars) and chars[end + 1] in (" ", DELETED):
+        end += 1
+        run.append(end)
+    blanks = [i for i in run if chars[i] == " "]
+    if not blanks or start == 0 or end + 1 >= len(chars):
+        return
+    if not (chars[start - 1].isalpha() and chars[end + 1].isalpha()):
+        return
+    if not all(pdfium_c.FPDFText_IsGenerated(raw, i) for i in blanks):
+        return
+    left, right = box(start - 1), box(end + 1)
+    if left is None or right is None:
+        return
+    height = max(left[3] - left[1], right[3] - right[1], 1.0)
+    if (
+        abs(right[1] - left[1]) > height
+        or not -height < right[0] - left[2] < _ACCENT_GAP_SHARE * height
+    ):
+        return
+    for i in blanks:
+        chars[i] = DELETED
 
 
 def _split_at_gutter(textpage, lines: list[_Line], left: float, right: float) -> list[_Line]:

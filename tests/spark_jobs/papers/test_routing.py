@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import shutil
+from pathlib import Path
 
 import pytest
 from pypdf import PdfReader, PdfWriter
@@ -137,6 +138,119 @@ def test_an_accent_pdfium_gives_after_its_word_goes_onto_the_letter_under_it() -
         [[(72, 700, "Das Geld fur die Tiere"), (125.6, 700, "\u00a8"), (72, 680, "Zeile zwei")]]
     )
     assert read_pdf(data).text == "Das Geld f\u00fcr die Tiere\nZeile zwei"
+
+
+def _helvetica_tj(tj: bytes) -> bytes:
+    """One line drawn as one TJ array in Helvetica (WinAnsi), as TeX writes a line: an accent
+    is its own glyph, moved over its letter by the kerns either side of it."""
+    content = b"BT /F1 11 Tf 72 700 Td [" + tj + b"] TJ ET"
+    return pdf_file(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+            b"/Resources << /Font << /F1 5 0 R >> >> >>",
+            pdf_stream(content),
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+        ]
+    )
+
+
+def test_an_accent_goes_onto_the_letter_it_sits_over_not_the_next_one() -> None:
+    # Polish `treść` as TeX sets it with accents of their own: PDFium gives the accent of the
+    # s between s and c (`Tres`, U+00B4, `c`), and the one of the c, drawn last, after the line
+    size = 11 / 1000  # Helvetica widths in points at 11 pt: T 611, r 333, e 556, s/c 500
+    s_at = 72 + (611 + 333 + 556) * size
+    c_at = s_at + 500 * size
+    accent = 333 * size
+    data = helvetica_pdf(
+        [
+            [
+                (72, 700, "Tres"),
+                (round(s_at + (500 * size - accent) / 2, 2), 700, "\u00b4"),
+                (round(c_at, 2), 700, "c punktu jeden."),
+                (round(c_at + (500 * size - accent) / 2, 2), 700, "\u00b4"),
+            ]
+        ]
+    )
+    assert read_pdf(data).text == "Tre\u015b\u0107 punktu jeden."
+
+
+def test_a_blank_pdfium_sees_before_an_accent_inside_a_word_is_dropped() -> None:
+    # TeX draws the accent, then backs up to draw its letter under it; PDFium sees a gap
+    # between the R and the accent and puts a blank there (`GR \u00a8OSSE`)
+    data = _helvetica_tj(b"(Die GR) -222 (\xa8) 555 (OSSE der M) -222 (\xa8) 555 (OWE.)")
+    assert read_pdf(data).text == "Die GR\u00d6SSE der M\u00d6WE."
+
+
+def test_a_quote_on_the_next_line_is_not_an_accent_of_the_letter_above_it() -> None:
+    # a backtick at the start of a line sits under the last letters of the line above
+    o_at = 72 + (611 + 556 + 500 + 278) * 11 / 1000  # "Text" in Helvetica at 11 pt
+    data = helvetica_pdf([[(72, 700, "Texto entre"), (round(o_at + 1, 2), 690, "`!' verbatim")]])
+    assert read_pdf(data).text == "Texto entre\n`!' verbatim"
+
+
+def test_the_angle_brackets_of_a_tex_math_symbol_font_are_brackets() -> None:
+    # pdfTeX's subset of Latin Modern's math symbol font, as etoolbox's manual embeds it: the
+    # brackets sit at the codes of `h` and `i`, named in the font's encoding by names PDFium
+    # does not map, so it gave `\meta{name}` as `hnamei`
+    font = (Path(__file__).parent / "data" / "lmmathsymbols10-angle-brackets.t1").read_bytes()
+    content = (
+        b"BT /F1 11 Tf 72 700 Td (Replace the ) Tj /F2 11 Tf (h) Tj /F1 11 Tf (name) Tj "
+        b"/F2 11 Tf (i) Tj /F1 11 Tf ( of the hook; hi to Ahi.) Tj ET"
+    )
+    data = pdf_file(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+            b"/Resources << /Font << /F1 5 0 R /F2 6 0 R >> >> >>",
+            pdf_stream(content),
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /XPVMCL+LMMathSymbols10-Regular "
+            b"/FirstChar 104 /LastChar 105 /Widths [388.9 388.9] /FontDescriptor 7 0 R "
+            b"/Encoding << /Type /Encoding /Differences [104 /angbracketleft /angbracketright] >> >>",
+            b"<< /Type /FontDescriptor /FontName /XPVMCL+LMMathSymbols10-Regular /Flags 4 "
+            b"/FontBBox [-29 -960 1116 775] /Ascent 750 /CapHeight 683 /Descent -194 "
+            b"/ItalicAngle -14 /StemV 40 /XHeight 431 /FontFile 8 0 R >>",
+            pdf_stream(font, " /Length1 1728 /Length2 1402 /Length3 0"),
+        ]
+    )
+    # the letters h and i of the text font stay letters
+    assert read_pdf(data).text == "Replace the \u27e8name\u27e9 of the hook; hi to Ahi."
+
+
+def _type3_pdf(text: bytes) -> bytes:
+    """`text` in a Type 3 font as dvips makes of a Metafont bitmap font: no font name, each
+    glyph named by its code (`/a28`), no ToUnicode map."""
+    codes = sorted(set(text))
+    glyph = pdf_stream(b"500 0 0 0 400 600 d1 0 0 400 600 re f")
+    procs = " ".join(f"/a{code} 7 0 R" for code in codes)
+    differences = " ".join(f"{code} /a{code}" for code in codes)
+    widths = " ".join("500" if code in codes else "0" for code in range(codes[0], codes[-1] + 1))
+    return pdf_file(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+            b"/Resources << /Font << /F1 5 0 R >> >> >>",
+            pdf_stream(b"BT /F1 11 Tf 72 700 Td (" + text + b") Tj ET"),
+            (
+                f"<< /Type /Font /Subtype /Type3 /FontBBox [0 0 500 600] "
+                f"/FontMatrix [0.001 0 0 0.001 0 0] /CharProcs 6 0 R "
+                f"/Encoding << /Type /Encoding /Differences [{differences}] >> "
+                f"/FirstChar {codes[0]} /LastChar {codes[-1]} /Widths [{widths}] >>"
+            ).encode(),
+            f"<< {procs} >>".encode(),
+            glyph,
+        ]
+    )
+
+
+def test_the_ligatures_of_a_nameless_type3_t1_font_are_spelled_out() -> None:
+    # T1 (EC) encoding: 0x1B ff, 0x1C fi, 0x1D fl, 0x1E ffi, 0x1F ffl
+    data = _type3_pdf(b"The \034rst de\034nition, a\035oat, e\036cient and o\033.")
+    assert read_pdf(data).text == "The first definition, afloat, efficient and off."
 
 
 def test_running_headers_footers_and_page_numbers_are_dropped() -> None:
