@@ -1,12 +1,13 @@
 """Landing files -> one row per input record, each kept, skipped or quarantined with a reason.
 
-The shared half of every corpus reader: listing landing files, one Spark task per file,
+The shared half of every corpus reader: listing landing files, spreading them over tasks by size,
 the common columns, and the rule that an unreadable file or a reader bug becomes a
 quarantined row instead of a crashed run. A family supplies a `FileReader`.
 """
 
 from __future__ import annotations
 
+import heapq
 import logging
 import os
 from collections import Counter
@@ -114,6 +115,7 @@ class Listing:
 
     units: tuple[str, ...]
     refused: tuple[LandingEntry, ...] = ()
+    sizes: tuple[int, ...] = ()  # bytes of each unit where the listing knows them (else empty)
 
 
 def list_landing_files(
@@ -138,7 +140,7 @@ def landing_listing(
     store: ObjectStore = LOCAL,
     limits: ReadLimits | None = None,
 ) -> Listing:
-    """The units an ingest of `source` reads, one Spark task each, and the entries it refuses.
+    """The units an ingest of `source` reads (their sizes where known) and the entries it refuses.
 
     A landing-sensor run names its files (`source.files`): each is checked on its own, every
     step of its path, so a link planted after the listing is refused too. Otherwise the
@@ -150,8 +152,12 @@ def landing_listing(
     location = source.location
     if source.files:
         entries = [check_inside(location, relative) for relative in source.files]
-        units = tuple(e.relative for e in entries if e.kind != "refused")
-        return Listing(units, tuple(e for e in entries if e.kind == "refused"))
+        kept = [e for e in entries if e.kind != "refused"]
+        return Listing(
+            tuple(e.relative for e in kept),
+            tuple(e for e in entries if e.kind == "refused"),
+            tuple(e.size for e in kept),
+        )
     children = getattr(reader, "units", None) == "children"
     if children and not is_s3(location) and os.path.isfile(local_root(location)):
         return Listing(("",))  # the location is one tarball
@@ -163,8 +169,13 @@ def landing_listing(
         if entry.kind == "refused":
             refused.append(entry)
         elif children or (entry.kind == "file" and entry.relative.lower().endswith(lowered)):
-            units.append(entry.relative)
-    return Listing(tuple(sorted(units)), tuple(sorted(refused, key=lambda e: e.relative)))
+            units.append(entry)
+    units.sort(key=lambda e: e.relative)
+    return Listing(
+        tuple(e.relative for e in units),
+        tuple(sorted(refused, key=lambda e: e.relative)),
+        tuple(e.size for e in units),
+    )
 
 
 def list_units(reader: FileReader, landing_uri: str, store: ObjectStore = LOCAL) -> list[str]:
@@ -190,14 +201,17 @@ class _ReadFiles:
     store: ObjectStore
     schema: pa.Schema
     limits: ReadLimits
+    # Task index -> the unit indexes that task reads (None: task index = unit index).
+    groups: tuple[tuple[int, ...], ...] | None = None
 
     def __call__(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
-            for index in batch.column(0).to_pylist():
-                if index == len(self.files):
-                    yield from self.refused_rows()
-                else:
-                    yield from self.read_isolated(self.files[index])
+            for task in batch.column(0).to_pylist():
+                for index in self.groups[task] if self.groups is not None else (task,):
+                    if index == len(self.files):
+                        yield from self.refused_rows()
+                    else:
+                        yield from self.read_isolated(self.files[index])
 
     def refused_rows(self) -> Iterator[pa.RecordBatch]:
         rows = _Rows(self.schema)
@@ -368,8 +382,9 @@ def ingest_files(
     """One row per input record of the source's landing units (schema: `ingest_schema`).
 
     The units are listed now (or given as `listing`) and read when the DataFrame is
-    evaluated, one Spark task each, every unit in a child process under the source's
-    `ReadLimits`; refused landing entries become quarantine rows.
+    evaluated, every unit in a child process under the source's `ReadLimits`; refused landing
+    entries become quarantine rows. The units are spread over tasks by size (`unit_groups`):
+    a task pays a fixed cost, so many small files share one, and a big file has its own.
     """
     schema = ingest_schema(reader.extra_fields)
     limits = ReadLimits.from_options(source.options)
@@ -383,8 +398,8 @@ def ingest_files(
         f"; {len(listing.refused)} landing entries refused" if listing.refused else "",
     )
     spark_schema = from_arrow_schema(schema, prefer_timestamp_ntz=False)
-    tasks = len(listing.units) + (1 if listing.refused else 0)
-    if not tasks:
+    groups = unit_groups(listing, spark.sparkContext.defaultParallelism)
+    if not groups:
         return spark.createDataFrame([], spark_schema)
     job = _ReadFiles(
         reader=reader,
@@ -396,9 +411,42 @@ def ingest_files(
         store=store,
         schema=schema,
         limits=limits,
+        groups=groups,
     )
-    # spark.range with one partition per unit: exactly one unit index per task.
-    return spark.range(0, tasks, 1, tasks).mapInArrow(job, spark_schema)
+    # spark.range with one partition per group: exactly one group index per task.
+    return spark.range(0, len(groups), 1, len(groups)).mapInArrow(job, spark_schema)
+
+
+# A task of an ingest gets at least this many landing bytes (while there are more units than
+# cores): below it, the task's fixed cost outweighs its reading. Units of unknown size
+# (directories, repositories) count as UNIT_MIN_BYTES each.
+TASK_MIN_BYTES = 32 << 20
+UNIT_MIN_BYTES = 1 << 20
+
+
+def unit_groups(listing: Listing, parallelism: int) -> tuple[tuple[int, ...], ...]:
+    """The unit indexes each ingest task reads (index len(units): the refused entries).
+
+    As many tasks as the landing bytes need at TASK_MIN_BYTES each, at least one per core and
+    at most four per core, never more than the units; units go largest first to the least
+    loaded task, so a big file keeps a task to itself.
+    """
+    count = len(listing.units)
+    sizes = listing.sizes if len(listing.sizes) == count else (0,) * count
+    weights = [max(size, UNIT_MIN_BYTES) for size in sizes]
+    if listing.refused:
+        weights.append(UNIT_MIN_BYTES)
+    if not weights:
+        return ()
+    cores = max(1, parallelism)
+    tasks = min(len(weights), 4 * cores, max(cores, -(-sum(weights) // TASK_MIN_BYTES)))
+    groups: list[list[int]] = [[] for _ in range(tasks)]
+    heap = [(0, i) for i in range(tasks)]
+    for index in sorted(range(len(weights)), key=lambda i: -weights[i]):
+        load, task = heapq.heappop(heap)
+        groups[task].append(index)
+        heapq.heappush(heap, (load + weights[index], task))
+    return tuple(tuple(sorted(group)) for group in groups)
 
 
 def read_without_spark(
