@@ -8,6 +8,9 @@ near copy, one holding a bundled benchmark item), the bundled benchmarks registe
 
     python -m bench.curate_overhead            # 3 curates of the same lake, the last one's jobs
     python -m bench.curate_overhead --runs 5
+    python -m bench.curate_overhead --incremental   # what the Dagster asset runs: the
+                                                    # incremental curate, its state cleared
+                                                    # before each run (a first run each time)
 """
 
 from __future__ import annotations
@@ -84,9 +87,17 @@ def build_lake(spark, root: Path):
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--incremental",
+        action="store_true",
+        help="time curate_corpora_incremental (state cleared before each run) instead",
+    )
     args = parser.parse_args(argv)
 
+    import shutil
+
     from spark_jobs.dedup import DedupConfig
+    from spark_jobs.incremental import curate_corpora_incremental
     from spark_jobs.recipe import CurationRecipe
     from spark_jobs.session import get_spark
     from spark_jobs.stages import curate_corpora
@@ -106,7 +117,13 @@ def main(argv: list[str] | None = None) -> int:
             group = f"curate-{run}"
             context.setJobGroup(group, group)
             started = time.perf_counter()
-            curate_corpora(spark, lake, recipes, DedupConfig(), run_id=group, metadata={})
+            if args.incremental:
+                shutil.rmtree(Path(tmp) / "lake" / "curation", ignore_errors=True)
+                curate_corpora_incremental(
+                    spark, lake, recipes, DedupConfig(), run_id=group, metadata={}
+                )
+            else:
+                curate_corpora(spark, lake, recipes, DedupConfig(), run_id=group, metadata={})
             seconds = time.perf_counter() - started
             jobs = tracker.getJobIdsForGroup(group)
             stages = sum(len(tracker.getJobInfo(j).stageIds) for j in jobs)

@@ -20,6 +20,12 @@ call, committing real Delta tables:
     .venv/bin/python -m bench.curation_scale --docs 20000
     .venv/bin/python -m bench.curation_scale --quick         # 5,000 documents (+500)
     .venv/bin/python -m bench.curation_scale --compare-annotations BEFORE AFTER
+    .venv/bin/python -m bench.curation_scale --sizes 2000,20000,200000   # the growth table
+
+`--sizes` runs the stages once per size, each in a fresh process (its own Spark session and
+memory peak), then prints per stage the seconds and MB/s per core at each size and splits the
+time into a fixed cost and a cost per document (least squares over the sizes:
+seconds = fixed + per_doc x documents).
 
 The per-core rates divide by the Spark cores (local[N], N = --cores, default all of them).
 """
@@ -73,6 +79,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cores", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--driver-memory", default="4g", help="Spark driver (= executor) heap")
+    parser.add_argument("--sizes", help="comma-separated document counts: the growth table")
     parser.add_argument(
         "--compare-annotations",
         nargs=2,
@@ -82,6 +89,8 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
     if args.compare_annotations:
         return compare_annotations(*args.compare_annotations)
+    if args.sizes:
+        return growth([int(n) for n in args.sizes.split(",")], args)
     n_docs = 5_000 if args.quick else args.docs
     n_new = args.increment if args.increment is not None else max(n_docs // 20, 1)
     cores = args.cores
@@ -111,6 +120,11 @@ def main(argv: list[str] | None = None) -> dict:
         for unit, value in zip(("docs/s/core", "MB/s/core"), f.per_core(cores), strict=True)
     }
     out.update({f"{f.stage} peak GiB": round(f.peak_bytes / 2**30, 2) for f in figures})
+    out.update({f"{f.stage} seconds": round(f.seconds, 2) for f in figures})
+    out.update({f"{f.stage} docs": f.docs for f in figures})
+    out.update({f"{f.stage} MB": round(f.mb, 2) for f in figures})
+    out["stages"] = [f.stage for f in figures]
+    out["cores"] = cores
     out.update({f"{f.stage} {name}": n for f in figures for name, n in f.counts.items()})
     out["peak GiB"] = round(max(f.peak_bytes for f in figures) / 2**30, 2)
     out["documents"] = n_docs
@@ -321,6 +335,51 @@ def compare_annotations(before: str, after: str) -> dict:
         changed = {k: (old[i][k], new[i][k]) for k in ANNOTATION_COLUMNS if old[i][k] != new[i][k]}
         print(f"  {i}: {changed}")
     return {"rows compared": len(old.keys() & new.keys()), "rows differing": len(differing)}
+
+
+def growth(sizes: list[int], args: argparse.Namespace) -> dict:
+    """Run every size in its own process, then print the growth table."""
+    import subprocess
+
+    runs = []
+    for n in sizes:
+        print(f"== {n:,} documents", flush=True)
+        command = [sys.executable, "-m", "bench.curation_scale", "--docs", str(n)]
+        command += ["--cores", str(args.cores), "--driver-memory", args.driver_memory]
+        subprocess.run(command, check=True)
+        stem = ensure_corpus(n, args.seed).stem
+        runs.append(json.loads((BENCH_DIR / "curation-scale" / stem / "figures.json").read_text()))
+    cores = runs[0]["cores"]
+    head = "".join(f"{f'{n:,} docs: s':>16}{'MB/s/core':>10}" for n in sizes)
+    print(f"\nGrowth: {', '.join(f'{n:,}' for n in sizes)} documents, local[{cores}]")
+    print(f"{'stage':<22}{head}{'fixed s':>9}{'ms/doc/core':>12}")
+    table = {}
+    for stage in runs[-1]["stages"]:
+        points = [(r[f"{stage} docs"], r[f"{stage} seconds"]) for r in runs if f"{stage} docs" in r]
+        fixed, per_doc = _fit(points)
+        cells = "".join(
+            f"{r[f'{stage} seconds']:>16.1f}{r[f'{stage} MB/s/core']:>10.2f}" for r in runs
+        )
+        print(f"{stage:<22}{cells}{fixed:>9.1f}{per_doc * 1000 * cores:>12.3f}")
+        table[stage] = {
+            "fixed seconds": round(fixed, 2),
+            "ms per doc per core": per_doc * 1e3 * cores,
+        }
+    peaks = "  ".join(f"{n:,}: {r['peak GiB']:.2f} GiB" for n, r in zip(sizes, runs, strict=True))
+    print(f"peak resident memory of the process tree: {peaks}")
+    return {"sizes": sizes, "stages": table, "peaks": [r["peak GiB"] for r in runs]}
+
+
+def _fit(points: list[tuple[int, float]]) -> tuple[float, float]:
+    """Least squares seconds = fixed + per_doc x docs (fixed = the only point's time if one)."""
+    if len(points) < 2:
+        return (points[0][1] if points else 0.0), 0.0
+    n = len(points)
+    mx = sum(x for x, _ in points) / n
+    my = sum(y for _, y in points) / n
+    var = sum((x - mx) ** 2 for x, _ in points)
+    slope = sum((x - mx) * (y - my) for x, y in points) / var if var else 0.0
+    return my - slope * mx, slope
 
 
 def report(figures: list[StageFigure], cores: int, n_docs: int, mb: float) -> None:

@@ -676,9 +676,12 @@ def _update_candidates(
     if fresh is None:
         fresh = _empty(spark, lake, CANDIDATE_TABLE)
     commit = None
+    sources: dict[str, list[str]] = {}
     for corpus, source in sorted(plan.changed | plan.removed):
-        rows = fresh.where((F.col("corpus") == corpus) & (F.col("source") == source))
-        commit = _write(lake, CANDIDATE_TABLE, rows, lineage, {"corpus": corpus, "source": source})
+        sources.setdefault(corpus, []).append(source)
+    for corpus, names in sources.items():  # one commit per family, all its partitions
+        rows = fresh.where((F.col("corpus") == corpus) & F.col("source").isin(names))
+        commit = _write(lake, CANDIDATE_TABLE, rows, lineage, {"corpus": corpus, "source": names})
     if commit is None:  # nothing changed: the table stays at its version
         commit = CommitResult(uri, open_table(uri, store=lake.store).version(), 0, 0, 0)
     return commit
@@ -710,28 +713,24 @@ def _write_family(
         commits["rejects"] = _write(
             lake, "rejects", removed, lineage, {"corpus": corpus, "stage": "curate"}
         )
-    else:
+    elif sources:
+        # One commit per table for all the recomputed partitions; a removed source has no
+        # rows left, so the write clears its partitions.
         spark = lake_session(kept, removed)
-        for source in sources:
-            # A removed source has no rows left: the empty write clears its partitions.
-            rows = (
-                kept.where(F.col("source") == source)
-                if kept is not None
-                else _empty(spark, lake, curated_table)
-            )
-            gone = (
-                removed.where(F.col("source") == source)
-                if removed is not None
-                else _empty(spark, lake, "rejects")
-            )
-            commits[curated_table] = _write(lake, curated_table, rows, lineage, {"source": source})
-            commits["rejects"] = _write(
-                lake,
-                "rejects",
-                gone,
-                lineage,
-                {"corpus": corpus, "stage": "curate", "source": source},
-            )
+        names = sorted(sources)
+        rows = kept if kept is not None else _empty(spark, lake, curated_table)
+        gone = removed if removed is not None else _empty(spark, lake, "rejects")
+        in_sources = F.col("source").isin(names)
+        commits[curated_table] = _write(
+            lake, curated_table, rows.where(in_sources), lineage, {"source": names}
+        )
+        commits["rejects"] = _write(
+            lake,
+            "rejects",
+            gone.where(in_sources),
+            lineage,
+            {"corpus": corpus, "stage": "curate", "source": names},
+        )
     if curated_table not in commits:  # nothing to rewrite: the table as it stands
         uri = lake.uri(curated_table)
         commits[curated_table] = CommitResult(

@@ -83,7 +83,7 @@ def _write(
     name: str,
     df: DataFrame,
     metadata: Mapping[str, object],
-    replace_where: Mapping[str, str] | None = None,
+    replace_where: Mapping[str, str | Sequence[str]] | None = None,
 ) -> CommitResult:
     return write_table(
         df,
@@ -372,25 +372,25 @@ def refresh_signatures(
         fresh = with_signature_state(minhash_signatures(documents, config), plan.recompute)
         fresh = fresh.persist(StorageLevel.MEMORY_AND_DISK)
         try:
-            for p in plan.recompute:
+            # One commit per family: its recomputed partitions replaced, its removed ones
+            # emptied (a commit per partition costs a Spark job and a log entry each).
+            sources: dict[str, list[str]] = {}
+            for key in [(p.corpus, p.source) for p in plan.recompute] + list(plan.remove):
+                sources.setdefault(key[0], []).append(key[1])
+            read_versions = {p.corpus: p.version for p in plan.recompute}
+            for corpus, names in sorted(sources.items()):
+                lineage = {**metadata}
+                if corpus in read_versions:
+                    table = document_tables(corpus)[1]
+                    lineage[f"lineage.input.{table}"] = read_versions[corpus]
+                    lineage["lineage.dedup_config"] = config.fingerprint
                 commits.append(
                     _write(
                         lake,
                         SIGNATURE_TABLE,
-                        fresh.where((F.col("corpus") == p.corpus) & (F.col("source") == p.source)),
-                        {
-                            **metadata,
-                            f"lineage.input.{document_tables(p.corpus)[1]}": p.version,
-                            "lineage.dedup_config": config.fingerprint,
-                        },
-                        {"corpus": p.corpus, "source": p.source},
-                    )
-                )
-            empty = fresh.limit(0)
-            for corpus, source in plan.remove:
-                commits.append(
-                    _write(
-                        lake, SIGNATURE_TABLE, empty, metadata, {"corpus": corpus, "source": source}
+                        fresh.where(F.col("corpus") == corpus),
+                        lineage,
+                        {"corpus": corpus, "source": sorted(names)},
                     )
                 )
         finally:

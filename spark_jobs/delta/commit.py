@@ -55,7 +55,7 @@ class _WritePlan:
     mode: WriteMode
     schema: pa.Schema
     partition_by: list[str]
-    replace_where: dict[str, str]
+    replace_where: dict[str, str | tuple[str, ...]]  # a value, or any of several values
 
     @property
     def full_overwrite(self) -> bool:
@@ -119,7 +119,7 @@ def _plan_write(
     *,
     mode: WriteMode,
     partition_by: Sequence[str],
-    replace_where: Mapping[str, str] | None,
+    replace_where: Mapping[str, str | Sequence[str]] | None,
     overwrite_schema: bool,
     store: ObjectStore,
 ) -> _WritePlan:
@@ -149,7 +149,12 @@ def _plan_write(
             f"cast it first (schema: {schema})"
         ) from error
 
-    replace_where = {str(k): v for k, v in (replace_where or {}).items()}
+    replace_where = {
+        str(k): tuple(sorted(set(v), key=str))
+        if isinstance(v, list | tuple | set | frozenset)
+        else v
+        for k, v in (replace_where or {}).items()
+    }
     if replace_where:
         if mode != "overwrite":
             raise ValueError(
@@ -162,10 +167,12 @@ def _plan_write(
                 f"(partition_by={partition_by}); only whole partitions can be replaced"
             )
         for column, value in replace_where.items():
-            if not isinstance(value, str):
+            values = value if isinstance(value, tuple) else (value,)
+            if not values or not all(isinstance(v, str) for v in values):
                 raise ValueError(
                     f"replace_where[{column!r}] must be the partition value as a string "
-                    f"(as Delta stores it, e.g. '2024-10-01' or '7'), got {value!r}"
+                    f"(as Delta stores it, e.g. '2024-10-01' or '7'), or a non-empty list "
+                    f"of them, got {value!r}"
                 )
 
     plan = _WritePlan(uri, store, mode, schema, partition_by, replace_where)
@@ -240,13 +247,26 @@ def _open_existing(uri: str, store: ObjectStore) -> DeltaTable | None:
     return table
 
 
+def _matches(value: str | None, wanted: str | tuple[str, ...]) -> bool:
+    return value in wanted if isinstance(wanted, tuple) else value == wanted
+
+
+def _partition_filters(replace_where: Mapping[str, str | tuple[str, ...]]) -> list[tuple] | None:
+    """delta-rs partition filters for a replace_where: `=` a value or `in` several."""
+    filters = [
+        (c, "in", list(v)) if isinstance(v, tuple) else (c, "=", v)
+        for c, v in replace_where.items()
+    ]
+    return filters or None
+
+
 def _check_replace_where(plan: _WritePlan, files: list[dict[str, Any]]) -> None:
     if not plan.replace_where:
         return
     wrong = set()
     for file in files:
         values = json.loads(file["partition_values"])
-        if any(values.get(c) != v for c, v in plan.replace_where.items()):
+        if not all(_matches(values.get(c), v) for c, v in plan.replace_where.items()):
             wrong.add(tuple(sorted(values.items(), key=lambda kv: str(kv))))
     if wrong:
         found = [dict(w) for w in sorted(wrong, key=str)[:5]]
@@ -406,7 +426,7 @@ def _commit_once(
         plan.mode,
         DeltaSchema.from_arrow(plan.schema) if new_schema else table.schema(),
         partition_by=plan.partition_by or None,
-        partition_filters=[(c, "=", v) for c, v in plan.replace_where.items()] or None,
+        partition_filters=_partition_filters(plan.replace_where),
         commit_properties=properties,
     )
 

@@ -25,7 +25,7 @@ def write_table(
     *,
     mode: WriteMode,
     partition_by: Sequence[str] = (),
-    replace_where: Mapping[str, str] | None = None,
+    replace_where: Mapping[str, str | Sequence[str]] | None = None,
     metadata: Mapping[str, object] | None = None,
     store: ObjectStore = LOCAL,
     overwrite_schema: bool = False,
@@ -45,8 +45,10 @@ def write_table(
             named by `replace_where`.
         partition_by: partition columns; must match an existing table's partitioning.
         replace_where: overwrite one partition, e.g. {"source": "cc-2024-10"}; keys are a
-            subset of the partition columns, values as Delta stores them (strings). Every
-            written row must fall inside it. Re-running the same write is idempotent.
+            subset of the partition columns, values as Delta stores them (strings), or a
+            list of values to replace several partitions in one commit, e.g. {"source":
+            ["a", "b"]}. Every written row must fall inside it. Re-running the same write
+            is idempotent.
         metadata: lineage for the commit (run id, asset key, partition, code version);
             values are stringified. `pilehouse.*` keys are added (rows, files, bytes,
             mode, replace_where, commit_id).
@@ -105,7 +107,7 @@ def write_arrow(
     *,
     mode: WriteMode,
     partition_by: Sequence[str] = (),
-    replace_where: Mapping[str, str] | None = None,
+    replace_where: Mapping[str, str | Sequence[str]] | None = None,
     metadata: Mapping[str, object] | None = None,
     store: ObjectStore = LOCAL,
     overwrite_schema: bool = False,
@@ -201,7 +203,7 @@ class StagedWrite:
         files: list[dict[str, Any]],
         *,
         mode: WriteMode,
-        replace_where: Mapping[str, str] | None = None,
+        replace_where: Mapping[str, str | Sequence[str]] | None = None,
         metadata: Mapping[str, object] | None = None,
     ) -> CommitResult:
         """Commit files from `write_files` in one Delta commit (the modes of `write_table`)."""
