@@ -310,14 +310,10 @@ def _read_partitions(
     uri = lake.uri(document_tables(corpus)[1])
     if set(sources) >= set(all_sources):
         return read_spark(spark, uri, version=version, store=lake.store)
-    frames = [
-        read_spark(spark, uri, version=version, store=lake.store, partitions={"source": s})
-        for s in sorted(sources)
-    ]
-    out = frames[0]
-    for frame in frames[1:]:
-        out = out.unionByName(frame)
-    return out
+    # One read of all the partitions (one snapshot, tasks balanced over their files).
+    return read_spark(
+        spark, uri, version=version, store=lake.store, partitions={"source": sorted(sources)}
+    )
 
 
 def curate_corpora_incremental(

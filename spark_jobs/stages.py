@@ -359,14 +359,17 @@ def refresh_signatures(
     commits = []
     if plan.recompute:
         documents = None
+        by_corpus: dict[str, list] = {}
         for p in plan.recompute:
+            by_corpus.setdefault(p.corpus, []).append(p)
+        for corpus, parts in sorted(by_corpus.items()):  # one read per family
             part = read_spark(
                 spark,
-                lake.uri(document_tables(p.corpus)[1]),
-                version=p.version,
+                lake.uri(document_tables(corpus)[1]),
+                version=parts[0].version,
                 columns=["id", "corpus", "source", "text"],
                 store=lake.store,
-                partitions={"source": p.source},
+                partitions={"source": sorted(p.source for p in parts)},
             )
             documents = part if documents is None else documents.unionByName(part)
         fresh = with_signature_state(minhash_signatures(documents, config), plan.recompute)

@@ -287,7 +287,7 @@ def read_spark(
     columns: Sequence[str] | None = None,
     store: ObjectStore = LOCAL,
     num_partitions: int | None = None,
-    partitions: Mapping[str, str] | None = None,
+    partitions: Mapping[str, str | Sequence[str]] | None = None,
 ) -> DataFrame:
     """Read a snapshot as a Spark DataFrame, for local paths and s3:// alike.
 
@@ -301,7 +301,8 @@ def read_spark(
         num_partitions: Spark tasks to spread the rows over (default: four per core, but
             no task of fewer than SPLIT_MIN_ROWS rows when the log counts them); big files are cut into row ranges and the pieces balanced by rows over the
             tasks (see _task_groups), never more tasks than pieces.
-        partitions: read only the files of these partition values, e.g. {"source": "x"}.
+        partitions: read only the files of these partition values, e.g. {"source": "x"}, or
+            of any of several, e.g. {"source": ["x", "y"]}.
 
     Raises:
         NotImplementedError: the table uses deletion vectors or column mapping.
@@ -318,7 +319,11 @@ def read_spark(
         if column not in partition_by:
             raise ValueError(f"{column!r} is not a partition column of {uri} ({partition_by})")
         slot = files.column(f"p{partition_by.index(column)}").cast(pa.string())
-        files = files.filter(pc.fill_null(pc.equal(slot, value), False))
+        if isinstance(value, str):
+            match = pc.equal(slot, value)
+        else:  # any of several values: one read of many partitions
+            match = pc.is_in(slot, value_set=pa.array(list(value), pa.string()))
+        files = files.filter(pc.fill_null(match, False))
     if num_partitions is None:
         num_partitions = _default_tasks(files, spark.sparkContext.defaultParallelism)
     groups = _task_groups(files, max(1, num_partitions), SPLIT_MIN_ROWS)

@@ -410,6 +410,19 @@ def test_files_are_spread_over_tasks_by_rows(spark, lake):
     assert counts == {"big": 6000, "a": 1500, "b": 1500, "c": 1000}
 
 
+def test_a_small_table_is_read_by_few_tasks_and_partitions_by_a_list(spark, lake):
+    uri = str(lake / "small")
+    for n, source in ((1500, "a"), (300, "b"), (200, "c")):
+        batch = pa.table({"doc_id": pa.array(range(n), pa.int64()), "source": [source] * n})
+        delta.write_arrow(batch, uri, mode="append", partition_by=["source"])
+    # 2,000 rows: two tasks of at least SPLIT_MIN_ROWS, not four per core.
+    assert delta.read_spark(spark, uri).rdd.getNumPartitions() == 2
+    two = delta.read_spark(spark, uri, partitions={"source": ["c", "b"]})
+    counts = {r.source: r["count"] for r in two.groupBy("source").count().collect()}
+    assert counts == {"b": 300, "c": 200}
+    assert delta.read_spark(spark, uri, partitions={"source": "a"}).count() == 1500
+
+
 def test_row_ranges_cross_row_groups_exactly(tmp_path):
     path = tmp_path / "groups.parquet"
     pq.write_table(pa.table({"n": pa.array(range(1000), pa.int64())}), path, row_group_size=128)
