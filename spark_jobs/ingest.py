@@ -185,7 +185,7 @@ def list_units(reader: FileReader, landing_uri: str, store: ObjectStore = LOCAL)
 
 
 @dataclass(frozen=True)
-class _ReadFiles:
+class ReadFiles:
     """The per-task work: read the units whose indexes arrive, emit Arrow batches.
 
     Index `len(files)` stands for the refused entries: they become quarantine rows without
@@ -401,7 +401,7 @@ def ingest_files(
     groups = unit_groups(listing, spark.sparkContext.defaultParallelism)
     if not groups:
         return spark.createDataFrame([], spark_schema)
-    job = _ReadFiles(
+    job = ReadFiles(
         reader=reader,
         landing_uri=source.location.rstrip("/"),
         files=listing.units,
@@ -461,7 +461,7 @@ def read_without_spark(
     isolation and budgets, no Spark. For one-off inspection, tests and the fault suite."""
     limits = ReadLimits.from_options(source.options)
     listing = listing or landing_listing(reader, source, store, limits)
-    job = _ReadFiles(
+    job = ReadFiles(
         reader=reader,
         landing_uri=source.location.rstrip("/"),
         files=listing.units,

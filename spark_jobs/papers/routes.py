@@ -24,7 +24,7 @@ from spark_jobs.ingest import (
     QUARANTINED,
     FileReader,
     Listing,
-    _ReadFiles,
+    ReadFiles,
     ingest_files,
     ingest_schema,
 )
@@ -148,7 +148,7 @@ class _ReadRouted:
 
         context = TaskContext.get()
         cpus = max(1, context.cpus()) if context is not None else 1
-        job = _ReadFiles(
+        job = ReadFiles(
             reader=self.route.reader(cpus),
             landing_uri=self.source.location.rstrip("/"),
             files=(),
