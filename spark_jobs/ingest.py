@@ -7,7 +7,6 @@ quarantined row instead of a crashed run. A family supplies a `FileReader`.
 
 from __future__ import annotations
 
-import heapq
 import logging
 import os
 from collections import Counter
@@ -22,6 +21,7 @@ import xxhash
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.pandas.types import from_arrow_schema
 
+from spark_jobs.delta.read import largest_first
 from spark_jobs.isolation import ObjectStopped, run_isolated
 from spark_jobs.sources import Source, license_override
 from spark_jobs.storage import LOCAL, ObjectStore, is_s3
@@ -440,13 +440,7 @@ def unit_groups(listing: Listing, parallelism: int) -> tuple[tuple[int, ...], ..
         return ()
     cores = max(1, parallelism)
     tasks = min(len(weights), 4 * cores, max(cores, -(-sum(weights) // TASK_MIN_BYTES)))
-    groups: list[list[int]] = [[] for _ in range(tasks)]
-    heap = [(0, i) for i in range(tasks)]
-    for index in sorted(range(len(weights)), key=lambda i: -weights[i]):
-        load, task = heapq.heappop(heap)
-        groups[task].append(index)
-        heapq.heappush(heap, (load + weights[index], task))
-    return tuple(tuple(sorted(group)) for group in groups)
+    return tuple(tuple(sorted(group)) for group in largest_first(weights, tasks))
 
 
 def read_without_spark(

@@ -247,12 +247,20 @@ def _task_groups(files: pa.Table, tasks: int, min_rows: int) -> list[list[tuple]
         for k in range(count):
             lo, hi = n * k // count, n * (k + 1) // count
             pieces.append((hi - lo, (*row, lo, hi)))
-    groups: list[list[tuple]] = [[] for _ in range(min(tasks, len(pieces)))]
-    heap = [(0.0, i) for i in range(len(groups))]
-    for size, piece in sorted(pieces, key=lambda p: -p[0]):
+    pieces.sort(key=lambda p: -p[0])
+    bins = largest_first([size for size, _ in pieces], min(tasks, len(pieces)))
+    return [[pieces[i][1] for i in members] for members in bins]
+
+
+def largest_first(weights: Sequence[float], bins: int) -> list[list[int]]:
+    """Indexes of `weights` spread over `bins` lists, each next weight (largest first) to the
+    lightest list: balanced tasks from uneven pieces (ties keep the given order)."""
+    groups: list[list[int]] = [[] for _ in range(bins)]
+    heap = [(0.0, i) for i in range(bins)]
+    for index in sorted(range(len(weights)), key=lambda i: -weights[i]):
         load, i = heapq.heappop(heap)
-        groups[i].append(piece)
-        heapq.heappush(heap, (load + size, i))
+        groups[i].append(index)
+        heapq.heappush(heap, (load + weights[index], i))
     return groups
 
 
