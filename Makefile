@@ -39,14 +39,17 @@ lint: install
 	$(BIN)/ruff format --check .
 
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest $(WORKERS)
 
 # The fast tier: no JVM, no server (S3, Postgres, MLflow), no browser, no GPU, no whole-graph
 # runs. Markers: pyproject.toml; tests using the spark/s3/chromium/postgres fixtures are marked
 # by tests/conftest.py.
 FAST := not spark and not s3 and not postgres and not slow and not browser and not gpu
-# Two pytest-xdist workers: the tier's tests share nothing (tmp paths, no servers), and the
-# full suite stays serial (its session fixtures, a Spark JVM and the shared lake, are built once).
+# Two pytest-xdist workers. The fast tier's tests share nothing (tmp paths, no servers): any
+# test to any worker. The full suite: each worker has its own Spark session and servers; a
+# module's tests (and the shared sample lake's two modules) stay on one worker, in order, and
+# the modules with `slow` tests start first (tests/conftest.py, `_schedule_for_workers`).
+WORKERS := -n 2 --dist loadgroup --no-loadscope-reorder
 test-fast: lint
 	$(BIN)/pytest -n 2 -m "$(FAST)"
 

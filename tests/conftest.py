@@ -98,11 +98,36 @@ def _forward_to_running_spark(server: SeaweedS3) -> dict[str, str]:
 MARKER_OF_FIXTURE = {"spark": "spark", "s3": "s3", "chromium": "browser", "postgres": "postgres"}
 
 
+# Modules that share the session's sample lake run in one worker under `make test`'s
+# pytest-xdist, in collection order (tests/sample_lake.py: test_pipeline.py changes it last).
+SAMPLE_LAKE_MODULES = ("test_analyst_sql.py", "test_pipeline.py")
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         for fixture, marker in MARKER_OF_FIXTURE.items():
             if fixture in getattr(item, "fixturenames", ()):
                 item.add_marker(marker)
+    _schedule_for_workers(items)
+
+
+def _schedule_for_workers(items: list[pytest.Item]) -> None:
+    """Group tests by module (by the shared lake for its users) with `xdist_group`, so that
+    `pytest -n 2 --dist loadgroup` builds a module's fixtures once, and put the groups holding
+    a `slow` test first, keeping each group's tests together and in order: the long ones start
+    at once instead of being the tail of the run."""
+    groups: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        name = item.path.name
+        group = "sample-lake" if name in SAMPLE_LAKE_MODULES else item.nodeid.split("::")[0]
+        if not any(True for _ in item.iter_markers("xdist_group")):
+            item.add_marker(pytest.mark.xdist_group(group))
+        groups.setdefault(group, []).append(item)
+    order = sorted(
+        groups.values(), key=lambda tests: not any(t.get_closest_marker("slow") for t in tests)
+    )
+    items[:] = [item for tests in order for item in tests]
 
 
 @pytest.fixture
