@@ -197,12 +197,20 @@ def ingest_source(
     return StageReport(commits=commits, counts=counts)
 
 
+# What a unit failure's locator adds to the unit's name: `#bytes=A-B` for a byte range, then
+# `#<reason>` when rows of it were read before it failed.
+UNIT_FAILURE_SUFFIX = r"(#bytes=\d+-\d+)?(#(" + "|".join(sorted(UNIT_FAILURES)) + "))?$"
+
+
 def _check_readable(ingested: DataFrame, source: Source, units: int) -> None:
     """UnreadableSource when more of the source's units failed outright than its limits allow."""
     failed = ingested.where(
         (F.col("disposition") == QUARANTINED) & F.col("reason").isin(sorted(UNIT_FAILURES))
     )
-    failures = {row["reason"]: row["count"] for row in failed.groupBy("reason").count().collect()}
+    # A file read in byte ranges has a failure row per failed range: count files, not rows.
+    unit = F.regexp_replace("locator", UNIT_FAILURE_SUFFIX, "")
+    per_reason = failed.groupBy("reason").agg(F.countDistinct(unit).alias("count"))
+    failures = {row["reason"]: row["count"] for row in per_reason.collect()}
     if not failures:
         return
     example = failed.select("detail").first()
