@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import itertools
 import json
 from collections import Counter
 from pathlib import Path
@@ -212,7 +213,7 @@ def test_sizes_are_read_the_way_spark_writes_them():
 def test_ranges_cover_the_file_exactly():
     spans = split(1_000_003, 100_000, "lines")
     assert len(spans) == 11 and spans[0].start == 0 and spans[-1].end == 1_000_003
-    assert all(a.end == b.start for a, b in zip(spans, spans[1:], strict=False))
+    assert all(a.end == b.start for a, b in itertools.pairwise(spans))
     assert split(100_000, 100_000, "warc") == () and split(10**9, 0, "warc") == ()
     assert split(10**9, 1000, None) == ()
 
