@@ -31,6 +31,11 @@ LOCAL_ONLY_DEFAULTS = {
 }
 
 
+# Not a Spark setting: Pilehouse's own cap on bytes per written file, kept in the session's
+# conf so every stage write reads the same value (Spark ignores unknown spark.* keys).
+MAX_BYTES_PER_FILE_CONF = "spark.pilehouse.maxBytesPerFile"
+
+
 @dataclass(frozen=True)
 class SessionLayout:
     """How a session is spread over its machines: the knobs that differ between profiles.
@@ -46,8 +51,11 @@ class SessionLayout:
         shuffle_partitions_per_core: spark.sql.shuffle.partitions = cores x this.
         max_records_per_file: rows per written data file at most (0: no cap); read back
             with `max_records_per_file(spark)`.
+        max_bytes_per_file: Arrow (uncompressed) bytes per written data file at most, a
+            Spark size ("512m"; "0": no cap); read back with `max_bytes_per_file(spark)`.
         max_partition_bytes: spark.sql.files.maxPartitionBytes, the largest split of a file
-            Spark's own readers hand one task.
+            Spark's own readers hand one task, and the byte range an ingest reads a big
+            landing file in (spark_jobs.ingest.split_listing).
         cores: the executors' cores when known in advance; None: local[N] gives N, a cluster
             gives spark.cores.max or, failing that, the cores registered when the session
             started.
@@ -58,6 +66,7 @@ class SessionLayout:
     tasks_per_core: int = 2
     shuffle_partitions_per_core: int = 4
     max_records_per_file: int = 500_000
+    max_bytes_per_file: str = "512m"
     max_partition_bytes: str = "128m"
     cores: int | None = None
 
@@ -113,6 +122,7 @@ def session_conf(
         out["spark.default.parallelism"] = str(cores * layout.tasks_per_core)
         out["spark.sql.shuffle.partitions"] = str(cores * layout.shuffle_partitions_per_core)
     out["spark.sql.files.maxRecordsPerFile"] = str(layout.max_records_per_file)
+    out[MAX_BYTES_PER_FILE_CONF] = layout.max_bytes_per_file
     out["spark.sql.files.maxPartitionBytes"] = layout.max_partition_bytes
     out.update(conf)
     return out
@@ -155,6 +165,14 @@ def get_spark(
                 "spark.sql.shuffle.partitions", str(cores * layout.shuffle_partitions_per_core)
             )
     return spark
+
+
+def max_bytes_per_file(spark: SparkSession) -> int | None:
+    """The session's cap on Arrow bytes per written file (MAX_BYTES_PER_FILE_CONF), or None."""
+    from spark_jobs.ranges import parse_bytes
+
+    value = parse_bytes(spark.conf.get(MAX_BYTES_PER_FILE_CONF, "0") or "0")
+    return value if value > 0 else None
 
 
 def max_records_per_file(spark: SparkSession) -> int | None:

@@ -112,6 +112,7 @@ class Settings(BaseSettings):
     spark_tasks_per_core: int = 2
     spark_shuffle_partitions_per_core: int = 4
     spark_max_records_per_file: int = 500_000
+    spark_max_bytes_per_file: str = "512m"
     spark_max_partition_bytes: str = "128m"
 
     @classmethod
@@ -149,6 +150,7 @@ class Settings(BaseSettings):
             tasks_per_core=self.spark_tasks_per_core,
             shuffle_partitions_per_core=self.spark_shuffle_partitions_per_core,
             max_records_per_file=self.spark_max_records_per_file,
+            max_bytes_per_file=self.spark_max_bytes_per_file,
             max_partition_bytes=self.spark_max_partition_bytes,
         )
 

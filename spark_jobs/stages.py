@@ -55,7 +55,7 @@ from spark_jobs.ingest import (
 )
 from spark_jobs.lake import QUARANTINE_COLUMNS, REJECT_COLUMNS, Lake, document_tables
 from spark_jobs.select import CurationRecipe, filter_documents
-from spark_jobs.session import max_records_per_file
+from spark_jobs.session import max_bytes_per_file, max_records_per_file
 from spark_jobs.sources import Source
 from spark_jobs.takedown import taken_down_ids
 
@@ -94,6 +94,7 @@ def _write(
         metadata=metadata,
         store=lake.store,
         max_rows_per_file=max_records_per_file(df.sparkSession),
+        max_bytes_per_file=max_bytes_per_file(df.sparkSession),
     )
 
 
@@ -181,6 +182,7 @@ def ingest_source(
                 metadata={**metadata, "lineage.landing_files": len(source.files)},
                 store=lake.store,
                 max_rows_per_file=max_records_per_file(spark),
+                max_bytes_per_file=max_bytes_per_file(spark),
             )
             already_present += rows.count() - commits[name].num_rows
     finally:
@@ -331,6 +333,7 @@ def _replace(lake: Lake, name: str, df: DataFrame, metadata: Mapping[str, object
         store=lake.store,
         overwrite_schema=True,
         max_rows_per_file=max_records_per_file(df.sparkSession),
+        max_bytes_per_file=max_bytes_per_file(df.sparkSession),
     )
 
 
