@@ -226,3 +226,20 @@ def test_a_range_starts_at_the_line_after_the_first_newline_before_it():
     # so the range's first line (at 6, the blank one) is line 3.
     part = LineRange(data, ByteRange(1, 2, 9, lines_before=1))  # nominal start 4
     assert (part.position, part.first_number, part.end) == (6, 3, 9)
+
+
+def test_a_bad_split_size_in_the_registry_is_one_line_naming_the_key(tmp_path):
+    from spark_jobs.config_files import ConfigError
+    from spark_jobs.sources import load_sources
+
+    registry = tmp_path / "sources.yaml"
+    registry.write_text(
+        "sources:\n  crawl:\n    corpus: web\n    format: warc\n    location: /data\n"
+        "    license: CC-BY-4.0\n    options: {split_bytes: lots}\n"
+    )
+    with pytest.raises(ConfigError, match=r"split_bytes.*not a size in bytes"):
+        load_sources(registry, landing_uri=str(tmp_path))
+    registry.write_text(registry.read_text().replace("lots", "64m"))
+    assert (
+        load_sources(registry, landing_uri=str(tmp_path))["crawl"].options["split_bytes"] == "64m"
+    )
