@@ -24,7 +24,8 @@ from pyspark.sql.pandas.types import from_arrow_schema
 
 from spark_jobs.delta.read import largest_first
 from spark_jobs.isolation import ObjectStopped, run_isolated
-from spark_jobs.ranges import LINES, ByteRange, count_newlines, parse_bytes, split
+from spark_jobs.ranges import LINES, ByteRange, count_newlines, split
+from spark_jobs.session import parse_bytes
 from spark_jobs.sources import Source, license_override
 from spark_jobs.storage import LOCAL, ObjectStore, is_s3
 from spark_jobs.untrusted import ReadLimits

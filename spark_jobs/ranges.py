@@ -20,7 +20,6 @@ Gzip single-stream JSONL and Parquet files are not split. A pure module: no Spar
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import pyarrow.fs as pafs
@@ -29,7 +28,6 @@ LINES, WARC = "lines", "warc"
 SPLIT_KINDS = (LINES, WARC)
 # Bytes read at a time while counting or scanning.
 SCAN_CHUNK = 1 << 20
-_BYTES = re.compile(r"\s*(\d+)\s*([kmgtp]?)(?:i?b)?\s*", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -74,16 +72,6 @@ def split(size: int, split_bytes: int, kind: str | None) -> tuple[ByteRange, ...
         return ()
     count = -(-size // split_bytes)
     return tuple(ByteRange(i, count, size) for i in range(count))
-
-
-def parse_bytes(value: str | int) -> int:
-    """Bytes of a size written the way Spark settings are ("128m", "1g", "4096", "64kb")."""
-    if isinstance(value, int):
-        return value
-    match = _BYTES.fullmatch(str(value))
-    if match is None:
-        raise ValueError(f"{value!r} is not a size in bytes (e.g. 134217728, 128m or 1g)")
-    return int(match[1]) << (10 * " kmgtp".index(match[2].lower() or " "))
 
 
 def count_newlines(fs: pafs.FileSystem, path: str, start: int, end: int) -> int:

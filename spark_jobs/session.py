@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # pyspark is imported where a session starts: settings stay l
     from pyspark.sql import SparkSession
 
 LOOPBACK = "127.0.0.1"
+_BYTES = re.compile(r"\s*(\d+)\s*([kmgtp]?)(?:i?b)?\s*", re.IGNORECASE)
 
 # Settings every session gets, whatever the master.
 COMMON_DEFAULTS = {
@@ -169,10 +170,18 @@ def get_spark(
 
 def max_bytes_per_file(spark: SparkSession) -> int | None:
     """The session's cap on Arrow bytes per written file (MAX_BYTES_PER_FILE_CONF), or None."""
-    from spark_jobs.ranges import parse_bytes
-
     value = parse_bytes(spark.conf.get(MAX_BYTES_PER_FILE_CONF, "0") or "0")
     return value if value > 0 else None
+
+
+def parse_bytes(value: str | int) -> int:
+    """Bytes of a size written the way Spark settings are ("128m", "1g", "4096", "64kb")."""
+    if isinstance(value, int):
+        return value
+    match = _BYTES.fullmatch(str(value))
+    if match is None:
+        raise ValueError(f"{value!r} is not a size in bytes (e.g. 134217728, 128m or 1g)")
+    return int(match[1]) << (10 * " kmgtp".index(match[2].lower() or " "))
 
 
 def max_records_per_file(spark: SparkSession) -> int | None:

@@ -14,7 +14,7 @@ from pydantic import Field, field_validator, model_validator
 from spark_jobs.config_files import ConfigModel, KeyProblem, describe, read_config, suggestion
 from spark_jobs.lake import CORPORA
 from spark_jobs.licenses.spdx import NOASSERTION, UNKNOWN, knowledge, license_class, license_ids
-from spark_jobs.ranges import parse_bytes
+from spark_jobs.session import parse_bytes
 from spark_jobs.untrusted import ReadLimits
 
 # A Source.license value: the reader finds each document's or repository's license itself.

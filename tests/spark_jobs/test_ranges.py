@@ -14,8 +14,9 @@ import pytest
 
 from spark_jobs.ingest import read_without_spark, split_listing
 from spark_jobs.licensed.reader import LicensedReader
-from spark_jobs.ranges import ByteRange, LineRange, first_line_start, parse_bytes, split
+from spark_jobs.ranges import ByteRange, LineRange, first_line_start, split
 from spark_jobs.samples.web import generate_web_sample
+from spark_jobs.session import parse_bytes
 from spark_jobs.sources import Source
 from spark_jobs.web.ingest import WarcReader
 from tests.spark_jobs.web.test_warc import warc_record
