@@ -125,13 +125,11 @@ def iter_warc_records(
     """
     source = _Input(stream, start_offset)
     head = source.peek(2)
-    if not head and start_offset:
-        return  # an empty range: its records belong to a neighbour
     if not head:
         if source.read_error:
             detail = f"reading stopped before the first byte: {source.read_error}"
-            yield CorruptRecord(0, "read_error", detail, b"")
-        else:
+            yield CorruptRecord(start_offset, "read_error", detail, b"")
+        elif not start_offset:
             detail = "the file is empty (0 bytes): an upload that did not finish? land it again"
             yield CorruptRecord(0, "empty_file", detail, b"")
         return

@@ -3,6 +3,7 @@ of a whole-file read, and stage writes are capped by bytes per file."""
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 import pyarrow as pa
@@ -16,6 +17,7 @@ from spark_jobs.samples.web import generate_web_sample
 from spark_jobs.session import max_bytes_per_file
 from spark_jobs.sources import Source
 from spark_jobs.web.ingest import WarcReader
+from tests.spark_jobs.web.test_warc import warc_record
 
 pytestmark = pytest.mark.spark
 
@@ -71,3 +73,31 @@ def test_a_split_jsonl_dump_keeps_its_line_numbers_in_spark(spark, tmp_path: Pat
     whole = read_without_spark(LicensedReader(), source, run_id="r", split_bytes=0)
     assert ranged == sorted(tuple(row[c] for c in columns) for row in whole)
     assert ("dump.jsonl#line=78", "malformed_json") in {(r[1], r[4]) for r in ranged}
+
+
+class _RangesFail(WarcReader):
+    """A reader with a bug that shows in every byte range of a split file."""
+
+    def read(self, fs, path, relative, source, span=None):
+        if span is not None:
+            raise RuntimeError("reader bug")
+        yield from super().read(fs, path, relative, source)
+
+
+def test_a_file_whose_ranges_all_fail_counts_once_against_the_unreadable_fraction(
+    spark, tmp_path: Path
+):
+    from spark_jobs.stages import _check_readable
+
+    big = b"".join(gzip.compress(warc_record(n)) for n in range(60))
+    (tmp_path / "big.warc.gz").write_bytes(big)
+    for n in range(3):
+        (tmp_path / f"small-{n}.warc.gz").write_bytes(gzip.compress(warc_record(100 + n)))
+    source = Source(
+        "crawl", "web", str(tmp_path), "warc", "CC-BY-4.0", options={"split_bytes": 2_000}
+    )
+    frame = ingest_files(spark, _RangesFail(), source, run_id="r")
+    failed = frame.where("reason = 'unreadable_file'").select("locator").collect()
+    assert len(failed) == len(split(len(big), 2_000, "warc")) > 4
+    assert all(row.locator.startswith("big.warc.gz#bytes=") for row in failed)
+    _check_readable(frame, source, units=4)  # 1 file of 4 failed: under the 0.5 default
