@@ -14,6 +14,7 @@ import pytest
 
 from spark_jobs.ingest import read_without_spark, split_listing
 from spark_jobs.licensed.reader import LicensedReader
+from spark_jobs.papers.reader import PapersReader
 from spark_jobs.ranges import ByteRange, LineRange, first_line_start, split
 from spark_jobs.samples.web import generate_web_sample
 from spark_jobs.session import parse_bytes
@@ -171,24 +172,26 @@ def jsonl_lines() -> list[bytes]:
     return lines
 
 
-@pytest.mark.parametrize("final_newline", [True, False])
-def test_a_jsonl_dump_read_in_ranges_keeps_its_line_numbers(tmp_path, final_newline):
+@pytest.mark.parametrize(
+    ("corpus", "final_newline"), [("licensed", True), ("licensed", False), ("papers", True)]
+)
+def test_a_jsonl_dump_read_in_ranges_keeps_its_line_numbers(tmp_path, corpus, final_newline):
     data = b"\n".join(jsonl_lines()) + (b"\n" if final_newline else b"")
     (tmp_path / "dump.jsonl").write_bytes(data)
     source = Source(
-        "books",
-        "licensed",
+        "dumps",
+        corpus,
         str(tmp_path),
         "jsonl",
         "CC0-1.0",
         options={"limits": {"max_line_bytes": 2048}},
     )
-    whole = read(LicensedReader(), source, split_bytes=0)
+    reader = LicensedReader() if corpus == "licensed" else PapersReader(ocr=False)
+    whole = read(reader, source, split_bytes=0)
     reasons = Counter(r["reason"] for r in whole if r["disposition"] == "quarantined")
     assert reasons == {"malformed_json": 6, "line_too_long": 1}
     for split_bytes in (len(data) // 3, 1_500, 400):
-        ranged = read(LicensedReader(), source, split_bytes=split_bytes)
-        assert_same_rows(whole, ranged)
+        assert_same_rows(whole, read(reader, source, split_bytes=split_bytes))
 
 
 def test_gzip_jsonl_and_small_files_are_not_split(tmp_path):
