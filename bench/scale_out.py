@@ -31,6 +31,11 @@ One function per figure, chosen by flag (no flag: all of them):
     second append from that same process (the commit path's cached snapshot).
 (d) --incremental: incremental vs full curate time (slot; measured by the incremental
     curation work, issue 20).
+(e) --big-file: one big landing file read by many tasks. A .warc.gz of --big-mb MB (default
+    64: the bundled sample generator's pages, its file repeated) is ingested through
+    spark_jobs.ingest.ingest_files (WarcReader) in a fresh local[N] session per --cores,
+    twice: whole (source option split_bytes 0: one task) and in byte ranges of --split-mb
+    (default 8). Prints tasks, seconds and rows of each; the rows must be equal.
 """
 
 from __future__ import annotations
@@ -318,6 +323,98 @@ def figure_tasks(cores_list: list[int], landing_files: int, workdir: Path) -> li
 
 
 # --------------------------------------------------------------------------------------------
+# (e) one big landing file, whole and in byte ranges
+# --------------------------------------------------------------------------------------------
+
+
+def make_big_warc(path: Path, megabytes: int) -> int:
+    """A .warc.gz of at least `megabytes` MB: one generated sample file (2,000 pages, with the
+    generator's planted damage), repeated; returns its size."""
+    from spark_jobs.samples.web import generate_web_sample
+
+    sample = path.parent.parent / "big-sample"  # outside the landing folder
+    manifest = generate_web_sample(sample, pages=2000, files=1, seed=20)
+    data = (sample / manifest.files[0]).read_bytes()
+    copies = -(-(megabytes << 20) // len(data))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as out:
+        for _ in range(copies):
+            out.write(data)
+    return len(data) * copies
+
+
+def big_file_child(cores: int, landing: str, split_bytes: int) -> dict[str, object]:
+    """Runs in a subprocess (one JVM per core count): whole-file and ranged ingest."""
+    from pyspark.sql import functions as F
+
+    from spark_jobs.ingest import ingest_files
+    from spark_jobs.session import SessionLayout, get_spark
+    from spark_jobs.sources import Source
+    from spark_jobs.web.ingest import WarcReader
+
+    spark = get_spark(f"local[{cores}]", app_name=f"big-file-{cores}", layout=SessionLayout())
+    result: dict[str, object] = {"cores": cores}
+    for mode, size in (("whole", 0), ("ranges", split_bytes)):
+        source = Source("big", "web", landing, "warc", "CC-BY-4.0", options={"split_bytes": size})
+        frame = ingest_files(spark, WarcReader(), source, run_id="bench")
+        start = time.perf_counter()
+        totals = frame.agg(
+            F.count(F.lit(1)).alias("rows"),
+            F.bit_xor(F.xxhash64("id", "warc_offset", "text", "disposition")).alias("digest"),
+        ).first()
+        result[mode] = {
+            "tasks": frame.rdd.getNumPartitions(),
+            "seconds": round(time.perf_counter() - start, 1),
+            "rows": totals["rows"],
+            "digest": totals["digest"],
+        }
+    return result
+
+
+def figure_big_file(cores_list: list[int], megabytes: int, split_mb: int, workdir: Path) -> list:
+    landing = workdir / "big-landing"
+    size = make_big_warc(landing / "big.warc.gz", megabytes)
+    split_bytes = split_mb << 20
+    print(
+        f"(e) one {size / 2**20:.1f} MB .warc.gz (WarcReader, extraction included): whole (one "
+        f"task) vs byte ranges of {split_mb} MB; local[N], SessionLayout defaults",
+        flush=True,
+    )
+    print(f"    {'cores':>5}  {'whole: tasks':>12} {'s':>7}  {'ranges: tasks':>13} {'s':>7}  rows")
+    rows = []
+    for cores in cores_list:
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "bench.scale_out",
+                "--big-child",
+                str(cores),
+                str(landing),
+                str(split_bytes),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        lines = [ln for ln in done.stdout.splitlines() if ln.startswith("{")]
+        if done.returncode or not lines:
+            print(f"    cores {cores}: failed: {done.stderr.strip().splitlines()[-1:]}")
+            continue
+        row = json.loads(lines[-1])
+        rows.append(row)
+        whole, ranged = row["whole"], row["ranges"]
+        same = (whole["rows"], whole["digest"]) == (ranged["rows"], ranged["digest"])
+        print(
+            f"    {cores:>5}  {whole['tasks']:>12} {whole['seconds']:>7.1f}  "
+            f"{ranged['tasks']:>13} {ranged['seconds']:>7.1f}  {ranged['rows']:,} "
+            f"({'the same rows' if same else 'ROWS DIFFER'})",
+            flush=True,
+        )
+    return rows
+
+
+# --------------------------------------------------------------------------------------------
 # (c) driver time and memory of planning a read and committing over a table of many files
 # --------------------------------------------------------------------------------------------
 
@@ -473,6 +570,9 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     parser.add_argument("--tasks", action="store_true", help="figure (b)")
     parser.add_argument("--delta", action="store_true", help="figure (c)")
     parser.add_argument("--incremental", action="store_true", help="figure (d)")
+    parser.add_argument("--big-file", action="store_true", help="figure (e)")
+    parser.add_argument("--big-mb", type=int, default=64, help="(e) landing file size, MB")
+    parser.add_argument("--split-mb", type=int, default=8, help="(e) byte range size, MB")
     parser.add_argument("--quick", action="store_true", help="small sizes")
     parser.add_argument("--edges", type=int, help=f"(a) edges (default {FULL_EDGES:,})")
     parser.add_argument("--master", default="local[*]", help="(a) Spark master")
@@ -490,15 +590,21 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     parser.add_argument("--commits", type=int, default=100, help="(c) commits added")
     parser.add_argument("--tasks-child", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--delta-child", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--big-child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.delta_child:
         print(json.dumps(delta_child(*args.delta_child)), flush=True)
+        return {}
+    if args.big_child:
+        cores, landing, split_bytes = args.big_child
+        print(json.dumps(big_file_child(int(cores), landing, int(split_bytes))), flush=True)
         return {}
     if args.tasks_child:
         cores, landing, workdir = args.tasks_child
         print(json.dumps(tasks_child(int(cores), landing, workdir)), flush=True)
         return {}
-    chosen = {k for k in ("components", "tasks", "delta", "incremental") if getattr(args, k)}
+    figures = ("components", "tasks", "delta", "incremental", "big_file")
+    chosen = {k for k in figures if getattr(args, k)}
     chosen = chosen or {"components", "tasks", "delta"}
     work = args.workdir or Path(tempfile.mkdtemp(prefix="pilehouse-scale-out-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -523,6 +629,11 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
             else:
                 sizes = [FULL_EDGES // 10, FULL_EDGES]
             out["components"] = components_ladder(spark, sizes, work, args.budget_s)
+        if "big_file" in chosen:
+            cores = [int(x) for x in args.cores.split(",")]
+            megabytes = 4 if args.quick else args.big_mb
+            split_mb = 1 if args.quick else args.split_mb
+            out["big_file"] = figure_big_file(cores, megabytes, split_mb, work)
         if "incremental" in chosen:
             out["incremental"] = figure_incremental(work)
     finally:

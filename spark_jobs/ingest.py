@@ -7,11 +7,12 @@ quarantined row instead of a crashed run. A family supplies a `FileReader`.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Protocol
 from urllib.parse import urlsplit
 
@@ -23,6 +24,8 @@ from pyspark.sql.pandas.types import from_arrow_schema
 
 from spark_jobs.delta.read import largest_first
 from spark_jobs.isolation import ObjectStopped, run_isolated
+from spark_jobs.ranges import LINES, ByteRange, count_newlines, split
+from spark_jobs.session import parse_bytes
 from spark_jobs.sources import Source, license_override
 from spark_jobs.storage import LOCAL, ObjectStore, is_s3
 from spark_jobs.untrusted import ReadLimits
@@ -92,6 +95,11 @@ class FileReader(Protocol):
     A reader whose units are not single files (the code family: each immediate child of the
     location, directory or tarball, is one repository) sets `units = "children"`; `read`
     may then be given a directory path.
+
+    A reader that can read part of a big file defines `split_kind(relative)` ("lines",
+    "warc" or None, see spark_jobs.ranges) and takes a `span` keyword (a `ByteRange`) in
+    `read`: it then yields the rows of the records that start in that range, exactly as a
+    whole-file read yields them.
     """
 
     corpus: str
@@ -116,6 +124,9 @@ class Listing:
     units: tuple[str, ...]
     refused: tuple[LandingEntry, ...] = ()
     sizes: tuple[int, ...] = ()  # bytes of each unit where the listing knows them (else empty)
+    # The byte range each unit reads (None: the whole file); empty when nothing is split.
+    # A split file appears once per range in `units` (see `split_listing`).
+    spans: tuple[ByteRange | None, ...] = ()
 
 
 def list_landing_files(
@@ -203,6 +214,8 @@ class ReadFiles:
     limits: ReadLimits
     # Task index -> the unit indexes that task reads (None: task index = unit index).
     groups: tuple[tuple[int, ...], ...] | None = None
+    # The byte range of each unit (parallel to `files`; empty: every unit is a whole file).
+    spans: tuple[ByteRange | None, ...] = ()
 
     def __call__(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
@@ -211,7 +224,8 @@ class ReadFiles:
                     if index == len(self.files):
                         yield from self.refused_rows()
                     else:
-                        yield from self.read_isolated(self.files[index])
+                        span = self.spans[index] if self.spans else None
+                        yield from self.read_isolated(self.files[index], span)
 
     def refused_rows(self) -> Iterator[pa.RecordBatch]:
         rows = _Rows(self.schema)
@@ -231,22 +245,27 @@ class ReadFiles:
         if rows:
             yield rows.flush()
 
-    def read_isolated(self, relative: str) -> Iterator[pa.RecordBatch]:
-        """`read_file` in a child process under the object's time and memory budget."""
+    def read_isolated(
+        self, relative: str, span: ByteRange | None = None
+    ) -> Iterator[pa.RecordBatch]:
+        """`read_file` in a child process under the object's time and memory budget (a byte
+        range of a file has a budget of its own; its failures name the range)."""
         uri = f"{self.landing_uri}/{relative}" if relative else self.landing_uri
+        name = span.locator(relative) if span is not None else relative
+        what = span.locator(uri) if span is not None else uri
         try:
             yield from run_isolated(
-                lambda: self.read_file(relative),
+                lambda: self.read_file(relative, span),
                 self.schema,
                 seconds=self.limits.object_seconds,
                 memory_bytes=self.limits.object_memory_bytes,
-                what=uri,
+                what=what,
             )
         except ObjectStopped as stopped:
-            log.warning("reading %s stopped: %s", uri, stopped.detail)
+            log.warning("reading %s stopped: %s", what, stopped.detail)
             partly = stopped.batches > 0
             row = {
-                "locator": f"{relative}#{stopped.reason}" if partly else relative,
+                "locator": f"{name}#{stopped.reason}" if partly else name,
                 "disposition": QUARANTINED,
                 "reason": stopped.reason,
                 "detail": stopped.detail
@@ -256,15 +275,21 @@ class ReadFiles:
             rows.add(self.complete(row))
             yield rows.flush()
 
-    def read_file(self, relative: str) -> Iterator[pa.RecordBatch]:
+    def read_file(self, relative: str, span: ByteRange | None = None) -> Iterator[pa.RecordBatch]:
         uri = f"{self.landing_uri}/{relative}" if relative else self.landing_uri
+        name = span.locator(relative) if span is not None else relative
+        what = "range" if span is not None else "file"
         rows = _Rows(self.schema)
         outcomes: Counter[str] = Counter()
         try:
             fs, path = self.store.filesystem(uri)
             if fs.get_file_info(path).type == pafs.FileType.NotFound:
                 raise FileNotFoundError(f"{uri} does not exist (any more)")
-            for row in self.reader.read(fs, path, relative, self.source):
+            if span is None:
+                read = self.reader.read(fs, path, relative, self.source)
+            else:
+                read = self.reader.read(fs, path, relative, self.source, span=span)
+            for row in read:
                 row = self.complete(row)
                 outcomes[row["disposition"]] += 1
                 rows.add(row)
@@ -273,11 +298,12 @@ class ReadFiles:
         except Exception as exc:  # a missing object or a reader bug must not end the run
             log.exception("reading %s failed", uri)
             reason = "unreadable_file" if not outcomes else "reader_error"
-            # One row stands for the unread file (or the unread rest of it).
-            locator = relative if reason == "unreadable_file" else f"{relative}#reader_error"
+            # One row stands for the unread file or range (or the unread rest of it).
+            locator = name if reason == "unreadable_file" else f"{name}#reader_error"
+            of = span.locator(uri) if span is not None else uri
             detail = (
-                f"{type(exc).__name__}: {exc} (after {sum(outcomes.values())} records of {uri}); "
-                "the rest of the file was not read"
+                f"{type(exc).__name__}: {exc} (after {sum(outcomes.values())} records of {of}); "
+                f"the rest of the {what} was not read"
             )
             rows.add(
                 self.complete(
@@ -292,7 +318,7 @@ class ReadFiles:
             outcomes[QUARANTINED] += 1
         if rows:
             yield rows.flush()
-        log.info("read %s: %s", uri, dict(outcomes))
+        log.info("read %s: %s", span.locator(uri) if span else uri, dict(outcomes))
 
     def complete(self, row: dict) -> dict:
         text = row.get("text")
@@ -383,8 +409,11 @@ def ingest_files(
 
     The units are listed now (or given as `listing`) and read when the DataFrame is
     evaluated, every unit in a child process under the source's `ReadLimits`; refused landing
-    entries become quarantine rows. The units are spread over tasks by size (`unit_groups`):
-    a task pays a fixed cost, so many small files share one, and a big file has its own.
+    entries become quarantine rows. A file over the split size (source option `split_bytes`,
+    else the session's spark.sql.files.maxPartitionBytes) whose reader can read parts of it
+    is read in byte ranges, each a unit of its own (`split_listing`). The units are spread
+    over tasks by size (`unit_groups`): a task pays a fixed cost, so many small files share
+    one, and a big file or range has its own.
     """
     schema = ingest_schema(reader.extra_fields)
     limits = ReadLimits.from_options(source.options)
@@ -398,6 +427,14 @@ def ingest_files(
         f"; {len(listing.refused)} landing entries refused" if listing.refused else "",
     )
     spark_schema = from_arrow_schema(schema, prefer_timestamp_ntz=False)
+    session_split = spark.conf.get("spark.sql.files.maxPartitionBytes", None)
+    counter = NewlineCounter(store, source.location.rstrip("/"))
+
+    def count_lines(items: list[tuple[str, ByteRange]]) -> list[int | None]:
+        # One task per range: only one number per range comes back to the driver.
+        return spark.sparkContext.parallelize(items, len(items)).map(counter).collect()
+
+    listing = split_listing(listing, reader, split_bytes_of(source, session_split), count_lines)
     groups = unit_groups(listing, spark.sparkContext.defaultParallelism)
     if not groups:
         return spark.createDataFrame([], spark_schema)
@@ -412,6 +449,7 @@ def ingest_files(
         schema=schema,
         limits=limits,
         groups=groups,
+        spans=listing.spans,
     )
     # spark.range with one partition per group: exactly one group index per task.
     return spark.range(0, len(groups), 1, len(groups)).mapInArrow(job, spark_schema)
@@ -443,6 +481,93 @@ def unit_groups(listing: Listing, parallelism: int) -> tuple[tuple[int, ...], ..
     return tuple(tuple(sorted(group)) for group in largest_first(weights, tasks))
 
 
+# Files over this many bytes are read in byte ranges where the reader can (what the local
+# profile's spark_max_partition_bytes says; ingest_files takes the session's value).
+DEFAULT_SPLIT_BYTES = 128 << 20
+
+
+def split_bytes_of(source: Source, default: int | str | None) -> int:
+    """The split size for a source: its `split_bytes` option (0: never split), else `default`
+    (bytes or a Spark size such as "128m"), else DEFAULT_SPLIT_BYTES."""
+    value = source.options.get("split_bytes", default)
+    if value is None:
+        return DEFAULT_SPLIT_BYTES
+    try:
+        return parse_bytes(value)
+    except ValueError as exc:
+        raise ValueError(f"source {source.name}: options.split_bytes: {exc}") from None
+
+
+@dataclass(frozen=True)
+class NewlineCounter:
+    """Counts the newlines of one byte range of a landing file (a task of its own in
+    ingest_files); None when the file cannot be read, which leaves the file unsplit."""
+
+    store: ObjectStore
+    landing_uri: str
+
+    def __call__(self, item: tuple[str, ByteRange]) -> int | None:
+        relative, span = item
+        try:
+            fs, path = self.store.filesystem(f"{self.landing_uri}/{relative}")
+            return count_newlines(fs, path, span.start, span.end)
+        except Exception:  # the read itself will fail the same way and say why
+            log.exception("counting the lines of %s failed", span.locator(relative))
+            return None
+
+
+def split_listing(
+    listing: Listing,
+    reader: FileReader,
+    split_bytes: int,
+    count_lines: Callable[[list[tuple[str, ByteRange]]], list[int | None]],
+) -> Listing:
+    """`listing` with each file over `split_bytes` that its reader can split replaced by its
+    byte ranges (`spark_jobs.ranges.split`), one unit each; smaller files stay whole.
+
+    Line-split files need the newlines before each range for absolute line numbers:
+    `count_lines` counts them, one number per range (a file whose count fails stays whole).
+    """
+    kind_of = getattr(reader, "split_kind", None)
+    if kind_of is None or split_bytes <= 0 or len(listing.sizes) != len(listing.units):
+        return listing
+    planned = [
+        (relative, split(size or 0, split_bytes, kind_of(relative)) if relative else ())
+        for relative, size in zip(listing.units, listing.sizes, strict=True)
+    ]
+    if not any(ranges for _, ranges in planned):
+        return listing
+    lines = [
+        (relative, span)
+        for relative, ranges in planned
+        if ranges and kind_of(relative) == LINES
+        for span in ranges
+    ]
+    counts = iter(count_lines(lines) if lines else [])
+    units, sizes, spans = [], [], []
+    for (relative, ranges), size in zip(planned, listing.sizes, strict=True):
+        if ranges and kind_of(relative) == LINES:
+            newlines = [next(counts) for _ in ranges]
+            if any(n is None for n in newlines):
+                ranges = ()
+            else:
+                before = [0, *itertools.accumulate(newlines)][: len(ranges)]
+                ranges = tuple(
+                    replace(span, lines_before=n) for span, n in zip(ranges, before, strict=True)
+                )
+        if not ranges:
+            units.append(relative)
+            sizes.append(size)
+            spans.append(None)
+            continue
+        log.info("reading %s (%d bytes) in %d byte ranges", relative, size, len(ranges))
+        for span in ranges:
+            units.append(relative)
+            sizes.append(span.length)
+            spans.append(span)
+    return Listing(tuple(units), listing.refused, tuple(sizes), tuple(spans))
+
+
 def read_without_spark(
     reader: FileReader,
     source: Source,
@@ -450,11 +575,17 @@ def read_without_spark(
     run_id: str = "local",
     store: ObjectStore = LOCAL,
     listing: Listing | None = None,
+    split_bytes: int | str | None = None,
 ) -> Iterator[dict]:
-    """The rows `ingest_files` makes, in this process: the same listing, the same per-unit
-    isolation and budgets, no Spark. For one-off inspection, tests and the fault suite."""
+    """The rows `ingest_files` makes, in this process: the same listing, the same byte
+    ranges (`split_bytes`, else the source's option, else DEFAULT_SPLIT_BYTES), the same
+    per-unit isolation and budgets, no Spark. For one-off inspection, tests and the fault
+    suite."""
     limits = ReadLimits.from_options(source.options)
     listing = listing or landing_listing(reader, source, store, limits)
+    counter = NewlineCounter(store, source.location.rstrip("/"))
+    size = split_bytes_of(source, split_bytes)
+    listing = split_listing(listing, reader, size, lambda items: [counter(i) for i in items])
     job = ReadFiles(
         reader=reader,
         landing_uri=source.location.rstrip("/"),
@@ -465,6 +596,7 @@ def read_without_spark(
         store=store,
         schema=ingest_schema(reader.extra_fields),
         limits=limits,
+        spans=listing.spans,
     )
     indexes = pa.record_batch([pa.array(range(len(listing.units) + 1), pa.int64())], ["id"])
     for batch in job(iter([indexes])):

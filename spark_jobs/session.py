@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # pyspark is imported where a session starts: settings stay l
     from pyspark.sql import SparkSession
 
 LOOPBACK = "127.0.0.1"
+_BYTES = re.compile(r"\s*(\d+)\s*([kmgtp]?)(?:i?b)?\s*", re.IGNORECASE)
 
 # Settings every session gets, whatever the master.
 COMMON_DEFAULTS = {
@@ -29,6 +30,11 @@ LOCAL_ONLY_DEFAULTS = {
     "spark.ui.enabled": "false",
     "spark.driver.memory": "4g",
 }
+
+
+# Not a Spark setting: Pilehouse's own cap on bytes per written file, kept in the session's
+# conf so every stage write reads the same value (Spark ignores unknown spark.* keys).
+MAX_BYTES_PER_FILE_CONF = "spark.pilehouse.maxBytesPerFile"
 
 
 @dataclass(frozen=True)
@@ -46,8 +52,11 @@ class SessionLayout:
         shuffle_partitions_per_core: spark.sql.shuffle.partitions = cores x this.
         max_records_per_file: rows per written data file at most (0: no cap); read back
             with `max_records_per_file(spark)`.
+        max_bytes_per_file: Arrow (uncompressed) bytes per written data file at most, a
+            Spark size ("512m"; "0": no cap); read back with `max_bytes_per_file(spark)`.
         max_partition_bytes: spark.sql.files.maxPartitionBytes, the largest split of a file
-            Spark's own readers hand one task.
+            Spark's own readers hand one task, and the byte range an ingest reads a big
+            landing file in (spark_jobs.ingest.split_listing).
         cores: the executors' cores when known in advance; None: local[N] gives N, a cluster
             gives spark.cores.max or, failing that, the cores registered when the session
             started.
@@ -58,6 +67,7 @@ class SessionLayout:
     tasks_per_core: int = 2
     shuffle_partitions_per_core: int = 4
     max_records_per_file: int = 500_000
+    max_bytes_per_file: str = "512m"
     max_partition_bytes: str = "128m"
     cores: int | None = None
 
@@ -113,6 +123,7 @@ def session_conf(
         out["spark.default.parallelism"] = str(cores * layout.tasks_per_core)
         out["spark.sql.shuffle.partitions"] = str(cores * layout.shuffle_partitions_per_core)
     out["spark.sql.files.maxRecordsPerFile"] = str(layout.max_records_per_file)
+    out[MAX_BYTES_PER_FILE_CONF] = layout.max_bytes_per_file
     out["spark.sql.files.maxPartitionBytes"] = layout.max_partition_bytes
     out.update(conf)
     return out
@@ -155,6 +166,22 @@ def get_spark(
                 "spark.sql.shuffle.partitions", str(cores * layout.shuffle_partitions_per_core)
             )
     return spark
+
+
+def max_bytes_per_file(spark: SparkSession) -> int | None:
+    """The session's cap on Arrow bytes per written file (MAX_BYTES_PER_FILE_CONF), or None."""
+    value = parse_bytes(spark.conf.get(MAX_BYTES_PER_FILE_CONF, "0") or "0")
+    return value if value > 0 else None
+
+
+def parse_bytes(value: str | int) -> int:
+    """Bytes of a size written the way Spark settings are ("128m", "1g", "4096", "64kb")."""
+    if isinstance(value, int):
+        return value
+    match = _BYTES.fullmatch(str(value))
+    if match is None:
+        raise ValueError(f"{value!r} is not a size in bytes (e.g. 134217728, 128m or 1g)")
+    return int(match[1]) << (10 * " kmgtp".index(match[2].lower() or " "))
 
 
 def max_records_per_file(spark: SparkSession) -> int | None:

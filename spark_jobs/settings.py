@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-from pydantic import Field, ValidationError, create_model, model_validator
+from pydantic import Field, ValidationError, create_model, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -27,7 +27,7 @@ from spark_jobs.config_files import (
     read_config,
     suggestion,
 )
-from spark_jobs.session import SessionLayout
+from spark_jobs.session import SessionLayout, parse_bytes
 from spark_jobs.storage import ObjectStore
 
 # The configuration files a user edits ship with the code location (orchestration/).
@@ -112,6 +112,7 @@ class Settings(BaseSettings):
     spark_tasks_per_core: int = 2
     spark_shuffle_partitions_per_core: int = 4
     spark_max_records_per_file: int = 500_000
+    spark_max_bytes_per_file: str = "512m"
     spark_max_partition_bytes: str = "128m"
 
     @classmethod
@@ -119,6 +120,12 @@ class Settings(BaseSettings):
         cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
     ):
         return (init_settings, env_settings, ProfileSource(settings_cls))
+
+    @field_validator("spark_max_bytes_per_file")
+    @classmethod
+    def _a_size(cls, value: str) -> str:
+        parse_bytes(value)  # ValueError: "… is not a size in bytes (e.g. …)"
+        return value
 
     @model_validator(mode="after")
     def _derive_paths(self) -> Settings:
@@ -149,6 +156,7 @@ class Settings(BaseSettings):
             tasks_per_core=self.spark_tasks_per_core,
             shuffle_partitions_per_core=self.spark_shuffle_partitions_per_core,
             max_records_per_file=self.spark_max_records_per_file,
+            max_bytes_per_file=self.spark_max_bytes_per_file,
             max_partition_bytes=self.spark_max_partition_bytes,
         )
 

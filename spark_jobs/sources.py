@@ -14,6 +14,7 @@ from pydantic import Field, field_validator, model_validator
 from spark_jobs.config_files import ConfigModel, KeyProblem, describe, read_config, suggestion
 from spark_jobs.lake import CORPORA
 from spark_jobs.licenses.spdx import NOASSERTION, UNKNOWN, knowledge, license_class, license_ids
+from spark_jobs.session import parse_bytes
 from spark_jobs.untrusted import ReadLimits
 
 # A Source.license value: the reader finds each document's or repository's license itself.
@@ -186,6 +187,12 @@ class SourceEntry(ConfigModel):
     @field_validator("options")
     @classmethod
     def _read_limits(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        split_bytes = (value or {}).get("split_bytes")
+        if split_bytes is not None:
+            try:
+                parse_bytes(split_bytes)
+            except ValueError as error:
+                raise KeyProblem(f"{error}; 0 reads every file whole", "split_bytes") from None
         limits = (value or {}).get("limits")
         if limits is None:
             return value

@@ -55,7 +55,7 @@ from spark_jobs.ingest import (
 )
 from spark_jobs.lake import QUARANTINE_COLUMNS, REJECT_COLUMNS, Lake, document_tables
 from spark_jobs.select import CurationRecipe, filter_documents
-from spark_jobs.session import max_records_per_file
+from spark_jobs.session import max_bytes_per_file, max_records_per_file
 from spark_jobs.sources import Source
 from spark_jobs.takedown import taken_down_ids
 
@@ -94,6 +94,7 @@ def _write(
         metadata=metadata,
         store=lake.store,
         max_rows_per_file=max_records_per_file(df.sparkSession),
+        max_bytes_per_file=max_bytes_per_file(df.sparkSession),
     )
 
 
@@ -181,6 +182,7 @@ def ingest_source(
                 metadata={**metadata, "lineage.landing_files": len(source.files)},
                 store=lake.store,
                 max_rows_per_file=max_records_per_file(spark),
+                max_bytes_per_file=max_bytes_per_file(spark),
             )
             already_present += rows.count() - commits[name].num_rows
     finally:
@@ -197,12 +199,20 @@ def ingest_source(
     return StageReport(commits=commits, counts=counts)
 
 
+# What a unit failure's locator adds to the unit's name: `#bytes=A-B` for a byte range, then
+# `#<reason>` when rows of it were read before it failed.
+UNIT_FAILURE_SUFFIX = r"(#bytes=\d+-\d+)?(#(" + "|".join(sorted(UNIT_FAILURES)) + "))?$"
+
+
 def _check_readable(ingested: DataFrame, source: Source, units: int) -> None:
     """UnreadableSource when more of the source's units failed outright than its limits allow."""
     failed = ingested.where(
         (F.col("disposition") == QUARANTINED) & F.col("reason").isin(sorted(UNIT_FAILURES))
     )
-    failures = {row["reason"]: row["count"] for row in failed.groupBy("reason").count().collect()}
+    # A file read in byte ranges has a failure row per failed range: count files, not rows.
+    unit = F.regexp_replace("locator", UNIT_FAILURE_SUFFIX, "")
+    per_reason = failed.groupBy("reason").agg(F.countDistinct(unit).alias("count"))
+    failures = {row["reason"]: row["count"] for row in per_reason.collect()}
     if not failures:
         return
     example = failed.select("detail").first()
@@ -323,6 +333,7 @@ def _replace(lake: Lake, name: str, df: DataFrame, metadata: Mapping[str, object
         store=lake.store,
         overwrite_schema=True,
         max_rows_per_file=max_records_per_file(df.sparkSession),
+        max_bytes_per_file=max_bytes_per_file(df.sparkSession),
     )
 
 

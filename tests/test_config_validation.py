@@ -287,7 +287,7 @@ def test_dedup_settings_mistakes(text, message):
             "sample_seed, outputs_port, outputs_base_url, spark_driver_host, "
             "spark_driver_bind_address, spark_cores, spark_tasks_per_core, "
             "spark_shuffle_partitions_per_core, spark_max_records_per_file, "
-            "spark_max_partition_bytes",
+            "spark_max_bytes_per_file, spark_max_partition_bytes",
         ),
         (
             "cluster:\n  sample_pages: lots\n",

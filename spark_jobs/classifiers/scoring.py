@@ -28,7 +28,7 @@ from spark_jobs.classifiers.fasttext_quality import QUALITY_MODEL_NAME
 from spark_jobs.classifiers.gpu import GPU_CHUNK_ROWS, assigned_gpus, rebatch, select_device
 from spark_jobs.classifiers.heads import EDU_MODEL_NAME, TOPIC_MODEL_NAME
 from spark_jobs.classifiers.registry import LATEST
-from spark_jobs.session import max_records_per_file
+from spark_jobs.session import max_bytes_per_file, max_records_per_file
 from spark_jobs.storage import LOCAL, ObjectStore
 
 FAMILIES = ("quality", "edu", "topic")
@@ -197,6 +197,7 @@ def classify_source(
             metadata=commit_metadata,
             store=lake.store,
             max_rows_per_file=max_records_per_file(frame.sparkSession),
+            max_bytes_per_file=max_bytes_per_file(frame.sparkSession),
         )
 
     try:

@@ -177,6 +177,7 @@ class _PartFile:
         self._writer = pq.ParquetWriter(self._sink, schema, compression=COMPRESSION)
         self._pending: list[pa.RecordBatch] = []
         self._pending_bytes = 0
+        self.arrow_bytes = 0  # Arrow (uncompressed) bytes of the rows written so far
         self.stats = _FileStats(schema)
 
     @property
@@ -187,6 +188,7 @@ class _PartFile:
         self.stats.update(batch)
         self._pending.append(batch)
         self._pending_bytes += batch.nbytes
+        self.arrow_bytes += batch.nbytes
         if self._pending_bytes >= ROW_GROUP_BYTES:
             self._flush()
 
@@ -217,7 +219,13 @@ class _PartFile:
 
 
 class _PartitionedFileWriter:
-    """Writes a stream of batches as data files, one open file per partition-values tuple."""
+    """Writes a stream of batches as data files, one open file per partition-values tuple.
+
+    A file is closed and the next one started before it would hold more than
+    `max_rows_per_file` rows or `max_bytes_per_file` bytes of Arrow data (the rows'
+    uncompressed in-memory size, counted as batches arrive; the Parquet file, encoded and
+    compressed, is smaller). A single row over the byte cap gets a file of its own.
+    """
 
     def __init__(
         self,
@@ -226,12 +234,14 @@ class _PartitionedFileWriter:
         schema: pa.Schema,
         partition_by: Sequence[str],
         max_rows_per_file: int | None = None,
+        max_bytes_per_file: int | None = None,
     ) -> None:
         self._fs, self._root = store.filesystem(uri)
         self._schema = schema
         self._partition_by = list(partition_by)
         self._data_schema = pa.schema([f for f in schema if f.name not in self._partition_by])
         self._max_rows = max_rows_per_file
+        self._max_bytes = max_bytes_per_file
         self._open: dict[tuple[str | None, ...], _PartFile] = {}
         self._finished: list[dict[str, Any]] = []
         self._written_paths: list[str] = []
@@ -241,19 +251,41 @@ class _PartitionedFileWriter:
             return
         batch = _conform_batch(batch, self._schema)
         for key, rows in self._split(batch):
-            part = self._open.get(key)
-            if part is None:
-                part = self._open[key] = _PartFile(
-                    self._fs,
-                    self._root,
-                    _partition_dir(self._partition_by, key),
-                    dict(zip(self._partition_by, key, strict=True)),
-                    self._data_schema,
-                )
-                self._written_paths.append(part.full_path)
-            part.write(rows.select(self._data_schema.names))
-            if self._max_rows and part.num_rows >= self._max_rows:
-                self._finished.append(self._open.pop(key).close())
+            rows = rows.select(self._data_schema.names)
+            while rows.num_rows:
+                part = self._open.get(key)
+                if part is None:
+                    part = self._open[key] = _PartFile(
+                        self._fs,
+                        self._root,
+                        _partition_dir(self._partition_by, key),
+                        dict(zip(self._partition_by, key, strict=True)),
+                        self._data_schema,
+                    )
+                    self._written_paths.append(part.full_path)
+                take = self._rows_that_fit(part, rows)
+                if take:
+                    part.write(rows.slice(0, take))
+                    rows = rows.slice(take)
+                if not take or (self._max_rows and part.num_rows >= self._max_rows):
+                    self._finished.append(self._open.pop(key).close())
+
+    def _rows_that_fit(self, part: _PartFile, rows: pa.RecordBatch) -> int:
+        """How many of `rows` (from the first) the open file takes without going over a cap;
+        0 means it is full. An empty file takes at least one row."""
+        take = rows.num_rows
+        if self._max_rows:
+            take = min(take, self._max_rows - part.num_rows)
+        if self._max_bytes and take:
+            room = self._max_bytes - part.arrow_bytes
+            if rows.slice(0, take).nbytes > room:
+                # Estimate from the average row, then shrink until the slice fits.
+                take = min(take, max(0, int(room * rows.num_rows / max(rows.nbytes, 1))))
+                while take and rows.slice(0, take).nbytes > room:
+                    take //= 2
+        if take == 0 and part.num_rows == 0:
+            return 1
+        return take
 
     def _split(
         self, batch: pa.RecordBatch
@@ -315,9 +347,12 @@ def _write_files_task(
     schema: pa.Schema,
     partition_by: Sequence[str],
     max_rows_per_file: int | None,
+    max_bytes_per_file: int | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """The mapInArrow body: write this task's rows, yield one row per file written."""
-    writer = _PartitionedFileWriter(store, uri, schema, partition_by, max_rows_per_file)
+    writer = _PartitionedFileWriter(
+        store, uri, schema, partition_by, max_rows_per_file, max_bytes_per_file
+    )
     try:
         for batch in batches:
             writer.write(batch)

@@ -30,6 +30,7 @@ def write_table(
     store: ObjectStore = LOCAL,
     overwrite_schema: bool = False,
     max_rows_per_file: int | None = None,
+    max_bytes_per_file: int | None = None,
     _before_commit: Callable[[list[AddAction]], None] | None = None,
 ) -> CommitResult:
     """Write a Spark DataFrame to a Delta table in one commit.
@@ -56,6 +57,9 @@ def write_table(
         overwrite_schema: allow a full overwrite to change the table's columns.
         max_rows_per_file: start a new file after this many rows (default: one file per
             Spark partition and table partition).
+        max_bytes_per_file: start a new file before one would hold more than this many
+            bytes of Arrow data (the rows' uncompressed size; the Parquet file is smaller).
+            Stages pass the session's `spark_jobs.session.max_bytes_per_file`.
         _before_commit: test seam called with the add actions after the files are written
             and before the commit; raising there leaves the table untouched.
 
@@ -91,6 +95,7 @@ def write_table(
             schema=plan.schema,
             partition_by=plan.partition_by,
             max_rows_per_file=max_rows_per_file,
+            max_bytes_per_file=max_bytes_per_file,
         )
         files = [
             row.asDict()
@@ -112,6 +117,7 @@ def write_arrow(
     store: ObjectStore = LOCAL,
     overwrite_schema: bool = False,
     max_rows_per_file: int | None = None,
+    max_bytes_per_file: int | None = None,
     _before_commit: Callable[[list[AddAction]], None] | None = None,
 ) -> CommitResult:
     """Write a small Arrow table from the driver, through the same files-then-commit path.
@@ -130,7 +136,7 @@ def write_arrow(
             store=store,
         )
         writer = _PartitionedFileWriter(
-            store, uri, plan.schema, plan.partition_by, max_rows_per_file
+            store, uri, plan.schema, plan.partition_by, max_rows_per_file, max_bytes_per_file
         )
         try:
             for batch in table.to_batches():
@@ -159,6 +165,7 @@ class StagedWrite:
     partition_by: tuple[str, ...]
     store: ObjectStore = LOCAL
     max_rows_per_file: int | None = None
+    max_bytes_per_file: int | None = None
 
     @classmethod
     def prepare(
@@ -169,6 +176,7 @@ class StagedWrite:
         partition_by: Sequence[str] = (),
         store: ObjectStore = LOCAL,
         max_rows_per_file: int | None = None,
+        max_bytes_per_file: int | None = None,
     ) -> StagedWrite:
         """Check the write against the table (if it exists) before any file is written; the
         errors are those of `write_table`."""
@@ -182,13 +190,25 @@ class StagedWrite:
                 overwrite_schema=False,
                 store=store,
             )
-        return cls(uri, plan.schema, tuple(plan.partition_by), store, max_rows_per_file)
+        return cls(
+            uri,
+            plan.schema,
+            tuple(plan.partition_by),
+            store,
+            max_rows_per_file,
+            max_bytes_per_file,
+        )
 
     def write_files(self, table: pa.Table) -> list[dict[str, Any]]:
         """Write `table`'s rows as Parquet files (anywhere: a task, the driver); what
         `commit` needs of each file."""
         writer = _PartitionedFileWriter(
-            self.store, self.uri, self.schema, list(self.partition_by), self.max_rows_per_file
+            self.store,
+            self.uri,
+            self.schema,
+            list(self.partition_by),
+            self.max_rows_per_file,
+            self.max_bytes_per_file,
         )
         try:
             for batch in table.select(self.schema.names).cast(self.schema).to_batches():

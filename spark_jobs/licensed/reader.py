@@ -21,6 +21,8 @@ from spark_jobs.papers.dumps import (
     first_present,
     read_dump,
 )
+from spark_jobs.papers.dumps import split_kind as dump_split_kind
+from spark_jobs.ranges import ByteRange
 from spark_jobs.sources import Source
 from spark_jobs.untrusted import BoundedGunzip, LimitExceeded, ReadLimits, read_at_most
 
@@ -80,14 +82,25 @@ class LicensedReader:
         pa.field("format", pa.string()),  # text | jsonl | parquet
     )
 
-    def read(self, fs: pafs.FileSystem, path: str, relative: str, source: Source) -> Iterator[dict]:
+    def split_kind(self, relative: str) -> str | None:
+        """Plain JSONL dumps can be read in byte ranges (spark_jobs.ranges); nothing else."""
+        return dump_split_kind(relative)
+
+    def read(
+        self,
+        fs: pafs.FileSystem,
+        path: str,
+        relative: str,
+        source: Source,
+        span: ByteRange | None = None,
+    ) -> Iterator[dict]:
         limits = ReadLimits.from_options(source.options)
         if relative.lower().endswith(DUMP_SUFFIXES):
             names = field_names(DUMP_FIELDS, source.options)
             doc_format = dump_format(relative)
             # read_dump quarantines a record alone when _dump_row fails on it.
             yield from read_dump(
-                fs, path, relative, limits, lambda item: _dump_row(item, names, doc_format)
+                fs, path, relative, limits, lambda item: _dump_row(item, names, doc_format), span
             )
         else:
             yield _text_row(fs, path, relative, source, limits)

@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 
 from spark_jobs.ingest import SKIPPED
 from spark_jobs.licenses import normalize_license as normalize_spdx
+from spark_jobs.ranges import LINES, ByteRange, LineRange
 from spark_jobs.untrusted import (
     BoundedGunzip,
     LimitExceeded,
@@ -86,10 +87,12 @@ def read_dump(
     relative: str,
     limits: ReadLimits,
     to_row: Callable[[DumpRecord], dict],
+    span: ByteRange | None = None,
 ) -> Iterator[dict]:
-    """One row per record of a dump: `to_row` turns a record (or an unread one) into the
-    family's row. An exception in `to_row` quarantines that record alone (malformed_record)."""
-    for item in iter_dump_records(fs, path, relative, limits):
+    """One row per record of a dump (of one byte range of it when `span` is given, see
+    `split_kind`): `to_row` turns a record (or an unread one) into the family's row. An
+    exception in `to_row` quarantines that record alone (malformed_record)."""
+    for item in iter_dump_records(fs, path, relative, limits, span):
         try:
             row = to_row(item)
         except Exception as exc:  # the family's conversion met a value it did not expect
@@ -99,12 +102,30 @@ def read_dump(
         yield row
 
 
+def split_kind(relative: str) -> str | None:
+    """How a dump can be read in byte ranges: plain JSONL by lines; gzip JSONL and Parquet
+    not at all (spark_jobs.ranges)."""
+    return LINES if relative.lower().endswith(".jsonl") else None
+
+
 def iter_dump_records(
-    fs: pafs.FileSystem, path: str, relative: str, limits: ReadLimits | None = None
+    fs: pafs.FileSystem,
+    path: str,
+    relative: str,
+    limits: ReadLimits | None = None,
+    span: ByteRange | None = None,
 ) -> Iterator[DumpRecord]:
-    """Every record of a JSONL(.gz) or Parquet file; blank JSONL lines are not records."""
+    """Every record of a JSONL(.gz) or Parquet file; blank JSONL lines are not records.
+
+    With `span` (plain JSONL only): the records whose line starts in that byte range, with
+    the line numbers (and so the locators) a whole-file read gives them.
+    """
     limits = limits or ReadLimits()
-    if fs.get_file_info(path).size == 0:
+    if span is not None:
+        if split_kind(relative) != LINES:
+            raise ValueError(f"{relative} cannot be read in byte ranges")
+        yield from _jsonl_records(fs, path, relative, limits, span)
+    elif fs.get_file_info(path).size == 0:
         detail = "the file is empty (0 bytes): an upload that did not finish? land it again"
         yield DumpRecord(relative, None, "empty_file", detail)
     elif dump_format(relative) == "parquet":
@@ -136,16 +157,29 @@ def _short(value):
 
 
 def _jsonl_records(
-    fs: pafs.FileSystem, path: str, relative: str, limits: ReadLimits
+    fs: pafs.FileSystem,
+    path: str,
+    relative: str,
+    limits: ReadLimits,
+    span: ByteRange | None = None,
 ) -> Iterator[DumpRecord]:
     records = 0
     # compression=None: pyarrow would gunzip by extension itself, unbounded, and with no way
     # to tell a truncated member from the end of the file.
-    with fs.open_input_stream(path, compression=None) as raw:
+    opened = (
+        fs.open_input_stream(path, compression=None) if span is None else fs.open_input_file(path)
+    )
+    with opened as raw:
         gzipped = relative.lower().endswith(".gz")
-        stream = BoundedGunzip(raw, limits.max_decompressed_bytes) if gzipped else raw
+        part = LineRange(raw, span) if span is not None else None
+        stream = BoundedGunzip(raw, limits.max_decompressed_bytes) if gzipped else part or raw
+        first = part.first_number if part is not None else 1
         try:
-            for number, line in enumerate(bounded_lines(stream, limits.max_line_bytes), 1):
+            for number, line in enumerate(bounded_lines(stream, limits.max_line_bytes), first):
+                if part is not None:
+                    if part.done:
+                        break
+                    part.advance(line.length if isinstance(line, LongLine) else len(line))
                 if isinstance(line, LongLine):
                     detail = (
                         f"line {number} is {line.length} bytes, over {limits.max_line_bytes} "

@@ -27,8 +27,10 @@ from spark_jobs.papers.dumps import (
     first_present,
     read_dump,
 )
+from spark_jobs.papers.dumps import split_kind as dump_split_kind
 from spark_jobs.papers.latex import LATEX_PARSER_VERSION, LatexError, latex_to_text
 from spark_jobs.papers.pdf import PdfError, read_pdf
+from spark_jobs.ranges import ByteRange
 from spark_jobs.sources import Source
 from spark_jobs.untrusted import BoundedGunzip, LimitExceeded, ReadLimits, gunzip_bounded
 
@@ -107,10 +109,21 @@ class PapersReader:
         self.ocr = ocr
         self.ocr_workers = ocr_workers
 
-    def read(self, fs: pafs.FileSystem, path: str, relative: str, source: Source) -> Iterator[dict]:
+    def split_kind(self, relative: str) -> str | None:
+        """Plain JSONL dumps can be read in byte ranges (spark_jobs.ranges); nothing else."""
+        return dump_split_kind(relative)
+
+    def read(
+        self,
+        fs: pafs.FileSystem,
+        path: str,
+        relative: str,
+        source: Source,
+        span: ByteRange | None = None,
+    ) -> Iterator[dict]:
         name = relative.lower()
         if name.endswith(DUMP_SUFFIXES):
-            yield from self._dump_rows(fs, path, relative, source)
+            yield from self._dump_rows(fs, path, relative, source, span)
             return
         paper_format = "pdf" if name.endswith(".pdf") else "latex"
         row = {"locator": relative, "paper_id": paper_id_of(relative), "format": paper_format}
@@ -127,14 +140,19 @@ class PapersReader:
             yield _latex_row(row, data, limits)
 
     def _dump_rows(
-        self, fs: pafs.FileSystem, path: str, relative: str, source: Source
+        self,
+        fs: pafs.FileSystem,
+        path: str,
+        relative: str,
+        source: Source,
+        span: ByteRange | None = None,
     ) -> Iterator[dict]:
         names = field_names(DUMP_FIELDS, source.options)
         paper_format = dump_format(relative)
         limits = ReadLimits.from_options(source.options)
         # read_dump quarantines a record alone when _dump_row fails on it.
         yield from read_dump(
-            fs, path, relative, limits, lambda item: _dump_row(item, names, paper_format)
+            fs, path, relative, limits, lambda item: _dump_row(item, names, paper_format), span
         )
 
 

@@ -20,7 +20,7 @@ from spark_jobs.delta import open_table, read_spark, table_exists, write_table
 from spark_jobs.lake import SYNTHETIC, Lake, document_tables, synthetic_table
 from spark_jobs.recipe import CurationRecipe
 from spark_jobs.select import reject_rows
-from spark_jobs.session import max_records_per_file
+from spark_jobs.session import max_bytes_per_file, max_records_per_file
 from spark_jobs.stages import StageReport, curate_corpora
 from spark_jobs.synthetic.client import OK
 from spark_jobs.synthetic.recipe import SyntheticRecipe
@@ -170,6 +170,7 @@ def annotate_synthetic(
         metadata={**metadata, **annotator_versions(), f"lineage.input.{table}": version},
         store=lake.store,
         max_rows_per_file=max_records_per_file(spark),
+        max_bytes_per_file=max_bytes_per_file(spark),
     )
     return StageReport(
         commits={annotated_table: commit},

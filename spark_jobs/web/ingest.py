@@ -3,6 +3,7 @@ stretch of a file, each marked kept, skipped or quarantined with a reason."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 
 import pyarrow as pa
@@ -20,6 +21,7 @@ from spark_jobs.ingest import (
     raw_columns,
     record_id,
 )
+from spark_jobs.ranges import WARC, ByteRange
 from spark_jobs.sources import Source
 from spark_jobs.storage import LOCAL, ObjectStore
 from spark_jobs.untrusted import ReadLimits
@@ -32,7 +34,13 @@ from spark_jobs.web.extract import (
     extract_page,
     mime_type,
 )
-from spark_jobs.web.warc import CorruptRecord, WarcRecord, iter_warc_records
+from spark_jobs.web.warc import (
+    GZIP_MAGIC,
+    CorruptRecord,
+    WarcRecord,
+    iter_warc_records,
+    range_bounds,
+)
 
 CORPUS = "web"
 WARC_SUFFIXES = (".warc.gz", ".warc")
@@ -74,19 +82,49 @@ class WarcReader:
         self.max_record_bytes = max_record_bytes
         self.opt_out_domains = tuple(opt_out_domains)
 
-    def read(self, fs: pafs.FileSystem, path: str, relative: str, source: Source) -> Iterator[dict]:
+    def split_kind(self, relative: str) -> str:
+        """Every WARC/WET file can be read in byte ranges (spark_jobs.ranges)."""
+        return WARC
+
+    def read(
+        self,
+        fs: pafs.FileSystem,
+        path: str,
+        relative: str,
+        source: Source,
+        span: ByteRange | None = None,
+    ) -> Iterator[dict]:
+        """The rows of a WARC file, or of the records that start in one byte range of it
+        (`span`: offsets, locators and ids are those a whole-file read gives)."""
         uri = f"{source.location.rstrip('/')}/{relative}"
         limits = ReadLimits.from_options(source.options)
-        size = fs.get_file_info(path).size
-        # compression=None: pyarrow would otherwise gunzip .gz itself, without recovery.
-        with fs.open_input_stream(path, compression=None) as stream:
+        with contextlib.ExitStack() as stack:
+            size = fs.get_file_info(path).size
+            start, end, gzipped = 0, None, None
+            if span is None:
+                # compression=None: pyarrow would otherwise gunzip .gz itself, without recovery.
+                stream = stack.enter_context(fs.open_input_stream(path, compression=None))
+            else:
+                stream = stack.enter_context(fs.open_input_file(path))
+                gzipped = stream.read(2) == GZIP_MAGIC[:2]
+                start, end = range_bounds(stream, span, gzipped)
+                if start >= end:
+                    return  # no record starts in this range
+                # Read on from the range's first record to the file's end, as a whole-file
+                # read does (so damage near the edge reads the same), and stop at the first
+                # record that starts where the next range does.
+                stream.seek(start)
             records = iter_warc_records(
                 stream,
                 max_record_bytes=self.max_record_bytes,
                 max_decompressed_bytes=limits.max_decompressed_bytes,
                 file_size=size,
+                start_offset=start,
+                gzipped=gzipped,
             )
             for item in records:
+                if end is not None and item.offset >= end:
+                    break
                 if isinstance(item, CorruptRecord):
                     yield _corrupt_row(relative, uri, item)
                 elif item.warc_type in DOCUMENT_RECORD_TYPES:

@@ -109,6 +109,8 @@ def iter_warc_records(
     max_record_bytes: int,
     max_decompressed_bytes: int = MAX_DECOMPRESSED_BYTES,
     file_size: int | None = None,
+    start_offset: int = 0,
+    gzipped: bool | None = None,
 ) -> Iterator[WarcRecord | CorruptRecord]:
     """Read every record of a .warc.gz or .warc stream, in order, without ever raising on bad bytes.
 
@@ -116,18 +118,22 @@ def iter_warc_records(
     gzip member per record (the standard) or be a single gzip stream of many records.
     `file_size`, when known, lets a plain file's record whose Content-Length runs past the
     end be reported without skipping the records after it.
+
+    Reading from a record boundary inside a file (see `range_bounds`): `stream` is positioned
+    there, `start_offset` says where that is (offsets stay the file's) and `gzipped` what the
+    file's first bytes said.
     """
-    source = _Input(stream)
+    source = _Input(stream, start_offset)
     head = source.peek(2)
     if not head:
         if source.read_error:
             detail = f"reading stopped before the first byte: {source.read_error}"
-            yield CorruptRecord(0, "read_error", detail, b"")
-        else:
+            yield CorruptRecord(start_offset, "read_error", detail, b"")
+        elif not start_offset:
             detail = "the file is empty (0 bytes): an upload that did not finish? land it again"
             yield CorruptRecord(0, "empty_file", detail, b"")
         return
-    gzipped = head == GZIP_MAGIC[:2]
+    gzipped = head == GZIP_MAGIC[:2] if gzipped is None else gzipped
     units: Iterator[_GzipMember | _PlainStream | CorruptRecord] = (
         _gzip_members(source, max_decompressed_bytes) if gzipped else iter([_PlainStream(source)])
     )
@@ -155,12 +161,12 @@ def iter_warc_records(
 class _Input:
     """The raw stream, buffered, with absolute offsets; keeps bytes from `mark` on for rescans."""
 
-    def __init__(self, stream: BinaryIO) -> None:
+    def __init__(self, stream: BinaryIO, start: int = 0) -> None:
         self._stream = stream
         self._buf = bytearray()
-        self._start = 0  # absolute offset of _buf[0]
-        self.pos = 0
-        self.mark = 0
+        self._start = start  # absolute offset of _buf[0]
+        self.pos = start
+        self.mark = start
         self.eof = False
         self.read_error: str | None = None
 
@@ -303,9 +309,9 @@ class _PlainStream:
     """An uncompressed WARC file as one stream of records."""
 
     is_member = False
-    offset = 0
 
     def __init__(self, source: _Input) -> None:
+        self.offset = source.pos  # where the stream starts in the file (a range's start)
         self.error: tuple[str, str] | None = None
         self.produced = 0
         self._source = source
@@ -326,9 +332,10 @@ class _PlainStream:
     def failure(self, first_problem: CorruptRecord | None) -> CorruptRecord:
         assert self.error is not None
         reason, detail = self.error
-        offset = first_problem.offset if first_problem else self.produced
+        end = self.offset + self.produced
+        offset = first_problem.offset if first_problem else end
         excerpt = first_problem.excerpt if first_problem else b""
-        return CorruptRecord(offset, reason, f"{detail} at byte {self.produced}", excerpt)
+        return CorruptRecord(offset, reason, f"{detail} at byte {end}", excerpt)
 
 
 def _gzip_members(source: _Input, max_bytes: int) -> Iterator[_GzipMember | CorruptRecord]:
@@ -461,7 +468,7 @@ def _parse_unit(
     def problem(start: int, reason: str, detail: str, excerpt: bytes) -> CorruptRecord:
         if unit.is_member:
             return CorruptRecord(unit.offset, reason, detail, excerpt, start)
-        return CorruptRecord(start, reason, detail, excerpt)
+        return CorruptRecord(unit.offset + start, reason, detail, excerpt)
 
     while True:
         data.skip_blank()
@@ -490,7 +497,11 @@ def _parse_unit(
         headers, length = parsed
         block_start = header_end + 4
         block_end = block_start + length
-        left = None if unit.is_member or file_size is None else file_size - start - block_start
+        left = (
+            None
+            if unit.is_member or file_size is None
+            else file_size - unit.offset - start - block_start
+        )
         if length > max_record_bytes and left is not None and length > left:
             # A plain file's Content-Length that runs past its end is wrong, not oversized:
             # skipping it would skip every record after it, so resync at the next one.
@@ -579,7 +590,7 @@ def _record(
         parsed = _parse_http(block)
         if parsed is not None:
             http_status, http_headers, payload = parsed
-    offset, inner = (unit.offset, start) if unit.is_member else (start, 0)
+    offset, inner = (unit.offset, start) if unit.is_member else (unit.offset + start, 0)
     return WarcRecord(
         offset=offset,
         warc_type=warc_type,
@@ -629,3 +640,112 @@ def _parse_date(text: str | None) -> datetime | None:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed.astimezone(UTC)
+
+
+# --- Byte ranges -------------------------------------------------------------------------
+# A candidate gzip member at a range boundary is decompressed to its end (up to this many
+# compressed bytes) to verify it: it must inflate without error to a `WARC/1.` record.
+BOUNDARY_PROBE_BYTES = 1 << 22
+_BOUNDARY_STEP = 1 << 16
+
+
+def range_bounds(file, span, gzipped: bool) -> tuple[int, int]:
+    """Where range `span` (spark_jobs.ranges.ByteRange) of a WARC file really starts and ends.
+
+    Each nominal cut point moves to the first verified record start at or after it and before
+    the next cut point (`record_boundary`); a cut point with none there (a record longer than
+    a range, a single-stream gzip file, damage) is dropped, so the range before it reads on.
+    Consecutive ranges therefore meet exactly, and every record is read by the range its start
+    falls in. Returns (start, start) for a range that reads nothing.
+    """
+    from spark_jobs.ranges import nominal_start
+
+    count, size = span.count, span.size
+    if span.index == 0:
+        start = 0
+    else:
+        start = record_boundary(file, span.start, span.end, gzipped, size)
+        if start is None:
+            return span.end, span.end
+    end = size
+    for index in range(span.index + 1, count):
+        cut, after = nominal_start(index, count, size), nominal_start(index + 1, count, size)
+        found = record_boundary(file, cut, after, gzipped, size)
+        if found is not None:
+            end = found
+            break
+    return start, end
+
+
+def record_boundary(file, at: int, limit: int, gzipped: bool, size: int) -> int | None:
+    """The first offset in [at, limit) where a record verifiably starts, or None.
+
+    Gzip: a gzip member header whose member inflates without error to bytes starting with
+    `WARC/1.` (checked to the member's end, up to BOUNDARY_PROBE_BYTES). Plain: `WARC/1.` at
+    the start of a line, with a header that parses and a block followed by CRLF CRLF where its
+    Content-Length says. A pure function of the file's bytes, so the two ranges meeting at a
+    cut point agree on it.
+    """
+    needle = GZIP_MAGIC if gzipped else WARC_LINE
+    # A plain record starts after a newline: search from the byte before `at` (at > 0).
+    skip = 0 if gzipped else 1
+    position = at - skip
+    while position < limit:
+        chunk = _read_at(file, position, READ_CHUNK + len(needle) - 1)
+        found = chunk.find(needle)
+        while found >= 0:
+            candidate = position + found + skip
+            if candidate >= limit:
+                return None
+            if candidate >= at and (
+                _member_verified(file, candidate)
+                if gzipped
+                else _plain_record_verified(file, candidate, size)
+            ):
+                return candidate
+            found = chunk.find(needle, found + 1)
+        if len(chunk) < READ_CHUNK + len(needle) - 1:
+            return None  # the end of the file
+        position += READ_CHUNK
+    return None
+
+
+def _member_verified(file, offset: int) -> bool:
+    decompressor = zlib.decompressobj(31)
+    head = b""
+    fed = 0
+    while fed < BOUNDARY_PROBE_BYTES:
+        data = _read_at(file, offset + fed, _BOUNDARY_STEP)
+        if not data:
+            return False  # the file ends inside it
+        fed += len(data)
+        try:
+            while data:
+                out = decompressor.decompress(data, OUT_CHUNK)
+                if len(head) < 7:
+                    head += out[: 7 - len(head)]
+                    if len(head) >= 7 and head != b"WARC/1.":
+                        return False
+                if decompressor.eof:
+                    return head == b"WARC/1."
+                data = decompressor.unconsumed_tail
+        except zlib.error:
+            return False
+    return head == b"WARC/1."  # a member too long to check to its end: its head is a record
+
+
+def _plain_record_verified(file, offset: int, size: int) -> bool:
+    head = _read_at(file, offset, MAX_HEADER_BYTES + 4)
+    header_end = head.find(b"\r\n\r\n")
+    if header_end < 0:
+        return False
+    parsed = _parse_warc_header(head[:header_end])
+    if isinstance(parsed, str):
+        return False
+    block_end = offset + header_end + 4 + parsed[1]
+    return block_end == size or _read_at(file, block_end, 4) == b"\r\n\r\n"
+
+
+def _read_at(file, offset: int, n: int) -> bytes:
+    file.seek(offset)
+    return file.read(n)
