@@ -358,10 +358,10 @@ def _read(
     features: list[PageFeatures] = []
     clipped = 0
     failures: list[str] = []
-    run_ocr = ocr is True and tesseract_version() is not None
     # PDFium renders on this thread (it is not thread-safe); Tesseract runs as a process per
-    # page, `workers` of them at once.
-    pool = ThreadPoolExecutor(max_workers=workers) if run_ocr else None
+    # page, `workers` of them at once (the pool made, and Tesseract looked for, at the first
+    # page that needs it).
+    pool: ThreadPoolExecutor | None = None
     try:
         for number in range(min(count, len(document))):
             try:
@@ -375,7 +375,8 @@ def _read(
                 textpage.close()
                 route = feature.route()
                 text: list[str] | Future = [line.text for line in lines]
-                if route == "ocr" and run_ocr:
+                if route == "ocr" and ocr is True and tesseract_version() is not None:
+                    pool = pool or ThreadPoolExecutor(max_workers=workers)
                     _wait_for_room(pages, 2 * workers)
                     png, dpi = _page_image(page)
                     text = pool.submit(_ocr_image, png, dpi, ocr_languages)
@@ -539,13 +540,9 @@ def _charbox_reader(textpage):
     """textpage.get_charbox as one PDFium call with its arguments made once (the wrapper makes
     four ctypes doubles a call): the character's (left, bottom, right, top); raises
     PdfiumError as the wrapper does for a character without a box."""
-    import pypdfium2.raw as pdfium_c
     from pypdfium2 import PdfiumError
 
-    raw = textpage.raw
-    get = pdfium_c.FPDFText_GetCharBox
-    left, right, bottom, top = (ctypes.c_double() for _ in range(4))
-    pointers = [ctypes.byref(value) for value in (left, right, bottom, top)]
+    get, raw, left, bottom, right, top, pointers = _charbox_call(textpage)
 
     def charbox(index: int) -> tuple[float, float, float, float]:
         if not get(raw, index, *pointers):
@@ -553,6 +550,26 @@ def _charbox_reader(textpage):
         return left.value, bottom.value, right.value, top.value
 
     return charbox
+
+
+def _charbox_call(textpage) -> tuple:
+    """PDFium's FPDFText_GetCharBox called with plain addresses (the text page's, four doubles'
+    it writes the box to: left, right, bottom, top), which ctypes passes about twice as fast
+    as the typed pointers of pypdfium2's binding; the doubles are returned with it."""
+    left, right, bottom, top = (ctypes.c_double() for _ in range(4))
+    addresses = [ctypes.addressof(value) for value in (left, right, bottom, top)]
+    raw = ctypes.cast(textpage.raw, ctypes.c_void_p).value
+    return _char_box_function(), raw, left, bottom, right, top, addresses
+
+
+@functools.cache
+def _char_box_function():
+    import pypdfium2.raw as pdfium_c
+
+    address = ctypes.cast(pdfium_c.FPDFText_GetCharBox, ctypes.c_void_p).value
+    pointer = ctypes.c_void_p
+    signature = ctypes.CFUNCTYPE(ctypes.c_int, pointer, ctypes.c_int, *[pointer] * 4)
+    return signature(address)
 
 
 # Spacing accents are placed by where they sit on the page, not where PDFium puts them in
@@ -589,12 +606,11 @@ def _place_accents(text: str, textpage) -> str:
     chars = list(text)
     boxes: dict[int, tuple | None] = {}
     raw = textpage.raw
-    x0, y0, x1, y1 = (ctypes.c_double() for _ in range(4))
-    pointers = [ctypes.byref(value) for value in (x0, x1, y0, y1)]
+    get, address, x0, y0, x1, y1, pointers = _charbox_call(textpage)
 
     def box(index: int) -> tuple | None:
         if index not in boxes:
-            found = pdfium_c.FPDFText_GetCharBox(raw, index, *pointers)
+            found = get(address, index, *pointers)
             boxes[index] = (x0.value, y0.value, x1.value, y1.value) if found else None
         return boxes[index]
 
@@ -1080,15 +1096,15 @@ def _drop_furniture(pages: list[list[str]]) -> tuple[list[list[str]], int]:
     out = []
     for lines in pages:
         edge = {*range(min(2, len(lines))), *range(max(0, len(lines) - 2), len(lines))}
-        kept = []
-        for index, line in enumerate(lines):
-            if index in edge and (
-                _furniture_key(line) in repeated or _PAGE_NUMBER.match(line.strip())
-            ):
-                dropped += 1
-                continue
-            kept.append(line)
-        out.append(kept)
+        drop = {
+            index
+            for index in edge
+            if _furniture_key(lines[index]) in repeated or _PAGE_NUMBER.match(lines[index].strip())
+        }
+        dropped += len(drop)
+        out.append(
+            [line for index, line in enumerate(lines) if index not in drop] if drop else lines
+        )
     return out, dropped
 
 
