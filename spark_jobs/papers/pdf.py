@@ -514,7 +514,7 @@ def _text_layer(page, textpage) -> tuple[list[_Line], int, PageFeatures]:
             continue
         a0, a1, a2, a3 = charbox(start + length - len(unindented))
         b0, b1, b2, b3 = charbox(start + len(raw.rstrip(_STRIPPED)) - 1)
-        box = (min(a0, b0), min(a1, b1), max(a2, b2), max(a3, b3))  # _union of the two
+        box = (min(a0, b0), min(a1, b1), max(a2, b2), max(a3, b3))  # the two boxes' union
         inside = _inside(box, left, bottom, right, top)
         if inside == "out":
             clipped += 1
@@ -840,10 +840,6 @@ def _is_prose(text: str) -> bool:
     visible = [char for char in text if not char.isspace()]
     letters = sum(1 for char in visible if char.isalpha())
     return ". . ." not in text and letters >= 0.7 * max(len(visible), 1)
-
-
-def _union(a: tuple, b: tuple) -> tuple[float, float, float, float]:
-    return min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])
 
 
 def _inside(box: tuple, left: float, bottom: float, right: float, top: float) -> str:
