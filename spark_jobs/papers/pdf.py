@@ -59,9 +59,8 @@ _DECOMPRESSION_BOUND = re.compile(
     re.IGNORECASE,
 )
 # Typesetters emit ligature glyphs; models should see the letters.
-_LIGATURES = str.maketrans(
-    {"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl"}
-)
+# (str.replace per ligature: str.translate looks each character up, many times slower)
+_LIGATURES = {"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl"}
 
 
 # Routing: a page is read from its text layer when it has at least this many characters
@@ -122,19 +121,27 @@ _DETACHED_ACCENT = re.compile(
     # TeX's OT1 fonts); a backtick before a longer word is more likely a quote or code
     r"|(?<![^\s])(`)([aeiouAEIOU])(?=[\s,.;:!?)]|$)"
 )
-# PDFium marks a hyphen it found at a line end (and joined the lines at) with U+FFFE.
-_SOFT_HYPHEN = re.compile(r"([^\W\d_]++)[\ufffe\u00ad]([^\W\d_]+)|[\ufffe\u00ad](?=\s|$)")
-_LINE_END_HYPHEN = re.compile(r"([^\W\d_]++)-\n[ \t]*([^\W\d_]+)")
+# Each match of _DETACHED_ACCENT holds one of these: text without any is left as it is (a
+# character class is searched fast; the pattern above is tried at every position).
+_ANY_DETACHED = re.compile("[\u00b4`\u00a8\u02c6\u02dc\u00b8\u02c7\u02d8\u02d9\u02da\u00af]")
+# PDFium marks a hyphen it found at a line end (and joined the lines at) with U+FFFE. A word
+# is matched from its first letter only (the lookbehind): tried from each of its letters, the
+# search costs the square of the word's length, and finds the same matches.
+_SOFT_HYPHEN = re.compile(
+    r"(?<![^\W\d_])([^\W\d_]++)[\ufffe\u00ad]([^\W\d_]+)|[\ufffe\u00ad](?=\s|$)"
+)
+_LINE_END_HYPHEN = re.compile(r"(?<![^\W\d_])([^\W\d_]++)-\n[ \t]*([^\W\d_]+)")
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f\ufffe\uffff]")
 _WORD = re.compile(r"[^\W\d_]+")
-_BLANK = re.compile(r"\s")
+_BLANK_LINES = re.compile(r"\n{3,}")
 # Garbled: replacement glyphs, private-use characters, and control characters that are not blanks.
 _GARBLED = re.compile("[\ufffd\ue000-\uf8ff\x00-\x08\x0e-\x1b]")
 # Tesseract puts a blank between the words it finds in Chinese and Japanese, which write
 # none: a blank between two Han, kana or CJK punctuation characters is not the text's.
 _CJK = "\u3000-\u303f\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff01-\uff60"
 _CJK_BLANK = re.compile(f"(?<=[{_CJK}])[ \t]+(?=[{_CJK}])")
-_COMPOUND = re.compile(r"[^\W\d_]++-[^\W\d_]+")  # ++: no backtracking into a word
+# ++: no backtracking into a word; the lookbehind: tried from a word's first letter only
+_COMPOUND = re.compile(r"(?<![^\W\d_])[^\W\d_]++-[^\W\d_]+")
 
 
 class PdfError(ValueError):
@@ -351,10 +358,10 @@ def _read(
     features: list[PageFeatures] = []
     clipped = 0
     failures: list[str] = []
-    run_ocr = ocr is True and tesseract_version() is not None
     # PDFium renders on this thread (it is not thread-safe); Tesseract runs as a process per
-    # page, `workers` of them at once.
-    pool = ThreadPoolExecutor(max_workers=workers) if run_ocr else None
+    # page, `workers` of them at once (the pool made, and Tesseract looked for, at the first
+    # page that needs it).
+    pool: ThreadPoolExecutor | None = None
     try:
         for number in range(min(count, len(document))):
             try:
@@ -368,7 +375,8 @@ def _read(
                 textpage.close()
                 route = feature.route()
                 text: list[str] | Future = [line.text for line in lines]
-                if route == "ocr" and run_ocr:
+                if route == "ocr" and ocr is True and tesseract_version() is not None:
+                    pool = pool or ThreadPoolExecutor(max_workers=workers)
                     _wait_for_room(pages, 2 * workers)
                     png, dpi = _page_image(page)
                     text = pool.submit(_ocr_image, png, dpi, ocr_languages)
@@ -493,17 +501,20 @@ def _text_layer(page, textpage) -> tuple[list[_Line], int, PageFeatures]:
     text = _place_accents(raw_text, textpage)
     text = _type3_ligatures(_math_symbol_brackets(text, textpage), textpage)
     left, bottom, right, top = page.get_cropbox()
+    charbox = _charbox_reader(textpage)
     lines: list[_Line] = []
     clipped = 0
     index = 0
     for raw in text.replace("\r\n", "\n").split("\n"):
         start = index
-        index += len(raw) + (2 if text[index + len(raw) : index + len(raw) + 1] == "\r" else 1)
-        if not raw.strip(_STRIPPED):
+        length = len(raw)
+        index += length + (2 if text[index + length : index + length + 1] == "\r" else 1)
+        unindented = raw.lstrip(_STRIPPED)
+        if not unindented:
             continue
-        first = start + len(raw) - len(raw.lstrip(_STRIPPED))
-        last = start + len(raw.rstrip(_STRIPPED)) - 1
-        box = _union(textpage.get_charbox(first), textpage.get_charbox(last))
+        a0, a1, a2, a3 = charbox(start + length - len(unindented))
+        b0, b1, b2, b3 = charbox(start + len(raw.rstrip(_STRIPPED)) - 1)
+        box = (min(a0, b0), min(a1, b1), max(a2, b2), max(a3, b3))  # the two boxes' union
         inside = _inside(box, left, bottom, right, top)
         if inside == "out":
             clipped += 1
@@ -513,7 +524,7 @@ def _text_layer(page, textpage) -> tuple[list[_Line], int, PageFeatures]:
                 char
                 for offset, char in enumerate(raw)
                 if char.isspace()
-                or _inside(textpage.get_charbox(start + offset), left, bottom, right, top) != "out"
+                or _inside(charbox(start + offset), left, bottom, right, top) != "out"
             )
             if not kept.strip(_STRIPPED):
                 clipped += 1
@@ -523,6 +534,42 @@ def _text_layer(page, textpage) -> tuple[list[_Line], int, PageFeatures]:
     lines = _split_at_gutter(textpage, lines, left, right)
     features = _features(page, raw_text, right - left, top - bottom)
     return _reading_order(lines, (left + right) / 2), clipped, features
+
+
+def _charbox_reader(textpage):
+    """textpage.get_charbox as one PDFium call with its arguments made once (the wrapper makes
+    four ctypes doubles a call): the character's (left, bottom, right, top); raises
+    PdfiumError as the wrapper does for a character without a box."""
+    from pypdfium2 import PdfiumError
+
+    get, raw, left, bottom, right, top, pointers = _charbox_call(textpage)
+
+    def charbox(index: int) -> tuple[float, float, float, float]:
+        if not get(raw, index, *pointers):
+            raise PdfiumError("Failed to get charbox.")
+        return left.value, bottom.value, right.value, top.value
+
+    return charbox
+
+
+def _charbox_call(textpage) -> tuple:
+    """PDFium's FPDFText_GetCharBox called with plain addresses (the text page's, four doubles'
+    it writes the box to: left, right, bottom, top), which ctypes passes about twice as fast
+    as the typed pointers of pypdfium2's binding; the doubles are returned with it."""
+    left, right, bottom, top = (ctypes.c_double() for _ in range(4))
+    addresses = [ctypes.addressof(value) for value in (left, right, bottom, top)]
+    raw = ctypes.cast(textpage.raw, ctypes.c_void_p).value
+    return _char_box_function(), raw, left, bottom, right, top, addresses
+
+
+@functools.cache
+def _char_box_function():
+    import pypdfium2.raw as pdfium_c
+
+    address = ctypes.cast(pdfium_c.FPDFText_GetCharBox, ctypes.c_void_p).value
+    pointer = ctypes.c_void_p
+    signature = ctypes.CFUNCTYPE(ctypes.c_int, pointer, ctypes.c_int, *[pointer] * 4)
+    return signature(address)
 
 
 # Spacing accents are placed by where they sit on the page, not where PDFium puts them in
@@ -559,12 +606,11 @@ def _place_accents(text: str, textpage) -> str:
     chars = list(text)
     boxes: dict[int, tuple | None] = {}
     raw = textpage.raw
-    x0, y0, x1, y1 = (ctypes.c_double() for _ in range(4))
-    pointers = [ctypes.byref(value) for value in (x0, x1, y0, y1)]
+    get, address, x0, y0, x1, y1, pointers = _charbox_call(textpage)
 
     def box(index: int) -> tuple | None:
         if index not in boxes:
-            found = pdfium_c.FPDFText_GetCharBox(raw, index, *pointers)
+            found = get(address, index, *pointers)
             boxes[index] = (x0.value, y0.value, x1.value, y1.value) if found else None
         return boxes[index]
 
@@ -627,7 +673,8 @@ _LIGATURE_MARKS = {
     "\x1f": "\ufb04",
 }
 _T1_LIGATURE = re.compile("[\x1b-\x1f]")
-_OMS_BRACKET_CANDIDATE = re.compile(r"(?<![^\W\d_])h(?=[^\W\d_])|(?<=[^\W\d_])i(?![^\W\d_])")
+# (the letter first, then what lies before it: the search skips to each `h` and `i` fast)
+_OMS_BRACKET_CANDIDATE = re.compile(r"h(?<![^\W\d_]h)(?=[^\W\d_])|i(?<=[^\W\d_]i)(?![^\W\d_])")
 _OMS_BRACKETS = {"h": "\u27e8", "i": "\u27e9"}
 
 
@@ -741,21 +788,24 @@ def _split_at_gutter(textpage, lines: list[_Line], left: float, right: float) ->
         for index, line in enumerate(lines)
         if line.x0 < middle - GUTTER and line.x1 > middle + GUTTER
     ]
-    if len(crossing) < TWO_COLUMN_LINES:
+    if len(crossing) < TWO_COLUMN_LINES or len(crossing) < 0.5 * len(lines):
         return lines
+    # Looking a character up by position scans the page's characters: the look stops as soon
+    # as too few crossing lines are left to make the page two-column.
+    needed = max(TWO_COLUMN_LINES, TWO_COLUMN_SHARE * len(crossing))
     gutters = set()
+    misses = 0
     for index in crossing:
         line = lines[index]
         height = max(line.y1 - line.y0, 1.0)
         center = (line.y0 + line.y1) / 2
         if textpage.get_index(middle, center, GUTTER, height / 2 + 1) is None:
             gutters.add(index)
-    if (
-        len(gutters) < TWO_COLUMN_LINES
-        or len(gutters) < TWO_COLUMN_SHARE * len(crossing)
-        or len(crossing) < 0.5 * len(lines)
-        or not _justified([lines[index] for index in gutters])
-    ):
+        else:
+            misses += 1
+            if len(crossing) - misses < needed:
+                return lines
+    if not _justified([lines[index] for index in gutters]):
         return lines
     out: list[_Line] = []
     for index, line in enumerate(lines):
@@ -792,10 +842,6 @@ def _is_prose(text: str) -> bool:
     return ". . ." not in text and letters >= 0.7 * max(len(visible), 1)
 
 
-def _union(a: tuple, b: tuple) -> tuple[float, float, float, float]:
-    return min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])
-
-
 def _inside(box: tuple, left: float, bottom: float, right: float, top: float) -> str:
     x0, y0, x1, y1 = box[:4]
     if x1 < left or x0 > right or y1 < bottom or y0 > top:
@@ -808,7 +854,7 @@ def _inside(box: tuple, left: float, bottom: float, right: float, top: float) ->
 def _features(page, text: str, width: float, height: float) -> PageFeatures:
     """The page's routing features. The image share is looked up only for a page whose text
     layer does not already decide it (walking page objects costs more than reading text)."""
-    visible = len(text) - len(_BLANK.findall(text))
+    visible = sum(map(len, text.split()))  # str.split's blanks are exactly re's \s
     garbled = len(_GARBLED.findall(text))
     share = garbled / visible if visible else 0.0
     if visible >= MIN_TEXT_CHARS and share <= MAX_GARBLED_SHARE:
@@ -1046,25 +1092,28 @@ def _drop_furniture(pages: list[list[str]]) -> tuple[list[list[str]], int]:
     out = []
     for lines in pages:
         edge = {*range(min(2, len(lines))), *range(max(0, len(lines) - 2), len(lines))}
-        kept = []
-        for index, line in enumerate(lines):
-            if index in edge and (
-                _furniture_key(line) in repeated or _PAGE_NUMBER.match(line.strip())
-            ):
-                dropped += 1
-                continue
-            kept.append(line)
-        out.append(kept)
+        drop = {
+            index
+            for index in edge
+            if _furniture_key(lines[index]) in repeated or _PAGE_NUMBER.match(lines[index].strip())
+        }
+        dropped += len(drop)
+        out.append(
+            [line for index, line in enumerate(lines) if index not in drop] if drop else lines
+        )
     return out, dropped
 
 
 def _clean(text: str) -> str:
-    text = text.translate(_LIGATURES)
-    text = _DETACHED_ACCENT.sub(_recompose, text)
+    for ligature, letters in _LIGATURES.items():
+        if ligature in text:
+            text = text.replace(ligature, letters)
+    if _ANY_DETACHED.search(text):
+        text = _DETACHED_ACCENT.sub(_recompose, text)
     text = _CONTROL.sub(lambda m: m.group() if m.group() == "\ufffe" else "", text)
     text = unicodedata.normalize("NFC", text)
     lines = [line.rstrip() for line in text.split("\n")]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
 
 def _recompose(match: re.Match) -> str:
@@ -1077,9 +1126,14 @@ def _recompose(match: re.Match) -> str:
 
 def _vocabulary(texts: list[str]) -> set[str]:
     """The document's words, and its hyphenated compounds written on one line."""
-    words = {word.lower() for text in texts for word in _WORD.findall(text.replace("\ufffe", " "))}
-    compounds = {c.lower() for text in texts for c in _COMPOUND.findall(text)}
-    return words | compounds
+    found: set[str] = set()
+    for text in texts:
+        found.update(_WORD.findall(text.replace("\ufffe", " ")))
+        if "-" in text:  # a compound lies within a line: only lines with a hyphen are searched
+            for line in text.split("\n"):
+                if "-" in line:
+                    found.update(_COMPOUND.findall(line))
+    return {word.lower() for word in found}
 
 
 def _join_hyphens(text: str, vocabulary: set[str]) -> str:
@@ -1099,9 +1153,37 @@ def _join_hyphens(text: str, vocabulary: set[str]) -> str:
             return "-"
         return join(match.group(1), match.group(2), "")
 
-    text = _SOFT_HYPHEN.sub(soft, text)
-    text = _LINE_END_HYPHEN.sub(lambda m: join(m.group(1), m.group(2), "\n"), text)
+    # Each pattern is run only where it can match (same result, far less text searched): a
+    # soft hyphen's match lies within a line, a line-end hyphen's within a line ending in
+    # `-` and the next line.
+    if "\ufffe" in text or "\u00ad" in text:
+        text = "\n".join(
+            _SOFT_HYPHEN.sub(soft, line) if "\ufffe" in line or "\u00ad" in line else line
+            for line in text.split("\n")
+        )
+    if "-\n" in text:
+        text = _line_end_groups(
+            text, lambda group: _LINE_END_HYPHEN.sub(lambda m: join(m[1], m[2], "\n"), group)
+        )
     return text.replace("\ufffe", "")
+
+
+def _line_end_groups(text: str, change) -> str:
+    """`text` with `change` applied to each run of lines that end in `-` together with the
+    line after the run, the other lines as they are."""
+    lines = text.split("\n")
+    out: list[str] = []
+    index = 0
+    while index < len(lines):
+        end = index
+        while end + 1 < len(lines) and lines[end].endswith("-"):
+            end += 1
+        if end == index:
+            out.append(lines[index])
+        else:
+            out.append(change("\n".join(lines[index : end + 1])))
+        index = end + 1
+    return "\n".join(out)
 
 
 def _bounds(limits: ReadLimits) -> dict[str, int]:

@@ -128,6 +128,8 @@ def _raw_objects(data: bytes) -> dict[int, _Object]:
 
 
 def _blanked(text: bytes) -> bytes:
+    if b"%" not in text and b"\x00" not in text:  # nothing to blank (most windows)
+        return text
     return _PDF_BLANKS.sub(lambda blank: b" " * len(blank.group()), text)
 
 
@@ -153,12 +155,13 @@ def _inflated(data: bytes, item: _Object, number: int, budget: int, keep: bool =
     produced = 0
     pieces: list[bytes] = []
     position = item.stream
+    view = memoryview(data)  # chunks without copying the file's bytes
     try:
         while not inflate.eof and produced <= budget:
             if inflate.unconsumed_tail:
                 chunk = inflate.unconsumed_tail
             else:
-                chunk = data[position : position + _CHUNK]
+                chunk = view[position : position + _CHUNK]
                 position += len(chunk)
                 if not chunk:
                     break
