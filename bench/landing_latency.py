@@ -20,6 +20,7 @@ of both runs passed.
 
     python -m bench.landing_latency                 # 100 pages
     python -m bench.landing_latency --pages 400 --keep
+    python -m bench.landing_latency --quick         # a smaller base home
 """
 
 from __future__ import annotations
@@ -43,12 +44,18 @@ def _checks_passed(result) -> tuple[int, int]:
     return sum(1 for e in evaluations if e.passed), len(evaluations)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None) -> dict[str, float]:
+    """The figures (`bench.run_all` reads them): seconds per run, pages, checks passed."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pages", type=int, default=100, help="responses in the new WARC")
     parser.add_argument("--sample-pages", type=int, help="the base home's sample size")
     parser.add_argument("--keep", action="store_true", help="keep the scratch PILEHOUSE_HOME")
+    parser.add_argument(
+        "--quick", action="store_true", help="a smaller base home (200 sample pages)"
+    )
     args = parser.parse_args(argv)
+    if args.quick and args.sample_pages is None:
+        args.sample_pages = 200
 
     scratch = Path(tempfile.mkdtemp(prefix="pilehouse-landing-latency-"))
     os.environ["PILEHOUSE_HOME"] = str(scratch / "home")
@@ -63,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _measure(args: argparse.Namespace, scratch: Path) -> int:
+def _measure(args: argparse.Namespace, scratch: Path) -> dict[str, float]:
     import dagster as dg
     import pyarrow.compute as pc
 
@@ -97,8 +104,7 @@ def _measure(args: argparse.Namespace, scratch: Path) -> int:
     started = time.monotonic()
     base = materialize_all(instance, settings, run_config=QUIET_LOGS)
     if not all(r.success for r in base):
-        print("the base home's pipeline failed; see its Dagster runs")
-        return 1
+        raise SystemExit("the base home's pipeline failed; see its Dagster runs (--keep)")
     print(
         f"base home (`make run`'s pipeline): {len(base)} runs in {time.monotonic() - started:.1f} s"
     )
@@ -117,8 +123,9 @@ def _measure(args: argparse.Namespace, scratch: Path) -> int:
     requests = tick.run_requests
     files = [r.run_config["ops"]["raw__web"]["config"]["files"] for r in requests]
     if files != [[new_name]]:
-        print(f"the landing sensor requested {files}, expected one run of [{new_name!r}]")
-        return 1
+        raise SystemExit(
+            f"the landing sensor requested {files}, expected one run of [{new_name!r}]"
+        )
     (request,) = requests
 
     started = time.monotonic()
@@ -156,8 +163,17 @@ def _measure(args: argparse.Namespace, scratch: Path) -> int:
     )
     verdict = "met" if ok and total <= TARGET_SECONDS else "not met"
     print(f"target: run time <= {TARGET_SECONDS:.0f} s: {verdict} ({total:.1f} s)")
-    return 0 if ok else 1
+    return {
+        "pages landed": args.pages,
+        "ingest run s": ingest_seconds,
+        "curation run s": curate_seconds,
+        "run seconds": total,
+        "new pages in curated.web": in_curated,
+        "checks failed": checks - passed,
+        "runs succeeded": int(ingest.success and all(r.success for r in curate)),
+    }
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    figures = main()
+    raise SystemExit(0 if figures["runs succeeded"] and not figures["checks failed"] else 1)
