@@ -212,8 +212,10 @@ def spread(items: list, count: int) -> list:
     return [items[int(i * step)] for i in range(count)]
 
 
-def reference_text(source: str) -> str:
-    """pylatexenc over the document environment: math as LaTeX, verbatim as literal text."""
+def reference_text(source: str, inputs: dict[str, str] | None = None) -> str:
+    """pylatexenc over the document environment: math as LaTeX, verbatim as literal text;
+    `inputs` are the other files of the document's folder (name -> source), which
+    \\input{name} and \\include{name} print in place, each once."""
     from pylatexenc import latexwalker as lw
     from pylatexenc import macrospec as ms
     from pylatexenc.latex2text import (
@@ -226,10 +228,19 @@ def reference_text(source: str) -> str:
     walker_context = lw.get_default_latex_context_db()
     walker_context.add_context_category(
         "bench-verbatim",
-        macros=[ms.MacroSpec("verb", args_parser=_verb_parser())],
+        macros=[
+            ms.MacroSpec("verb", args_parser=_verb_parser()),
+            # index and glossary entries are written to a file, not printed; read as raw
+            # tokens, since their sort keys hold lone $ (\index{$@\texttt{\$}}) that
+            # pylatexenc would open math with
+            *(ms.MacroSpec(name, args_parser=_raw_group_parser()) for name in _UNPRINTED),
+            ms.MacroSpec("texorpdfstring", "{{"),
+            # \string\[ prints the two characters `\[`; pylatexenc opened display math
+            ms.MacroSpec("string", args_parser=_string_parser()),
+        ],
         environments=[
             ms.EnvironmentSpec(name, args_parser=_verbatim_environment_parser(name))
-            for name in VERBATIM_ENVIRONMENTS
+            for name in (*VERBATIM_ENVIRONMENTS, "tikzpicture")
         ],
         prepend=True,
     )
@@ -254,24 +265,121 @@ def reference_text(source: str) -> str:
             *(MacroTextSpec(name, simplify_repl=_heading) for name in _HEADINGS),
             # the TeX logos pylatexenc prints as nothing: the typeset page shows their names
             *(MacroTextSpec(name, simplify_repl=name) for name in _LOGOS),
+            *(MacroTextSpec(name, simplify_repl="") for name in _UNPRINTED),
+            # font and box commands whose argument pylatexenc's walker parses but whose text
+            # it then discards (no text spec): the page prints the argument
+            *(MacroTextSpec(name, discard=False) for name in _PRINTS_ARGUMENT),
+            # hyperref: the page shows the TeX string, the PDF bookmark the other
+            MacroTextSpec("texorpdfstring", simplify_repl=_first_argument),
+            MacroTextSpec("string", simplify_repl=_verbatim_text),
+            # \input and \include print the file's text where they stand
+            MacroTextSpec("input", simplify_repl=lambda node, *_a, **_k: inputted(node)),
+            MacroTextSpec("include", simplify_repl=lambda node, *_a, **_k: inputted(node)),
         ],
         environments=[
             EnvironmentTextSpec(name, simplify_repl=_verbatim_text)
             for name in VERBATIM_ENVIRONMENTS
             if name != "comment"
         ]
-        + [EnvironmentTextSpec("comment", simplify_repl="")],
+        + [EnvironmentTextSpec("comment", simplify_repl="")]
+        # a TikZ picture prints its nodes' labels, not its drawing code
+        + [EnvironmentTextSpec("tikzpicture", simplify_repl=_tikz_labels)],
         prepend=True,
     )
-    walker = lw.LatexWalker(source, latex_context=walker_context, tolerant_parsing=True)
-    nodes, _, _ = walker.get_latex_nodes()
+    # TeX ends inline math at a paragraph break ("Missing $ inserted"): a lone $ whose next
+    # $ lies beyond one opens no math. Such a $ is most often a shell prompt or `$HOME` in a
+    # macro that reads its argument verbatim; pylatexenc kept the source up to the next $ as
+    # math, and every later pair shifted. It becomes \$ (a printed dollar).
+    converter = LatexNodes2Text(math_mode="verbatim", latex_context=text_context)
+    remaining = dict(inputs or {})
+
+    def parse(text: str):
+        text = _ADJACENT_GROUPS.sub("} {", _unbroken_inline_math(text))
+        # beamer's overlay-aware definitions (\newenvironment<>{name}) are definitions as
+        # the plain forms are; pylatexenc does not parse the <> and left the environment open
+        text = _OVERLAY_DEFINITION.sub(r"\1", text)
+        walker = lw.LatexWalker(text, latex_context=walker_context, tolerant_parsing=True)
+        return walker.get_latex_nodes()[0]
+
+    def inputted(node) -> str:
+        arguments = [a for a in getattr(node.nodeargd, "argnlist", None) or [] if a is not None]
+        if not arguments:
+            return ""
+        name = arguments[0].latex_verbatim().strip("{} \t")
+        text = remaining.pop(name, None)
+        if text is None:
+            text = remaining.pop(f"{name}.tex", None)
+        return "" if text is None else converter.nodelist_to_text(parse(text))
+
+    nodes = parse(source)
     body = _document_nodes(nodes, lw)
     if body is None:
         # pylatexenc found no document environment (a plain TeX manual whose LaTeX example
         # sits in a plain TeX verbatim macro): its text of the whole file is no reference
         raise NoDocumentEnvironment("pylatexenc found no document environment")
-    converter = LatexNodes2Text(math_mode="verbatim", latex_context=text_context)
     return converter.nodelist_to_text(body)
+
+
+# Two brace groups in a row: a macro's arguments, which the page never runs together
+# (etoolbox's `{<true>}{<false>}`); pylatexenc prints an unknown macro's groups as one word.
+_ADJACENT_GROUPS = re.compile(r"\}\{(?!\})")
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
+_OVERLAY_DEFINITION = re.compile(r"(\\(?:re)?new(?:command|environment)\*?)\s*<>")
+# What the scan for math shifts steps over as pylatexenc reads it: an escaped character, a
+# comment, $$, \verb, verbatim environments and tikzpicture code, index entries.
+_MATH_SCAN = re.compile(
+    r"\\verb\*?(?P<delim>[^A-Za-z\s])"
+    r"|\\begin\s*\{(?P<env>[^{}]+)\}"
+    r"|\\(?:index|glossary)\*?\s*(?:\[[^\[\]\n]*\])?\s*\{"
+    r"|\\.|%[^\n]*|\$\$|\$",
+    re.DOTALL,
+)
+
+
+def _unbroken_inline_math(source: str) -> str:
+    """`source` with each lone $ whose next $ lies beyond a paragraph break escaped."""
+    dollars = []
+    position = 0
+    while match := _MATH_SCAN.search(source, position):
+        position = match.end()
+        if match.group("delim"):
+            line_end = source.find("\n", position)
+            line_end = len(source) if line_end < 0 else line_end
+            end = source.find(match.group("delim"), position, line_end)
+            position = line_end if end < 0 else end + 1
+        elif match.group("env"):
+            name = match.group("env").strip()
+            if name in VERBATIM_ENVIRONMENTS:
+                end = source.find(f"\\end{{{name}}}", position)
+            elif name in ("tikzpicture", "alltt"):
+                found = re.compile(r"\\end\s*\{" + name + r"\}").search(source, position)
+                end = found.start() if found else -1
+                if name == "alltt":  # alltt prints $ (only \, { and } keep their meaning)
+                    stop = len(source) if end < 0 else end
+                    dollars += [-i for i in range(position, stop) if source[i] == "$"]
+            else:
+                continue
+            position = len(source) if end < 0 else end
+        elif match.group().endswith("{") and not match.group().startswith("\\{"):
+            position = min(_balanced_end(source, position) + 1, len(source))
+        elif match.group() == "$":
+            dollars.append(match.start())
+    escaped = sorted(-i for i in dollars if i < 0)  # printed ones (alltt), marked negative
+    dollars = [i for i in dollars if i >= 0]
+    i = 0
+    while i < len(dollars):
+        if i + 1 < len(dollars) and not _PARAGRAPH_BREAK.search(source, dollars[i], dollars[i + 1]):
+            i += 2  # a pair: inline math
+            continue
+        escaped.append(dollars[i])
+        i += 1
+    pieces = []
+    previous = 0
+    for index in sorted(escaped):
+        pieces += [source[previous:index], "\\"]
+        previous = index
+    pieces.append(source[previous:])
+    return "".join(pieces)
 
 
 class NoDocumentEnvironment(ValueError):
@@ -312,7 +420,12 @@ def _verbatim_parsers():
             self.environment = environment
 
         def parse_args(self, w, pos, parsing_state=None):
-            end = w.s.find(f"\\end{{{self.environment}}}", pos)
+            if self.environment in VERBATIM_ENVIRONMENTS:  # TeX looks for these literally
+                end = w.s.find(f"\\end{{{self.environment}}}", pos)
+            else:  # a tikzpicture's code is tokens: \end {tikzpicture} ends it too
+                closer = re.compile(r"\\end\s*\{" + re.escape(self.environment) + r"\}")
+                found = closer.search(w.s, pos)
+                end = found.start() if found else -1
             if end < 0:  # TeX reads an unclosed one to the end of the file
                 end = len(w.s)
             content = w.s[pos:end]
@@ -358,6 +471,100 @@ def _verbatim_parsers():
     return VerbatimEnvironmentParser, VerbParser
 
 
+def _raw_group_parser():
+    """An [optional] argument, then one {balanced group} read as raw characters (\\{, \\}
+    and \\\\ are not braces)."""
+    from pylatexenc import latexwalker as lw
+    from pylatexenc import macrospec as ms
+
+    class RawGroupParser(ms.VerbatimArgsParser):
+        def __init__(self) -> None:
+            super().__init__(verbatim_arg_type="raw-group")
+
+        def parse_args(self, w, pos, parsing_state=None):
+            start = pos
+            option = re.compile(r"\s*\[[^\[\]\n]*\]").match(w.s, pos)
+            if option:
+                pos = option.end()
+            blanks = re.compile(r"\s*").match(w.s, pos)
+            if w.s[blanks.end() : blanks.end() + 1] != "{":
+                node = w.make_node(
+                    lw.LatexCharsNode, parsing_state=parsing_state, chars="", pos=pos, len=0
+                )
+                return ms.ParsedVerbatimArgs(verbatim_chars_node=node), start, pos - start
+            begin = blanks.end() + 1
+            end = _balanced_end(w.s, begin)
+            node = w.make_node(
+                lw.LatexCharsNode,
+                parsing_state=parsing_state,
+                chars=w.s[begin:end],
+                pos=begin,
+                len=end - begin,
+            )
+            stop = min(end + 1, len(w.s))
+            return ms.ParsedVerbatimArgs(verbatim_chars_node=node), start, stop - start
+
+    return RawGroupParser()
+
+
+def _string_parser():
+    """\\string's one token, as characters: a control sequence or a character."""
+    from pylatexenc import latexwalker as lw
+    from pylatexenc import macrospec as ms
+
+    class StringParser(ms.VerbatimArgsParser):
+        def __init__(self) -> None:
+            super().__init__(verbatim_arg_type="string-token")
+
+        def parse_args(self, w, pos, parsing_state=None):
+            token = re.compile(r"\s*(\\[A-Za-z@]+|\\.|.)?", re.DOTALL).match(w.s, pos)
+            chars = token.group(1) or ""
+            node = w.make_node(
+                lw.LatexCharsNode,
+                parsing_state=parsing_state,
+                chars=chars,
+                pos=token.start(1) if chars else pos,
+                len=len(chars),
+            )
+            return ms.ParsedVerbatimArgs(verbatim_chars_node=node), pos, token.end() - pos
+
+    return StringParser()
+
+
+_BRACE = re.compile(r"\\[\\{}]|[{}]")
+
+
+def _balanced_end(text: str, begin: int) -> int:
+    """The index of the } that closes the group whose content starts at `begin` (or the end)."""
+    depth = 1
+    for token in _BRACE.finditer(text, begin):
+        if token.group() == "{":
+            depth += 1
+        elif token.group() == "}":
+            depth -= 1
+            if depth == 0:
+                return token.start()
+    return len(text)
+
+
+# TikZ `node` (and `\node`) with its options, name and coordinates, up to its {label}
+_TIKZ_NODE = re.compile(r"(?<![A-Za-z@])node(?![A-Za-z@])")
+_TIKZ_NODE_PREFIX = re.compile(r"(?:\s+|\[[^\[\]]*\]|\([^()]*\)|at(?![A-Za-z])|[A-Za-z]+\s*=\s*)*")
+
+
+def _tikz_labels(node, l2tobj, **_kwargs) -> str:
+    """The labels of a tikzpicture's nodes, each as text: what the picture prints."""
+    code = getattr(node.nodeargd, "verbatim_text", None) or ""
+    labels = []
+    for match in _TIKZ_NODE.finditer(code):
+        position = _TIKZ_NODE_PREFIX.match(code, match.end()).end()
+        if code[position : position + 1] != "{":
+            continue
+        end = _balanced_end(code, position + 1)
+        labels.append(l2tobj.latex_to_text(code[position + 1 : end]))
+    return "\n" + "\n".join(labels) + "\n"
+
+
 def _verbatim_environment_parser(environment: str):
     return _verbatim_parsers()[0](environment)
 
@@ -386,7 +593,15 @@ _HEADINGS = (
     "subparagraph",
 )
 _LOGOS = ("TeX", "LaTeX", "XeTeX", "XeLaTeX", "LuaTeX", "LuaLaTeX", "pdfTeX", "pdfLaTeX", "BibTeX")
+# entries TeX writes to a file (\index, \glossary): not on the page where they stand
+_UNPRINTED = ("index", "glossary")
+_PRINTS_ARGUMENT = ("texttt", "textsf", "textup", "textmd", "mbox")
 MIN_REFERENCE_WORDS = 100  # fewer: pylatexenc read almost nothing, not a reference to defend
+
+
+def _first_argument(node, l2tobj, **_kwargs) -> str:
+    arguments = [a for a in getattr(node.nodeargd, "argnlist", None) or [] if a is not None]
+    return l2tobj.nodelist_to_text(arguments[:1]) if arguments else ""
 
 
 def _heading(node, l2tobj, **_kwargs) -> str:
@@ -422,6 +637,19 @@ def _document_nodes(nodes, lw):
             if found:
                 return found
     return None
+
+
+def folder_inputs(source: Path) -> dict[str, str]:
+    """The other .tex files of the document's folder that are not whole documents (those the
+    tarball holds beside it), decoded as the reference decodes, by name."""
+    inputs = {}
+    for path in sorted(source.parent.iterdir()):
+        if path == source or not path.is_file() or not path.name.endswith((".tex", ".tex.gz")):
+            continue
+        data = read_source(path)
+        if not is_latex_document(data):
+            inputs[path.name.removesuffix(".gz")] = decode_reference(data)
+    return inputs
 
 
 def source_tarball(source: Path) -> bytes:
@@ -512,7 +740,9 @@ def build(cache: Path = CACHE) -> dict:
             for kind in ("latex", "pdf", "scan"):
                 (root / kind).mkdir(parents=True, exist_ok=True)
             try:
-                reference = reference_text(decode_reference(read_source(source)))
+                reference = reference_text(
+                    decode_reference(read_source(source)), folder_inputs(source)
+                )
             except NoDocumentEnvironment:
                 print(f"skipped {name}: pylatexenc found no document environment")
                 continue
