@@ -236,6 +236,9 @@ def reference_text(source: str, inputs: dict[str, str] | None = None) -> str:
         get_default_latex_context_db,
     )
 
+    # the source's own verbatim environments (fancyvrb's \DefineVerbatimEnvironment{name},
+    # listings' \lstnewenvironment{name}): TeX reads them verbatim as the source defines them
+    verbatim = (*VERBATIM_ENVIRONMENTS, *sorted(set(_OWN_VERBATIM.findall(source)) - {"document"}))
     walker_context = lw.get_default_latex_context_db()
     walker_context.add_context_category(
         "bench-verbatim",
@@ -251,8 +254,12 @@ def reference_text(source: str, inputs: dict[str, str] | None = None) -> str:
         ],
         environments=[
             ms.EnvironmentSpec(name, args_parser=_verbatim_environment_parser(name))
-            for name in (*VERBATIM_ENVIRONMENTS, "tikzpicture")
-        ],
+            for name in (*verbatim, "tikzpicture")
+        ]
+        # a table's column spec is not text, and its `>{$}l<{$}` opened math in pylatexenc
+        # (which then lost the rest of a tune document)
+        + [ms.EnvironmentSpec(name, args_parser=_raw_group_parser()) for name in _TABLES]
+        + [ms.EnvironmentSpec(name, args_parser=_raw_group_parser(2)) for name in _WIDE_TABLES],
         prepend=True,
     )
     # An [optional] argument right after \\begin{name} of an environment pylatexenc does not
@@ -289,7 +296,7 @@ def reference_text(source: str, inputs: dict[str, str] | None = None) -> str:
         ],
         environments=[
             EnvironmentTextSpec(name, simplify_repl=_verbatim_text)
-            for name in VERBATIM_ENVIRONMENTS
+            for name in verbatim
             if name != "comment"
         ]
         + [EnvironmentTextSpec("comment", simplify_repl="")]
@@ -305,7 +312,7 @@ def reference_text(source: str, inputs: dict[str, str] | None = None) -> str:
     remaining = dict(inputs or {})
 
     def parse(text: str):
-        text = _ADJACENT_GROUPS.sub("} {", _unbroken_inline_math(text))
+        text = _ADJACENT_GROUPS.sub("} {", _unbroken_inline_math(text, verbatim))
         # beamer's overlay-aware definitions (\newenvironment<>{name}) are definitions as
         # the plain forms are; pylatexenc does not parse the <> and left the environment open
         text = _OVERLAY_DEFINITION.sub(r"\1", text)
@@ -335,6 +342,11 @@ def reference_text(source: str, inputs: dict[str, str] | None = None) -> str:
 # (etoolbox's `{<true>}{<false>}`); pylatexenc prints an unknown macro's groups as one word.
 _ADJACENT_GROUPS = re.compile(r"\}\{(?!\})")
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
+_TABLES = ("tabular", "longtable", "supertabular")
+_WIDE_TABLES = ("tabular*", "tabularx", "tabulary")
+_OWN_VERBATIM = re.compile(
+    r"\\(?:DefineVerbatimEnvironment|lstnewenvironment)\s*\{\s*([A-Za-z@*]{1,100})\s*\}"
+)
 _OVERLAY_DEFINITION = re.compile(r"(\\(?:re)?new(?:command|environment)\*?)\s*<>")
 # What the scan for math shifts steps over as pylatexenc reads it: an escaped character, a
 # comment, $$, \verb, verbatim environments and tikzpicture code, index entries.
@@ -347,8 +359,9 @@ _MATH_SCAN = re.compile(
 )
 
 
-def _unbroken_inline_math(source: str) -> str:
-    """`source` with each lone $ whose next $ lies beyond a paragraph break escaped."""
+def _unbroken_inline_math(source: str, verbatim: tuple[str, ...] = ()) -> str:
+    """`source` with each lone $ whose next $ lies beyond a paragraph break escaped
+    (`verbatim`: the source's own verbatim environments, besides VERBATIM_ENVIRONMENTS)."""
     dollars = []
     displays = []  # where a verbatim or alltt block starts: a paragraph ends there too
     position = 0
@@ -361,9 +374,9 @@ def _unbroken_inline_math(source: str) -> str:
             position = line_end if end < 0 else end + 1
         elif match.group("env"):
             name = match.group("env").strip()
-            if name in VERBATIM_ENVIRONMENTS or name == "alltt":
+            if name in VERBATIM_ENVIRONMENTS or name in verbatim or name == "alltt":
                 displays.append(match.start())
-            if name in VERBATIM_ENVIRONMENTS:
+            if name in VERBATIM_ENVIRONMENTS or name in verbatim:
                 end = source.find(f"\\end{{{name}}}", position)
             elif name in ("tikzpicture", "alltt"):
                 found = re.compile(r"\\end\s*\{" + name + r"\}").search(source, position)
@@ -490,9 +503,9 @@ def _verbatim_parsers():
     return VerbatimEnvironmentParser, VerbParser
 
 
-def _raw_group_parser():
-    """An [optional] argument, then one {balanced group} read as raw characters (\\{, \\}
-    and \\\\ are not braces)."""
+def _raw_group_parser(groups: int = 1):
+    """An [optional] argument, then `groups` {balanced groups} read as raw characters (\\{,
+    \\} and \\\\ are not braces); the node's text is the last one."""
     from pylatexenc import latexwalker as lw
     from pylatexenc import macrospec as ms
 
@@ -513,6 +526,12 @@ def _raw_group_parser():
                 return ms.ParsedVerbatimArgs(verbatim_chars_node=node), start, pos - start
             begin = blanks.end() + 1
             end = _balanced_end(w.s, begin)
+            for _ in range(groups - 1):
+                after = re.compile(r"\s*").match(w.s, min(end + 1, len(w.s))).end()
+                if w.s[after : after + 1] != "{":
+                    break
+                begin = after + 1
+                end = _balanced_end(w.s, begin)
             node = w.make_node(
                 lw.LatexCharsNode,
                 parsing_state=parsing_state,
