@@ -383,7 +383,11 @@ def _unbroken_inline_math(source: str, verbatim: tuple[str, ...] = ()) -> str:
                 end = found.start() if found else -1
                 if name == "alltt":  # alltt prints $ (only \, { and } keep their meaning)
                     stop = len(source) if end < 0 else end
-                    dollars += [-i for i in range(position, stop) if source[i] == "$"]
+                    dollars += [  # an escaped \$ there is printed already
+                        -(position + m.start())
+                        for m in re.finditer(r"\\.|\$", source[position:stop], re.DOTALL)
+                        if m.group() == "$"
+                    ]
             else:
                 continue
             position = len(source) if end < 0 else end
