@@ -1,7 +1,7 @@
 r"""The papers evaluation set, built from real material: Debian's TeX Live packages ship LaTeX
 documentation sources beside the PDFs typeset from them.
 
-    python -m bench.papers_data            # downloads ~1.1 GB of .deb files the first time
+    python -m bench.papers_data            # downloads ~850 MB of .deb files the first time
 
 Each package is fetched with `apt-get download` and unpacked with `dpkg -x` (nothing is
 installed) under bench/data/papers_real/ (gitignored). A *paired* document is a `stem.tex` (or
