@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from spark_jobs.untrusted import LimitExceeded
 
 # Bumped whenever the text this module makes of the same source changes.
-LATEX_PARSER_VERSION = "3"
+LATEX_PARSER_VERSION = "4"
 # Stems that name the main file when more than one file could be it.
 MAIN_STEMS = ("main", "ms", "paper", "article", "manuscript")
 MAX_INPUT_DEPTH = 16
@@ -79,7 +79,7 @@ _VERBATIM_DEFINITION = re.compile(
     + _ENV_NAME
     + r"|\\newminted\s*(?:\[\s*([A-Za-z@*]{1,100})\s*\])?\s*"
     + _ENV_NAME
-    + r"|\\(?:re)?newenvironment\s*"
+    + r"|\\(?:re)?newenvironment\s*(?:<>\s*)?"
     + _ENV_NAME
     + r"\s*(?:\[\d\]\s*)?"
     + _OPT
@@ -97,7 +97,8 @@ _INPUT = re.compile(
     r"\\(?:input|include|subfile)\s*\{([^{}]{1,1000})\}|\\input\s+([^\s{}\\%]{1,1000})"
 )
 _DEFINITION = re.compile(
-    r"\\(?P<kind>(?:re)?newcommand|providecommand|def|DeclareMathOperator)\*?\s*"
+    # beamer's overlay-aware forms (\newcommand<>{\x}) define the same macro
+    r"\\(?P<kind>(?:re)?newcommand|providecommand|def|DeclareMathOperator)\*?\s*(?:<>\s*)?"
     r"(?:\{\s*\\(?P<braced>[A-Za-z@]+)\s*\}|\\(?P<bare>[A-Za-z@]+))"
     r"\s*(?:\[\s*(?P<arity>\d)\s*\])?\s*(?:\[(?P<default>[^\[\]]{0,1000})\])?"
     r"\s*(?P<params>(?:#\d)*)\s*"
@@ -143,9 +144,24 @@ _DROPPED = re.compile(
     r"|bibliographystyle|includegraphics|thanks|vspace|hspace|addcontentsline|setcounter"
     r"|addtocounter|setlength|title|author|date|affiliation|affil|institute|inst|email|address"
     r"|keywords|orcid|footnotemark"
+    # colours and beamer's theme settings: names and keys, never printed
+    r"|color|definecolor|colorlet|pagecolor|hypersetup|(?:use|set)beamer(?:color|template|font)"
     r"|maketitle|tableofcontents|newpage|clearpage|usepackage)\*?(?![A-Za-z@])"
 )
 _BRACKET_ARGUMENT = re.compile(r"\[[^\[\]]{0,1000}\]")
+# Index and glossary entries: TeX writes them to a file and prints nothing here. Taken out
+# before math is looked for, since their sort keys hold lone $ (\index{$@\texttt{\$}}).
+_INDEX_ENTRY = re.compile(r"\\(?:index|glossary)\*?(?![A-Za-z@])\s*+" + _OPT)
+# hyperref's \texorpdfstring{TeX string}{PDF string}: the page shows the first.
+_TEX_OR_PDF = re.compile(r"\\texorpdfstring(?![A-Za-z@])")
+# A paragraph break: TeX ends inline math there ("Missing $ inserted"), so a $ whose next $
+# lies beyond one opens no math (a shell prompt's `server]$ ping` in an unknown verbatim).
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
+# Two brace groups in a row outside math: the arguments of a macro the paper does not
+# define (\name{Role}{Julien Salomon}{INRIA}), which the page never runs together.
+_ADJACENT_GROUPS = re.compile(r"\}\{(?!\})")
+# alltt: LaTeX with only \, { and } special, so its $ is a printed dollar, not math.
+_ALLTT = re.compile(r"\\begin\{(?P<env>alltt)\}")
 _ACCENT_MARKS = {
     "'": "\u0301",
     "`": "\u0300",
@@ -647,19 +663,30 @@ class _Closers:
 
 
 def _pairs(
-    source: str, opener: re.Pattern, closing: Callable[[re.Match], tuple[str, int]]
+    source: str,
+    opener: re.Pattern,
+    closing: Callable[[re.Match], tuple[str, int]],
+    unbroken: Callable[[re.Match], bool] | None = None,
 ) -> Iterator[tuple[re.Match, str, str]]:
     """(opener match, content, whole span) for each opener and the first closer after it,
     left to right and not overlapping, as a lazy `opener.*?closer` regex pairs them.
 
     `closing(match)` gives the closing literal and how many characters must come between
-    (1 for `.+?`). An opener that never closes is passed over after one lookup.
+    (1 for `.+?`). An opener that never closes is passed over after one lookup, and so is
+    one for which `unbroken(match)` holds whose closer lies beyond a paragraph break.
     """
     closers = _Closers(source)
+    breaks: array | None = None
     position = 0
     while start := opener.search(source, position):
         literal, gap = closing(start)
         end = closers.first(literal, start.end() + gap)
+        if end >= 0 and unbroken is not None and unbroken(start):
+            if breaks is None:
+                breaks = array("q", (m.start() for m in _PARAGRAPH_BREAK.finditer(source)))
+            k = bisect_left(breaks, start.end())
+            if k < len(breaks) and breaks[k] < end:
+                end = -1
         if end < 0:
             position = start.start() + 1
             continue
@@ -672,11 +699,12 @@ def _substitute_pairs(
     opener: re.Pattern,
     closing: Callable[[re.Match], tuple[str, int]],
     replace: Callable[[re.Match, str, str], str],
+    unbroken: Callable[[re.Match], bool] | None = None,
 ) -> str:
     """`source` with each opener...closer span (see _pairs) replaced."""
     out: list[str] = []
     position = 0
-    for start, inner, whole in _pairs(source, opener, closing):
+    for start, inner, whole in _pairs(source, opener, closing, unbroken):
         out.append(source[position : start.start()])
         out.append(replace(start, inner, whole))
         position = start.start() + len(whole)
@@ -955,12 +983,21 @@ def _to_text(source: str) -> str:
     source = _ESCAPE.sub(lambda m: f"\x01{ord(m.group(1))}\x01", source)
     source = _substitute_pairs(
         source,
+        _ALLTT,
+        _end_of_env,
+        lambda _, inner, __: "\n\n" + inner.replace("$", f"\x01{ord('$')}\x01") + "\n\n",
+    )
+    source = _replace_commands(source, _INDEX_ENTRY, lambda _: "", 1)
+    source = _replace_commands(source, _TEX_OR_PDF, lambda a: a[0] if a else "", 2)
+    source = _substitute_pairs(
+        source,
         _MATH,
         _math_end,
         lambda opener, _, whole: keep(
             _clean_math(whole, inline=opener.lastgroup in ("paren", "dollar")),
             opener.lastgroup not in ("paren", "dollar"),
         ),
+        unbroken=lambda opener: opener.lastgroup in ("paren", "dollar"),
     )
     source = _replace_commands(source, _SECTION, lambda a: f"\n\n{a[0] if a else ''}\n\n", 1)
     source = _replace_commands(
@@ -983,6 +1020,7 @@ def _to_text(source: str) -> str:
     # \textbf{\emph{x}} in one pass, however deep it nests.
     source = _CONTROL_WORD.sub(_control_word, source)
     source = re.sub(r"\\[,;:! ]", " ", source).replace("\\", "")
+    source = _ADJACENT_GROUPS.sub("} {", source)
     source = source.replace("{", "").replace("}", "").replace("~", " ").replace("&", " ")
     source = source.replace("``", "\u201c").replace("''", "\u201d")
     source = source.replace("---", "\u2014").replace("--", "\u2013")

@@ -280,3 +280,87 @@ def test_a_macro_argument_is_not_glued_to_the_control_word_before_it() -> None:
     text = latex_to_text(paper(body, preamble)).text
     assert "chaptermark and" in text
     assert "sectionmark to change the headers." in text
+
+
+def test_index_entries_are_not_printed_and_their_dollar_opens_no_math() -> None:
+    # Apprends LaTeX!: \index{$@...} puts a lone $ in the sort key; it opened math up to the
+    # next $ and printed the source in between (and every index entry as text).
+    body = (
+        "\\index{$@\\texttt{\\$} (caract\u00e8re r\u00e9serv\u00e9)}"
+        "\\index{&@\\texttt{\\&} (caract\u00e8re r\u00e9serv\u00e9)}\n"
+        "Ceux-ci ne peuvent donc pas \u00eatre imprim\u00e9s tels quels\\index{imprimer}.\n"
+        "Un exemple : $x+1$ reste une formule.\n"
+    )
+    text = latex_to_text(paper(body)).text
+    assert "r\u00e9serv\u00e9" not in text and "imprimer" not in text
+    assert "Ceux-ci ne peuvent donc pas \u00eatre imprim\u00e9s tels quels." in text
+    assert "Un exemple: $x+1$ reste une formule." in text
+
+
+def test_texorpdfstring_prints_its_tex_string_once() -> None:
+    # hepthesis: \texcmd{titlepage} came out as `titlepagetitlepage` (both strings printed).
+    preamble = "\\newcommand{\\texenv}[1]{\\texorpdfstring{\\texttt{#1}}{#1}}\n"
+    body = "\\subsection{\\texenv{titlepage}}\nThe \\texenv{titlepage} macro makes a page.\n"
+    text = latex_to_text(paper(body, preamble)).text
+    assert "titlepagetitlepage" not in text
+    assert text.count("titlepage") == 2
+    assert "The titlepage macro makes a page." in text
+
+
+def test_a_dollar_whose_partner_lies_past_a_paragraph_break_opens_no_math() -> None:
+    # ProfLycee: a shell prompt in an environment the package (not the paper) makes
+    # verbatim; its $ paired with the next $ three paragraphs on and the source between
+    # came out as math. TeX ends inline math at a paragraph break.
+    body = (
+        "\\begin{TerminalOSX}[0.5\\linewidth]{Titre=Terminal MacOSX}[flush right]\n"
+        "[test@server]$ ping -c 2 ctan.org\n"
+        "PING ctan.org (5.35.249.60) 56(84) bytes of data.\n"
+        "\\end{TerminalOSX}\n\n"
+        "\\section{Cartouche Capytale}\n\n"
+        "L'id\u00e9e est d'obtenir des \\textsf{cartouches} avec $x$ dedans.\n"
+    )
+    text = latex_to_text(paper(body)).text
+    assert "\\section" not in text and "\\textsf" not in text
+    assert "\n\nCartouche Capytale\n\n" in text
+    assert "L'id\u00e9e est d'obtenir des cartouches avec $x$ dedans." in text
+
+
+def test_the_arguments_of_an_unknown_macro_are_separate_words() -> None:
+    # MATAPLI's editorial page: a class macro (not in the sources) with four arguments ran
+    # them together (`chefJulien`, `ParisSalomon`).
+    body = (
+        "\\redacteurMatapli{R\u00e9dacteur en chef}{Julien \\bsc{Salomon}}"
+        "{\u00c9quipe ANGE, INRIA Paris}{\\url{salomon@inria.fr}}\n"
+    )
+    text = " ".join(latex_to_text(paper(body)).text.split())
+    assert "R\u00e9dacteur en chef Julien Salomon \u00c9quipe ANGE, INRIA Paris" in text
+
+
+def test_a_dollar_inside_alltt_is_printed_not_math() -> None:
+    # the TeX Live guide (texlive-cz): alltt keeps only \, { and } special, so the shell's
+    # $PATH is text; paired with a later $ it turned the source between into math.
+    body = (
+        "Add to your profile:\n\\begin{alltt}\n"
+        "PATH=/usr/local/texlive/2022/bin/x86_64-linux:$PATH; export PATH\n"
+        "\\end{alltt}\n"
+        "and then \\textbf{log in again}, so that $x$ is math.\n"
+    )
+    text = latex_to_text(paper(body)).text
+    assert "PATH=/usr/local/texlive/2022/bin/x86_64-linux:$PATH; export PATH" in text
+    assert "and then log in again, so that $x$ is math." in text
+
+
+def test_colours_and_beamer_overlay_definitions_are_not_text() -> None:
+    # cursolatex (a beamer course): \newcommand<>{...} is beamer's overlay-aware definition,
+    # and colour and beamer-colour names printed as words (`alerted LaTeX code`).
+    preamble = (
+        "\\newcommand<>{\\aalert}[1]{\\begin{alertenv}#2\\usebeamercolor[fg]{aalerted text}"
+        "#1\\end{alertenv}}\n"
+    )
+    body = (
+        "Use {\\color{DarkRed} cores} com \\aalert{cuidado} e "
+        "{\\usebeamercolor[fg]{alerted LaTeX code}\\texttt{\\textbackslash section}}.\n"
+    )
+    text = latex_to_text(paper(body, preamble)).text
+    assert "DarkRed" not in text and "alerted" not in text and "newcommand" not in text
+    assert "Use cores com cuidado e" in text
