@@ -46,10 +46,10 @@ test: lint
 # by tests/conftest.py.
 FAST := not spark and not s3 and not postgres and not slow and not browser and not gpu
 # Two pytest-xdist workers. The fast tier's tests share nothing (tmp paths, no servers): any
-# test to any worker. The full suite: each worker has its own Spark session and servers; a
-# module's tests (and the shared sample lake's two modules) stay on one worker, in order, and
-# the modules with `slow` tests start first (tests/conftest.py, `_schedule_for_workers`).
-WORKERS := -n 2 --dist loadgroup --no-loadscope-reorder
+# test to any worker. The full suite: each worker has its own Spark session and servers, a
+# module's tests stay on one worker in order (module fixtures, stateful sequences), and the
+# modules with `slow` tests start first (tests/conftest.py, `_slow_modules_first`).
+WORKERS := -n 2 --dist loadfile --no-loadscope-reorder
 test-fast: lint
 	$(BIN)/pytest -n 2 -m "$(FAST)"
 

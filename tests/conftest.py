@@ -98,34 +98,31 @@ def _forward_to_running_spark(server: SeaweedS3) -> dict[str, str]:
 MARKER_OF_FIXTURE = {"spark": "spark", "s3": "s3", "chromium": "browser", "postgres": "postgres"}
 
 
-# Modules that share the session's sample lake run in one worker under `make test`'s
-# pytest-xdist, in collection order (tests/sample_lake.py: test_pipeline.py changes it last).
+# The shared sample lake's modules, in the order they must run on one lake (tests/sample_lake.py:
+# test_pipeline.py changes it after test_analyst_sql.py has read it).
 SAMPLE_LAKE_MODULES = ("test_analyst_sql.py", "test_pipeline.py")
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         for fixture, marker in MARKER_OF_FIXTURE.items():
             if fixture in getattr(item, "fixturenames", ()):
                 item.add_marker(marker)
-    _schedule_for_workers(items)
+    _slow_modules_first(items)
 
 
-def _schedule_for_workers(items: list[pytest.Item]) -> None:
-    """Group tests by module (by the shared lake for its users) with `xdist_group`, so that
-    `pytest -n 2 --dist loadgroup` builds a module's fixtures once, and put the groups holding
-    a `slow` test first, keeping each group's tests together and in order: the long ones start
-    at once instead of being the tail of the run."""
-    groups: dict[str, list[pytest.Item]] = {}
+def _slow_modules_first(items: list[pytest.Item]) -> None:
+    """Put the modules holding a `slow` test first, each module's tests together and in order,
+    and the sample lake's modules next to each other: under `make test`'s `pytest -n 2 --dist
+    loadfile --no-loadscope-reorder` the workers take modules in this order, so the long ones
+    start at once instead of being the tail of the run, and a worker that gets both sample-lake
+    modules runs them in the order above (one that gets only one builds its own lake)."""
+    modules: dict[str, list[pytest.Item]] = {}
     for item in items:
-        name = item.path.name
-        group = "sample-lake" if name in SAMPLE_LAKE_MODULES else item.nodeid.split("::")[0]
-        if not any(True for _ in item.iter_markers("xdist_group")):
-            item.add_marker(pytest.mark.xdist_group(group))
-        groups.setdefault(group, []).append(item)
+        key = "sample-lake" if item.path.name in SAMPLE_LAKE_MODULES else str(item.path)
+        modules.setdefault(key, []).append(item)
     order = sorted(
-        groups.values(), key=lambda tests: not any(t.get_closest_marker("slow") for t in tests)
+        modules.values(), key=lambda tests: not any(t.get_closest_marker("slow") for t in tests)
     )
     items[:] = [item for tests in order for item in tests]
 
