@@ -65,6 +65,22 @@ _PAGE = os.sysconf("SC_PAGE_SIZE")
 # --------------------------------------------------------------------------------------------
 
 
+def _child_row(flag: str, cores: int, *args: object) -> dict | None:
+    """Run `bench.scale_out FLAG CORES ARGS...` in a fresh process (its own local[CORES]
+    session) and return the JSON row it printed last; None (and a line saying why) if it failed."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.scale_out", flag, str(cores), *map(str, args)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    lines = [ln for ln in done.stdout.splitlines() if ln.startswith("{")]
+    if done.returncode or not lines:
+        print(f"    cores {cores}: failed: {done.stderr.strip().splitlines()[-1:]}")
+        return None
+    return json.loads(lines[-1])
+
+
 def rss_bytes(pid: int | None = None) -> int:
     try:
         return int(Path(f"/proc/{pid or os.getpid()}/statm").read_text().split()[1]) * _PAGE
@@ -292,25 +308,9 @@ def figure_tasks(cores_list: list[int], landing_files: int, workdir: Path) -> li
     print(f"    {'cores':>5} {'parallelism':>11} {'shuffle':>7}  ingest+write    read   groupBy")
     rows = []
     for cores in cores_list:
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "bench.scale_out",
-                "--tasks-child",
-                str(cores),
-                str(landing),
-                str(workdir),
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        lines = [ln for ln in done.stdout.splitlines() if ln.startswith("{")]
-        if done.returncode or not lines:
-            print(f"    cores {cores}: failed: {done.stderr.strip().splitlines()[-1:]}")
+        row = _child_row("--tasks-child", cores, landing, workdir)
+        if row is None:
             continue
-        row = json.loads(lines[-1])
         rows.append(row)
         print(
             f"    {cores:>5} {row['default_parallelism']:>11} {row['shuffle_partitions']:>7}  "
@@ -383,25 +383,9 @@ def figure_big_file(cores_list: list[int], megabytes: int, split_mb: int, workdi
     print(f"    {'cores':>5}  {'whole: tasks':>12} {'s':>7}  {'ranges: tasks':>13} {'s':>7}  rows")
     rows = []
     for cores in cores_list:
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "bench.scale_out",
-                "--big-child",
-                str(cores),
-                str(landing),
-                str(split_bytes),
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        lines = [ln for ln in done.stdout.splitlines() if ln.startswith("{")]
-        if done.returncode or not lines:
-            print(f"    cores {cores}: failed: {done.stderr.strip().splitlines()[-1:]}")
+        row = _child_row("--big-child", cores, landing, split_bytes)
+        if row is None:
             continue
-        row = json.loads(lines[-1])
         rows.append(row)
         whole, ranged = row["whole"], row["ranges"]
         same = (whole["rows"], whole["digest"]) == (ranged["rows"], ranged["digest"])
