@@ -210,12 +210,17 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser.add_argument("--repeat", type=int, default=3, help="rounds of old and new (default 3)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch directory")
     parser.add_argument(
+        "--quick", action="store_true", help="a 200-page sample and one round (bench.run_all)"
+    )
+    parser.add_argument(
         "--probe-mb", type=float, nargs="+", help="only probe tables of these Arrow MB sizes"
     )
     parser.add_argument(
         "--probe-child", nargs=2, metavar=("ENGINE", "LAKE"), help=argparse.SUPPRESS
     )
     args = parser.parse_args(argv)
+    if args.quick:
+        args.pages, args.repeat = min(args.pages, 200), 1
     if args.probe_child:
         probe_child(*args.probe_child)
         return {}

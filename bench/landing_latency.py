@@ -98,15 +98,18 @@ def _measure(args: argparse.Namespace, scratch: Path) -> dict[str, float]:
     )
     spark_log = settings.home / "logs" / "spark.log"
     print(f"Spark's log: {spark_log}")
+    # Timed as `pilehouse run` times itself: from the Spark session's start to the last run.
+    started = time.monotonic()
     with spark_output_to(spark_log):
         get_spark(settings.spark_master, conf=settings.spark_conf, layout=settings.spark_layout)
     instance = dg.DagsterInstance.get()
-    started = time.monotonic()
     base = materialize_all(instance, settings, run_config=QUIET_LOGS)
     if not all(r.success for r in base):
         raise SystemExit("the base home's pipeline failed; see its Dagster runs (--keep)")
+    base_seconds = time.monotonic() - started
     print(
-        f"base home (`make run`'s pipeline): {len(base)} runs in {time.monotonic() - started:.1f} s"
+        f"base home (`make run`'s pipeline, Spark start included): {len(base)} runs in "
+        f"{base_seconds:.1f} s"
     )
 
     # A new WARC: generated apart (its own seed, so its pages are new), moved in as one file.
@@ -164,6 +167,7 @@ def _measure(args: argparse.Namespace, scratch: Path) -> dict[str, float]:
     verdict = "met" if ok and total <= TARGET_SECONDS else "not met"
     print(f"target: run time <= {TARGET_SECONDS:.0f} s: {verdict} ({total:.1f} s)")
     return {
+        "base run s": base_seconds,
         "pages landed": args.pages,
         "ingest run s": ingest_seconds,
         "curation run s": curate_seconds,
