@@ -157,17 +157,32 @@ SCANS_PER_PACKAGE = 3
 SCAN_PAGES = 2
 SCAN_DPI = 200
 _INPUTENC = re.compile(rb"\\usepackage\s*\[([^\]]*)\]\s*\{inputenc\}")
+# inputenc's encodings (its .def files) and the codec that reads each; since round 5 all of
+# those of Western, Central European and Cyrillic text (a cp1250 Serbian example of the tune
+# half was read as Latin-1: `poèinu` where the page shows `počinu`)
 _CODECS = {
     "latin1": "latin-1",
+    "latin2": "iso8859-2",
+    "latin3": "iso8859-3",
+    "latin4": "iso8859-4",
+    "latin5": "iso8859-9",
     "latin9": "iso8859-15",
+    "latin10": "iso8859-16",
     "ansinew": "cp1252",
-    "cp1252": "cp1252",
+    "cp1250": "cp1250",
     "cp1251": "cp1251",
+    "cp1252": "cp1252",
+    "cp1257": "cp1257",
+    "cp437": "cp437",
+    "cp850": "cp850",
+    "cp852": "cp852",
+    "cp866": "cp866",
     "koi8-r": "koi8-r",
     "koi8-u": "koi8-u",
-    "cp866": "cp866",
-    "latin2": "iso8859-2",
+    "applemac": "mac-roman",
+    "macce": "mac-latin2",
     "utf8": "utf-8",
+    "utf8x": "utf-8",
 }
 
 
@@ -261,7 +276,7 @@ def reference_text(source: str, inputs: dict[str, str] | None = None) -> str:
 
     # the source's own verbatim environments (fancyvrb's \DefineVerbatimEnvironment{name},
     # listings' \lstnewenvironment{name}): TeX reads them verbatim as the source defines them
-    verbatim = (*VERBATIM_ENVIRONMENTS, *sorted(set(_OWN_VERBATIM.findall(source)) - {"document"}))
+    verbatim = (*VERBATIM_ENVIRONMENTS, *sorted(own_verbatim_environments(source) - {"document"}))
     walker_context = lw.get_default_latex_context_db()
     walker_context.add_context_category(
         "bench-verbatim",
@@ -324,7 +339,15 @@ def reference_text(source: str, inputs: dict[str, str] | None = None) -> str:
         ]
         + [EnvironmentTextSpec("comment", simplify_repl="")]
         # a TikZ picture prints its nodes' labels, not its drawing code
-        + [EnvironmentTextSpec("tikzpicture", simplify_repl=_tikz_labels)],
+        # (each label read as the rest of the source is: a Verbatim in a node is verbatim)
+        + [
+            EnvironmentTextSpec(
+                "tikzpicture",
+                simplify_repl=lambda node, *_a, **_k: _tikz_labels(
+                    node, lambda label: converter.nodelist_to_text(parse(label))
+                ),
+            )
+        ],
         prepend=True,
     )
     # TeX ends inline math at a paragraph break ("Missing $ inserted"): a lone $ whose next
@@ -370,6 +393,30 @@ _WIDE_TABLES = ("tabular*", "tabularx", "tabulary")
 _OWN_VERBATIM = re.compile(
     r"\\(?:DefineVerbatimEnvironment|lstnewenvironment)\s*\{\s*([A-Za-z@*]{1,100})\s*\}"
 )
+# \newenvironment{name}[n][default]{opening}: TeX reads the content verbatim when the opening
+# code starts a verbatim reader (\verbatim, fancyvrb's \VerbatimEnvironment, \begin{Verbatim})
+_NEW_ENVIRONMENT = re.compile(
+    r"\\(?:re)?newenvironment\s*\{\s*([A-Za-z@*]{1,100})\s*\}\s*(?:\[\d\]\s*)?(?:\[[^\[\]\n]*\]\s*)?\{"
+)
+_STARTS_VERBATIM = re.compile(
+    r"\\(?:verbatim|Verbatim|BVerbatim|LVerbatim|VerbatimEnvironment|lstlisting|spverbatim)"
+    r"(?![A-Za-z@])|\\begin\s*\{(?:verbatim|Verbatim|BVerbatim|LVerbatim|lstlisting)\}"
+)
+
+
+def own_verbatim_environments(source: str) -> set[str]:
+    """The environments a source defines whose content TeX reads verbatim: fancyvrb's
+    \\DefineVerbatimEnvironment, listings' \\lstnewenvironment, and a \\newenvironment whose
+    opening code starts a verbatim reader (since round 5: memoir's AroundTheBend defines its
+    `lcode` with `\\verbatim`)."""
+    names = set(_OWN_VERBATIM.findall(source))
+    for match in _NEW_ENVIRONMENT.finditer(source):
+        opening = source[match.end() : _balanced_end(source, match.end())]
+        if _STARTS_VERBATIM.search(opening):
+            names.add(match.group(1))
+    return names
+
+
 _OVERLAY_DEFINITION = re.compile(r"(\\(?:re)?new(?:command|environment)\*?)\s*<>")
 # What the scan for math shifts steps over as pylatexenc reads it: an escaped character, a
 # comment, $$, \verb, verbatim environments and tikzpicture code, index entries.
@@ -617,8 +664,9 @@ _TIKZ_NODE = re.compile(r"(?<![A-Za-z@])node(?![A-Za-z@])")
 _TIKZ_NODE_PREFIX = re.compile(r"(?:\s+|\[[^\[\]]*\]|\([^()]*\)|at(?![A-Za-z])|[A-Za-z]+\s*=\s*)*")
 
 
-def _tikz_labels(node, l2tobj, **_kwargs) -> str:
-    """The labels of a tikzpicture's nodes, each as text: what the picture prints."""
+def _tikz_labels(node, to_text) -> str:
+    """The labels of a tikzpicture's nodes, each as text (`to_text(label source)`): what the
+    picture prints."""
     code = getattr(node.nodeargd, "verbatim_text", None) or ""
     labels = []
     for match in _TIKZ_NODE.finditer(code):
@@ -626,7 +674,7 @@ def _tikz_labels(node, l2tobj, **_kwargs) -> str:
         if code[position : position + 1] != "{":
             continue
         end = _balanced_end(code, position + 1)
-        labels.append(l2tobj.latex_to_text(code[position + 1 : end]))
+        labels.append(to_text(code[position + 1 : end]))
     return "\n" + "\n".join(labels) + "\n"
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from spark_jobs.untrusted import LimitExceeded
 
 # Bumped whenever the text this module makes of the same source changes.
-LATEX_PARSER_VERSION = "4"
+LATEX_PARSER_VERSION = "5"
 # Stems that name the main file when more than one file could be it.
 MAIN_STEMS = ("main", "ms", "paper", "article", "manuscript")
 MAX_INPUT_DEPTH = 16
@@ -122,8 +122,15 @@ _MATH = re.compile(
 _VERBATIM = re.compile(
     r"\\begin\{(?P<env>verbatim\*?|lstlisting|minted)\}" + _OPT + r"(?:\{[^{}]{0,1000}\})?"
 )
-_DROPPED_ENVS = re.compile(
-    r"\\begin\{(?P<env>thebibliography|tikzpicture|picture|filecontents\*?)\}"
+_DROPPED_ENVS = re.compile(r"\\begin\{(?P<env>thebibliography|picture|filecontents\*?)\}")
+# A TikZ picture prints its nodes' labels, not its drawing code: `node`/`\node`, then its
+# [options], (name), `at (coordinates)` and `key=value` words, then the {label}. Bounded
+# pieces tried possessively, so a node with no label costs a short look ahead.
+_TIKZPICTURE = re.compile(r"\\begin\{(?P<env>tikzpicture)\}")
+_TIKZ_NODE = re.compile(
+    r"(?<![A-Za-z@])node(?![A-Za-z@])"
+    r"(?:\s++|\[[^\[\]]{0,1000}\]|\([^()]{0,1000}\)|at(?![A-Za-z])|[A-Za-z]{1,100}\s*+=\s*+)*+"
+    r"(?=\{)"
 )
 # A table's opener with its column spec (and tabularx's width): the cells are kept as text.
 _TABULAR = re.compile(
@@ -971,6 +978,9 @@ def _to_text(source: str) -> str:
     source = _substitute_pairs(
         source, _VERBATIM, _end_of_env, lambda _, code, __: keep(code.strip("\n"), True)
     )
+    source = _substitute_pairs(
+        source, _TIKZPICTURE, _end_of_env, lambda _, code, __: _tikz_labels(code)
+    )
     source = _substitute_pairs(source, _DROPPED_ENVS, _end_of_env, lambda *_: "\n\n")
     source = _substitute_pairs(
         source,
@@ -1027,6 +1037,18 @@ def _to_text(source: str) -> str:
     source = _ESCAPED.sub(lambda m: _ESCAPES[chr(int(m.group(1)))], source)
     text = _reflow(source.replace(_KEEP_BLANK, ""))
     return _PLACEHOLDER.sub(lambda m: kept[int(m.group(1))], text)
+
+
+def _tikz_labels(code: str) -> str:
+    """What a TikZ picture prints: each node's label, a paragraph of its own (the drawing
+    code, styles and coordinates are not text)."""
+    groups = _Groups(code)
+    labels = []
+    for node in _TIKZ_NODE.finditer(code):
+        group = groups.read(node.end())
+        if group is not None:
+            labels.append(group[0])
+    return "\n\n" + "\n\n".join(labels) + "\n\n"
 
 
 def _control_word(match: re.Match) -> str:

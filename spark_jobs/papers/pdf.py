@@ -500,6 +500,7 @@ def _text_layer(page, textpage) -> tuple[list[_Line], int, PageFeatures]:
     raw_text = textpage.get_text_range()
     text = _place_accents(raw_text, textpage)
     text = _type3_ligatures(_math_symbol_brackets(text, textpage), textpage)
+    text = _unmapped_glyphs(text, textpage)
     left, bottom, right, top = page.get_cropbox()
     charbox = _charbox_reader(textpage)
     lines: list[_Line] = []
@@ -727,6 +728,32 @@ def _type3_ligatures(text: str, textpage) -> str:
         if not buffer.value:
             chars[index] = _LIGATURE_MARKS[text[index]]
     return "".join(chars)
+
+
+# A character beyond Latin-1 that PDFium flags as unmapped: PDFium found no Unicode for the
+# glyph (no ToUnicode entry, as XeTeX leaves for the conjuncts and vowel-sign forms of
+# Devanagari or the contextual forms of Arabic) and gave its multi-byte character code, a
+# glyph number of a CID font, as if it were one: `आЭण` for आणि, Cyrillic and Greek
+# letters amid Devanagari. Such a code is no text: it becomes a blank (the glyph stands
+# between the letters either side, which are not one word with nothing between them), as
+# pdftotext reads it. Simple fonts' one-byte codes (< 0x100, where a bitmap font's code is
+# often the letter) are left to the rules above.
+_MULTIBYTE = re.compile("[^\x00-\xff]")
+
+
+def _unmapped_glyphs(text: str, textpage) -> str:
+    """`text` with each unmapped multi-byte glyph code (see _MULTIBYTE) a blank; one
+    character for one, so indices stay."""
+    import pypdfium2.raw as pdfium_c
+
+    raw = textpage.raw
+    chars: list[str] | None = None
+    for match in _MULTIBYTE.finditer(text):
+        index = match.start()
+        if pdfium_c.FPDFText_HasUnicodeMapError(raw, index):
+            chars = chars if chars is not None else list(text)
+            chars[index] = " "
+    return text if chars is None else "".join(chars)
 
 
 _ACCENTS_BELOW = "\u00b8\u02db"  # a cedilla and an ogonek hang under their letter

@@ -364,3 +364,31 @@ def test_colours_and_beamer_overlay_definitions_are_not_text() -> None:
     text = latex_to_text(paper(body, preamble)).text
     assert "DarkRed" not in text and "alerted" not in text and "newcommand" not in text
     assert "Use cores com cuidado e" in text
+
+
+def test_a_tikz_picture_prints_its_node_labels_not_its_drawing_code() -> None:
+    # tex-font-cheatsheet (lang-english): the whole cheat sheet is TikZ nodes, which the
+    # reader dropped with the picture (recall 0.05); the page prints the labels, not the
+    # styles, names, coordinates or paths.
+    body = (
+        "\\begin{tikzpicture}\n[auto,\n"
+        "decision/.style = {diamond, draw=myDarkBlue, thick, text width=4.5em},\n"
+        "line/.style = {draw, thick, -latex',shorten >=2pt}]\n"
+        "\\matrix [column sep=5mm,row sep=7mm]\n{\n"
+        "\\node [block] (declare_latex) {\\LaTeX};&\n"
+        "\\node [decision] (fd_exist) {Font declared?\\textsuperscript{1}}; \\\\\n};\n"
+        "\\node (fallback_output) at (-10,7) [crookedoutput] {An output file with a "
+        "fallback font (usually \\texttt{cmr}) will be generated.};\n"
+        "\\path (fd_exist) -- node [near start] {no} (fallback_output);\n"
+        "\\draw[->] (0,0) -- (1,1);\n"
+        "\\end{tikzpicture}\n"
+        "After the picture."
+    )
+    text = latex_to_text(paper(body)).text
+    assert [p for p in text.split("\n\n") if p] == [
+        "LaTeX",
+        "Font declared?1",
+        "An output file with a fallback font (usually cmr) will be generated.",
+        "no",
+        "After the picture.",
+    ]

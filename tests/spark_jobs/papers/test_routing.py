@@ -282,3 +282,41 @@ def test_two_column_pages_read_left_column_then_right() -> None:
     assert lines[0].startswith("A Title")
     assert lines[1:9] == [f"Left column line {i}." for i in range(8)]
     assert lines[9:] == [f"Right column line {i}." for i in range(8)]
+
+
+_UNICODE_MAP = b"""/CIDInit /ProcSet findresource begin 12 dict begin begincmap
+/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def
+/CMapName /Adobe-Identity-UCS def /CMapType 2 def
+1 begincodespacerange <0000> <FFFF> endcodespacerange
+3 beginbfchar
+<0101> <0906>
+<0102> <0923>
+<0103> <0020>
+endbfchar
+endcmap CMapName currentdict /CMap defineresource pop end end"""
+
+
+def test_a_glyph_without_unicode_in_a_cid_font_is_no_letter() -> None:
+    # XeTeX's Devanagari (latex-mr): the font's ToUnicode map has no entry for the vowel sign
+    # of आणि, drawn before ण, so PDFium gave the glyph's number as a character: `आЭण`,
+    # Cyrillic and Greek letters amid the Marathi text. The glyph is a word break, as
+    # pdftotext reads it, and no letter.
+    content = b"BT /F1 12 Tf 72 700 Td <0101042D01020103010104CB0102> Tj ET"
+    data = pdf_file(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+            b"/Resources << /Font << /F1 5 0 R >> >> >>",
+            pdf_stream(content),
+            b"<< /Type /Font /Subtype /Type0 /BaseFont /ABCDEF+Sarai /Encoding /Identity-H "
+            b"/DescendantFonts [6 0 R] /ToUnicode 7 0 R >>",
+            b"<< /Type /Font /Subtype /CIDFontType2 /BaseFont /ABCDEF+Sarai /CIDSystemInfo "
+            b"<< /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> /FontDescriptor 8 0 R "
+            b"/DW 600 /CIDToGIDMap /Identity >>",
+            pdf_stream(_UNICODE_MAP),
+            b"<< /Type /FontDescriptor /FontName /ABCDEF+Sarai /Flags 4 /FontBBox [0 -300 1000 "
+            b"900] /ItalicAngle 0 /Ascent 900 /Descent -300 /CapHeight 700 /StemV 80 >>",
+        ]
+    )
+    assert read_pdf(data).text == "\u0906 \u0923 \u0906 \u0923"
