@@ -127,6 +127,9 @@ _DROPPED_ENVS = re.compile(r"\\begin\{(?P<env>thebibliography|picture|fileconten
 # [options], (name), `at (coordinates)` and `key=value` words, then the {label}. Bounded
 # pieces tried possessively, so a node with no label costs a short look ahead.
 _TIKZPICTURE = re.compile(r"\\begin\{(?P<env>tikzpicture)\}")
+# \tikz[options]{code} or \tikz[options] code; (a picture in a line of text, or in a node)
+_INLINE_TIKZ = re.compile(r"\\tikz(?![A-Za-z@])\s*+" + _OPT + r"\s*+")
+MAX_INLINE_TIKZ = 2000  # characters looked at for the ; that ends \tikz code
 _TIKZ_NODE = re.compile(
     r"(?<![A-Za-z@])node(?![A-Za-z@])"
     r"(?:\s++|\[[^\[\]]{0,1000}\]|\([^()]{0,1000}\)|at(?![A-Za-z])|[A-Za-z]{1,100}\s*+=\s*+)*+"
@@ -978,6 +981,7 @@ def _to_text(source: str) -> str:
     source = _substitute_pairs(
         source, _VERBATIM, _end_of_env, lambda _, code, __: keep(code.strip("\n"), True)
     )
+    source = _inline_tikz(source)
     source = _substitute_pairs(
         source, _TIKZPICTURE, _end_of_env, lambda _, code, __: _tikz_labels(code)
     )
@@ -1049,6 +1053,30 @@ def _tikz_labels(code: str) -> str:
         if group is not None:
             labels.append(group[0])
     return "\n\n" + "\n\n".join(labels) + "\n\n"
+
+
+def _inline_tikz(source: str) -> str:
+    """Each \\tikz picture as its node labels: `\\tikz\\fill (0,0) circle (12pt);` prints
+    nothing, `\\tikz\\node[warning] {1};` prints 1."""
+    groups = _Groups(source)
+    out: list[str] = []
+    position = 0
+    while match := _INLINE_TIKZ.search(source, position):
+        group = groups.read(match.end())
+        if group is not None:
+            code, end = group
+        else:
+            end = source.find(";", match.end(), match.end() + MAX_INLINE_TIKZ)
+            if end < 0:  # not TikZ code as we know it: left to the passes after this one
+                out.append(source[position : match.end()])
+                position = match.end()
+                continue
+            code, end = source[match.end() : end], end + 1
+        out.append(source[position : match.start()])
+        out.append(" ".join(_tikz_labels(code).split("\n\n")).strip())
+        position = end
+    out.append(source[position:])
+    return "".join(out)
 
 
 def _control_word(match: re.Match) -> str:

@@ -380,9 +380,12 @@ def test_a_tikz_picture_prints_its_node_labels_not_its_drawing_code() -> None:
         "\\node (fallback_output) at (-10,7) [crookedoutput] {An output file with a "
         "fallback font (usually \\texttt{cmr}) will be generated.};\n"
         "\\path (fd_exist) -- node [near start] {no} (fallback_output);\n"
+        "\\path (fd_exist) -- node [above] {\\tikz\\node [warning_number] (no_fd) {4};} (x);\n"
         "\\draw[->] (0,0) -- (1,1);\n"
         "\\end{tikzpicture}\n"
-        "After the picture."
+        # an inline picture (quran-ur's title boxes): its drawing code is not text either
+        "After the picture \\tikz\\fill[very thick,white] (0,0) circle (12pt); and "
+        "\\tikz[baseline]{\\node[draw] {boxed};}."
     )
     text = latex_to_text(paper(body)).text
     assert [p for p in text.split("\n\n") if p] == [
@@ -390,5 +393,6 @@ def test_a_tikz_picture_prints_its_node_labels_not_its_drawing_code() -> None:
         "Font declared?1",
         "An output file with a fallback font (usually cmr) will be generated.",
         "no",
-        "After the picture.",
+        "4",
+        "After the picture and boxed.",
     ]
