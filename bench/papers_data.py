@@ -287,6 +287,9 @@ def reference_text(source: str, inputs: dict[str, str] | None = None) -> str:
             # pylatexenc would open math with
             *(ms.MacroSpec(name, args_parser=_raw_group_parser()) for name in _UNPRINTED),
             ms.MacroSpec("texorpdfstring", "{{"),
+            # hyperref's \href[options]{URL}{text}: the URL read raw (its % and # are
+            # characters), the text left to follow as the group it is
+            ms.MacroSpec("href", args_parser=_raw_group_parser()),
             # \string\[ prints the two characters `\[`; pylatexenc opened display math
             ms.MacroSpec("string", args_parser=_string_parser()),
         ],
@@ -310,8 +313,9 @@ def reference_text(source: str, inputs: dict[str, str] | None = None) -> str:
         "bench-verbatim",
         macros=[
             MacroTextSpec("verb", simplify_repl=_verbatim_text),
-            # pylatexenc's own \href text assumes both arguments parsed (IndexError when not)
-            MacroTextSpec("href", simplify_repl=_last_argument),
+            # \href prints its text, not its URL, the link's target (since round 5; the
+            # walker had no spec for it, so the URL was printed as a group before the text)
+            MacroTextSpec("href", simplify_repl=""),
             # references, graphics and the title block pylatexenc prints as placeholders
             # ("<ref>", "< g r a p h i c s >", "[NO \\title GIVEN]", today's date): not the
             # paper's words

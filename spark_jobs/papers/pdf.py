@@ -500,7 +500,7 @@ def _text_layer(page, textpage) -> tuple[list[_Line], int, PageFeatures]:
     raw_text = textpage.get_text_range()
     text = _place_accents(raw_text, textpage)
     text = _type3_ligatures(_math_symbol_brackets(text, textpage), textpage)
-    text = _unmapped_glyphs(text, textpage)
+    text = _unmapped_glyphs(text, raw_text, textpage)
     left, bottom, right, top = page.get_cropbox()
     charbox = _charbox_reader(textpage)
     lines: list[_Line] = []
@@ -741,15 +741,18 @@ def _type3_ligatures(text: str, textpage) -> str:
 _MULTIBYTE = re.compile("[^\x00-\xff]")
 
 
-def _unmapped_glyphs(text: str, textpage) -> str:
-    """`text` with each unmapped multi-byte glyph code (see _MULTIBYTE) a blank; one
+def _unmapped_glyphs(text: str, raw_text: str, textpage) -> str:
+    """`text` with each unmapped multi-byte glyph code (see _MULTIBYTE) of PDFium's
+    `raw_text` a blank, where the rules before (brackets, ligatures) left it as it was; one
     character for one, so indices stay."""
     import pypdfium2.raw as pdfium_c
 
     raw = textpage.raw
     chars: list[str] | None = None
-    for match in _MULTIBYTE.finditer(text):
+    for match in _MULTIBYTE.finditer(raw_text):
         index = match.start()
+        if text[index] != match.group():
+            continue
         if pdfium_c.FPDFText_HasUnicodeMapError(raw, index):
             chars = chars if chars is not None else list(text)
             chars[index] = " "
