@@ -127,8 +127,13 @@ _DROPPED_ENVS = re.compile(r"\\begin\{(?P<env>thebibliography|picture|fileconten
 # [options], (name), `at (coordinates)` and `key=value` words, then the {label}. Bounded
 # pieces tried possessively, so a node with no label costs a short look ahead.
 _TIKZPICTURE = re.compile(r"\\begin\{(?P<env>tikzpicture)\}")
-# \tikz[options]{code} or \tikz[options] code; (a picture in a line of text, or in a node)
-_INLINE_TIKZ = re.compile(r"\\tikz(?![A-Za-z@])\s*+" + _OPT + r"\s*+")
+# \tikz[options]{code} or \tikz[options] \path-command ...; (a picture in a line of text, or
+# in a node); a \tikz followed by neither is left alone (a manual naming the command)
+_INLINE_TIKZ = re.compile(
+    r"\\tikz(?![A-Za-z@])\s*+" + _OPT + r"\s*+"
+    r"(?=\{|\\(?:draw|fill|filldraw|path|node|shade|shadedraw|clip|coordinate|pic|matrix)"
+    r"(?![A-Za-z@]))"
+)
 MAX_INLINE_TIKZ = 2000  # characters looked at for the ; that ends \tikz code
 _TIKZ_NODE = re.compile(
     r"(?<![A-Za-z@])node(?![A-Za-z@])"
@@ -981,7 +986,6 @@ def _to_text(source: str) -> str:
     source = _substitute_pairs(
         source, _VERBATIM, _end_of_env, lambda _, code, __: keep(code.strip("\n"), True)
     )
-    source = _inline_tikz(source)
     source = _substitute_pairs(
         source, _TIKZPICTURE, _end_of_env, lambda _, code, __: _tikz_labels(code)
     )
@@ -1013,6 +1017,8 @@ def _to_text(source: str) -> str:
         ),
         unbroken=lambda opener: opener.lastgroup in ("paren", "dollar"),
     )
+    # after math, which is kept as its source, \tikz in a matrix's \CodeAfter included
+    source = _inline_tikz(source)
     source = _replace_commands(source, _SECTION, lambda a: f"\n\n{a[0] if a else ''}\n\n", 1)
     source = _replace_commands(
         source,
@@ -1048,10 +1054,13 @@ def _tikz_labels(code: str) -> str:
     code, styles and coordinates are not text)."""
     groups = _Groups(code)
     labels = []
-    for node in _TIKZ_NODE.finditer(code):
+    position = 0
+    while node := _TIKZ_NODE.search(code, position):
+        position = node.end()
         group = groups.read(node.end())
-        if group is not None:
+        if group is not None:  # a node inside a label (\tikz\node...) is the label's own
             labels.append(group[0])
+            position = group[1]
     return "\n\n" + "\n\n".join(labels) + "\n\n"
 
 
@@ -1067,7 +1076,8 @@ def _inline_tikz(source: str) -> str:
             code, end = group
         else:
             end = source.find(";", match.end(), match.end() + MAX_INLINE_TIKZ)
-            if end < 0:  # not TikZ code as we know it: left to the passes after this one
+            if end < 0 or _PARAGRAPH_BREAK.search(source, match.end(), end):
+                # not TikZ code as we know it: left to the passes after this one
                 out.append(source[position : match.end()])
                 position = match.end()
                 continue

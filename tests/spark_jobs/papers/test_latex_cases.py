@@ -396,3 +396,19 @@ def test_a_tikz_picture_prints_its_node_labels_not_its_drawing_code() -> None:
         "4",
         "After the picture and boxed.",
     ]
+
+
+def test_tikz_in_math_or_named_in_prose_is_left_as_it_is() -> None:
+    # nicematrix-french: \tikz code in a matrix's \CodeAfter is math, kept as its source; a
+    # manual naming the \tikz command (no path command after it) loses no text up to a ;
+    body = (
+        "La commande \\tikz de TikZ ; la suite.\n\n"
+        "$\\begin{pNiceMatrix} 1 & 2 \\CodeAfter \\tikz \\draw (2-2) circle (2mm) ; "
+        "\\end{pNiceMatrix}$\n"
+    )
+    text = latex_to_text(paper(body)).text
+    assert "La commande de TikZ; la suite." in text
+    assert (
+        "$\\begin{pNiceMatrix} 1 & 2 \\CodeAfter \\tikz \\draw (2-2) circle (2mm) ; "
+        "\\end{pNiceMatrix}$" in text
+    )
