@@ -730,28 +730,45 @@ def _type3_ligatures(text: str, textpage) -> str:
     return "".join(chars)
 
 
-# A character beyond Latin-1 that PDFium flags as unmapped: PDFium found no Unicode for the
-# glyph (no ToUnicode entry, as XeTeX leaves for the conjuncts and vowel-sign forms of
-# Devanagari or the contextual forms of Arabic) and gave its multi-byte character code, a
-# glyph number of a CID font, as if it were one: `आЭण` for आणि, Cyrillic and Greek
-# letters amid Devanagari. Such a code is no text: it becomes a blank (the glyph stands
-# between the letters either side, which are not one word with nothing between them), as
-# pdftotext reads it. Simple fonts' one-byte codes (< 0x100, where a bitmap font's code is
-# often the letter) are left to the rules above.
-_MULTIBYTE = re.compile("[^\x00-\xff]")
+# A letter beyond Latin-1 that PDFium flags as unmapped and that sits, in another script,
+# between letters of one: PDFium found no Unicode for the glyph (no ToUnicode entry, as
+# XeTeX leaves for the conjuncts and vowel-sign forms of Devanagari or the contextual forms
+# of Arabic) and gave its character code, a CID font's glyph number, as if it were one:
+# `आЭण` for आणि, Cyrillic, Greek and Armenian letters amid Marathi or Arabic words. Such a
+# character is no text: it becomes a blank (the glyph stands between the letters either
+# side, which are not one word with nothing between them), as pdftotext reads it. PDFium
+# flags glyphs it named from their glyph names too (Greek letters of a Type 1 font,
+# quotes, arrows), which are right: a flagged letter in its neighbours' script, or beside
+# no letter, stays, and so does every character that is not a letter or a mark.
+_MULTIBYTE = re.compile("[^\\x00-\\xff]")
+
+
+def _script(char: str) -> str:
+    """The first word of the character's Unicode name: its script for letters (LATIN,
+    CYRILLIC, DEVANAGARI...), COMBINING for most marks."""
+    return unicodedata.name(char, "").split(" ", 1)[0]
+
+
+def _letter_or_mark(char: str) -> bool:
+    return unicodedata.category(char)[0] in "LM"
 
 
 def _unmapped_glyphs(text: str, raw_text: str, textpage) -> str:
-    """`text` with each unmapped multi-byte glyph code (see _MULTIBYTE) of PDFium's
-    `raw_text` a blank, where the rules before (brackets, ligatures) left it as it was; one
-    character for one, so indices stay."""
+    """`text` with each unmapped glyph code of PDFium's `raw_text` (see _MULTIBYTE) a blank,
+    where the rules before (brackets, ligatures, accents) left it as it was; one character
+    for one, so indices stay."""
     import pypdfium2.raw as pdfium_c
 
     raw = textpage.raw
     chars: list[str] | None = None
     for match in _MULTIBYTE.finditer(raw_text):
         index = match.start()
-        if text[index] != match.group():
+        char = match.group()
+        if text[index] != char or not _letter_or_mark(char):
+            continue
+        neighbours = [raw_text[i] for i in (index - 1, index + 1) if 0 <= i < len(raw_text)]
+        letters = [n for n in neighbours if _letter_or_mark(n)]
+        if not letters or _script(char) in {_script(n) for n in letters}:
             continue
         if pdfium_c.FPDFText_HasUnicodeMapError(raw, index):
             chars = chars if chars is not None else list(text)
