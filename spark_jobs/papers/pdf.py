@@ -501,6 +501,7 @@ def _text_layer(page, textpage) -> tuple[list[_Line], int, PageFeatures]:
     text = _place_accents(raw_text, textpage)
     text = _type3_ligatures(_math_symbol_brackets(text, textpage), textpage)
     text = _unmapped_glyphs(text, raw_text, textpage)
+    text = _mirrored_e(text, textpage)
     left, bottom, right, top = page.get_cropbox()
     charbox = _charbox_reader(textpage)
     lines: list[_Line] = []
@@ -741,6 +742,44 @@ def _type3_ligatures(text: str, textpage) -> str:
 # quotes, arrows), which are right: a flagged letter in its neighbours' script, or beside
 # no letter, stays, and so does every character that is not a letter or a mark.
 _MULTIBYTE = re.compile("[^\\x00-\\xff]")
+
+
+# The XeTeX and XeLaTeX logos: an X, then a mirrored E (drawn through a reflection, its
+# origin at its right edge) tucked under the X's right side, then TeX or LaTeX. PDFium orders
+# the mirrored E by its origin and sees a gap before it: `X TEEX`, `X ELATEX`. The mirrored
+# E goes after the X, where the page shows it: `XETEX`, as pdftotext reads it.
+_XE_LOGO = re.compile(r"X[ \r\n]{1,3}(?=[A-Z]{0,2}E)")
+_XE_REACH = 2.0  # points the mirrored E may start right of the X's right edge
+
+
+def _mirrored_e(text: str, textpage) -> str:
+    """`text` with the mirrored E of each XeTeX logo moved after its X (see _XE_LOGO); one
+    character for one, so indices stay."""
+    if "X" not in text or not _XE_LOGO.search(text):
+        return text
+    import pypdfium2.raw as pdfium_c
+
+    raw = textpage.raw
+    charbox = _charbox_reader(textpage)
+    matrix = pdfium_c.FS_MATRIX()
+    chars = list(text)
+    for match in _XE_LOGO.finditer(text):
+        x = match.start()
+        mirrored = None
+        for e in range(match.end(), min(match.end() + 3, len(text))):
+            if text[e] != "E":
+                continue
+            if pdfium_c.FPDFText_GetMatrix(raw, e, ctypes.byref(matrix)) and matrix.a < 0:
+                mirrored = e
+                break
+        if mirrored is None or charbox(mirrored)[0] > charbox(x)[2] + _XE_REACH:
+            continue
+        # X, the E, then the letters PDFium put before the E; the blanks' places DELETED
+        letters = [c for c in text[x + 1 : mirrored] if not c.isspace()]
+        moved = ["E", *letters]
+        for offset, index in enumerate(range(x + 1, mirrored + 1)):
+            chars[index] = moved[offset] if offset < len(moved) else DELETED
+    return "".join(chars)
 
 
 def _script(char: str) -> str:

@@ -322,3 +322,43 @@ def test_a_glyph_without_unicode_in_a_cid_font_is_no_letter() -> None:
         ]
     )
     assert read_pdf(data).text == "\u0906 \u0923 \u0906 \u0923 \u2192 \u03ab"
+
+
+def _glyphs(*placed: tuple[bytes, float, float, int]) -> bytes:
+    """Helvetica text objects, each `(text, x, y, a)` set with the text matrix [a 0 0 1 x y]
+    (a = -1 draws it mirrored, its origin at its right edge)."""
+    content = b"".join(
+        b"BT /F1 12 Tf %d 0 0 1 %.2f %.2f Tm (%s) Tj ET " % (a, x, y, text)
+        for text, x, y, a in placed
+    )
+    return pdf_file(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+            b"/Resources << /Font << /F1 5 0 R >> >> >>",
+            pdf_stream(content),
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+        ]
+    )
+
+
+def test_the_mirrored_e_of_the_xetex_logo_is_read_after_its_x() -> None:
+    # xevlna, ltnews24: \XeTeX draws an X, then an E mirrored (\reflectbox) and tucked under
+    # the X, then TeX; PDFium ordered the E by its origin, its right edge: `X TEEX`
+    before = (b"Written in", 72, 700, 1), (b"X", 127.4, 700, 1), (b"E", 141.9, 697, -1)
+    xetex = _glyphs(
+        *before,
+        (b"T", 139.9, 700, 1),
+        (b"E", 146.6, 697, 1),
+        (b"X", 153.9, 700, 1),
+        (b"and more.", 165, 700, 1),
+    )
+    xelatex = _glyphs(
+        *before, (b"L", 139.9, 700, 1), (b"ATEX", 147, 700, 1), (b"too.", 185, 700, 1)
+    )
+    assert read_pdf(xetex).text == "Written in XETEX and more."
+    assert read_pdf(xelatex).text == "Written in XELATEX too."
+    # an E that is not mirrored stays where it is
+    plain = _glyphs((b"Axis X", 72, 700, 1), (b"TEX", 120, 700, 1))
+    assert read_pdf(plain).text == "Axis X TEX"
