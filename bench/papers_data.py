@@ -27,9 +27,12 @@ installed) under bench/data/papers_real/ (gitignored). A *paired* document is a 
   TeX string, a tikzpicture prints its node labels (not its drawing code), a lone $ whose
   next $ lies beyond a paragraph break opens no math (TeX ends inline math there) and a $
   in alltt is printed, \string\[ is two characters, brace groups written next to each
-  other are separate words, and beamer's \newenvironment<> is a definition. A source with
-  no `document` environment has no reference and is left out. Known differences:
-  docs/corpora/papers.md
+  other are separate words, and beamer's \newenvironment<> is a definition; since round 5
+  also: a \newenvironment whose opening code starts a verbatim reader (\verbatim) is
+  verbatim, a TikZ node's label is read as the rest of the source is (a Verbatim in it is
+  verbatim), \href prints its text and not its URL, and every encoding inputenc names is
+  decoded (a declared cp1250 was read as Latin-1). A source with no `document` environment
+  has no reference and is left out. Known differences: docs/corpora/papers.md
 - NAME.pdftotext.txt: poppler's `pdftotext` of the PDF (second reference, page breaks kept as
   form feeds), and scan/NAME.ref.txt: `pdftotext` of the rasterised pages of the original,
   an accented dotless i (TeX's `\'\i`, U+0131 and a combining accent) read as the accented
