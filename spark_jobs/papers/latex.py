@@ -273,6 +273,24 @@ _PRINTED = {
     "textbar": "|",
     "slash": "/",
 }
+# Commands the reader reads itself that LaTeX's kernel, hyperref or xcolor define: a
+# \providecommand of one (a fallback for a build without hyperref) does not take effect
+# where they are defined, so the reader keeps its own reading.
+_READ_NATIVELY = frozenset(
+    [
+        "href",
+        "url",
+        "textcolor",
+        "colorbox",
+        "footnote",
+        "texorpdfstring",
+        "index",
+        "glossary",
+        "TeX",
+        "LaTeX",
+        "LaTeXe",
+    ]
+)
 # Control words that make horizontal or vertical space: a word boundary, not nothing.
 _SPACING = frozenset(
     [
@@ -378,6 +396,8 @@ def latex_to_text(files: dict[str, str]) -> LatexResult:
     preamble, macros = _take_definitions(source[: begin.start()])
     body, body_macros = _take_definitions(source[begin.end() : end.start() if end else None])
     macros |= body_macros
+    if "oftwo" in source:
+        macros = _KERNEL_MACROS | macros
     expand = _Expander(macros, MAX_EXPANSION_FACTOR * len(source) + EXPANSION_ALLOWANCE)
     front = _Groups(preamble + "\n" + body)
     title = _first_argument(front, "title")
@@ -749,6 +769,11 @@ class _Macro:
     default: str | None = None  # \newcommand{\a}[2][default]: the first argument is optional
 
 
+# LaTeX's kernel: \@firstoftwo{a}{b} is a, \@secondoftwo{a}{b} is b (textalpha-doc's
+# `\providecommand*{\href}{\@secondoftwo}`, for a build without hyperref)
+_KERNEL_MACROS = {"@firstoftwo": _Macro("#1", 2), "@secondoftwo": _Macro("#2", 2)}
+
+
 def _take_definitions(source: str) -> tuple[str, dict[str, _Macro]]:
     """The source without macro definitions, and the macros it defines (with their arity)."""
     macros: dict[str, _Macro] = {}
@@ -768,6 +793,8 @@ def _take_definitions(source: str) -> tuple[str, dict[str, _Macro]]:
         default = match.group("default")
         if match.group("kind") == "DeclareMathOperator":
             macros[name] = _Macro(f"\\operatorname{{{body}}}")
+        elif match.group("kind") == "providecommand" and name in _READ_NATIVELY:
+            pass  # defined already where the paper is typeset; the reader reads it itself
         elif name not in _PROTECTED_NAMES:
             macros[name] = _Macro(body, min(arity, 9), default)
         position = end

@@ -412,3 +412,19 @@ def test_tikz_in_math_or_named_in_prose_is_left_as_it_is() -> None:
         "$\\begin{pNiceMatrix} 1 & 2 \\CodeAfter \\tikz \\draw (2-2) circle (2mm) ; "
         "\\end{pNiceMatrix}$" in text
     )
+
+
+def test_a_provided_fallback_does_not_replace_a_command_the_reader_reads() -> None:
+    # textalpha-doc: `\providecommand*{\href}{\@secondoftwo}` (for a build without hyperref)
+    # replaced the reader's \href with an unknown command, and the URL was printed.
+    # \@firstoftwo and \@secondoftwo are the kernel's.
+    preamble = (
+        "\\makeatletter\n\\providecommand*{\\href}{\\@secondoftwo}\n"
+        "\\newcommand{\\pick}{\\@firstoftwo}\n\\makeatother\n"
+    )
+    body = (
+        "Requires \\href{http://www.ctan.org/pkg/greek-inputenc}{greek-inputenc} "
+        "and \\pick{this}{not that}."
+    )
+    text = latex_to_text(paper(body, preamble)).text
+    assert text == "Requires greek-inputenc and this."
