@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from spark_jobs.untrusted import LimitExceeded
 
 # Bumped whenever the text this module makes of the same source changes.
-LATEX_PARSER_VERSION = "4"
+LATEX_PARSER_VERSION = "5"
 # Stems that name the main file when more than one file could be it.
 MAIN_STEMS = ("main", "ms", "paper", "article", "manuscript")
 MAX_INPUT_DEPTH = 16
@@ -122,8 +122,23 @@ _MATH = re.compile(
 _VERBATIM = re.compile(
     r"\\begin\{(?P<env>verbatim\*?|lstlisting|minted)\}" + _OPT + r"(?:\{[^{}]{0,1000}\})?"
 )
-_DROPPED_ENVS = re.compile(
-    r"\\begin\{(?P<env>thebibliography|tikzpicture|picture|filecontents\*?)\}"
+_DROPPED_ENVS = re.compile(r"\\begin\{(?P<env>thebibliography|picture|filecontents\*?)\}")
+# A TikZ picture prints its nodes' labels, not its drawing code: `node`/`\node`, then its
+# [options], (name), `at (coordinates)` and `key=value` words, then the {label}. Bounded
+# pieces tried possessively, so a node with no label costs a short look ahead.
+_TIKZPICTURE = re.compile(r"\\begin\{(?P<env>tikzpicture)\}")
+# \tikz[options]{code} or \tikz[options] \path-command ...; (a picture in a line of text, or
+# in a node); a \tikz followed by neither is left alone (a manual naming the command)
+_INLINE_TIKZ = re.compile(
+    r"\\tikz(?![A-Za-z@])\s*+" + _OPT + r"\s*+"
+    r"(?=\{|\\(?:draw|fill|filldraw|path|node|shade|shadedraw|clip|coordinate|pic|matrix)"
+    r"(?![A-Za-z@]))"
+)
+MAX_INLINE_TIKZ = 2000  # characters looked at for the ; that ends \tikz code
+_TIKZ_NODE = re.compile(
+    r"(?<![A-Za-z@])node(?![A-Za-z@])"
+    r"(?:\s++|\[[^\[\]]{0,1000}\]|\([^()]{0,1000}\)|at(?![A-Za-z])|[A-Za-z]{1,100}\s*+=\s*+)*+"
+    r"(?=\{)"
 )
 # A table's opener with its column spec (and tabularx's width): the cells are kept as text.
 _TABULAR = re.compile(
@@ -258,6 +273,24 @@ _PRINTED = {
     "textbar": "|",
     "slash": "/",
 }
+# Commands the reader reads itself that LaTeX's kernel, hyperref or xcolor define: a
+# \providecommand of one (a fallback for a build without hyperref) does not take effect
+# where they are defined, so the reader keeps its own reading.
+_READ_NATIVELY = frozenset(
+    [
+        "href",
+        "url",
+        "textcolor",
+        "colorbox",
+        "footnote",
+        "texorpdfstring",
+        "index",
+        "glossary",
+        "TeX",
+        "LaTeX",
+        "LaTeXe",
+    ]
+)
 # Control words that make horizontal or vertical space: a word boundary, not nothing.
 _SPACING = frozenset(
     [
@@ -363,6 +396,8 @@ def latex_to_text(files: dict[str, str]) -> LatexResult:
     preamble, macros = _take_definitions(source[: begin.start()])
     body, body_macros = _take_definitions(source[begin.end() : end.start() if end else None])
     macros |= body_macros
+    if "oftwo" in source:
+        macros = _KERNEL_MACROS | macros
     expand = _Expander(macros, MAX_EXPANSION_FACTOR * len(source) + EXPANSION_ALLOWANCE)
     front = _Groups(preamble + "\n" + body)
     title = _first_argument(front, "title")
@@ -734,6 +769,11 @@ class _Macro:
     default: str | None = None  # \newcommand{\a}[2][default]: the first argument is optional
 
 
+# LaTeX's kernel: \@firstoftwo{a}{b} is a, \@secondoftwo{a}{b} is b (textalpha-doc's
+# `\providecommand*{\href}{\@secondoftwo}`, for a build without hyperref)
+_KERNEL_MACROS = {"@firstoftwo": _Macro("#1", 2), "@secondoftwo": _Macro("#2", 2)}
+
+
 def _take_definitions(source: str) -> tuple[str, dict[str, _Macro]]:
     """The source without macro definitions, and the macros it defines (with their arity)."""
     macros: dict[str, _Macro] = {}
@@ -753,6 +793,8 @@ def _take_definitions(source: str) -> tuple[str, dict[str, _Macro]]:
         default = match.group("default")
         if match.group("kind") == "DeclareMathOperator":
             macros[name] = _Macro(f"\\operatorname{{{body}}}")
+        elif match.group("kind") == "providecommand" and name in _READ_NATIVELY:
+            pass  # defined already where the paper is typeset; the reader reads it itself
         elif name not in _PROTECTED_NAMES:
             macros[name] = _Macro(body, min(arity, 9), default)
         position = end
@@ -971,6 +1013,9 @@ def _to_text(source: str) -> str:
     source = _substitute_pairs(
         source, _VERBATIM, _end_of_env, lambda _, code, __: keep(code.strip("\n"), True)
     )
+    source = _substitute_pairs(
+        source, _TIKZPICTURE, _end_of_env, lambda _, code, __: _tikz_labels(code)
+    )
     source = _substitute_pairs(source, _DROPPED_ENVS, _end_of_env, lambda *_: "\n\n")
     source = _substitute_pairs(
         source,
@@ -999,6 +1044,8 @@ def _to_text(source: str) -> str:
         ),
         unbroken=lambda opener: opener.lastgroup in ("paren", "dollar"),
     )
+    # after math, which is kept as its source, \tikz in a matrix's \CodeAfter included
+    source = _inline_tikz(source)
     source = _replace_commands(source, _SECTION, lambda a: f"\n\n{a[0] if a else ''}\n\n", 1)
     source = _replace_commands(
         source,
@@ -1027,6 +1074,46 @@ def _to_text(source: str) -> str:
     source = _ESCAPED.sub(lambda m: _ESCAPES[chr(int(m.group(1)))], source)
     text = _reflow(source.replace(_KEEP_BLANK, ""))
     return _PLACEHOLDER.sub(lambda m: kept[int(m.group(1))], text)
+
+
+def _tikz_labels(code: str) -> str:
+    """What a TikZ picture prints: each node's label, a paragraph of its own (the drawing
+    code, styles and coordinates are not text)."""
+    groups = _Groups(code)
+    labels = []
+    position = 0
+    while node := _TIKZ_NODE.search(code, position):
+        position = node.end()
+        group = groups.read(node.end())
+        if group is not None:  # a node inside a label (\tikz\node...) is the label's own
+            labels.append(group[0])
+            position = group[1]
+    return "\n\n" + "\n\n".join(labels) + "\n\n"
+
+
+def _inline_tikz(source: str) -> str:
+    """Each \\tikz picture as its node labels: `\\tikz\\fill (0,0) circle (12pt);` prints
+    nothing, `\\tikz\\node[warning] {1};` prints 1."""
+    groups = _Groups(source)
+    out: list[str] = []
+    position = 0
+    while match := _INLINE_TIKZ.search(source, position):
+        group = groups.read(match.end())
+        if group is not None:
+            code, end = group
+        else:
+            end = source.find(";", match.end(), match.end() + MAX_INLINE_TIKZ)
+            if end < 0 or _PARAGRAPH_BREAK.search(source, match.end(), end):
+                # not TikZ code as we know it: left to the passes after this one
+                out.append(source[position : match.end()])
+                position = match.end()
+                continue
+            code, end = source[match.end() : end], end + 1
+        out.append(source[position : match.start()])
+        out.append(" ".join(_tikz_labels(code).split("\n\n")).strip())
+        position = end
+    out.append(source[position:])
+    return "".join(out)
 
 
 def _control_word(match: re.Match) -> str:

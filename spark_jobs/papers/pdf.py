@@ -500,6 +500,8 @@ def _text_layer(page, textpage) -> tuple[list[_Line], int, PageFeatures]:
     raw_text = textpage.get_text_range()
     text = _place_accents(raw_text, textpage)
     text = _type3_ligatures(_math_symbol_brackets(text, textpage), textpage)
+    text = _unmapped_glyphs(text, raw_text, textpage)
+    text = _mirrored_e(text, textpage)
     left, bottom, right, top = page.get_cropbox()
     charbox = _charbox_reader(textpage)
     lines: list[_Line] = []
@@ -727,6 +729,90 @@ def _type3_ligatures(text: str, textpage) -> str:
         if not buffer.value:
             chars[index] = _LIGATURE_MARKS[text[index]]
     return "".join(chars)
+
+
+# A letter beyond Latin-1 that PDFium flags as unmapped and that sits, in another script,
+# between letters of one: PDFium found no Unicode for the glyph (no ToUnicode entry, as
+# XeTeX leaves for the conjuncts and vowel-sign forms of Devanagari or the contextual forms
+# of Arabic) and gave its character code, a CID font's glyph number, as if it were one:
+# `आЭण` for आणि, Cyrillic, Greek and Armenian letters amid Marathi or Arabic words. Such a
+# character is no text: it becomes a blank (the glyph stands between the letters either
+# side, which are not one word with nothing between them), as pdftotext reads it. PDFium
+# flags glyphs it named from their glyph names too (Greek letters of a Type 1 font,
+# quotes, arrows), which are right: a flagged letter in its neighbours' script, or beside
+# no letter, stays, and so does every character that is not a letter or a mark.
+_MULTIBYTE = re.compile("[^\\x00-\\xff]")
+
+
+# The XeTeX and XeLaTeX logos: an X, then a mirrored E (drawn through a reflection, its
+# origin at its right edge) tucked under the X's right side, then TeX or LaTeX. PDFium orders
+# the mirrored E by its origin and sees a gap before it: `X TEEX`, `X ELATEX`. The mirrored
+# E goes after the X, where the page shows it: `XETEX`, as pdftotext reads it.
+_XE_LOGO = re.compile(r"X[ \r\n]{1,3}(?=[A-Z]{0,2}E)")
+_XE_REACH = 2.0  # points the mirrored E may start right of the X's right edge
+
+
+def _mirrored_e(text: str, textpage) -> str:
+    """`text` with the mirrored E of each XeTeX logo moved after its X (see _XE_LOGO); one
+    character for one, so indices stay."""
+    if "X" not in text or not _XE_LOGO.search(text):
+        return text
+    import pypdfium2.raw as pdfium_c
+
+    raw = textpage.raw
+    charbox = _charbox_reader(textpage)
+    matrix = pdfium_c.FS_MATRIX()
+    chars = list(text)
+    for match in _XE_LOGO.finditer(text):
+        x = match.start()
+        mirrored = None
+        for e in range(match.end(), min(match.end() + 3, len(text))):
+            if text[e] != "E":
+                continue
+            if pdfium_c.FPDFText_GetMatrix(raw, e, ctypes.byref(matrix)) and matrix.a < 0:
+                mirrored = e
+                break
+        if mirrored is None or charbox(mirrored)[0] > charbox(x)[2] + _XE_REACH:
+            continue
+        # X, the E, then the letters PDFium put before the E; the blanks' places DELETED
+        letters = [c for c in text[x + 1 : mirrored] if not c.isspace()]
+        moved = ["E", *letters]
+        for offset, index in enumerate(range(x + 1, mirrored + 1)):
+            chars[index] = moved[offset] if offset < len(moved) else DELETED
+    return "".join(chars)
+
+
+def _script(char: str) -> str:
+    """The first word of the character's Unicode name: its script for letters (LATIN,
+    CYRILLIC, DEVANAGARI...), COMBINING for most marks."""
+    return unicodedata.name(char, "").split(" ", 1)[0]
+
+
+def _letter_or_mark(char: str) -> bool:
+    return unicodedata.category(char)[0] in "LM"
+
+
+def _unmapped_glyphs(text: str, raw_text: str, textpage) -> str:
+    """`text` with each unmapped glyph code of PDFium's `raw_text` (see _MULTIBYTE) a blank,
+    where the rules before (brackets, ligatures, accents) left it as it was; one character
+    for one, so indices stay."""
+    import pypdfium2.raw as pdfium_c
+
+    raw = textpage.raw
+    chars: list[str] | None = None
+    for match in _MULTIBYTE.finditer(raw_text):
+        index = match.start()
+        char = match.group()
+        if text[index] != char or not _letter_or_mark(char):
+            continue
+        neighbours = [raw_text[i] for i in (index - 1, index + 1) if 0 <= i < len(raw_text)]
+        letters = [n for n in neighbours if _letter_or_mark(n)]
+        if not letters or _script(char) in {_script(n) for n in letters}:
+            continue
+        if pdfium_c.FPDFText_HasUnicodeMapError(raw, index):
+            chars = chars if chars is not None else list(text)
+            chars[index] = " "
+    return text if chars is None else "".join(chars)
 
 
 _ACCENTS_BELOW = "\u00b8\u02db"  # a cedilla and an ogonek hang under their letter

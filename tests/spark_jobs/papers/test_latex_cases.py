@@ -364,3 +364,67 @@ def test_colours_and_beamer_overlay_definitions_are_not_text() -> None:
     text = latex_to_text(paper(body, preamble)).text
     assert "DarkRed" not in text and "alerted" not in text and "newcommand" not in text
     assert "Use cores com cuidado e" in text
+
+
+def test_a_tikz_picture_prints_its_node_labels_not_its_drawing_code() -> None:
+    # tex-font-cheatsheet (lang-english): the whole cheat sheet is TikZ nodes, which the
+    # reader dropped with the picture (recall 0.05); the page prints the labels, not the
+    # styles, names, coordinates or paths.
+    body = (
+        "\\begin{tikzpicture}\n[auto,\n"
+        "decision/.style = {diamond, draw=myDarkBlue, thick, text width=4.5em},\n"
+        "line/.style = {draw, thick, -latex',shorten >=2pt}]\n"
+        "\\matrix [column sep=5mm,row sep=7mm]\n{\n"
+        "\\node [block] (declare_latex) {\\LaTeX};&\n"
+        "\\node [decision] (fd_exist) {Font declared?\\textsuperscript{1}}; \\\\\n};\n"
+        "\\node (fallback_output) at (-10,7) [crookedoutput] {An output file with a "
+        "fallback font (usually \\texttt{cmr}) will be generated.};\n"
+        "\\path (fd_exist) -- node [near start] {no} (fallback_output);\n"
+        "\\path (fd_exist) -- node [above] {\\tikz\\node [warning_number] (no_fd) {4};} (x);\n"
+        "\\draw[->] (0,0) -- (1,1);\n"
+        "\\end{tikzpicture}\n"
+        # an inline picture (quran-ur's title boxes): its drawing code is not text either
+        "After the picture \\tikz\\fill[very thick,white] (0,0) circle (12pt); and "
+        "\\tikz[baseline]{\\node[draw] {boxed};}."
+    )
+    text = latex_to_text(paper(body)).text
+    assert [p for p in text.split("\n\n") if p] == [
+        "LaTeX",
+        "Font declared?1",
+        "An output file with a fallback font (usually cmr) will be generated.",
+        "no",
+        "4",
+        "After the picture and boxed.",
+    ]
+
+
+def test_tikz_in_math_or_named_in_prose_is_left_as_it_is() -> None:
+    # nicematrix-french: \tikz code in a matrix's \CodeAfter is math, kept as its source; a
+    # manual naming the \tikz command (no path command after it) loses no text up to a ;
+    body = (
+        "La commande \\tikz de TikZ ; la suite.\n\n"
+        "$\\begin{pNiceMatrix} 1 & 2 \\CodeAfter \\tikz \\draw (2-2) circle (2mm) ; "
+        "\\end{pNiceMatrix}$\n"
+    )
+    text = latex_to_text(paper(body)).text
+    assert "La commande de TikZ; la suite." in text
+    assert (
+        "$\\begin{pNiceMatrix} 1 & 2 \\CodeAfter \\tikz \\draw (2-2) circle (2mm) ; "
+        "\\end{pNiceMatrix}$" in text
+    )
+
+
+def test_a_provided_fallback_does_not_replace_a_command_the_reader_reads() -> None:
+    # textalpha-doc: `\providecommand*{\href}{\@secondoftwo}` (for a build without hyperref)
+    # replaced the reader's \href with an unknown command, and the URL was printed.
+    # \@firstoftwo and \@secondoftwo are the kernel's.
+    preamble = (
+        "\\makeatletter\n\\providecommand*{\\href}{\\@secondoftwo}\n"
+        "\\newcommand{\\pick}{\\@firstoftwo}\n\\makeatother\n"
+    )
+    body = (
+        "Requires \\href{http://www.ctan.org/pkg/greek-inputenc}{greek-inputenc} "
+        "and \\pick{this}{not that}."
+    )
+    text = latex_to_text(paper(body, preamble)).text
+    assert text == "Requires greek-inputenc and this."

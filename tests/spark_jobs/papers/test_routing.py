@@ -282,3 +282,83 @@ def test_two_column_pages_read_left_column_then_right() -> None:
     assert lines[0].startswith("A Title")
     assert lines[1:9] == [f"Left column line {i}." for i in range(8)]
     assert lines[9:] == [f"Right column line {i}." for i in range(8)]
+
+
+_UNICODE_MAP = b"""/CIDInit /ProcSet findresource begin 12 dict begin begincmap
+/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def
+/CMapName /Adobe-Identity-UCS def /CMapType 2 def
+1 begincodespacerange <0000> <FFFF> endcodespacerange
+3 beginbfchar
+<0101> <0906>
+<0102> <0923>
+<0103> <0020>
+endbfchar
+endcmap CMapName currentdict /CMap defineresource pop end end"""
+
+
+def test_a_glyph_without_unicode_in_a_cid_font_is_no_letter() -> None:
+    # XeTeX's Devanagari (latex-mr): the font's ToUnicode map has no entry for the vowel sign
+    # of आणि, drawn before ण, so PDFium gave the glyph's number as a character: `आЭण`,
+    # Cyrillic and Greek letters amid the Marathi text. The glyph is a word break, as
+    # pdftotext reads it, and no letter. An unmapped code beside no letter (the arrow, the
+    # lone Ϋ) is left as PDFium gives it: PDFium flags glyphs it named by their glyph
+    # names too, which are right.
+    content = b"BT /F1 12 Tf 72 700 Td <0101042D01020103010104CB010201032192010303AB> Tj ET"
+    data = pdf_file(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+            b"/Resources << /Font << /F1 5 0 R >> >> >>",
+            pdf_stream(content),
+            b"<< /Type /Font /Subtype /Type0 /BaseFont /ABCDEF+Sarai /Encoding /Identity-H "
+            b"/DescendantFonts [6 0 R] /ToUnicode 7 0 R >>",
+            b"<< /Type /Font /Subtype /CIDFontType2 /BaseFont /ABCDEF+Sarai /CIDSystemInfo "
+            b"<< /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> /FontDescriptor 8 0 R "
+            b"/DW 600 /CIDToGIDMap /Identity >>",
+            pdf_stream(_UNICODE_MAP),
+            b"<< /Type /FontDescriptor /FontName /ABCDEF+Sarai /Flags 4 /FontBBox [0 -300 1000 "
+            b"900] /ItalicAngle 0 /Ascent 900 /Descent -300 /CapHeight 700 /StemV 80 >>",
+        ]
+    )
+    assert read_pdf(data).text == "\u0906 \u0923 \u0906 \u0923 \u2192 \u03ab"
+
+
+def _glyphs(*placed: tuple[bytes, float, float, int]) -> bytes:
+    """Helvetica text objects, each `(text, x, y, a)` set with the text matrix [a 0 0 1 x y]
+    (a = -1 draws it mirrored, its origin at its right edge)."""
+    content = b"".join(
+        b"BT /F1 12 Tf %d 0 0 1 %.2f %.2f Tm (%s) Tj ET " % (a, x, y, text)
+        for text, x, y, a in placed
+    )
+    return pdf_file(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+            b"/Resources << /Font << /F1 5 0 R >> >> >>",
+            pdf_stream(content),
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+        ]
+    )
+
+
+def test_the_mirrored_e_of_the_xetex_logo_is_read_after_its_x() -> None:
+    # xevlna, ltnews24: \XeTeX draws an X, then an E mirrored (\reflectbox) and tucked under
+    # the X, then TeX; PDFium ordered the E by its origin, its right edge: `X TEEX`
+    before = (b"Written in", 72, 700, 1), (b"X", 127.4, 700, 1), (b"E", 141.9, 697, -1)
+    xetex = _glyphs(
+        *before,
+        (b"T", 139.9, 700, 1),
+        (b"E", 146.6, 697, 1),
+        (b"X", 153.9, 700, 1),
+        (b"and more.", 165, 700, 1),
+    )
+    xelatex = _glyphs(
+        *before, (b"L", 139.9, 700, 1), (b"ATEX", 147, 700, 1), (b"too.", 185, 700, 1)
+    )
+    assert read_pdf(xetex).text == "Written in XETEX and more."
+    assert read_pdf(xelatex).text == "Written in XELATEX too."
+    # an E that is not mirrored stays where it is
+    plain = _glyphs((b"Axis X", 72, 700, 1), (b"TEX", 120, 700, 1))
+    assert read_pdf(plain).text == "Axis X TEX"

@@ -1,0 +1,64 @@
+r"""The papers set's LaTeX reference (bench/papers_data.py, pylatexenc with the bench's
+corrections): the rules round 5 of the split added, each on a source shaped as the tune
+document that showed the flaw."""
+
+from __future__ import annotations
+
+from bench.papers_data import decode_reference, reference_text
+
+
+def document(body: str, preamble: str = "") -> str:
+    return (
+        f"\\documentclass{{article}}\n{preamble}\n\\begin{{document}}\n{body}\n\\end{{document}}\n"
+    )
+
+
+def test_an_environment_whose_opening_starts_verbatim_is_read_verbatim() -> None:
+    # AroundTheBend (memoir): `lcode` is \verbatim with a different indent; pylatexenc read
+    # its TeX code as LaTeX (\b{ put a bar under the rest of the book)
+    preamble = (
+        "\\newenvironment{lcode}{\\zeroseps\n  \\renewcommand{\\verbatim@startline}%\n"
+        "    {\\verbatim@line{\\hskip\\gparindent}}%\n  \\small\\verbatim}%\n"
+        "  {\\endverbatim\n   \\vspace{-\\baselineskip}\\noindent}\n"
+    )
+    body = (
+        "Here is the solution.\n\\begin{lcode}\n"
+        "\\let~\\catcode~` 13\\let \\let \\u\\uccode \\b{ \\e\\expandafter\n"
+        "\\end{lcode}\nMichael: here is just another version."
+    )
+    text = reference_text(document(body, preamble))
+    assert "\\let~\\catcode~` 13\\let \\let \\u\\uccode \\b{ \\e\\expandafter" in text
+    assert "Michael: here is just another version." in text
+    assert "\u0331" not in text  # no bar under any letter
+
+
+def test_a_declared_cp1250_source_is_decoded_as_cp1250() -> None:
+    # serbian-apostrophe: \usepackage[cp1250]{inputenc} was read as Latin-1 (`poèinu`)
+    source = document("Počinuše noć.", "\\usepackage[cp1250]{inputenc}")
+    assert decode_reference(source.encode("cp1250")).endswith(
+        "\\begin{document}\nPočinuše noć.\n\\end{document}\n"
+    )
+
+
+def test_href_prints_its_text_not_its_target() -> None:
+    # alphabeta-doc: the link's URL was printed before its text (`http://www.ctan.org/pkg/
+    # greek-inputenc greek-inputenc`); a % in a URL is a character, not a comment
+    body = (
+        "With \\emph{\\href{http://www.ctan.org/pkg/greek-inputenc}{greek-inputenc}}, and "
+        "\\href{https://example.com/@%D1%80_}{the example} too."
+    )
+    text = reference_text(document(body))
+    assert " ".join(text.split()) == "With greek-inputenc, and the example too."
+
+
+def test_a_tikz_node_label_is_read_with_the_sources_verbatim_rules() -> None:
+    # tex-font-cheatsheet: the error messages sit in Verbatim inside TikZ nodes, and the
+    # labels were read without the bench's verbatim rules (the messages were lost)
+    body = (
+        "\\begin{tikzpicture}\n\\node [errormsg] {\\begin{minipage}{5cm}\n\\begin{Verbatim}\n"
+        "kpathsea: Running mktextfm jcsr8t\n\\end{Verbatim}\n\\end{minipage}};\n"
+        "\\draw (0,0) -- (1,1);\n\\end{tikzpicture}\n"
+    )
+    text = reference_text(document(body))
+    assert "kpathsea: Running mktextfm jcsr8t" in text
+    assert "draw" not in text
