@@ -12,6 +12,17 @@ import pytest
 from infra.seaweedfs import SeaweedS3, find_weed
 
 _S3_ENV = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
+
+# The tests' JVMs live seconds to minutes on small tables, where HotSpot's optimizing compiler
+# (C2) and G1's parallel threads cost more CPU than they return: the quick compiler only and the
+# serial collector took a third off the CPU time of tests/spark_jobs/test_curate.py (129.5 ->
+# 87.0 CPU seconds of the whole process tree). Drivers (in-process and every subprocess a test
+# starts: spark-submit reads SPARK_SUBMIT_OPTS) and the standalone cluster's daemons
+# (SPARK_DAEMON_JAVA_OPTS) get them; the product's own defaults are unchanged (a long run on a
+# big corpus wants C2). Set either variable to override.
+TEST_JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+for _name in ("SPARK_SUBMIT_OPTS", "SPARK_DAEMON_JAVA_OPTS"):
+    os.environ.setdefault(_name, TEST_JVM_OPTIONS)
 # Debian's browser: Playwright drives it and never downloads one of its own.
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [

@@ -127,6 +127,8 @@ def test_the_pipeline_on_a_multi_address_cluster_equals_the_local_run(
     conf = {
         **cluster.application_conf(executor_cores=1, executor_memory="1g"),
         "spark.driver.memory": "2g",
+        # The tests' JVM options (tests/conftest.py) for the executors too.
+        "spark.executor.extraJavaOptions": os.environ.get("SPARK_SUBMIT_OPTS", ""),
     }
     _run_pipeline(
         cluster_home,
