@@ -181,6 +181,13 @@ def supervise(
         # orphans adopted here) gets SIGTERM, then SIGKILL.
         left = {p.pid: p for p in [*tree, *descendants(os.getpid())] if is_alive(p)}
         terminate(list(left.values()), keep=child.pid)
+        # A process started while the others stopped (a server respawning a worker it lost)
+        # is not in that list: it was adopted here, so look again until nothing is left.
+        for _ in range(3):
+            late = [p for p in descendants(os.getpid()) if p.pid != child.pid and is_alive(p)]
+            if not late:
+                break
+            terminate(late, grace=1.0, keep=child.pid)
         if child.poll() is None:
             child.kill()
         child.wait()

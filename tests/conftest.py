@@ -12,6 +12,17 @@ import pytest
 from infra.seaweedfs import SeaweedS3, find_weed
 
 _S3_ENV = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
+
+# The tests' JVMs live seconds to minutes on small tables, where HotSpot's optimizing compiler
+# (C2) and G1's parallel threads cost more CPU than they return: the quick compiler only and the
+# serial collector took a third off the CPU time of tests/spark_jobs/test_curate.py (129.5 ->
+# 87.0 CPU seconds of the whole process tree). Drivers (in-process and every subprocess a test
+# starts: spark-submit reads SPARK_SUBMIT_OPTS) and the standalone cluster's daemons
+# (SPARK_DAEMON_JAVA_OPTS) get them; the product's own defaults are unchanged (a long run on a
+# big corpus wants C2). Set either variable to override.
+TEST_JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+for _name in ("SPARK_SUBMIT_OPTS", "SPARK_DAEMON_JAVA_OPTS"):
+    os.environ.setdefault(_name, TEST_JVM_OPTIONS)
 # Debian's browser: Playwright drives it and never downloads one of its own.
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -98,9 +109,15 @@ def _forward_to_running_spark(server: SeaweedS3) -> dict[str, str]:
 MARKER_OF_FIXTURE = {"spark": "spark", "s3": "s3", "chromium": "browser", "postgres": "postgres"}
 
 
-# The shared sample lake's modules, in the order they must run on one lake (tests/sample_lake.py:
-# test_pipeline.py changes it after test_analyst_sql.py has read it).
-SAMPLE_LAKE_MODULES = ("test_analyst_sql.py", "test_pipeline.py")
+# The shared sample lake's modules, in the order they run on one lake (tests/sample_lake.py):
+# the cluster run only reads its landing files and its digests as built; test_pipeline.py
+# changes the lake after test_analyst_sql.py has read it.
+SAMPLE_LAKE_MODULES = ("test_multi_address_cluster.py", "test_analyst_sql.py", "test_pipeline.py")
+
+
+def _scope(path: Path) -> str:
+    """The unit of work a pytest-xdist worker takes: a module, or all the sample lake's."""
+    return "sample-lake" if path.name in SAMPLE_LAKE_MODULES else str(path)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -113,18 +130,35 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 def _slow_modules_first(items: list[pytest.Item]) -> None:
     """Put the modules holding a `slow` test first, each module's tests together and in order,
-    and the sample lake's modules next to each other: under `make test`'s `pytest -n 2 --dist
-    loadfile --no-loadscope-reorder` the workers take modules in this order, so the long ones
-    start at once instead of being the tail of the run, and a worker that gets both sample-lake
-    modules runs them in the order above (one that gets only one builds its own lake)."""
-    modules: dict[str, list[pytest.Item]] = {}
+    and the sample lake's modules together in the order above: under `make test`'s `pytest -n 2
+    --dist loadfile --no-loadscope-reorder` the workers take units in this order, so the long
+    ones start at once instead of being the tail of the run."""
+    units: dict[str, list[pytest.Item]] = {}
     for item in items:
-        key = "sample-lake" if item.path.name in SAMPLE_LAKE_MODULES else str(item.path)
-        modules.setdefault(key, []).append(item)
+        units.setdefault(_scope(item.path), []).append(item)
+    units["sample-lake"] = sorted(
+        units.get("sample-lake", []), key=lambda t: SAMPLE_LAKE_MODULES.index(t.path.name)
+    )
     order = sorted(
-        modules.values(), key=lambda tests: not any(t.get_closest_marker("slow") for t in tests)
+        units.values(), key=lambda tests: not any(t.get_closest_marker("slow") for t in tests)
     )
     items[:] = [item for tests in order for item in tests]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """Under `--dist loadfile`, the sample lake's modules are one unit of work, so one worker
+    builds that lake and runs all three on it (xdist_group marks added by a hook do not reach
+    xdist's scheduler; this does)."""
+    if config.getoption("dist", None) != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class SampleLakeTogether(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _scope(Path(nodeid.split("::", 1)[0]))
+
+    return SampleLakeTogether(config, log)
 
 
 @pytest.fixture

@@ -42,6 +42,9 @@ class SampleHome:
     root: Path
     manifests: dict[str, object]  # per family: what its sample planted
     results: list  # the Dagster runs that built it, in order (ingest runs, then curation)
+    # Per curated table (rows, digest of ids and texts) as built, before any module changed it:
+    # what the same landing files must give on another engine (tests/infra's cluster run).
+    digests: dict[str, tuple[int, str]]
 
 
 @contextmanager
@@ -64,6 +67,7 @@ def build_sample_home(root: Path) -> SampleHome:
     """Generate the four samples under `root`'s landing and run the pipeline once over them."""
     import dagster as dg
 
+    from bench.lake_digest import lake_digests
     from orchestration.pipeline import materialize_all
     from spark_jobs.samples.code import generate_code_sample
     from spark_jobs.samples.licensed import generate_licensed_sample
@@ -91,4 +95,7 @@ def build_sample_home(root: Path) -> SampleHome:
             )
         )
         results = materialize_all(dg.DagsterInstance.get(), settings)
-    return SampleHome(root, manifests, results)
+        from spark_jobs.lake import Lake
+
+        digests = lake_digests(Lake(settings.lake_uri, settings.store))
+    return SampleHome(root, manifests, results, digests)

@@ -1,5 +1,9 @@
-"""The whole pipeline in the cluster profile, spread over loopback addresses, against the
-embedded default: every curated table (all four families) holds the same ids and texts.
+"""The whole pipeline in the cluster profile, spread over loopback addresses: every curated table
+(all four families) holds the same ids and texts as the local run of the same landing files.
+
+The local run is the session's shared sample lake (tests/sample_lake.py: the bundled samples of
+every family, built once by the whole pipeline on local[2]); its landing files are copied to the
+S3 server and `pilehouse run`'s worker ingests and curates them again on the cluster.
 
 Spark master on 127.0.0.2, workers on 127.0.0.3 and 127.0.0.4, the driver on 127.0.0.5, the S3
 server (landing zone, tables, MLflow artifacts) on 127.0.0.6, PostgreSQL (Dagster's and
@@ -19,6 +23,7 @@ import tempfile
 from pathlib import Path
 
 import psycopg2
+import pyarrow.fs as pafs
 import pytest
 
 from bench.lake_digest import lake_digests
@@ -34,8 +39,6 @@ ROOT = Path(__file__).resolve().parents[2]
 MASTER, WORKERS, DRIVER = "127.0.0.2", ("127.0.0.3", "127.0.0.4"), "127.0.0.5"
 S3_HOST, POSTGRES_HOST = "127.0.0.6", "127.0.0.7"
 BUCKET = "cluster-lake"
-# The bundled samples at their smallest web crawl: every family, every planted case.
-PAGES = "60"
 # Variables of the test process that must not leak into the runs: each run's settings are
 # exactly what its environment below says (the test session's driver pinned SPARK_LOCAL_IP).
 UNSET = ("SPARK_LOCAL_IP", "DAGSTER_HOME", "PYSPARK_PYTHON", "PYSPARK_DRIVER_PYTHON")
@@ -95,15 +98,14 @@ def cluster(tmp_path_factory, s3_elsewhere):
 
 
 def _run_pipeline(home: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
-    """`pilehouse run`'s worker (samples, every ingest run, curation) in its own process."""
+    """`pilehouse run`'s worker (every ingest run, then curation) in its own process; the
+    samples are in the landing zone already, so it generates none."""
     base = {
         k: v for k, v in os.environ.items() if k not in UNSET and not k.startswith("PILEHOUSE_")
     }
     base.update(
         PYTHONPATH=str(ROOT),
         PILEHOUSE_HOME=str(home),
-        PILEHOUSE_SAMPLE_PAGES=PAGES,
-        PILEHOUSE_SAMPLE_SEED="3",
         **env,
     )
     run = subprocess.run(
@@ -118,38 +120,47 @@ def _run_pipeline(home: Path, env: dict[str, str]) -> subprocess.CompletedProces
 
 
 def test_the_pipeline_on_a_multi_address_cluster_equals_the_local_run(
-    cluster, s3_elsewhere, postgres_elsewhere, tmp_path
+    sample_home, cluster, s3_elsewhere, postgres_elsewhere, tmp_path
 ):
-    local_home = tmp_path / "local"
-    _run_pipeline(local_home, {"PILEHOUSE_PROFILE": "local", "PILEHOUSE_SPARK_MASTER": "local[2]"})
-
+    store = ObjectStore(endpoint_url=s3_elsewhere.endpoint_url)
+    landing = f"s3://{BUCKET}/landing"
+    fs, path = store.filesystem(landing)
+    fs.create_dir(path)
+    pafs.copy_files(str(sample_home.root / "landing"), path, destination_filesystem=fs)
     cluster_home = tmp_path / "cluster"
+    cluster_home.mkdir()
+    sources = cluster_home / "sources.yaml"
+    sources.write_text((sample_home.root / "sources.yaml").read_text())
+
     conf = {
         **cluster.application_conf(executor_cores=1, executor_memory="1g"),
         "spark.driver.memory": "2g",
+        # The tests' JVM options (tests/conftest.py) for the executors too.
+        "spark.executor.extraJavaOptions": os.environ.get("SPARK_SUBMIT_OPTS", ""),
     }
     _run_pipeline(
         cluster_home,
         {
             "PILEHOUSE_PROFILE": "cluster",
+            "PILEHOUSE_SOURCES_FILE": str(sources),
             "PILEHOUSE_SPARK_MASTER": cluster.master_url,
             "PILEHOUSE_SPARK_DRIVER_HOST": DRIVER,
             "PILEHOUSE_SPARK_DRIVER_BIND_ADDRESS": DRIVER,
             "PILEHOUSE_SPARK_CONF": json.dumps(conf),
             "PILEHOUSE_S3_ENDPOINT_URL": s3_elsewhere.endpoint_url,
             "PILEHOUSE_LAKE_URI": f"s3://{BUCKET}/lake",
-            "PILEHOUSE_LANDING_URI": f"s3://{BUCKET}/landing",
+            "PILEHOUSE_LANDING_URI": landing,
             "PILEHOUSE_DAGSTER_POSTGRES_URL": postgres_elsewhere.url,
             "PILEHOUSE_MLFLOW_TRACKING_URI": postgres_elsewhere.mlflow_url,
         },
     )
 
-    local = lake_digests(Lake(str(local_home / "lake")))
-    remote = lake_digests(
-        Lake(f"s3://{BUCKET}/lake", ObjectStore(endpoint_url=s3_elsewhere.endpoint_url))
-    )
-    for home in (local_home, cluster_home):  # shown with -s: each run's wall time
-        print(home.name, re.findall(r"== Pilehouse: .* ==", (home / "pipeline.log").read_text()))
+    local = sample_home.digests
+    remote = lake_digests(Lake(f"s3://{BUCKET}/lake", store))
+    log = (cluster_home / "pipeline.log").read_text()
+    print("cluster", re.findall(r"== Pilehouse: .* ==", log))  # shown with -s: its wall time
+    # It used the local run's landing files and generated none of its own.
+    assert not re.search(r"^sample .*: wrote ", log, re.MULTILINE), log[-3000:]
     for table, (rows, digest) in sorted(local.items()):
         other_rows, other_digest = remote.get(table, (0, ""))
         print(
