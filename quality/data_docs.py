@@ -122,8 +122,47 @@ def _context(project: Path) -> AbstractDataContext:
     if context is None or not (key / "gx" / "great_expectations.yml").is_file():
         context = gx.get_context(mode="file", project_root_dir=str(project))
         context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        _read_each_result_once(context)
         _CONTEXTS[key] = context
     return context
+
+
+def _read_each_result_once(context: AbstractDataContext) -> None:
+    """GX's index page reads every stored validation result on every build, so each build
+    cost more than the last. A stored result never changes (its key holds its run time):
+    this context reads each one once per process."""
+    read = context.get_validation_result
+    kept: dict[tuple, object] = {}
+
+    def get_validation_result(
+        expectation_suite_name,
+        run_id=None,
+        batch_identifier=None,
+        validation_results_store_name=None,
+        failed_only=False,
+    ):
+        arguments = (
+            expectation_suite_name,
+            run_id,
+            batch_identifier,
+            validation_results_store_name,
+        )
+        if run_id is None or batch_identifier is None or failed_only:
+            return read(*arguments, failed_only=failed_only)
+        key = (
+            expectation_suite_name,
+            run_id.to_tuple(),
+            batch_identifier,
+            validation_results_store_name,
+        )
+        if key not in kept:
+            result = read(*arguments)
+            if not result:  # not stored (yet): ask again next time
+                return result
+            kept[key] = result
+        return kept[key]
+
+    context.get_validation_result = get_validation_result
 
 
 class _CompiledTemplates(BytecodeCache):
