@@ -105,11 +105,15 @@ class Subject:
         *,
         version: int | None = None,
         columns: Sequence[str] | None = None,
+        named: Iterable[str] | None = None,
     ) -> pa.Table | None:
         """A table's snapshot read into this process with delta-rs when its files are at most
         in_memory_max_bytes (the subject at its version, any other table at its latest);
         None when it is bigger. A suite computes a small table's frames from these rows in
-        this process, with no Spark job."""
+        this process, with no Spark job.
+
+        `named`: read only those of these columns that the table has (the ones its
+        expectations name: a missing one still fails its expectation)."""
         if not self.in_memory_max_bytes:
             return None
         table = table or self.table
@@ -119,6 +123,9 @@ class Subject:
         snapshot = open_table(uri, version=version, store=self.lake.store)
         if snapshot_bytes(snapshot) > self.in_memory_max_bytes:
             return None
+        if named is not None:
+            wanted = set(named)
+            columns = [f.name for f in snapshot.schema().fields if f.name in wanted]
         return read_arrow(uri, version=snapshot.version(), columns=columns, store=self.lake.store)
 
     def frame_of(self, rows: pa.Table) -> DataFrame:
@@ -396,10 +403,19 @@ def conservation_by_document() -> list[gxe.Expectation]:
 # --- suites --------------------------------------------------------------------------------
 
 
+def named_columns(expectations: Iterable[gxe.Expectation], *also: str) -> set[str]:
+    """The columns the expectations validate, and `also`."""
+    names = set(also)
+    for expectation in expectations:
+        kwargs = expectation.configuration.kwargs
+        names.update(kwargs[k] for k in ("column", "column_A", "column_B") if kwargs.get(k))
+    return names
+
+
 def raw_documents(subject: Subject) -> list[Batch]:
     bounds = load_bounds(subject.table)
     promises = [*document_integrity(bounds, annotated=False), *licensing_evidence()]
-    rows = subject.rows()
+    rows = subject.rows(named=named_columns(promises, "id", "source"))
     if rows is not None:
         if subject.source is not None:
             rows = rows.filter(pc.equal(rows["source"], subject.source))
@@ -427,7 +443,7 @@ def curated_documents(subject: Subject) -> list[Batch]:
     bounds = load_bounds(subject.table)
     policy = policy_for_table(subject.table)
     promises = [*document_integrity(bounds, annotated=True), *licensing(policy), *no_pii(bounds)]
-    rows = subject.rows()
+    rows = subject.rows(named=named_columns(promises, "id"))
     if rows is not None:
         rows = with_pii_spans_rows(with_license_class_rows(rows), bounds["pii"])
         return [
