@@ -126,7 +126,7 @@ class Subject:
         if named is not None:
             wanted = set(named)
             columns = [f.name for f in snapshot.schema().fields if f.name in wanted]
-        return read_arrow(uri, version=snapshot.version(), columns=columns, store=self.lake.store)
+        return read_arrow(uri, columns=columns, store=self.lake.store, snapshot=snapshot)
 
     def frame_of(self, rows: pa.Table) -> DataFrame:
         """A Spark frame with the rows' schema and none of their rows: what GX's Spark engine
