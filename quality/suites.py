@@ -227,10 +227,13 @@ def with_license_class(documents: DataFrame) -> DataFrame:
 
 
 def with_license_class_rows(documents: pa.Table) -> pa.Table:
-    """`with_license_class` on rows in memory."""
-    return documents.append_column(
-        "license_class", measures.license_classes(documents["license"], nulls=True)
-    )
+    """`with_license_class` on rows in memory (a license_class column already there is
+    replaced in place, as Spark's withColumn does)."""
+    classes = measures.license_classes(documents["license"], nulls=True)
+    if "license_class" in documents.column_names:
+        at = documents.column_names.index("license_class")
+        return documents.set_column(at, "license_class", classes)
+    return documents.append_column("license_class", classes)
 
 
 # PII is judged by the detector that redaction uses (Luhn, mod-97 and id checks included),
