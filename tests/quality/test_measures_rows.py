@@ -136,3 +136,20 @@ def test_source_profile_matches_spark(spark):
         _frame(spark, kept), _frame(spark, raw), _frame(spark, removals), qs
     )
     assert measures.source_profile_rows(kept, raw, removals, qs) == theirs
+
+
+def test_a_source_past_spark_exact_quantiles_is_measured_on_spark():
+    """From EXACT_QUANTILE_ROWS values on, Spark's percentile_approx may compress: the
+    in-memory profile declines (None) and the suite measures on Spark."""
+    n = measures.EXACT_QUANTILE_ROWS
+    kept = pa.table({"source": ["s"] * n, "language": ["en"] * n, "byte_length": list(range(n))})
+    raw = pa.table({"source": ["s"] * n})
+    removals = pa.table(
+        {
+            "source": pa.array([], pa.string()),
+            "stage": pa.array([], pa.string()),
+            "reason": pa.array([], pa.string()),
+        }
+    )
+    assert measures.source_profile_rows(kept, raw, removals, [0.5]) is None
+    assert measures.source_profile_rows(kept.slice(1), raw, removals, [0.5]) is not None
