@@ -9,7 +9,9 @@ side by side in one process.
 The checks are the ones `pilehouse run` gates the sample with: raw_documents on every source
 partition of every raw table, and the three curated suites on every curated table. Each round
 runs all of them on the old path (`engine="spark"`: tables read by Spark tasks, GX's Spark
-engine) and then on the new one (`engine="auto"`), alternating which goes first. A check is
+engine) and then on the new one (`engine="auto"`: a table under engine.pandas_max_bytes and
+the tables its suite reads are read with delta-rs, its frames computed in this process and
+checked by GX's pandas engine, with no Spark job), alternating which goes first. A check is
 what the asset check does: the table's version and baseline, the suite's validation, the
 append to quality.validations and the Data Docs pages; history and Data Docs go to a scratch
 lake and GX project, so the sample lake is left as it was. Spark jobs are counted per path and

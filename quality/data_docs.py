@@ -13,11 +13,15 @@ from urllib.request import url2pathname
 import great_expectations as gx
 import pyarrow.fs as pafs
 from great_expectations.core.run_identifier import RunIdentifier
+from great_expectations.data_context import AbstractDataContext
 from great_expectations.data_context.types.base import ProgressBarsConfig
 from great_expectations.data_context.types.resource_identifiers import (
     ExpectationSuiteIdentifier,
     ValidationResultIdentifier,
 )
+from great_expectations.render.view.view import DefaultJinjaView
+from jinja2 import BytecodeCache
+from jinja2.bccache import Bucket
 
 from quality.validation import ValidationReport
 from spark_jobs.lake import Lake
@@ -70,11 +74,10 @@ class Published:
 def publish(report: ValidationReport, *, project: Path, run_name: str, batch: str) -> Published:
     """Store the report's suites and results in the GX project and rebuild their pages.
 
-    Only the pages of this validation (and the index) are rebuilt, so the cost does not grow
-    with the history.
+    Only the pages of this validation (and the index) are built and rewritten, so the cost
+    grows with the history only by GX's index page (which reads every stored result).
     """
-    context = gx.get_context(mode="file", project_root_dir=str(project))
-    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    context = _context(project)
     touched: list = []
     results: list[ValidationResultIdentifier] = []
     for suite, result in report.gx_results:
@@ -93,19 +96,113 @@ def publish(report: ValidationReport, *, project: Path, run_name: str, batch: st
         touched += [suite_id, result_id]
         results.append(result_id)
     context.build_data_docs(resource_identifiers=touched)
-    _use_vendored_assets(project / SITE)
-    pages = [
+    pages = {key: _pages(context, key) for key in touched}
+    index = project / SITE / "index.html"
+    _use_vendored_assets(project / SITE, [index, *[p for built in pages.values() for p in built]])
+    return Published(index, [page for key in results for page in pages[key]])
+
+
+def _pages(context: AbstractDataContext, key: object) -> list[Path]:
+    """The local pages GX built for a suite or result identifier."""
+    return [
         Path(url2pathname(urlparse(site["site_url"]).path))
-        for result_id in results
-        for site in context.get_docs_sites_urls(resource_identifier=result_id, only_if_exists=True)
+        for site in context.get_docs_sites_urls(resource_identifier=key, only_if_exists=True)
     ]
-    return Published(project / SITE / "index.html", pages)
 
 
-def _use_vendored_assets(site: Path) -> None:
-    """Point pages at vendored scripts and styles: the lake may be read where no CDN is
-    reachable, and GX's index renders its lists with bootstrap-table, so without them it is
-    an empty page. Pages already rewritten are left alone."""
+# One GX project context per project directory and process: opening one reads and
+# substitutes its whole configuration (about a tenth of a second), and its stores read and
+# write the files themselves, so a kept context sees what other processes stored.
+_CONTEXTS: dict[Path, AbstractDataContext] = {}
+
+
+def _context(project: Path) -> AbstractDataContext:
+    key = project.resolve()
+    context = _CONTEXTS.get(key)
+    if context is None or not (key / "gx" / "great_expectations.yml").is_file():
+        context = gx.get_context(mode="file", project_root_dir=str(project))
+        context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        _read_each_result_once(context)
+        _CONTEXTS[key] = context
+    return context
+
+
+def _read_each_result_once(context: AbstractDataContext) -> None:
+    """GX's index page reads every stored validation result on every build, so each build
+    cost more than the last. A stored result never changes (its key holds its run time):
+    this context reads each one once per process."""
+    read = context.get_validation_result
+    kept: dict[tuple, object] = {}
+
+    def get_validation_result(
+        expectation_suite_name,
+        run_id=None,
+        batch_identifier=None,
+        validation_results_store_name=None,
+        failed_only=False,
+    ):
+        arguments = (
+            expectation_suite_name,
+            run_id,
+            batch_identifier,
+            validation_results_store_name,
+        )
+        if run_id is None or batch_identifier is None or failed_only:
+            return read(*arguments, failed_only=failed_only)
+        key = (
+            expectation_suite_name,
+            run_id.to_tuple(),
+            batch_identifier,
+            validation_results_store_name,
+        )
+        if key not in kept:
+            result = read(*arguments)
+            if not result:  # not stored (yet): ask again next time
+                return result
+            kept[key] = result
+        return kept[key]
+
+    context.get_validation_result = get_validation_result
+
+
+class _CompiledTemplates(BytecodeCache):
+    """GX's page views make a new Jinja environment per page and so compile every template
+    again for every page, which was most of a page's cost. This keeps each template's
+    compiled code in memory for the process; Jinja checks the source's checksum on load."""
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        code = self._code.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+    def clear(self) -> None:
+        self._code.clear()
+
+
+COMPILED_TEMPLATES = _CompiledTemplates()
+_gx_view_init = DefaultJinjaView.__init__
+
+
+def _view_init(self: DefaultJinjaView, *args: object, **kwargs: object) -> None:
+    _gx_view_init(self, *args, **kwargs)
+    self.env.bytecode_cache = COMPILED_TEMPLATES
+
+
+if DefaultJinjaView.__init__ is not _view_init:
+    DefaultJinjaView.__init__ = _view_init
+
+
+def _use_vendored_assets(site: Path, pages: list[Path] | None = None) -> None:
+    """Point pages (default: every page of the site) at vendored scripts and styles: the
+    lake may be read where no CDN is reachable, and GX's index renders its lists with
+    bootstrap-table, so without them it is an empty page. Pages already rewritten are left
+    alone."""
     vendor = site / "static" / "vendor"
     vendor.mkdir(parents=True, exist_ok=True)
     for asset in [*VENDORED.glob("*.*s"), *VENDORED.glob("webfonts/*.woff2")]:
@@ -114,11 +211,14 @@ def _use_vendored_assets(site: Path) -> None:
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(asset, target)
-    for page in site.rglob("*.html"):
+    for page in site.rglob("*.html") if pages is None else pages:
+        if not page.is_file():
+            continue
         html = page.read_text()
         if not any(url in html for url in OFFLINE_ASSETS) and not LOGO.search(html):
             continue
-        static = "../" * (len(page.relative_to(site).parts) - 1) + "static/"
+        depth = len(page.resolve().relative_to(site.resolve()).parts) - 1
+        static = "../" * depth + "static/"
         for url, name in OFFLINE_ASSETS.items():
             if name is None:
                 html = re.sub(rf'<script[^>]*src="{re.escape(url)}"[^>]*></script>', "", html)

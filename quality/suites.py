@@ -38,6 +38,7 @@ from quality.bounds import (
     LANGUAGE_SHARE,
     REMOVAL,
     Judged,
+    Measure,
     judge_measures,
     load_bounds,
 )
@@ -89,18 +90,48 @@ class Subject:
         over it then schedule no Python task to read Parquet, which on a small table costs
         more than the query.
         """
+        rows = self.rows(table, version=version, columns=columns)
+        if rows is not None:
+            return self.spark.createDataFrame(rows)
         table = table or self.table
         if table == self.table and version is None:
             version = self.version
         uri = self.lake.uri(table)
-        if self.in_memory_max_bytes:
-            snapshot = open_table(uri, version=version, store=self.lake.store)
-            if snapshot_bytes(snapshot) <= self.in_memory_max_bytes:
-                rows = read_arrow(
-                    uri, version=snapshot.version(), columns=columns, store=self.lake.store
-                )
-                return self.spark.createDataFrame(rows)
         return read_spark(self.spark, uri, version=version, columns=columns, store=self.lake.store)
+
+    def rows(
+        self,
+        table: str | None = None,
+        *,
+        version: int | None = None,
+        columns: Sequence[str] | None = None,
+        named: Iterable[str] | None = None,
+    ) -> pa.Table | None:
+        """A table's snapshot read into this process with delta-rs when its files are at most
+        in_memory_max_bytes (the subject at its version, any other table at its latest);
+        None when it is bigger. A suite computes a small table's frames from these rows in
+        this process, with no Spark job.
+
+        `named`: read only those of these columns that the table has (the ones its
+        expectations name: a missing one still fails its expectation)."""
+        if not self.in_memory_max_bytes:
+            return None
+        table = table or self.table
+        if table == self.table and version is None:
+            version = self.version
+        uri = self.lake.uri(table)
+        snapshot = open_table(uri, version=version, store=self.lake.store)
+        if snapshot_bytes(snapshot) > self.in_memory_max_bytes:
+            return None
+        if named is not None:
+            wanted = set(named)
+            columns = [f.name for f in snapshot.schema().fields if f.name in wanted]
+        return read_arrow(uri, columns=columns, store=self.lake.store, snapshot=snapshot)
+
+    def frame_of(self, rows: pa.Table) -> DataFrame:
+        """A Spark frame with the rows' schema and none of their rows: what GX's Spark engine
+        judges column types on (it reads them from the schema, with no Spark job)."""
+        return self.spark.createDataFrame(rows.slice(0, 0))
 
 
 def snapshot_bytes(snapshot: DeltaTable) -> int:
@@ -111,16 +142,23 @@ def snapshot_bytes(snapshot: DeltaTable) -> int:
 
 @dataclass(frozen=True)
 class Batch:
-    """One frame to validate, the column naming its rows, and the promises it must keep."""
+    """One frame to validate, the column naming its rows, and the promises it must keep.
+
+    A small table's suite computes the frame's rows in this process (`rows`) instead: GX's
+    pandas engine validates them, and `frame`, if any, only carries their Spark schema for
+    the type expectations.
+    """
 
     name: str
-    frame: DataFrame
+    frame: DataFrame | None
     id_column: str
     expectations: list[gxe.Expectation]
     # A small aggregate whose rows are also shown in the check result.
     show: bool = False
     # Distribution measures judged in this batch, recorded in quality.profiles with the result.
     judged: tuple[Judged, ...] = ()
+    # The frame's rows, computed in this process from tables read with delta-rs.
+    rows: pa.Table | None = None
 
 
 @dataclass(frozen=True)
@@ -186,6 +224,16 @@ def licensing(policy: LicensePolicy) -> list[gxe.Expectation]:
 
 def with_license_class(documents: DataFrame) -> DataFrame:
     return documents.withColumn("license_class", license_class_of("license"))
+
+
+def with_license_class_rows(documents: pa.Table) -> pa.Table:
+    """`with_license_class` on rows in memory (a license_class column already there is
+    replaced in place, as Spark's withColumn does)."""
+    classes = measures.license_classes(documents["license"], nulls=True)
+    if "license_class" in documents.column_names:
+        at = documents.column_names.index("license_class")
+        return documents.set_column(at, "license_class", classes)
+    return documents.append_column("license_class", classes)
 
 
 # PII is judged by the detector that redaction uses (Luhn, mod-97 and id checks included),
@@ -279,16 +327,29 @@ def with_pii_spans(documents: DataFrame, types: Iterable[str] = PII_TYPES) -> Da
 
     def count(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
-            counts = {kind: [0] * batch.num_rows for kind in kinds}
-            for row, text in enumerate(batch.column(text_index).to_pylist()):
-                for span in pii_spans(text or "", kinds):
-                    counts[span.type][row] += 1
-            arrays = [pa.array(counts[kind], pa.int64()) for kind in kinds]
+            arrays = pii_span_counts(batch.column(text_index), kinds)
             yield pa.RecordBatch.from_arrays(
                 [*batch.columns, *arrays], names=[*batch.schema.names, *schema.names[-len(kinds) :]]
             )
 
     return documents.mapInArrow(count, schema)
+
+
+def with_pii_spans_rows(documents: pa.Table, types: Iterable[str] = PII_TYPES) -> pa.Table:
+    """`with_pii_spans` on rows in memory."""
+    kinds = tuple(types)
+    for kind, counts in zip(kinds, pii_span_counts(documents["text"], kinds), strict=True):
+        documents = documents.append_column(pa.field(f"pii_spans_{kind}", pa.int64()), counts)
+    return documents
+
+
+def pii_span_counts(texts: pa.Array | pa.ChunkedArray, kinds: tuple[str, ...]) -> list[pa.Array]:
+    """Per type, the number of its spans in each text (0 for a null text)."""
+    counts = {kind: [0] * len(texts) for kind in kinds}
+    for row, text in enumerate(texts.to_pylist()):
+        for span in pii_spans(text or "", kinds):
+            counts[span.type][row] += 1
+    return [pa.array(counts[kind], pa.int64()) for kind in kinds]
 
 
 def within_learned_bounds() -> list[gxe.Expectation]:
@@ -345,12 +406,26 @@ def conservation_by_document() -> list[gxe.Expectation]:
 # --- suites --------------------------------------------------------------------------------
 
 
+def named_columns(expectations: Iterable[gxe.Expectation], *also: str) -> set[str]:
+    """The columns the expectations validate, and `also`."""
+    names = set(also)
+    for expectation in expectations:
+        kwargs = expectation.configuration.kwargs
+        names.update(kwargs[k] for k in ("column", "column_A", "column_B") if kwargs.get(k))
+    return names
+
+
 def raw_documents(subject: Subject) -> list[Batch]:
+    bounds = load_bounds(subject.table)
+    promises = [*document_integrity(bounds, annotated=False), *licensing_evidence()]
+    rows = subject.rows(named=named_columns(promises, "id", "source"))
+    if rows is not None:
+        if subject.source is not None:
+            rows = rows.filter(pc.equal(rows["source"], subject.source))
+        return [Batch("documents", subject.frame_of(rows), "id", promises, rows=rows)]
     documents = subject.read()
     if subject.source is not None:
         documents = documents.where(F.col("source") == subject.source)
-    bounds = load_bounds(subject.table)
-    promises = [*document_integrity(bounds, annotated=False), *licensing_evidence()]
     return [Batch("documents", documents, "id", promises)]
 
 
@@ -368,32 +443,67 @@ def licensing_evidence() -> list[gxe.Expectation]:
 
 
 def curated_documents(subject: Subject) -> list[Batch]:
-    documents = with_license_class(subject.read())
     bounds = load_bounds(subject.table)
     policy = policy_for_table(subject.table)
     promises = [*document_integrity(bounds, annotated=True), *licensing(policy), *no_pii(bounds)]
-    # Classified after counting: the class is a function of the license, and a table holds
-    # few distinct licenses (a null license has no class, as before).
-    license_shares = (
-        measures.shares(documents, "license")
-        .withColumn(
-            "license_class", F.when(F.col("license").isNotNull(), license_class_of("license"))
-        )
-        .withColumn("allowed", F.col("license_class").isin(list(policy.classes)))
-    )
+    rows = subject.rows(named=named_columns(promises, "id"))
+    if rows is not None:
+        rows = with_pii_spans_rows(with_license_class_rows(rows), bounds["pii"])
+        return [
+            Batch("documents", subject.frame_of(rows), "id", promises, rows=rows),
+            Batch(
+                "license shares",
+                None,
+                "license",
+                [],
+                show=True,
+                rows=measures.license_shares_rows(rows["license"], policy.classes),
+            ),
+        ]
+    documents = with_license_class(subject.read())
     return [
         # PII is recounted on the text itself in one pass for all types (the annotation's
         # counts describe the text before redaction).
         Batch("documents", with_pii_spans(documents, bounds["pii"]), "id", promises),
         Batch(
-            "license shares", license_shares.orderBy(F.desc("documents")), "license", [], show=True
+            "license shares",
+            license_shares(documents, policy.classes),
+            "license",
+            [],
+            show=True,
         ),
     ]
+
+
+def license_shares(documents: DataFrame, allowed: Sequence[str]) -> DataFrame:
+    """Documents and share per license, with its class and whether the policy allows it;
+    most documents first (ties by license, null first)."""
+    # Classified after counting: the class is a function of the license, and a table holds
+    # few distinct licenses (a null license has no class, as before).
+    return (
+        measures.shares(documents, "license")
+        .withColumn(
+            "license_class", F.when(F.col("license").isNotNull(), license_class_of("license"))
+        )
+        .withColumn("allowed", F.col("license_class").isin(list(allowed)))
+        .orderBy(F.desc("documents"), F.asc_nulls_first("license"))
+    )
 
 
 DISTRIBUTION_COLUMNS = (
     "measure string, source string, kind string, key string, value double, n long, "
     "low double, high double, above_high double, below_low double, basis string, within boolean"
+)
+DISTRIBUTION_SCHEMA = pa.schema(
+    [
+        (
+            name,
+            {"string": pa.string(), "double": pa.float64(), "long": pa.int64()}.get(
+                kind, pa.bool_()
+            ),
+        )
+        for name, kind in (column.split() for column in DISTRIBUTION_COLUMNS.split(", "))
+    ]
 )
 
 
@@ -401,19 +511,20 @@ def curated_distribution(subject: Subject) -> list[Batch]:
     """Each source's removal rates, language shares and length quantiles, judged against the
     bounds learned from the source's own accepted versions (quality.profiles)."""
     settings = load_bounds(subject.table)["distribution"]
-    documents = subject.read(columns=["source", "language", "byte_length"])
+    qs = [float(q) for q in settings["quantiles"]]
     removed = ["corpus", "source", "stage", "reason"]
-    rejects = subject.read("rejects", columns=removed).where(F.col("corpus") == subject.corpus)
-    quarantine = subject.read("quarantine", columns=removed).where(
-        F.col("corpus") == subject.corpus
-    )
-    removals = rejects.select("source", "stage", "reason").unionByName(
-        quarantine.select("source", "stage", "reason")
-    )
-    raw = subject.read(f"raw.{subject.corpus}", columns=["source"])
-    observed = measures.source_profile(
-        documents, raw, removals, [float(q) for q in settings["quantiles"]]
-    )
+    observed = _distribution_in_memory(subject, removed, qs)
+    if observed is None:
+        documents = subject.read(columns=["source", "language", "byte_length"])
+        rejects = subject.read("rejects", columns=removed).where(F.col("corpus") == subject.corpus)
+        quarantine = subject.read("quarantine", columns=removed).where(
+            F.col("corpus") == subject.corpus
+        )
+        removals = rejects.select("source", "stage", "reason").unionByName(
+            quarantine.select("source", "stage", "reason")
+        )
+        raw = subject.read(f"raw.{subject.corpus}", columns=["source"])
+        observed = measures.source_profile(documents, raw, removals, qs)
     history = profile_history(
         subject.lake,
         subject.table,
@@ -439,7 +550,16 @@ def curated_distribution(subject: Subject) -> list[Batch]:
         )
         for j in sorted(judged, key=lambda j: (j.within, j.measure.name))
     ]
-    frame = subject.spark.createDataFrame(rows, DISTRIBUTION_COLUMNS)
+    if subject.in_memory_max_bytes:
+        frame, table = (
+            None,
+            pa.Table.from_pylist(
+                [dict(zip(DISTRIBUTION_SCHEMA.names, row, strict=True)) for row in rows],
+                schema=DISTRIBUTION_SCHEMA,
+            ),
+        )
+    else:
+        frame, table = subject.spark.createDataFrame(rows, DISTRIBUTION_COLUMNS), None
     return [
         Batch(
             "distribution by source",
@@ -448,11 +568,36 @@ def curated_distribution(subject: Subject) -> list[Batch]:
             within_learned_bounds(),
             show=True,
             judged=tuple(judged),
+            rows=table,
         )
     ]
 
 
+def _distribution_in_memory(
+    subject: Subject, removed: list[str], qs: list[float]
+) -> list[Measure] | None:
+    """`measures.source_profile` of the subject's tables read in memory; None when one of them
+    is too big for memory or a source too big for the same quantiles as Spark's."""
+    documents = subject.rows(columns=["source", "language", "byte_length"])
+    rejects = subject.rows("rejects", columns=removed)
+    quarantine = subject.rows("quarantine", columns=removed)
+    raw = subject.rows(f"raw.{subject.corpus}", columns=["source"])
+    if documents is None or rejects is None or quarantine is None or raw is None:
+        return None
+    removals = pa.concat_tables(
+        [
+            t.filter(pc.equal(t["corpus"], subject.corpus)).select(["source", "stage", "reason"])
+            for t in (rejects, quarantine)
+        ],
+        promote_options="permissive",
+    )
+    return measures.source_profile_rows(documents, raw, removals, qs)
+
+
 def conservation(subject: Subject) -> list[Batch]:
+    in_memory = _conservation_in_memory(subject)
+    if in_memory is not None:
+        return in_memory
     documents = ["id", "source"]
     kept = subject.read(columns=documents)
     raw = subject.read(f"raw.{subject.corpus}", columns=documents)
@@ -472,6 +617,30 @@ def conservation(subject: Subject) -> list[Batch]:
             show=True,
         ),
         Batch("documents", ledger, "id", conservation_by_document()),
+    ]
+
+
+def _conservation_in_memory(subject: Subject) -> list[Batch] | None:
+    """`conservation` on the subject's tables read in memory; None when one is too big."""
+    documents = ["id", "source"]
+    removed = ["id", "corpus", "source", "stage", "reason"]
+    kept = subject.rows(columns=documents)
+    raw = subject.rows(f"raw.{subject.corpus}", columns=documents)
+    rejects = subject.rows("rejects", columns=removed)
+    quarantine = subject.rows("quarantine", columns=removed)
+    if kept is None or raw is None or rejects is None or quarantine is None:
+        return None
+    rejects, quarantine = (
+        t.filter(pc.equal(t["corpus"], subject.corpus)) for t in (rejects, quarantine)
+    )
+    balance = measures.source_balance_rows(raw, kept, rejects, quarantine)
+    curate_rejects = rejects.filter(pc.equal(rejects["stage"], "curate"))
+    ledger = measures.outcome_ledger_rows(raw, kept, curate_rejects)
+    return [
+        Batch(
+            "balance by source", None, "source", conservation_by_source(), show=True, rows=balance
+        ),
+        Batch("documents", None, "id", conservation_by_document(), rows=ledger),
     ]
 
 

@@ -1,10 +1,12 @@
 """Run expectation suites as Great Expectations validations, in as few Spark jobs as GX allows.
 
 A suite on a small table (at most bounds.yaml's `engine.pandas_max_bytes` of Delta files)
-reads the tables it needs into memory with delta-rs, computes each frame it validates with one
-Spark action and validates the collected rows with GX's pandas engine, which needs no Spark.
-A bigger table stays on GX's Spark engine, where each expectation costs a few Spark jobs over
-the cached frame. Both report the same outcomes (tests/quality/test_gates.py compares them).
+reads the tables it needs into memory with delta-rs, computes each frame it validates in this
+process (quality.measures' `*_rows`) and validates the rows with GX's pandas engine: no Spark
+job runs (type expectations are judged by GX's Spark engine on a frame with the rows' schema
+and no rows). A bigger table stays on GX's Spark engine, where each expectation costs a few
+Spark jobs over the cached frame. Both report the same outcomes (tests/quality/test_gates.py
+compares them).
 """
 
 from __future__ import annotations
@@ -140,7 +142,7 @@ NULLABLE_INTEGERS = {
 
 
 def validate_dataframe(
-    df: DataFrame,
+    df: DataFrame | None,
     suite_name: str,
     expectations: Sequence[gxe.Expectation],
     *,
@@ -151,8 +153,9 @@ def validate_dataframe(
     """Validate `df` against the expectations and report each outcome with sample offending ids.
 
     Without `rows`, GX's Spark engine computes every metric on `df`. With `rows` (df's rows,
-    collected), GX's pandas engine validates them and no Spark job runs; type expectations are
-    still judged on df's schema, and both land in one GX result.
+    collected or computed in this process), GX's pandas engine validates them and no Spark
+    job runs; type expectations are still judged on df's schema (df may then have no rows,
+    and is only needed when there are type expectations), and both land in one GX result.
     """
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
     context = gx.get_context(mode="ephemeral")
@@ -309,13 +312,22 @@ def _gx_name(suite: Suite, batch: Batch) -> str:
 def _validate_collected(
     suite: Suite, batch: Batch, report: ValidationReport
 ) -> ValidationReport | None:
-    if not batch.expectations:
+    if batch.rows is not None:
+        # Computed in this process: no Spark job at all.
+        rows = batch.rows
         if batch.show:
-            report.tables[batch.name] = batch.frame.limit(SHOWN_ROWS).toArrow().to_pylist()
-        return None
-    rows = batch.frame.select(*_columns_to_collect(batch)).toArrow()
-    if batch.show:
-        report.tables[batch.name] = rows.slice(0, SHOWN_ROWS).to_pylist()
+            report.tables[batch.name] = rows.slice(0, SHOWN_ROWS).to_pylist()
+        if not batch.expectations:
+            return None
+        rows = rows.select(_columns_to_collect(batch, rows.schema))
+    else:
+        if not batch.expectations:
+            if batch.show:
+                report.tables[batch.name] = batch.frame.limit(SHOWN_ROWS).toArrow().to_pylist()
+            return None
+        rows = batch.frame.select(*_columns_to_collect(batch, batch.frame.schema)).toArrow()
+        if batch.show:
+            report.tables[batch.name] = rows.slice(0, SHOWN_ROWS).to_pylist()
     return validate_dataframe(
         batch.frame,
         _gx_name(suite, batch),
@@ -326,14 +338,18 @@ def _validate_collected(
     )
 
 
-def _columns_to_collect(batch: Batch) -> list[str]:
+def _columns_to_collect(batch: Batch, schema: StructType | pa.Schema) -> list[str]:
     """The frame's columns, less nested ones (struct, map, array) that no expectation names:
     documents carry dozens of annotation fields that pandas would turn into a dict per row."""
     named = " ".join(repr(e.configuration.kwargs) for e in batch.expectations)
+    if isinstance(schema, pa.Schema):
+        nested = [pa.types.is_nested(f.type) for f in schema]
+        names = schema.names
+    else:
+        nested = [isinstance(f.dataType, StructType | MapType | ArrayType) for f in schema.fields]
+        names = schema.names
     return [
-        f.name
-        for f in batch.frame.schema.fields
-        if not isinstance(f.dataType, StructType | MapType | ArrayType) or repr(f.name) in named
+        name for name, deep in zip(names, nested, strict=True) if not deep or repr(name) in named
     ]
 
 

@@ -93,12 +93,15 @@ def read_arrow(
     timestamp: datetime | str | None = None,
     columns: Sequence[str] | None = None,
     store: ObjectStore = LOCAL,
+    snapshot: DeltaTable | None = None,
 ) -> pa.Table:
     """Read a snapshot into one Arrow table in this process (small tables, tests, manifests).
 
-    Arguments are those of `open_table`, plus `columns` to read only some columns.
+    Arguments are those of `open_table`, plus `columns` to read only some columns, and
+    `snapshot`: `uri` already opened by `open_table` (read as it is; version and timestamp
+    are then not used).
     """
-    table = open_table(uri, version=version, timestamp=timestamp, store=store)
+    table = snapshot or open_table(uri, version=version, timestamp=timestamp, store=store)
     schema = _projected_schema(table, uri, columns)
     return _snapshot_dataset(table, uri, store).to_table(columns=list(schema.names))
 
