@@ -208,18 +208,7 @@ def source_profile(
     measures: list[Measure] = []
     sources = sorted({s for s, _ in kept_by_stage} | {s for s, _ in removed})
     for source in sources:
-        for stage in ("ingest", "curate"):
-            by_reason = removed.get((source, stage), {})
-            total = kept_by_stage.get((source, stage), 0) + sum(by_reason.values())
-            if not total:
-                continue
-            measures.append(
-                Measure(source, REMOVAL, f"{stage}: *", sum(by_reason.values()) / total, total)
-            )
-            measures += [
-                Measure(source, REMOVAL, f"{stage}: {reason}", count / total, total)
-                for reason, count in sorted(by_reason.items())
-            ]
+        measures += _removal_measures(source, kept_by_stage, removed)
         n, values = lengths.get(source, (0, []))
         if n:
             measures += [
@@ -422,18 +411,7 @@ def source_profile_rows(
     measures: list[Measure] = []
     sources = sorted({s for s, _ in kept_by_stage} | {s for s, _ in removed})
     for source in sources:
-        for stage in ("ingest", "curate"):
-            by_reason = removed.get((source, stage), {})
-            total = kept_by_stage.get((source, stage), 0) + sum(by_reason.values())
-            if not total:
-                continue
-            measures.append(
-                Measure(source, REMOVAL, f"{stage}: *", sum(by_reason.values()) / total, total)
-            )
-            measures += [
-                Measure(source, REMOVAL, f"{stage}: {reason}", count / total, total)
-                for reason, count in sorted(by_reason.items())
-            ]
+        measures += _removal_measures(source, kept_by_stage, removed)
         n = documents.get(source, 0)
         if n:
             measures += [
@@ -447,4 +425,26 @@ def source_profile_rows(
                 Measure(source, BYTE_LENGTH, f"p{round(q * 100)}", float(v), n)
                 for q, v in zip(qs, quantiles, strict=True)
             ]
+    return measures
+
+
+def _removal_measures(
+    source: str,
+    kept_by_stage: dict[tuple[str, str], int],
+    removed: dict[tuple[str, str], dict[str, int]],
+) -> list[Measure]:
+    """A source's removal shares per stage: all reasons together (`stage: *`) and each one."""
+    measures: list[Measure] = []
+    for stage in ("ingest", "curate"):
+        by_reason = removed.get((source, stage), {})
+        total = kept_by_stage.get((source, stage), 0) + sum(by_reason.values())
+        if not total:
+            continue
+        measures.append(
+            Measure(source, REMOVAL, f"{stage}: *", sum(by_reason.values()) / total, total)
+        )
+        measures += [
+            Measure(source, REMOVAL, f"{stage}: {reason}", count / total, total)
+            for reason, count in sorted(by_reason.items())
+        ]
     return measures
