@@ -162,7 +162,8 @@ def _publish_docs(
             batch=f"{table.replace('.', '_')}_v{version}",
         )
         if is_s3(lake.root_uri):
-            return {"data docs": dg.MetadataValue.url(data_docs.copy_site(project, lake))}
+            index = data_docs.copy_site(project, lake, published.rebuilt)
+            return {"data docs": dg.MetadataValue.url(index)}
     except Exception as error:
         context.log.warning(f"Data Docs not built for {table} v{version}: {error}")
         return {}

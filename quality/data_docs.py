@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import re
 import shutil
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
@@ -69,6 +70,7 @@ def project_dir(lake: Lake, home: Path) -> Path:
 class Published:
     index: Path  # the site's index.html
     pages: list[Path]  # this validation's result pages, one per batch of the suite
+    rebuilt: tuple[Path, ...] = ()  # every page this publish wrote (results, suites, index)
 
 
 def publish(report: ValidationReport, *, project: Path, run_name: str, batch: str) -> Published:
@@ -98,8 +100,9 @@ def publish(report: ValidationReport, *, project: Path, run_name: str, batch: st
     context.build_data_docs(resource_identifiers=touched)
     pages = {key: _pages(context, key) for key in touched}
     index = project / SITE / "index.html"
-    _use_vendored_assets(project / SITE, [index, *[p for built in pages.values() for p in built]])
-    return Published(index, [page for key in results for page in pages[key]])
+    rebuilt = (index, *[p for built in pages.values() for p in built])
+    _use_vendored_assets(project / SITE, list(rebuilt))
+    return Published(index, [page for key in results for page in pages[key]], rebuilt)
 
 
 def _pages(context: AbstractDataContext, key: object) -> list[Path]:
@@ -236,9 +239,37 @@ def _local_tag(match: re.Match) -> str:
     return re.sub(r'\s(?:integrity|crossorigin)(?:="[^"]*")?', "", match.group(0))
 
 
-def copy_site(project: Path, lake: Lake) -> str:
-    """Copy the built site to <lake>/_quality/data_docs on an object store; returns its index."""
+def copy_site(project: Path, lake: Lake, rebuilt: Iterable[Path] | None = None) -> str:
+    """Copy the built site to <lake>/_quality/data_docs on an object store; returns its index.
+
+    With `rebuilt` (a publish's pages), only what changed travels: those pages and every file
+    of the site the store does not hold yet (the static assets the first time, pages a failed
+    copy left out). The whole site (about 7 MB, most of it scripts, styles and fonts) was
+    copied on every validation before, the largest cost of a gate on a small table on S3.
+    None: copy everything.
+    """
+    site = project / SITE
     target = f"{lake.root_uri.rstrip('/')}/_quality/data_docs"
     fs, path = lake.store.filesystem(target)
-    pafs.copy_files(str(project / SITE), path, destination_filesystem=fs)
+    if rebuilt is None:
+        pafs.copy_files(str(site), path, destination_filesystem=fs)
+        return f"{target}/index.html"
+    held = {
+        info.path[len(path) :].lstrip("/")
+        for info in fs.get_file_info(pafs.FileSelector(path, recursive=True, allow_not_found=True))
+        if info.type == pafs.FileType.File
+    }
+    changed = {page.resolve() for page in rebuilt}
+    folders: set[str] = set()
+    for local in sorted(p for p in site.rglob("*") if p.is_file()):
+        relative = local.relative_to(site).as_posix()
+        if relative in held and local.resolve() not in changed:
+            continue
+        destination = f"{path}/{relative}"
+        folder = destination.rsplit("/", 1)[0]
+        if folder not in folders:
+            fs.create_dir(folder, recursive=True)
+            folders.add(folder)
+        with fs.open_output_stream(destination) as out:
+            out.write(local.read_bytes())
     return f"{target}/index.html"

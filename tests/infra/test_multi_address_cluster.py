@@ -147,6 +147,10 @@ def test_the_pipeline_on_a_multi_address_cluster_equals_the_local_run(
             "PILEHOUSE_SPARK_DRIVER_HOST": DRIVER,
             "PILEHOUSE_SPARK_DRIVER_BIND_ADDRESS": DRIVER,
             "PILEHOUSE_SPARK_CONF": json.dumps(conf),
+            # The tests' shuffle partitions per core (tests/conftest.py), as in the local run.
+            "PILEHOUSE_SPARK_SHUFFLE_PARTITIONS_PER_CORE": os.environ[
+                "PILEHOUSE_SPARK_SHUFFLE_PARTITIONS_PER_CORE"
+            ],
             "PILEHOUSE_S3_ENDPOINT_URL": s3_elsewhere.endpoint_url,
             "PILEHOUSE_LAKE_URI": f"s3://{BUCKET}/lake",
             "PILEHOUSE_LANDING_URI": landing,

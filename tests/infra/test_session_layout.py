@@ -3,6 +3,8 @@ written files are capped, and the cluster profile's master is what infra/spark_c
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from infra.spark_cluster import StandaloneCluster, cluster_from_args
@@ -11,7 +13,14 @@ from spark_jobs.session import SessionLayout, local_cores, session_conf
 
 
 def _settings(monkeypatch, profile: str):
-    for name in ("PILEHOUSE_SPARK_MASTER", "PILEHOUSE_SPARK_DRIVER_HOST", "PILEHOUSE_SPARK_CORES"):
+    # The product's own settings, not the test session's (tests/conftest.py sets the shuffle
+    # partitions per core for every session the tests start).
+    for name in (
+        "PILEHOUSE_SPARK_MASTER",
+        "PILEHOUSE_SPARK_DRIVER_HOST",
+        "PILEHOUSE_SPARK_CORES",
+        "PILEHOUSE_SPARK_SHUFFLE_PARTITIONS_PER_CORE",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("PILEHOUSE_PROFILE", profile)
     return load_settings()
@@ -90,6 +99,8 @@ def test_the_cluster_profile_master_is_what_the_infra_helper_starts(monkeypatch)
 def test_the_session_applies_the_layout(spark):
     from spark_jobs.session import max_records_per_file
 
-    assert spark.conf.get("spark.sql.shuffle.partitions") == "8"  # local[2] x 4
+    # local[2] x the tests' partitions per core (tests/conftest.py; the product's default is 4).
+    per_core = int(os.environ["PILEHOUSE_SPARK_SHUFFLE_PARTITIONS_PER_CORE"])
+    assert spark.conf.get("spark.sql.shuffle.partitions") == str(2 * per_core)
     assert spark.sparkContext.defaultParallelism == 4
     assert max_records_per_file(spark) == 500_000

@@ -1,12 +1,18 @@
 """Data Docs render offline: every script, style, font and image a GX page loads from the
-internet is rewritten to a copy inside the site (quality/data_docs_static, GX's own images)."""
+internet is rewritten to a copy inside the site (quality/data_docs_static, GX's own images);
+on a lake on S3 a validation sends only what it rebuilt."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-from quality.data_docs import OFFLINE_ASSETS, _use_vendored_assets
+import pyarrow.fs as pafs
+import pytest
+
+from quality.data_docs import OFFLINE_ASSETS, SITE, _use_vendored_assets, copy_site
+from spark_jobs.lake import Lake
+from spark_jobs.storage import ObjectStore
 
 LOGO = (
     "https://great-expectations-web-assets.s3.us-east-2.amazonaws.com/logo-long.png"
@@ -55,3 +61,58 @@ def test_pages_load_nothing_from_the_internet_and_every_local_reference_exists(t
     css = (site / "static" / "vendor" / "fontawesome-all.min.css").read_text()
     for font in set(re.findall(r"url\(\.\./webfonts/([^)]+\.woff2)\)", css)):
         assert (site / "static" / "webfonts" / font).is_file(), font
+
+
+@pytest.mark.s3
+def test_a_lake_on_s3_gets_the_site_once_and_then_only_what_a_validation_rebuilt(s3, tmp_path):
+    s3.create_bucket("docs-lake")
+    store = ObjectStore(endpoint_url=s3.endpoint_url)
+    lake = Lake("s3://docs-lake/lake", store)
+    site = tmp_path / "project" / SITE
+    index, first = site / "index.html", site / "validations" / "a" / "run-1.html"
+    font = site / "static" / "webfonts" / "icons.woff2"
+    for file, body in ((index, "index 1"), (first, "run 1"), (font, "font 1")):
+        file.parent.mkdir(parents=True, exist_ok=True)
+        file.write_text(body)
+    fs, root = store.filesystem("s3://docs-lake/lake/_quality/data_docs")
+
+    def remote() -> dict[str, str]:
+        files = fs.get_file_info(pafs.FileSelector(root, recursive=True))
+        return {
+            f.path[len(root) + 1 :]: fs.open_input_stream(f.path).read().decode()
+            for f in files
+            if f.type == pafs.FileType.File
+        }
+
+    url = copy_site(tmp_path / "project", lake, [index, first])
+    assert url == "s3://docs-lake/lake/_quality/data_docs/index.html"
+    assert remote() == {
+        "index.html": "index 1",
+        "validations/a/run-1.html": "run 1",
+        "static/webfonts/icons.woff2": "font 1",
+    }
+
+    # The next validation: its page and the index travel; the store's static files and older
+    # pages are not sent again (changed here only to show it); a page the store lost is.
+    second = site / "validations" / "b" / "run-2.html"
+    second.parent.mkdir(parents=True)
+    second.write_text("run 2")
+    index.write_text("index 2")
+    font.write_text("font 2")
+    first.write_text("run 1, not rebuilt")
+    lost = site / "validations" / "c" / "run-0.html"
+    lost.parent.mkdir(parents=True)
+    lost.write_text("run 0")
+    copy_site(tmp_path / "project", lake, [index, second])
+    assert remote() == {
+        "index.html": "index 2",
+        "validations/a/run-1.html": "run 1",
+        "validations/b/run-2.html": "run 2",
+        "validations/c/run-0.html": "run 0",
+        "static/webfonts/icons.woff2": "font 1",
+    }
+
+    # Without a list of rebuilt pages: the whole site.
+    copy_site(tmp_path / "project", lake)
+    assert remote()["static/webfonts/icons.woff2"] == "font 2"
+    assert remote()["validations/a/run-1.html"] == "run 1, not rebuilt"

@@ -59,9 +59,10 @@ def frame(spark, pairs, dtype="string"):
     return spark.createDataFrame(pairs, f"id_a {dtype}, id_b {dtype}")
 
 
-@pytest.mark.parametrize("seed", [1, 2])
-def test_random_graphs_match_union_find(spark, seed):
-    rng = random.Random(seed)
+def test_a_random_graph_matches_union_find(spark):
+    # test_small_graphs_in_one_task_match_union_find takes two more random graphs (string and
+    # bigint ids) through the rounds.
+    rng = random.Random(1)
     # Sparse enough for many components of many sizes; self loops, repeats and reversed
     # duplicates included.
     pairs = [(f"d{rng.randrange(3000):05d}", f"d{rng.randrange(3000):05d}") for _ in range(2200)]
