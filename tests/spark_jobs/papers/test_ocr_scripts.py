@@ -1,5 +1,6 @@
 """OCR of scanned pages: in scripts other than Latin the page's script model reads it together
-with the Latin one, Tesseract's blanks between Chinese and Japanese characters go, and a
+with the Latin one (the document's script where OSD named a page Latin), Tesseract's blanks
+between Chinese and Japanese characters go, TeX's logos are read as their names, and a
 contents page's dot leaders are erased before Tesseract sees them."""
 
 from __future__ import annotations
@@ -73,6 +74,32 @@ def test_blanks_tesseract_puts_between_japanese_characters_are_dropped() -> None
     # Tesseract's Japanese model's output for a line of zxjafont's manual
     lines = _ocr_lines("本 パッ ケー ジ で は 、 日 本 語 用 フォ ント 設定 (プリ セッ ト ) を\n")
     assert lines[0] == "本パッケージでは、日本語用フォント設定 (プリセット ) を"
+
+
+def test_the_tex_logos_as_tesseract_reads_them_are_their_names() -> None:
+    # Tesseract's lines for pages of the tune half's TeX manuals (texlive-es, the beamer
+    # tutorial, tamethebeast, cjhebrew, psgo): TeX's lowered E read as F or as E with a dot below
+    out = (
+        "1.3. Instalación básica de TFX Live\n"
+        "TẸX Live y la Colección de TFX\n"
+        "Beamer é uma classe BTFX para produzir apresentações.\n"
+        "1 Basic bibliography with IATẸX 3\n"
+        "Hebrew text in IATEX documents, with BibTẸX.\n"
+        "ETFX distributions. Supported ATFX Commands\n"
+    )
+    assert _ocr_lines(out)[:6] == [
+        "1.3. Instalación básica de TeX Live",
+        "TeX Live y la Colección de TeX",
+        "Beamer é uma classe LaTeX para produzir apresentações.",
+        "1 Basic bibliography with LaTeX 3",
+        "Hebrew text in LaTeX documents, with BibTeX.",
+        "LaTeX distributions. Supported LaTeX Commands",
+    ]
+
+
+def test_words_that_only_look_like_a_tex_logo_stay() -> None:
+    out = "LATEX gloves, ATEX zones and BTEX in TEXT; Latex paint.\n"
+    assert _ocr_lines(out)[0] == "LATEX gloves, ATEX zones and BTEX in TEXT; Latex paint."
 
 
 def test_blanks_between_latin_words_and_around_them_stay() -> None:
