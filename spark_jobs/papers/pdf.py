@@ -27,6 +27,7 @@ import shutil
 import statistics
 import subprocess
 import unicodedata
+from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
@@ -75,20 +76,28 @@ TWO_COLUMN_SHARE = 0.8
 OCR_DPI = 200
 OCR_MAX_PIXELS = 40_000_000  # a page rendered for OCR is scaled down past this
 OCR_PAGE_SECONDS = 120  # one page's Tesseract call; the object's own budget bounds the whole
-# "auto": Tesseract's script detection (osd) picks a script model per page (Latin, Cyrillic,
-# Greek, HanS, Japanese: Debian's tesseract-ocr-script-* packages), falling back to the Latin
-# model, then eng. A source can name models instead (options.ocr_languages: "eng+deu").
+# "auto": Tesseract's script detection (osd) picks a model per page: the installed script
+# model named as the script OSD reports (Debian's tesseract-ocr-script-* packages: Latin,
+# Cyrillic, Greek, Arabic...), or one of those below, falling back to the Latin model, then
+# eng. A source can name models instead (options.ocr_languages: "eng+deu").
 OCR_LANGUAGES = "auto"
 OCR_FALLBACK_MODEL = "Latin"
+# OSD's script name -> the models that read it, best first, where the name is not the model's.
+# Korean pages read best with the Korean language model (tesseract-ocr-kor): on the tune
+# half's Korean scans it found 0.82 and 0.56 of the words where the Hangul script model found
+# 0.55 and 0.28 (with the Latin model beside each).
 _SCRIPT_MODELS = {
-    "Latin": "Latin",
-    "Cyrillic": "Cyrillic",
-    "Greek": "Greek",
-    "Han": "HanS",
-    "Japanese": "Japanese",
-    "Katakana": "Japanese",
-    "Hiragana": "Japanese",
+    "Han": ("HanS",),
+    "Katakana": ("Japanese",),
+    "Hiragana": ("Japanese",),
+    "Korean": ("kor", "Hangul"),
+    "Hangul": ("kor", "Hangul"),
 }
+# A document whose pages OSD finds in another script than Latin on at least this share of
+# its OCR'd pages (and one) has its other pages read with that script's model too: OSD names
+# one script per page, and pages that mix Latin with Chinese or Korean were named Latin (the
+# Chinese TeX Live guide's first page, 45% Han), their Han or Hangul text lost.
+OCR_DOCUMENT_SCRIPT_SHARE = 0.25
 # A first or last line of a page repeated (digits aside) on this many pages is a running
 # header or footer (and at least this share of the pages).
 FURNITURE_MIN_PAGES = 3
@@ -140,6 +149,14 @@ _GARBLED = re.compile("[\ufffd\ue000-\uf8ff\x00-\x08\x0e-\x1b]")
 # none: a blank between two Han, kana or CJK punctuation characters is not the text's.
 _CJK = "\u3000-\u303f\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff01-\uff60"
 _CJK_BLANK = re.compile(f"(?<=[{_CJK}])[ \t]+(?=[{_CJK}])")
+# The TeX logos as Tesseract reads them (since round 6 of the papers set): TeX's lowered E
+# comes out as F or as E with a dot below (`TFX Live`, `TẸX`, `BibTẸX`), and LaTeX's raised
+# small A merges with the L into I, B, E or L (`IATEX`, `BTFX`, `ETFX distributions`). Neither
+# `TFX` nor `TẸX` is a word; in the tune half's scans of TeX manuals they were 41 and 26 of the
+# words Tesseract read that the page does not show. A letter or two before such a TeX make
+# LaTeX; `LATEX`, `ATEX` and `BTEX` without the F or Ẹ are left as they are (words of their own).
+_OCR_TEX = re.compile("T(?:\u1eb8F?|F)X")
+_OCR_LATEX = re.compile("(?<![^\\W\\d_])(?:(?:[IBELŁØ]|IA|IS|£-A|A)TeX|IATEX)(?![^\\W\\d_])")
 # ++: no backtracking into a word; the lookbehind: tried from a word's first letter only
 _COMPOUND = re.compile(r"(?<![^\W\d_])[^\W\d_]++-[^\W\d_]+")
 
@@ -354,6 +371,7 @@ def _read(
         count = min(len(document), max_pages)
         info = _pdfium_information(document)
     pages: list[list[str] | Future] = []
+    numbers: list[int] = []  # each page's number in the document
     routes: list[str] = []
     features: list[PageFeatures] = []
     clipped = 0
@@ -387,9 +405,13 @@ def _read(
             finally:
                 page.close()
             pages.append(text)
+            numbers.append(number)
             routes.append(route)
             features.append(feature)
         pages = [page.result() if isinstance(page, Future) else page for page in pages]
+        if ocr_languages == "auto" and pool is not None:
+            _read_in_document_script(document, pages, numbers, pool, workers)
+        pages = [page[0] if isinstance(page, tuple) else page for page in pages]
     finally:
         document.close()
         if pool is not None:
@@ -435,6 +457,32 @@ def _read(
         clipped_lines=clipped,
         furniture_lines=furniture,
     )
+
+
+def _read_in_document_script(
+    document, pages: list, numbers: list[int], pool: ThreadPoolExecutor, workers: int
+) -> None:
+    """The OCR'd pages (`pages[i]` a (lines, model) pair; page `numbers[i]` of `document`)
+    that the fallback model read, read again with the document's script model
+    (`_document_script`), in place; at most 2 * `workers` rendered pages wait at a time."""
+    ocred = {index: page[1] for index, page in enumerate(pages) if isinstance(page, tuple)}
+    model = _document_script(list(ocred.values()))
+    if model is None:
+        return
+    fallback = _fallback_model()
+    again: dict[int, Future] = {}
+    for index, used in ocred.items():
+        if used != fallback:
+            continue
+        _wait_for_room(list(again.values()), 2 * workers)
+        page = document[numbers[index]]
+        try:
+            png, dpi = _page_image(page)
+        finally:
+            page.close()
+        again[index] = pool.submit(_ocr_image, png, dpi, f"script:{model}")
+    for index, future in again.items():
+        pages[index] = future.result()
 
 
 def _route_columns(routes: list[str], features: list[PageFeatures]) -> dict:
@@ -497,12 +545,17 @@ def tesseract_version() -> str | None:
 def _text_layer(page, textpage) -> tuple[list[_Line], int, PageFeatures]:
     """The page's text lines inside its crop box, in reading order; the lines left out for
     lying outside it; and the page's routing features."""
-    raw_text = textpage.get_text_range()
+    raw_text = _page_text(textpage)
     text = _place_accents(raw_text, textpage)
     text = _type3_ligatures(_math_symbol_brackets(text, textpage), textpage)
     text = _unmapped_glyphs(text, raw_text, textpage)
     text = _mirrored_e(text, textpage)
-    left, bottom, right, top = page.get_cropbox()
+    # the page's visible area: its crop box within its media box, each inherited from the
+    # page tree when the page has none of its own (xdvipdfmx, XeTeX's driver, writes the
+    # MediaBox once on the /Pages node). pypdfium2's get_cropbox() reads the page's own
+    # entries only, and without them fell back to US Letter: an A4 page lost its top 50 pt,
+    # an A3 landscape exam its right half (since round 6 of the papers set).
+    left, bottom, right, top = page.get_bbox()
     charbox = _charbox_reader(textpage)
     lines: list[_Line] = []
     clipped = 0
@@ -534,8 +587,41 @@ def _text_layer(page, textpage) -> tuple[list[_Line], int, PageFeatures]:
             raw = kept
         lines.append(_Line(raw.replace(DELETED, "").strip(), *box))
     lines = _split_at_gutter(textpage, lines, left, right)
-    features = _features(page, raw_text, right - left, top - bottom)
+    features = _features(page, raw_text.replace(DELETED, ""), right - left, top - bottom)
     return _reading_order(lines, (left + right) / 2), clipped, features
+
+
+def _page_text(textpage) -> str:
+    """PDFium's text of the page, one character per character index (the index its box is
+    looked up by). FPDFText_GetText, which get_text_range() calls, leaves out a character
+    beyond the Basic Multilingual Plane that PDFium holds as one code point (the math italic
+    letters of unicode-math's fonts, U+1D44E...: perfectcut's formulas lost every letter),
+    and gives one it holds as two UTF-16 halves as one character; either way every later
+    index was one off, so boxes were looked up for the wrong characters (gerdoc's accents
+    stood apart: `unterst ¨ utzt`). Where the text is shorter than the page's characters, it
+    is read from FPDFText_GetUnicode: a character beyond the plane held as two halves is put
+    at the first index, DELETED at the second (since round 6 of the papers set)."""
+    import pypdfium2.raw as pdfium_c
+
+    text = textpage.get_text_range()
+    count = textpage.count_chars()
+    if len(text) >= count:
+        return text
+    codes = [pdfium_c.FPDFText_GetUnicode(textpage, index) for index in range(count)]
+    chars = []
+    index = 0
+    while index < count:
+        code = codes[index]
+        if 0xD800 <= code < 0xDC00 and index + 1 < count and 0xDC00 <= codes[index + 1] < 0xE000:
+            chars += [chr(0x10000 + ((code - 0xD800) << 10) + codes[index + 1] - 0xDC00), DELETED]
+            index += 2
+            continue
+        if code == 2:  # PDFium's mark of a hyphen at a line end, U+FFFE in its text
+            chars.append("\ufffe")
+        else:
+            chars.append("\ufffd" if 0xD800 <= code < 0xE000 or code > 0x10FFFF else chr(code))
+        index += 1
+    return "".join(chars)
 
 
 def _charbox_reader(textpage):
@@ -1103,17 +1189,33 @@ def _leader_runs(columns: list[int], size: int, gap: float) -> list[list[int]]:
     return kept
 
 
-def _ocr_image(png: bytes, dpi: str, languages: str) -> list[str]:
-    """Tesseract's lines for one rendered page, one thread. With languages "auto",
-    Tesseract's script detection picks the installed model for the page's script."""
+def _ocr_image(png: bytes, dpi: str, languages: str) -> tuple[list[str], str | None]:
+    """Tesseract's lines for one rendered page, one thread, and the script model that read it
+    (None where the source named its languages). With languages "auto", Tesseract's script
+    detection picks the installed model for the page's script; "script:NAME" reads the page
+    with the script model NAME (and the Latin one beside it)."""
     if languages == "auto":
-        languages = _model_for(_tesseract(png, dpi, "--psm", "0", "-l", "osd"))
-    return _ocr_lines(_tesseract(png, dpi, "-l", languages))
+        model = _model_for(_tesseract(png, dpi, "--psm", "0", "-l", "osd"))
+    elif languages.startswith("script:"):
+        model = languages.removeprefix("script:")
+    else:
+        return _ocr_lines(_tesseract(png, dpi, "-l", languages)), None
+    return _ocr_lines(_tesseract(png, dpi, "-l", _with_fallback(model))), model
 
 
 def _ocr_lines(out: str) -> list[str]:
-    """Tesseract's text as lines, without the blanks it puts between CJK characters."""
-    return [_CJK_BLANK.sub("", line.strip()) for line in out.split("\n")]
+    """Tesseract's text as lines, without the blanks it puts between CJK characters, TeX's
+    logos as their names."""
+    lines = [_CJK_BLANK.sub("", line.strip()) for line in out.split("\n")]
+    return [_ocr_logos(line) if "X" in line else line for line in lines]
+
+
+def _ocr_logos(line: str) -> str:
+    if "TF" in line or "T\u1eb8" in line:
+        line = _OCR_TEX.sub("TeX", line)
+    if "TeX" in line or "IATEX" in line:
+        line = _OCR_LATEX.sub("LaTeX", line)
+    return line
 
 
 def _tesseract(png: bytes, dpi: str, *options: str) -> str:
@@ -1132,19 +1234,40 @@ def _tesseract(png: bytes, dpi: str, *options: str) -> str:
 
 
 def _model_for(osd: str) -> str:
-    """The installed Tesseract model for the script OSD reported, else OCR_FALLBACK_MODEL. A
-    page in another script is read with that script's model and the Latin one together
-    ("Cyrillic+Latin"): papers in any script quote Latin-script names, commands and
-    references, which a Cyrillic model alone reads as Cyrillic look-alikes (`TeX` as `тех`)."""
+    """The installed Tesseract model for the script OSD reported, else the fallback model
+    (OCR_FALLBACK_MODEL, or eng without it)."""
     found = re.search(r"^Script: (\w+)", osd, re.MULTILINE)
-    model = _SCRIPT_MODELS.get(found.group(1) if found else "", OCR_FALLBACK_MODEL)
+    script = found.group(1) if found else ""
     installed = tesseract_models()
-    fallback = OCR_FALLBACK_MODEL if OCR_FALLBACK_MODEL in installed else "eng"
-    if model not in installed:
-        return fallback
-    if model != OCR_FALLBACK_MODEL and fallback in installed:
+    for model in _SCRIPT_MODELS.get(script, (script,)):
+        if model and model != "osd" and model in installed:
+            return model
+    return _fallback_model()
+
+
+def _fallback_model() -> str:
+    return OCR_FALLBACK_MODEL if OCR_FALLBACK_MODEL in tesseract_models() else "eng"
+
+
+def _with_fallback(model: str) -> str:
+    """A page in another script than Latin is read with that script's model and the Latin one
+    together ("Cyrillic+Latin"): papers in any script quote Latin-script names, commands and
+    references, which a Cyrillic model alone reads as Cyrillic look-alikes (`TeX` as `тех`)."""
+    fallback = _fallback_model()
+    if model != fallback and fallback in tesseract_models():
         return f"{model}+{fallback}"
     return model
+
+
+def _document_script(models: list[str | None]) -> str | None:
+    """The script model most of a document's OCR'd pages other than Latin were read with,
+    where those are at least OCR_DOCUMENT_SCRIPT_SHARE of its OCR'd pages; else None."""
+    fallback = _fallback_model()
+    others = Counter(model for model in models if model and model != fallback)
+    if not others:
+        return None
+    model, count = others.most_common(1)[0]
+    return model if count >= OCR_DOCUMENT_SCRIPT_SHARE * len(models) else None
 
 
 @functools.cache

@@ -362,3 +362,66 @@ def test_the_mirrored_e_of_the_xetex_logo_is_read_after_its_x() -> None:
     # an E that is not mirrored stays where it is
     plain = _glyphs((b"Axis X", 72, 700, 1), (b"TEX", 120, 700, 1))
     assert read_pdf(plain).text == "Axis X TEX"
+
+
+def test_the_page_box_inherited_from_the_page_tree_is_the_page_box() -> None:
+    # xdvipdfmx (XeTeX's and dvipdfmx's driver) writes the MediaBox once, on the /Pages node:
+    # the Chinese exam of the tune half is A3 landscape, and its right half was clipped away
+    # as if the page were US Letter (as was the top of every A4 page so written)
+    data = pdf_file(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 /MediaBox [0 0 1190.55 841.89] >>",
+            b"<< /Type /Page /Parent 2 0 R /Contents 4 0 R "
+            b"/Resources << /Font << /F1 5 0 R >> >> >>",
+            pdf_stream(
+                b"BT /F1 11 Tf 72 810 Td (Running head above a letter page) Tj ET "
+                b"BT /F1 11 Tf 72 700 Td (Left half of the exam) Tj ET "
+                b"BT /F1 11 Tf 700 700 Td (Right half of the exam) Tj ET "
+                b"BT /F1 11 Tf 1300 600 Td (Off the page) Tj ET"
+            ),
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+        ]
+    )
+    document = read_pdf(data)
+    assert document.text == (
+        "Running head above a letter page\nLeft half of the exam Right half of the exam"
+    )
+    assert document.clipped_lines == 1
+
+
+# A ToUnicode map giving two letters as math italic beyond the Basic Multilingual Plane, as
+# unicode-math's fonts do (U+1D465 and U+1D466, written as UTF-16 pairs)
+MATH_ITALIC_TO_UNICODE = b"""/CIDInit /ProcSet findresource begin 12 dict begin begincmap
+/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def
+/CMapName /Adobe-Identity-UCS def /CMapType 2 def
+1 begincodespacerange <00> <FF> endcodespacerange
+2 beginbfchar
+<78> <D835DC65>
+<79> <D835DC66>
+endbfchar
+endcmap CMapName currentdict /CMap defineresource pop end end"""
+
+
+def test_characters_beyond_the_bmp_keep_the_boxes_of_the_characters_after_them() -> None:
+    # PDFium holds each math italic letter as two characters, its text as one: every later
+    # character's box was looked up one index off per letter, and the accent of GRÖSSE was
+    # placed by the wrong boxes (`GR ÖSSE`)
+    content = (
+        b"BT /F1 11 Tf 72 700 Td (Die Summe ) Tj /F2 11 Tf (x) Tj /F1 11 Tf ( plus ) Tj "
+        b"/F2 11 Tf (y) Tj /F1 11 Tf [( ist die GR) -222 (\xa8) 555 (OSSE.)] TJ ET"
+    )
+    data = pdf_file(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+            b"/Resources << /Font << /F1 5 0 R /F2 6 0 R >> >> >>",
+            pdf_stream(content),
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Oblique "
+            b"/Encoding /WinAnsiEncoding /ToUnicode 7 0 R >>",
+            pdf_stream(MATH_ITALIC_TO_UNICODE),
+        ]
+    )
+    assert read_pdf(data).text == "Die Summe \U0001d465 plus \U0001d466 ist die GR\u00d6SSE."
