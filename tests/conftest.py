@@ -26,9 +26,10 @@ for _name in ("SPARK_SUBMIT_OPTS", "SPARK_DAEMON_JAVA_OPTS"):
 # The tests' tables hold tens to thousands of rows, where every shuffle partition is a task
 # with its own files and a stage costs its tasks' overhead, not their data: one shuffle partition
 # per core instead of the product's four took a tiny incremental curate from 15.1 to 10.5 s
-# (warm, two runs each) on the 2-core build machine, 2026-12-05. Every session the tests start
-# reads it, in-process (the `spark` fixture) or in a `pilehouse` subprocess (Settings reads
-# PILEHOUSE_*); results never depend on it. The product's default stays 4 per core.
+# (a full curate of the incremental tests' lake, warm, mean of two runs each, a helper's work
+# beside them) on the 2-core build machine, 2026-12-05. Every session the tests start reads it,
+# in-process (the `spark` fixture) or in a `pilehouse` subprocess (Settings reads PILEHOUSE_*);
+# results never depend on it. The product's default stays 4 per core.
 TEST_SHUFFLE_PARTITIONS_PER_CORE = "1"
 os.environ.setdefault(
     "PILEHOUSE_SPARK_SHUFFLE_PARTITIONS_PER_CORE", TEST_SHUFFLE_PARTITIONS_PER_CORE
