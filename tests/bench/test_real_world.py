@@ -11,6 +11,7 @@ import pytest
 from bench import real_world
 
 
+@pytest.mark.slow  # every real-world set scored end to end: the full suite's, not the fast tier's
 def test_the_quick_run_scores_every_set_on_the_shipped_real_subsets(tmp_path, capsys):
     out = tmp_path / "real_world.json"
     results = real_world.main(["--quick", "--out", str(out)])
