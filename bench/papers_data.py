@@ -355,6 +355,9 @@ def reference_text(source: str, inputs: dict[str, str] | None = None) -> str:
             ms.MacroSpec("href", args_parser=_raw_group_parser()),
             # \string\[ prints the two characters `\[`; pylatexenc opened display math
             ms.MacroSpec("string", args_parser=_string_parser()),
+            # \not is a prefix (\not=, \not\in), not a macro with an argument: `$\not$`
+            # took the closing $ as its argument and ran the math on (since round 7)
+            ms.MacroSpec("not", ""),
         ],
         environments=[
             ms.EnvironmentSpec(name, args_parser=_verbatim_environment_parser(name))
@@ -398,6 +401,9 @@ def reference_text(source: str, inputs: dict[str, str] | None = None) -> str:
             # \input and \include print the file's text where they stand
             MacroTextSpec("input", simplify_repl=lambda node, *_a, **_k: inputted(node)),
             MacroTextSpec("include", simplify_repl=lambda node, *_a, **_k: inputted(node)),
+            # \par ends a paragraph (since round 7): pylatexenc printed nothing for it, so
+            # `Latin\par latn1` became one word
+            MacroTextSpec("par", simplify_repl="\n\n"),
         ],
         environments=[
             EnvironmentTextSpec(name, simplify_repl=_verbatim_text)
@@ -424,7 +430,8 @@ def reference_text(source: str, inputs: dict[str, str] | None = None) -> str:
     converter = LatexNodes2Text(math_mode="verbatim", latex_context=text_context)
     remaining = dict(inputs or {})
 
-    def parse(text: str):
+    def parse(text: str, active: frozenset[str] = frozenset()):
+        text = short_verbs_as_verb(text, verbatim, active)
         text = _ADJACENT_GROUPS.sub("} {", _unbroken_inline_math(text, verbatim))
         # beamer's overlay-aware definitions (\newenvironment<>{name}) are definitions as
         # the plain forms are; pylatexenc does not parse the <> and left the environment open
@@ -440,8 +447,9 @@ def reference_text(source: str, inputs: dict[str, str] | None = None) -> str:
         text = remaining.pop(name, None)
         if text is None:
             text = remaining.pop(f"{name}.tex", None)
-        return "" if text is None else converter.nodelist_to_text(parse(text))
+        return "" if text is None else converter.nodelist_to_text(parse(text, short_verbs))
 
+    short_verbs = frozenset(short_verb_characters(source))
     nodes = parse(source)
     body = _document_nodes(nodes, lw)
     if body is None:
@@ -485,6 +493,71 @@ def own_verbatim_environments(source: str) -> set[str]:
 
 
 _OVERLAY_DEFINITION = re.compile(r"(\\(?:re)?new(?:command|environment)\*?)\s*<>")
+# shortvrb's and fancyvrb's short verbatim: after \MakeShortVerb{\|} (\DefineShortVerb) a
+# |...| on one line is \verb|...| until \DeleteShortVerb{\|} (\UndefineShortVerb);
+# pylatexenc reads none of them (since round 7: a tune document's |\begin{verbatim}| opened
+# a verbatim environment that ran to the end of the document)
+_SHORT_VERB_DECLARATION = re.compile(
+    r"\\(?P<kind>MakeShortVerb|DefineShortVerb|DeleteShortVerb|UndefineShortVerb)\*?\s*"
+    r"(?:\[[^\]]{0,200}\])?\s*\{\\(?P<char>[^\w\s])\}"
+)
+
+
+def short_verb_characters(source: str) -> set[str]:
+    """The characters a source makes short verbatim delimiters (anywhere in it)."""
+    return {
+        m.group("char")
+        for m in _SHORT_VERB_DECLARATION.finditer(source)
+        if m.group("kind") in ("MakeShortVerb", "DefineShortVerb")
+    } - {"%", "{", "}", "\\"}
+
+
+def short_verbs_as_verb(
+    source: str, verbatim: tuple[str, ...] = (), active: frozenset[str] = frozenset()
+) -> str:
+    """Each short verbatim span as \\verb: `active` characters are delimiters from the
+    start, others from their declaration on; comments, \\verb and verbatim environments are
+    read as they are."""
+    if not active and not _SHORT_VERB_DECLARATION.search(source):
+        return source
+    names = "|".join(re.escape(name) for name in sorted(verbatim, key=len, reverse=True))
+    scan = re.compile(
+        r"(?P<comment>(?<!\\)%[^\n]*)"
+        r"|(?P<verb>\\verb\*?(?P<delim>[^\sA-Za-z*])[^\n]*?(?P=delim))"
+        + (r"|(?P<env>\\begin\{(?P<name>" + names + r")\})" if names else "")
+        + r"|(?P<decl>"
+        + _SHORT_VERB_DECLARATION.pattern
+        + r")|(?<!\\)(?P<active>[^\w\s\\{}%])"
+    )
+    chars = set(active)
+    out: list[str] = []
+    position = 0
+    while match := scan.search(source, position):
+        end = match.end()
+        if match.group("env") is not None:
+            closer = source.find("\\end{" + match.group("name") + "}", end)
+            end = len(source) if closer < 0 else closer
+        elif match.group("decl") is not None:
+            char = match.group("char")
+            if match.group("kind") in ("MakeShortVerb", "DefineShortVerb"):
+                chars.add(char)
+            else:
+                chars.discard(char)
+        elif match.group("active") is not None and match.group("active") in chars:
+            char = match.group("active")
+            close = source.find(char, end)
+            newline = source.find("\n", end)
+            if close >= 0 and (newline < 0 or close < newline):
+                out.append(source[position : match.start()])
+                out.append("\\verb" + source[match.start() : close + 1])
+                position = close + 1
+                continue
+        out.append(source[position:end])
+        position = end
+    out.append(source[position:])
+    return "".join(out)
+
+
 # What the scan for math shifts steps over as pylatexenc reads it: an escaped character, a
 # comment, $$, \verb, verbatim environments and tikzpicture code, index entries.
 _MATH_SCAN = re.compile(
