@@ -70,6 +70,12 @@ _LIGATURES = {"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "
 MIN_TEXT_CHARS = 20
 MAX_GARBLED_SHARE = 0.3
 MIN_IMAGE_SHARE = 0.3
+# An image counts towards that share only at this resolution on the page or more: below it a
+# page's text could not be read from the image at all (10 pt type is under 4 pixels high),
+# so the image is a picture, not a scan. Since round 7: hvfloat's paper-default1s1c (round
+# 6's test half) shows a 107x133-pixel drawing of a rose over a whole page (13 ppi), which
+# made a typeset PDF `mixed` and cost two OCR calls that read nothing of the document.
+MIN_SCAN_PPI = 50
 GUTTER = 6.0  # points either side of a page's middle that a two-column gutter leaves empty
 TWO_COLUMN_LINES = 6
 TWO_COLUMN_SHARE = 0.8
@@ -1043,10 +1049,25 @@ def _image_share(page, area: float) -> float:
     try:
         for image in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=3):
             x0, y0, x1, y1 = image.get_bounds()
-            covered += max(0.0, x1 - x0) * max(0.0, y1 - y0)
+            width, height = max(0.0, x1 - x0), max(0.0, y1 - y0)
+            if width and height and _image_ppi(image, width, height) < MIN_SCAN_PPI:
+                continue  # a picture blown up past any readable text: not a scan
+            covered += width * height
     except Exception:  # an image PDFium cannot place counts as none
         return 0.0
     return min(covered / max(area, 1.0), 1.0)
+
+
+def _image_ppi(image, width: float, height: float) -> float:
+    """An image's pixels per inch on the page (its shorter side's, so a rotated image is
+    measured the same); an image whose pixel size PDFium does not give counts as sharp."""
+    try:
+        pixels = image.get_px_size()
+    except Exception:
+        return float("inf")
+    if not pixels or min(pixels) <= 0:
+        return float("inf")
+    return min(pixels) * 72 / min(width, height)
 
 
 def _reading_order(lines: list[_Line], middle: float) -> list[_Line]:
