@@ -447,9 +447,18 @@ def reference_text(source: str, inputs: dict[str, str] | None = None) -> str:
         text = remaining.pop(name, None)
         if text is None:
             text = remaining.pop(f"{name}.tex", None)
-        return "" if text is None else converter.nodelist_to_text(parse(text, short_verbs))
+        if text is None:
+            return ""
+        if german:
+            text = german_shorthands_as_text(
+                short_verbs_as_verb(text, verbatim, short_verbs), verbatim, body_only=False
+            )
+        return converter.nodelist_to_text(parse(text, short_verbs))
 
     short_verbs = frozenset(short_verb_characters(source))
+    german = german_shorthands(source)
+    if german:
+        source = german_shorthands_as_text(short_verbs_as_verb(source, verbatim), verbatim)
     nodes = parse(source)
     body = _document_nodes(nodes, lw)
     if body is None:
@@ -501,6 +510,91 @@ _SHORT_VERB_DECLARATION = re.compile(
     r"\\(?P<kind>MakeShortVerb|DefineShortVerb|DeleteShortVerb|UndefineShortVerb)\*?\s*"
     r"(?:\[[^\]]{0,200}\])?\s*\{\\(?P<char>[^\w\s])\}"
 )
+
+
+# babel's (and german.sty's) German shorthands: with German the document's main language,
+# "a prints ä and "s prints ß (since round 7: abstdok's `f"ur` was the two words `f ur`)
+_GERMANS = {"german", "ngerman", "austrian", "naustrian", "swissgerman", "nswissgerman"}
+_GERMANS |= {"germanb", "ngermanb"}
+_BABEL_LANGUAGES = _GERMANS | {
+    "english", "american", "USenglish", "british", "UKenglish", "canadian", "australian",
+    "newzealand", "french", "francais", "acadian", "canadien", "spanish", "italian",
+    "portuguese", "portuges", "brazil", "brazilian", "dutch", "afrikaans", "danish",
+    "swedish", "norsk", "nynorsk", "norwegian", "finnish", "icelandic", "polish", "czech",
+    "slovak", "slovene", "croatian", "serbian", "russian", "ukrainian", "bulgarian",
+    "belarusian", "greek", "polutonikogreek", "latin", "hungarian", "magyar", "romanian",
+    "turkish", "catalan", "galician", "basque", "estonian", "latvian", "lithuanian",
+    "irish", "welsh", "scottish", "breton", "esperanto", "hebrew", "albanian", "interlingua",
+    "sorbian", "lowersorbian", "uppersorbian", "bahasa", "indonesian", "malay", "vietnamese",
+    "friulan", "romansh", "northernsami", "kurmanji", "georgian", "thai", "japanese",
+}  # fmt: skip
+_LANGUAGE_OPTIONS = re.compile(
+    r"\\(?:documentclass|documentstyle|usepackage)\s*\[([^\[\]]{0,2000})\]\s*\{([^{}]{0,200})\}"
+)
+_GERMAN_PACKAGE = re.compile(r"\\usepackage\s*(?:\[[^\[\]]{0,2000}\])?\s*\{([^{}]{0,200})\}")
+_GERMAN_SHORTHAND = re.compile(r'(?<!\\)"(ck|ff|ll|mm|nn|pp|rr|tt|[aouAOUeiEIszSZ]|[-|"~=`\'<>])')
+_GERMAN_PRINTS = {
+    **dict(zip("aouAOUeiEI", "äöüÄÖÜëïËÏ", strict=True)),
+    "s": "ß", "z": "ß", "S": "SS", "Z": "SZ",
+    "-": "", "|": "", '"': "", "~": "-", "=": "-",
+    "`": "\u201e", "'": "\u201c", "<": "\u00ab", ">": "\u00bb",
+}  # fmt: skip
+
+
+def german_shorthands(source: str) -> bool:
+    """Whether German is the main language of the document (german.sty or ngerman.sty
+    loaded, or the last language option of babel and the class, or babel's main=)."""
+    preamble = source[: source.find("\\begin{document}")]
+    for match in _GERMAN_PACKAGE.finditer(preamble):
+        if {name.strip() for name in match.group(1).split(",")} & {"german", "ngerman"}:
+            return True
+    languages: list[str] = []
+    for match in _LANGUAGE_OPTIONS.finditer(preamble):
+        command = match.group(0).split("[", 1)[0]
+        if "usepackage" in command and "babel" not in match.group(2).split(","):
+            continue
+        for option in match.group(1).split(","):
+            option = option.strip()
+            if option.startswith("main="):
+                return option.removeprefix("main=").strip() in _GERMANS
+            if option in _BABEL_LANGUAGES:
+                languages.append(option)
+        if "documentstyle" in command and set(languages) & _GERMANS:
+            return True
+    return bool(languages) and languages[-1] in _GERMANS
+
+
+def german_shorthands_as_text(
+    source: str, verbatim: tuple[str, ...] = (), body_only: bool = True
+) -> str:
+    """The body's German shorthands (the whole `source`'s, an \\input file's, when not
+    `body_only`) as what they print, outside comments, \\verb and verbatim environments."""
+    begin = source.find("\\begin{document}") if body_only else 0
+    if begin < 0 or '"' not in source[begin:]:
+        return source
+    names = "|".join(re.escape(name) for name in sorted(verbatim, key=len, reverse=True))
+    skip = re.compile(
+        r"(?<!\\)%[^\n]*|\\verb\*?([^\sA-Za-z*])[^\n]*?\1"
+        + (r"|\\begin\{(" + names + r")\}" if names else "")
+    )
+    out: list[str] = [source[:begin]]
+    position = begin
+    while position < len(source):
+        match = skip.search(source, position)
+        stop = match.start() if match else len(source)
+        out.append(
+            _GERMAN_SHORTHAND.sub(lambda m: _GERMAN_PRINTS.get(m.group(1), m.group(1)),
+                                  source[position:stop])
+        )  # fmt: skip
+        if match is None:
+            break
+        end = match.end()
+        if names and match.group(2):
+            closer = source.find("\\end{" + match.group(2) + "}", end)
+            end = len(source) if closer < 0 else closer
+        out.append(source[stop:end])
+        position = end
+    return "".join(out)
 
 
 def short_verb_characters(source: str) -> set[str]:

@@ -97,3 +97,19 @@ def test_not_takes_no_argument() -> None:
     text = reference_text(document("$\\ni$ & x & $\\not$ & y \\\\\nAfter the table."))
     assert "$\\not$" in text
     assert "After the table." in text and "$ & y" not in text
+
+
+def test_german_shorthands_print_what_babel_prints_in_the_inputs_too() -> None:
+    # abstdok (`f"ur`, `da"s` were `f ur`, `da s`) and l2picfaq, whose \input GFDL text
+    # prints `"Endorsements"` as Ëndorsements" under ngerman
+    source = document(
+        'Die Stile f"ur BibTeX sind anpa"sbar, "`so"\' hei"st es. \\verb|f"ur| stays.\n'
+        "\\input{gfdl}",
+        "\\usepackage[ngerman]{babel}",
+    )
+    text = reference_text(source, {"gfdl.tex": 'a section Entitled "Endorsements".'})
+    assert "Die Stile für BibTeX sind anpaßbar, \u201eso\u201c heißt es." in text
+    assert 'f"ur stays.' in text
+    assert "Entitled Ëndorsements" in text
+    english = document('A "quote".', "\\usepackage[ngerman,english]{babel}")
+    assert 'A "quote".' in reference_text(english)

@@ -149,3 +149,37 @@ def test_notation_macros_used_everywhere_stay_within_the_budget() -> None:
 def test_placeholder_characters_in_a_source_are_not_taken_for_the_converters() -> None:
     paper = latex_to_text({"main.tex": _main("A \x007\x00 and \x0199\x01 $x$ stay text.")})
     assert paper.text == "A 7 and 99 $x$ stay text."
+
+
+def _german(preamble: str, body: str) -> str:
+    return f"\\documentclass[a4paper]{{article}}\n{preamble}\n\\begin{{document}}\n{body}\n\\end{{document}}\n"
+
+
+def test_german_shorthands_print_what_babel_prints() -> None:
+    # abstdok (plain-generic): `f"ur` and `da"s` with german.sty were the words `f ur`, `da s`
+    body = (
+        'Die Stile f"ur \\BibTeX{} sind anpa"sbar, "`so"\' hei"st es.\n'
+        'Zucker"-st"uck, "Uberblick. \\verb|f"ur| stays.\n'
+        '\\begin{verbatim}\nda"s\n\\end{verbatim}'
+    )
+    text = latex_to_text({"a.tex": _german("\\usepackage{german}", body)}).text
+    assert "Die Stile für" in text and "anpaßbar" in text
+    assert "\u201eso\u201c heißt es." in text
+    assert "Zuckerstück, Überblick." in text
+    assert 'f"ur stays.' in text and 'da"s' in text
+
+
+@pytest.mark.parametrize(
+    ("preamble", "active"),
+    [
+        ("\\usepackage[english,ngerman]{babel}", True),
+        ("\\usepackage[main=ngerman,english]{babel}", True),
+        ("\\usepackage[ngerman,english]{babel}", False),  # English the main language
+        ("\\usepackage[T1]{fontenc}", False),
+    ],
+)
+def test_german_shorthands_only_where_german_is_the_main_language(
+    preamble: str, active: bool
+) -> None:
+    text = latex_to_text({"a.tex": _german(preamble, 'Ein "Uberblick.')}).text
+    assert ("Ein Überblick." in text) is active
