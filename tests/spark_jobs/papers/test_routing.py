@@ -471,3 +471,21 @@ def test_a_picture_blown_up_over_a_page_is_no_scan() -> None:
 def test_an_image_sharp_enough_to_hold_text_is_still_read_as_a_scan() -> None:
     document = read_pdf(_typeset_pdf_with_a_picture_page(500), ocr="defer")  # 77 ppi
     assert document.pages_ocr == 1 and document.ocr_pending
+
+
+def test_a_ligature_glyph_named_in_underscore_form_is_read_as_its_letters() -> None:
+    # listofitems (Linux Libertine, Type 1, custom encoding): /f_f and /f_i in the font's
+    # /Differences, which PDFium does not map; it gave their codes, `di\x1derent`
+    content = b"BT /F1 11 Tf 72 700 Td (Two di\x1derent \x1bles, speci\x1bed.) Tj ET"
+    data = pdf_file(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+            b"/Resources << /Font << /F1 5 0 R >> >> >>",
+            pdf_stream(content),
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /QUCCUA+Helvetica /Encoding << /Type "
+            b"/Encoding /BaseEncoding /WinAnsiEncoding /Differences [27 /f_i 29 /f_f] >> >>",
+        ]
+    )
+    assert read_pdf(data).text == "Two different files, specified."
