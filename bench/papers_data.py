@@ -740,6 +740,15 @@ VERBATIM_ENVIRONMENTS = (
     "boxedverbatim",
     "spverbatim",
     "comment",
+    # since round 7: environments packages define to read verbatim (showexpl, tcolorbox,
+    # fancyvrb-ex, the TeX Live guides' tex-live.sty), used without a definition in the source
+    "LTXexample",
+    "tcblisting",
+    "SideBySideExample",
+    "PSideBySideExample",
+    "CenterExample",
+    "PCenterExample",
+    "sverbatim",
 )
 # fancyvrb/listings [options] and minted's {language} right after \begin{...}: not content.
 _VERBATIM_OPTIONS = re.compile(r"\A[ \t]*(?:\[[^\[\]\n]*\])?(?:[ \t]*\{[^{}\n]*\})?[ \t]*\n?")

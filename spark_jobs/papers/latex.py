@@ -53,6 +53,11 @@ _SHORT_VERB = re.compile(
 _VERBATIM_ENVS = (
     r"verbatim\*?|Verbatim\*?|BVerbatim|LVerbatim|lstlisting|minted|comment|boxedverbatim"
     r"|spverbatim|verbatimtab|verbatimwrite"
+    # since round 7, environments that packages define to read their content verbatim (a
+    # paper uses them without defining them): showexpl's LTXexample and tcolorbox's
+    # tcblisting (code beside its result), fancyvrb-ex's examples, tex-live.sty's sverbatim
+    # (the TeX Live guides' shell commands, whose $ opened math)
+    r"|LTXexample|tcblisting|P?SideBySideExample|P?CenterExample|sverbatim"
 )
 
 
@@ -62,7 +67,8 @@ def _protected_pattern(environments: str) -> str:
     return (
         r"(?<!\\)(?:\\\\)*(?P<comment>%)"
         r"|\\begin\s*\{(?P<env>" + environments + r")\}"
-        r"(?:(?<=\{minted\})" + _OPT + r"\{[^{}\n]{0,100}\}|[ \t]*" + _OPT + r")"
+        r"(?:(?<=\{minted\})" + _OPT + r"\{[^{}\n]{0,100}\}"
+        r"|(?<=\{tcblisting\})[ \t]*\{[^{}\n]{0,200}\}|[ \t]*" + _OPT + r")"
         r"|\\(?:verb\*?|lstinline" + _OPT + r")(?P<delim>[^A-Za-z\s{*\[])"
     )
 

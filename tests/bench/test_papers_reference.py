@@ -113,3 +113,21 @@ def test_german_shorthands_print_what_babel_prints_in_the_inputs_too() -> None:
     assert "Entitled Ëndorsements" in text
     english = document('A "quote".', "\\usepackage[ngerman,english]{babel}")
     assert 'A "quote".' in reference_text(english)
+
+
+def test_package_verbatim_environments_are_verbatim() -> None:
+    # the TeX Live guides' sverbatim (tex-live.sty) and xlop's SideBySideExample
+    # (fancyvrb-ex): pylatexenc read their shell lines and TeX code as LaTeX, `$MANPATH`
+    # opened math and the rest of texlive-cz came out as markup
+    body = (
+        "Add lines such as\n\\begin{sverbatim}\nMANPATH=/usr/local/man:$MANPATH; export MANPATH\n"
+        "\\end{sverbatim}\nto the file.\n"
+        "\\begin{SideBySideExample}\n  \\opadd*{2}{2}{a/b_{^c}!&$}\n\\end{SideBySideExample}\n"
+        "\\begin{LTXexample}[pos=t]\n\\psline(0,0)(1,1) $x\n\\end{LTXexample}\nThe end."
+    )
+    text = reference_text(document(body))
+    assert "MANPATH=/usr/local/man:$MANPATH; export MANPATH" in text
+    # (brace groups side by side get a blank between them, verbatim or not: no word changes)
+    assert "\\opadd*{2} {2} {a/b_{^c}!&$}" in text
+    assert "\\psline(0,0)(1,1) $x" in text and "pos=t" not in text
+    assert "to the file." in text and "The end." in text

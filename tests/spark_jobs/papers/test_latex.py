@@ -183,3 +183,24 @@ def test_german_shorthands_only_where_german_is_the_main_language(
 ) -> None:
     text = latex_to_text({"a.tex": _german(preamble, 'Ein "Uberblick.')}).text
     assert ("Ein Überblick." in text) is active
+
+
+def test_package_verbatim_environments_are_verbatim() -> None:
+    # tex-live.sty's sverbatim (the TeX Live guides), fancyvrb-ex's SideBySideExample
+    # (xlop), showexpl's LTXexample and tcolorbox's tcblisting: used, never defined, in a
+    # paper; their content is code the page shows as it is
+    body = (
+        "Add\n\\begin{sverbatim}\nMANPATH=/usr/local/man:$MANPATH; export MANPATH\n"
+        "\\end{sverbatim}\nto the file.\n"
+        "\\begin{SideBySideExample}\n\\opadd*{2}{2}{a/b_{^c}!&$}\n\\end{SideBySideExample}\n"
+        "\\begin{LTXexample}[pos=t]\n\\psline(0,0)(1,1) $x\n\\end{LTXexample}\n"
+        "\\begin{tcblisting}{listing only}\n\\textbf{bold} % not a comment\n\\end{tcblisting}\n"
+        "The end."
+    )
+    source = f"\\documentclass{{article}}\n\\begin{{document}}\n{body}\n\\end{{document}}\n"
+    text = latex_to_text({"a.tex": source}).text
+    assert "MANPATH=/usr/local/man:$MANPATH; export MANPATH" in text
+    assert "\\opadd*{2}{2}{a/b_{^c}!&$}" in text
+    assert "\\psline(0,0)(1,1) $x" in text and "pos=t" not in text
+    assert "\\textbf{bold} % not a comment" in text and "listing only" not in text
+    assert "The end." in text
