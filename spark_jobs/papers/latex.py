@@ -53,6 +53,11 @@ _SHORT_VERB = re.compile(
 _VERBATIM_ENVS = (
     r"verbatim\*?|Verbatim\*?|BVerbatim|LVerbatim|lstlisting|minted|comment|boxedverbatim"
     r"|spverbatim|verbatimtab|verbatimwrite"
+    # since round 7, environments that packages define to read their content verbatim (a
+    # paper uses them without defining them): showexpl's LTXexample and tcolorbox's
+    # tcblisting (code beside its result), fancyvrb-ex's examples, tex-live.sty's sverbatim
+    # (the TeX Live guides' shell commands, whose $ opened math)
+    r"|LTXexample|tcblisting|P?SideBySideExample|P?CenterExample|sverbatim"
 )
 
 
@@ -62,7 +67,8 @@ def _protected_pattern(environments: str) -> str:
     return (
         r"(?<!\\)(?:\\\\)*(?P<comment>%)"
         r"|\\begin\s*\{(?P<env>" + environments + r")\}"
-        r"(?:(?<=\{minted\})" + _OPT + r"\{[^{}\n]{0,100}\}|[ \t]*" + _OPT + r")"
+        r"(?:(?<=\{minted\})" + _OPT + r"\{[^{}\n]{0,100}\}"
+        r"|(?<=\{tcblisting\})[ \t]*\{[^{}\n]{0,200}\}|[ \t]*" + _OPT + r")"
         r"|\\(?:verb\*?|lstinline" + _OPT + r")(?P<delim>[^A-Za-z\s{*\[])"
     )
 
@@ -393,8 +399,11 @@ def latex_to_text(files: dict[str, str]) -> LatexResult:
     end = None
     for end in _END_DOCUMENT.finditer(source, begin.end()):  # noqa: B007 - the last one
         pass
+    body = source[begin.end() : end.start() if end else None]
+    if _german_is_main_language(source[: begin.start()]):
+        body = _german_shorthands(body)
     preamble, macros = _take_definitions(source[: begin.start()])
-    body, body_macros = _take_definitions(source[begin.end() : end.start() if end else None])
+    body, body_macros = _take_definitions(body)
     macros |= body_macros
     if "oftwo" in source:
         macros = _KERNEL_MACROS | macros
@@ -426,6 +435,69 @@ def latex_to_text(files: dict[str, str]) -> LatexResult:
         text=protected.restore(text),
         missing_inputs=tuple(dict.fromkeys(missing)),
     )
+
+
+# German shorthands (german.sty, ngerman.sty, babel's German): with German the main
+# language, "a prints ä, "s ß, "` and "' German quotes, "- and "| nothing. Since round 7:
+# abstdok's `f"ur` and `da"s` were read as `f ur` and `da s`.
+_GERMAN_LANGUAGES = frozenset(
+    {"german", "ngerman", "austrian", "naustrian", "swissgerman", "nswissgerman"}
+    | {"germanb", "ngermanb"}
+)
+# babel's language options, so that the last one (babel's main language) is found among
+# other options; German shorthands are active only while German is the language
+_BABEL_LANGUAGES = _GERMAN_LANGUAGES | frozenset(
+    re.findall(
+        r"\w+",
+        """english american USenglish british UKenglish canadian australian newzealand french
+        francais acadian canadien spanish italian portuguese portuges brazil brazilian dutch
+        afrikaans danish swedish norsk nynorsk norwegian finnish icelandic polish czech slovak
+        slovene croatian serbian russian ukrainian bulgarian belarusian greek polutonikogreek
+        latin hungarian magyar romanian turkish catalan galician basque estonian latvian
+        lithuanian irish welsh scottish breton esperanto hebrew albanian interlingua sorbian
+        lowersorbian uppersorbian bahasa indonesian malay vietnamese friulan romansh
+        northernsami kurmanji georgian thai japanese""",
+    )
+)
+_OPTIONS_AND_NAMES = re.compile(
+    r"\\(?P<command>documentclass|documentstyle|usepackage)\s*(?:\[(?P<options>[^\[\]]{0,2000})\])?"
+    r"\s*\{(?P<names>[^{}]{0,200})\}"
+)
+_GERMAN_SHORTHAND = re.compile(r'(?<!\\)"(ck|ff|ll|mm|nn|pp|rr|tt|[aouAOUeiEIszSZ]|[-|"~=`\'<>])')
+_GERMAN_SHORTHAND_TEXT = {
+    **dict(zip("aouAOUeiEI", "äöüÄÖÜëïËÏ", strict=True)),
+    **{"s": "ß", "z": "ß", "S": "SS", "Z": "SZ", "-": "", "|": "", '"': "", "~": "-", "=": "-"},
+    **{"`": "\u201e", "'": "\u201c", "<": "\u00ab", ">": "\u00bb"},
+}
+
+
+def _german_is_main_language(preamble: str) -> bool:
+    languages: list[str] = []
+    for match in _OPTIONS_AND_NAMES.finditer(preamble):
+        command, names = (
+            match.group("command"),
+            {name.strip() for name in match.group("names").split(",")},
+        )
+        options = [option.strip() for option in (match.group("options") or "").split(",")]
+        if command == "usepackage" and names & {"german", "ngerman"}:
+            return True
+        if command == "usepackage" and "babel" not in names:
+            continue
+        for option in options:
+            if option.startswith("main="):
+                return option.removeprefix("main=").strip() in _GERMAN_LANGUAGES
+            if option in _BABEL_LANGUAGES:
+                languages.append(option)
+        if command == "documentstyle" and _GERMAN_LANGUAGES.intersection(options):
+            return True
+    return bool(languages) and languages[-1] in _GERMAN_LANGUAGES
+
+
+def _german_shorthands(body: str) -> str:
+    """The body's German shorthands as what they print (verbatim is a placeholder by now)."""
+    if '"' not in body:
+        return body
+    return _GERMAN_SHORTHAND.sub(lambda m: _GERMAN_SHORTHAND_TEXT.get(m.group(1), m.group(1)), body)
 
 
 def verbatim_environments(sources) -> tuple[frozenset[str], frozenset[str]]:

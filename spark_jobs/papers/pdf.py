@@ -70,6 +70,12 @@ _LIGATURES = {"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "
 MIN_TEXT_CHARS = 20
 MAX_GARBLED_SHARE = 0.3
 MIN_IMAGE_SHARE = 0.3
+# An image counts towards that share only at this resolution on the page or more: below it a
+# page's text could not be read from the image at all (10 pt type is under 4 pixels high),
+# so the image is a picture, not a scan. Since round 7: hvfloat's paper-default1s1c (round
+# 6's test half) shows a 107x133-pixel drawing of a rose over a whole page (13 ppi), which
+# made a typeset PDF `mixed` and cost two OCR calls that read nothing of the document.
+MIN_SCAN_PPI = 50
 GUTTER = 6.0  # points either side of a page's middle that a two-column gutter leaves empty
 TWO_COLUMN_LINES = 6
 TWO_COLUMN_SHARE = 0.8
@@ -371,6 +377,8 @@ def _read(
         count = min(len(document), max_pages)
         info = _pdfium_information(document)
     pages: list[list[str] | Future] = []
+    readers: list = []  # pypdf's reader of `data`, opened when a page needs glyph names
+    glyph_cache: dict[int, dict] = {}
     numbers: list[int] = []  # each page's number in the document
     routes: list[str] = []
     features: list[PageFeatures] = []
@@ -389,7 +397,11 @@ def _read(
                 continue
             try:
                 textpage = page.get_textpage()
-                lines, page_clipped, feature = _text_layer(page, textpage)
+                lines, page_clipped, feature = _text_layer(
+                    page,
+                    textpage,
+                    functools.partial(_glyph_names_of, data, number, readers, glyph_cache),
+                )
                 textpage.close()
                 route = feature.route()
                 text: list[str] | Future = [line.text for line in lines]
@@ -542,12 +554,15 @@ def tesseract_version() -> str | None:
     return first.removeprefix("tesseract ").strip() or "unknown"
 
 
-def _text_layer(page, textpage) -> tuple[list[_Line], int, PageFeatures]:
+def _text_layer(page, textpage, glyph_names=None) -> tuple[list[_Line], int, PageFeatures]:
     """The page's text lines inside its crop box, in reading order; the lines left out for
-    lying outside it; and the page's routing features."""
+    lying outside it; and the page's routing features. `glyph_names`, when given, returns
+    the page's fonts' glyph names by code (see _named_ligatures)."""
     raw_text = _page_text(textpage)
     text = _place_accents(raw_text, textpage)
     text = _type3_ligatures(_math_symbol_brackets(text, textpage), textpage)
+    if glyph_names is not None:
+        text = _named_ligatures(text, textpage, glyph_names)
     text = _unmapped_glyphs(text, raw_text, textpage)
     text = _mirrored_e(text, textpage)
     # the page's visible area: its crop box within its media box, each inherited from the
@@ -817,6 +832,102 @@ def _type3_ligatures(text: str, textpage) -> str:
     return "".join(chars)
 
 
+# A ligature glyph that a font's encoding names in the underscore form of the Adobe Glyph List
+# (`f_f`, `f_f_i`; Linux Libertine's Type 1 fonts), which PDFium does not map: it flags the
+# glyph and gives its character code, a control character (listofitems' `di\x1derent`, the
+# code of /f_f). The name, read from the font's /Encoding /Differences, gives the letters, as
+# pdftotext reads them. (One character for one: the Unicode ligature, which _clean spells
+# out.)
+_CONTROL_CODE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_LIGATURE_NAMES = {
+    "ff": "\ufb00",
+    "fi": "\ufb01",
+    "fl": "\ufb02",
+    "ffi": "\ufb03",
+    "ffl": "\ufb04",
+    "st": "\ufb06",
+}
+MAX_DIFFERENCES = 4096  # entries of one font's /Differences read
+# a subset font's tag (`QUCCUA+LinLibertineT`), which PDFium's base font name leaves out
+_SUBSET_TAG = re.compile(r"^[A-Z]{6}\+")
+
+
+def _named_ligatures(text: str, textpage, glyph_names) -> str:
+    """`text` with each unmapped control code whose font's encoding names it a ligature read
+    as that ligature; one character for one, so indices stay."""
+    if not _CONTROL_CODE.search(text):
+        return text
+    import pypdfium2.raw as pdfium_c
+
+    raw = textpage.raw
+    chars = list(text)
+    fonts: dict[int, str] = {}
+    for match in _CONTROL_CODE.finditer(text):
+        index = match.start()
+        if not pdfium_c.FPDFText_HasUnicodeMapError(raw, index):
+            continue
+        text_object = pdfium_c.FPDFText_GetTextObject(raw, index)
+        font = pdfium_c.FPDFTextObj_GetFont(text_object) if text_object else None
+        if not font:
+            continue
+        key = ctypes.cast(font, ctypes.c_void_p).value or 0
+        if key not in fonts:
+            buffer = ctypes.create_string_buffer(256)
+            pdfium_c.FPDFFont_GetBaseFontName(font, buffer, 256)
+            fonts[key] = _SUBSET_TAG.sub("", buffer.value.decode("latin-1"))
+        name = glyph_names().get(fonts[key], {}).get(ord(text[index]))
+        ligature = _LIGATURE_NAMES.get((name or "").replace("_", ""))
+        if ligature and (name in _LIGATURE_NAMES or "_" in (name or "")):
+            chars[index] = ligature
+    return "".join(chars)
+
+
+def _glyph_names_of(data: bytes, number: int, readers: list, cache: dict) -> dict:
+    if number not in cache:
+        cache[number] = _page_glyph_names(data, number, readers)
+    return cache[number]
+
+
+def _page_glyph_names(data: bytes, number: int, readers: list) -> dict[str, dict[int, str]]:
+    """Base font name -> {code: glyph name} from the /Differences of the fonts of page
+    `number` (pypdf, opened once per document into `readers`); codes that two fonts of one
+    name name differently are left out. Anything unreadable gives what was read."""
+    names: dict[str, dict[int, str]] = {}
+    conflicts: set[tuple[str, int]] = set()
+    try:
+        if not readers:
+            readers.append(PdfReader(io.BytesIO(data)))
+        resources = readers[0].pages[number].get("/Resources")
+        resources = resources.get_object() if resources is not None else None
+        fonts = resources.get("/Font") if hasattr(resources, "get") else None
+        fonts = fonts.get_object() if fonts is not None else None
+        for reference in (fonts or {}).values():
+            font = reference.get_object()
+            encoding = font.get("/Encoding")
+            encoding = encoding.get_object() if encoding is not None else None
+            differences = encoding.get("/Differences") if hasattr(encoding, "get") else None
+            if differences is None:
+                continue
+            base = _SUBSET_TAG.sub("", str(font.get("/BaseFont", "")).removeprefix("/"))
+            table = names.setdefault(base, {})
+            code = 0
+            for item in list(differences.get_object())[:MAX_DIFFERENCES]:
+                item = item.get_object() if hasattr(item, "get_object") else item
+                if isinstance(item, int):
+                    code = item
+                    continue
+                name = str(item).removeprefix("/")
+                if table.get(code, name) != name:
+                    conflicts.add((base, code))
+                table[code] = name
+                code += 1
+    except Exception:  # a font dictionary pypdf cannot read names no glyph
+        pass
+    for base, code in conflicts:
+        names[base].pop(code, None)
+    return names
+
+
 # A letter beyond Latin-1 that PDFium flags as unmapped and that sits, in another script,
 # between letters of one: PDFium found no Unicode for the glyph (no ToUnicode entry, as
 # XeTeX leaves for the conjuncts and vowel-sign forms of Devanagari or the contextual forms
@@ -1043,10 +1154,25 @@ def _image_share(page, area: float) -> float:
     try:
         for image in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=3):
             x0, y0, x1, y1 = image.get_bounds()
-            covered += max(0.0, x1 - x0) * max(0.0, y1 - y0)
+            width, height = max(0.0, x1 - x0), max(0.0, y1 - y0)
+            if width and height and _image_ppi(image, width, height) < MIN_SCAN_PPI:
+                continue  # a picture blown up past any readable text: not a scan
+            covered += width * height
     except Exception:  # an image PDFium cannot place counts as none
         return 0.0
     return min(covered / max(area, 1.0), 1.0)
+
+
+def _image_ppi(image, width: float, height: float) -> float:
+    """An image's pixels per inch on the page (its shorter side's, so a rotated image is
+    measured the same); an image whose pixel size PDFium does not give counts as sharp."""
+    try:
+        pixels = image.get_px_size()
+    except Exception:
+        return float("inf")
+    if not pixels or min(pixels) <= 0:
+        return float("inf")
+    return min(pixels) * 72 / min(width, height)
 
 
 def _reading_order(lines: list[_Line], middle: float) -> list[_Line]:

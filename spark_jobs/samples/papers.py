@@ -452,11 +452,14 @@ def scanned_text_pdf(lines: list[str], *, dpi: int = 200) -> bytes:
 
 
 def image_only_pdf() -> bytes:
-    """A one-page PDF holding only a grey image, as a scanner makes: no text layer."""
-    pixels = bytes((x * 29 + y * 13) % 256 for y in range(16) for x in range(16))
+    """A one-page PDF holding only a grey image, as a scanner makes of a blank sheet: no text
+    layer. The image is 300 pixels square over 400 pt (54 ppi), so the reader takes it for a
+    scan (spark_jobs.papers.pdf.MIN_SCAN_PPI), not for a picture blown up over the page; its
+    grey shades evenly from corner to corner, with no edge OCR could take for a letter."""
+    pixels = bytes(225 + (x + y) * 20 // 600 for y in range(300) for x in range(300))
     image = _pdf_stream(
         zlib.compress(pixels),
-        " /Type /XObject /Subtype /Image /Width 16 /Height 16 /ColorSpace /DeviceGray"
+        " /Type /XObject /Subtype /Image /Width 300 /Height 300 /ColorSpace /DeviceGray"
         " /BitsPerComponent 8 /Filter /FlateDecode",
     )
     return _pdf_file(

@@ -62,3 +62,72 @@ def test_a_tikz_node_label_is_read_with_the_sources_verbatim_rules() -> None:
     text = reference_text(document(body))
     assert "kpathsea: Running mktextfm jcsr8t" in text
     assert "draw" not in text
+
+
+def test_par_ends_a_paragraph() -> None:
+    # pxcjkcat (round 6's test half, tune since round 7): a block table of
+    # `\xI{latn} ... \xN{Basic Latin}\par` lines came out as `Basic Latinlatn1 ...`
+    preamble = "\\newcommand*\\xI[1]{#1}\n\\newcommand*\\xN[1]{#1}"
+    body = "\\xI{latn}  \\xN{Basic Latin}\\par\n\\xI{latn1} \\xN{Latin-1 Supplement}\\par"
+    words = reference_text(document(body, preamble)).split()
+    assert "Latinlatn1" not in words
+    assert words == ["latn", "Basic", "Latin", "latn1", "Latin-1", "Supplement"]
+
+
+def test_short_verbatim_spans_are_verbatim_until_deleted() -> None:
+    # platexsheet (round 6's test half, tune since round 7): under \MakeShortVerb{\|} a
+    # `|\begin{verbatim}|` cell opened a verbatim environment that ran to the document's end
+    preamble = "\\usepackage{shortvrb}\n\\MakeShortVerb{\\|}"
+    body = (
+        "|\\begin{verbatim}| & prints its input as it is \\\\\n"
+        "|\\centering| centres. % a |comment\n"
+        "\\begin{verbatim}\na|b\n\\end{verbatim}\n"
+        "\\DeleteShortVerb{\\|}\nA $|x|$ norm and the end."
+    )
+    text = reference_text(document(body, preamble))
+    assert "\\begin{verbatim} " in text and "prints its input as it is" in text
+    assert "\\centering centres." in text
+    assert "a|b" in text
+    assert "$|x|$ norm and the end." in text
+
+
+def test_not_takes_no_argument() -> None:
+    # platexsheet: `$\not$ & |\not|` took the closing $ as \not's argument and the math ran
+    # on through the next tables
+    text = reference_text(document("$\\ni$ & x & $\\not$ & y \\\\\nAfter the table."))
+    assert "$\\not$" in text
+    assert "After the table." in text and "$ & y" not in text
+
+
+def test_german_shorthands_print_what_babel_prints_in_the_inputs_too() -> None:
+    # abstdok (`f"ur`, `da"s` were `f ur`, `da s`) and l2picfaq, whose \input GFDL text
+    # prints `"Endorsements"` as Ëndorsements" under ngerman
+    source = document(
+        'Die Stile f"ur BibTeX sind anpa"sbar, "`so"\' hei"st es. \\verb|f"ur| stays.\n'
+        "\\input{gfdl}",
+        "\\usepackage[ngerman]{babel}",
+    )
+    text = reference_text(source, {"gfdl.tex": 'a section Entitled "Endorsements".'})
+    assert "Die Stile für BibTeX sind anpaßbar, \u201eso\u201c heißt es." in text
+    assert 'f"ur stays.' in text
+    assert "Entitled Ëndorsements" in text
+    english = document('A "quote".', "\\usepackage[ngerman,english]{babel}")
+    assert 'A "quote".' in reference_text(english)
+
+
+def test_package_verbatim_environments_are_verbatim() -> None:
+    # the TeX Live guides' sverbatim (tex-live.sty) and xlop's SideBySideExample
+    # (fancyvrb-ex): pylatexenc read their shell lines and TeX code as LaTeX, `$MANPATH`
+    # opened math and the rest of texlive-cz came out as markup
+    body = (
+        "Add lines such as\n\\begin{sverbatim}\nMANPATH=/usr/local/man:$MANPATH; export MANPATH\n"
+        "\\end{sverbatim}\nto the file.\n"
+        "\\begin{SideBySideExample}\n  \\opadd*{2}{2}{a/b_{^c}!&$}\n\\end{SideBySideExample}\n"
+        "\\begin{LTXexample}[pos=t]\n\\psline(0,0)(1,1) $x\n\\end{LTXexample}\nThe end."
+    )
+    text = reference_text(document(body))
+    assert "MANPATH=/usr/local/man:$MANPATH; export MANPATH" in text
+    # (brace groups side by side get a blank between them, verbatim or not: no word changes)
+    assert "\\opadd*{2} {2} {a/b_{^c}!&$}" in text
+    assert "\\psline(0,0)(1,1) $x" in text and "pos=t" not in text
+    assert "to the file." in text and "The end." in text

@@ -1,5 +1,5 @@
 """The papers evaluation set's split: every package in one half, the packages kept aside for an
-independent evaluation in neither, and the former test halves (rounds 1-2, 3, 4 and 5) now tune
+independent evaluation in neither, and the former test halves (rounds 1-2, 3, 4, 5 and 6) now tune
 material."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from bench.papers_data import (
     ROUND3_TEST_PACKAGES,
     ROUND4_TEST_PACKAGES,
     ROUND5_TEST_PACKAGES,
+    ROUND6_TEST_PACKAGES,
     TEST_PACKAGES,
 )
 
@@ -24,6 +25,7 @@ def test_the_halves_are_disjoint_and_the_held_out_packages_unused() -> None:
         set(ROUND3_TEST_PACKAGES),
         set(ROUND4_TEST_PACKAGES),
         set(ROUND5_TEST_PACKAGES),
+        set(ROUND6_TEST_PACKAGES),
         set(TEST_PACKAGES),
     ]
     assert sum(len(group) for group in groups) == len(set().union(*groups)) == len(PACKAGES)
@@ -32,7 +34,28 @@ def test_the_halves_are_disjoint_and_the_held_out_packages_unused() -> None:
 
 def test_the_former_test_halves_are_tune_material_and_the_test_half_is_new() -> None:
     former = (
-        FORMER_TEST_PACKAGES + ROUND3_TEST_PACKAGES + ROUND4_TEST_PACKAGES + ROUND5_TEST_PACKAGES
+        FORMER_TEST_PACKAGES
+        + ROUND3_TEST_PACKAGES
+        + ROUND4_TEST_PACKAGES
+        + ROUND5_TEST_PACKAGES
+        + ROUND6_TEST_PACKAGES
     )
     assert {PACKAGES[package] for package in former} == {"tune"}
     assert {package for package, half in PACKAGES.items() if half == "test"} == set(TEST_PACKAGES)
+
+
+def test_the_round7_test_half_is_documentation_never_used_before() -> None:
+    used_before = (
+        FIRST_TUNE_PACKAGES
+        + FORMER_TEST_PACKAGES
+        + ROUND3_TEST_PACKAGES
+        + ROUND4_TEST_PACKAGES
+        + ROUND5_TEST_PACKAGES
+        + ROUND6_TEST_PACKAGES
+    )
+    assert set(TEST_PACKAGES) == {
+        "texlive-latex-extra-doc",
+        "texlive-pstricks-doc",
+        "texlive-fonts-extra-doc",
+    }
+    assert not set(TEST_PACKAGES) & set(used_before)

@@ -149,3 +149,58 @@ def test_notation_macros_used_everywhere_stay_within_the_budget() -> None:
 def test_placeholder_characters_in_a_source_are_not_taken_for_the_converters() -> None:
     paper = latex_to_text({"main.tex": _main("A \x007\x00 and \x0199\x01 $x$ stay text.")})
     assert paper.text == "A 7 and 99 $x$ stay text."
+
+
+def _german(preamble: str, body: str) -> str:
+    return f"\\documentclass[a4paper]{{article}}\n{preamble}\n\\begin{{document}}\n{body}\n\\end{{document}}\n"
+
+
+def test_german_shorthands_print_what_babel_prints() -> None:
+    # abstdok (plain-generic): `f"ur` and `da"s` with german.sty were the words `f ur`, `da s`
+    body = (
+        'Die Stile f"ur \\BibTeX{} sind anpa"sbar, "`so"\' hei"st es.\n'
+        'Zucker"-st"uck, "Uberblick. \\verb|f"ur| stays.\n'
+        '\\begin{verbatim}\nda"s\n\\end{verbatim}'
+    )
+    text = latex_to_text({"a.tex": _german("\\usepackage{german}", body)}).text
+    assert "Die Stile für" in text and "anpaßbar" in text
+    assert "\u201eso\u201c heißt es." in text
+    assert "Zuckerstück, Überblick." in text
+    assert 'f"ur stays.' in text and 'da"s' in text
+
+
+@pytest.mark.parametrize(
+    ("preamble", "active"),
+    [
+        ("\\usepackage[english,ngerman]{babel}", True),
+        ("\\usepackage[main=ngerman,english]{babel}", True),
+        ("\\usepackage[ngerman,english]{babel}", False),  # English the main language
+        ("\\usepackage[T1]{fontenc}", False),
+    ],
+)
+def test_german_shorthands_only_where_german_is_the_main_language(
+    preamble: str, active: bool
+) -> None:
+    text = latex_to_text({"a.tex": _german(preamble, 'Ein "Uberblick.')}).text
+    assert ("Ein Überblick." in text) is active
+
+
+def test_package_verbatim_environments_are_verbatim() -> None:
+    # tex-live.sty's sverbatim (the TeX Live guides), fancyvrb-ex's SideBySideExample
+    # (xlop), showexpl's LTXexample and tcolorbox's tcblisting: used, never defined, in a
+    # paper; their content is code the page shows as it is
+    body = (
+        "Add\n\\begin{sverbatim}\nMANPATH=/usr/local/man:$MANPATH; export MANPATH\n"
+        "\\end{sverbatim}\nto the file.\n"
+        "\\begin{SideBySideExample}\n\\opadd*{2}{2}{a/b_{^c}!&$}\n\\end{SideBySideExample}\n"
+        "\\begin{LTXexample}[pos=t]\n\\psline(0,0)(1,1) $x\n\\end{LTXexample}\n"
+        "\\begin{tcblisting}{listing only}\n\\textbf{bold} % not a comment\n\\end{tcblisting}\n"
+        "The end."
+    )
+    source = f"\\documentclass{{article}}\n\\begin{{document}}\n{body}\n\\end{{document}}\n"
+    text = latex_to_text({"a.tex": source}).text
+    assert "MANPATH=/usr/local/man:$MANPATH; export MANPATH" in text
+    assert "\\opadd*{2}{2}{a/b_{^c}!&$}" in text
+    assert "\\psline(0,0)(1,1) $x" in text and "pos=t" not in text
+    assert "\\textbf{bold} % not a comment" in text and "listing only" not in text
+    assert "The end." in text

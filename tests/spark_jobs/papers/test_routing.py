@@ -425,3 +425,67 @@ def test_characters_beyond_the_bmp_keep_the_boxes_of_the_characters_after_them()
         ]
     )
     assert read_pdf(data).text == "Die Summe \U0001d465 plus \U0001d466 ist die GR\u00d6SSE."
+
+
+def _typeset_pdf_with_a_picture_page(pixels: int) -> bytes:
+    """hvfloat's paper-default1s1c, in small: a typeset page, then a page that is one colour
+    picture of `pixels` square drawn over the whole text area (no text layer)."""
+    import zlib
+
+    rows = bytes(
+        value
+        for y in range(pixels)
+        for x in range(pixels)
+        for value in ((200, 30, 30) if (x * 7 + y * 3) % 11 < 5 else (250, 250, 250))
+    )
+    picture = pdf_stream(
+        zlib.compress(rows),
+        f" /Type /XObject /Subtype /Image /Width {pixels} /Height {pixels}"
+        " /ColorSpace /DeviceRGB /BitsPerComponent 8 /Filter /FlateDecode",
+    )
+    text = b"BT /F1 11 Tf 72 700 Td (Floats placed on a page of their own, rotated or not.) Tj ET"
+    return pdf_file(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R 5 0 R] /Count 2 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+            b"/Resources << /Font << /F1 7 0 R >> >> >>",
+            pdf_stream(text),
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 6 0 R "
+            b"/Resources << /XObject << /Im1 8 0 R >> >> >>",
+            pdf_stream(b"q 468 0 0 580 72 106 cm /Im1 Do Q"),
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+            picture,
+        ]
+    )
+
+
+def test_a_picture_blown_up_over_a_page_is_no_scan() -> None:
+    # a 107x133-pixel rose over a whole page (13 ppi) routed a typeset PDF `mixed`: at that
+    # resolution no text could be read from it, so the page is a figure page
+    document = read_pdf(_typeset_pdf_with_a_picture_page(100))  # 100 px over 6.5 in: 15 ppi
+    assert document.route == "text_layer" and document.pages_ocr == 0
+    assert "Floats placed on a page of their own" in document.text
+
+
+def test_an_image_sharp_enough_to_hold_text_is_still_read_as_a_scan() -> None:
+    document = read_pdf(_typeset_pdf_with_a_picture_page(500), ocr="defer")  # 77 ppi
+    assert document.pages_ocr == 1 and document.ocr_pending
+
+
+def test_a_ligature_glyph_named_in_underscore_form_is_read_as_its_letters() -> None:
+    # listofitems (Linux Libertine, Type 1, custom encoding): /f_f and /f_i in the font's
+    # /Differences, which PDFium does not map; it gave their codes, `di\x1derent`
+    content = b"BT /F1 11 Tf 72 700 Td (Two di\x1derent \x1bles, speci\x1bed.) Tj ET"
+    data = pdf_file(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+            b"/Resources << /Font << /F1 5 0 R >> >> >>",
+            pdf_stream(content),
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /QUCCUA+Helvetica /Encoding << /Type "
+            b"/Encoding /BaseEncoding /WinAnsiEncoding /Differences [27 /f_i 29 /f_f] >> >>",
+        ]
+    )
+    assert read_pdf(data).text == "Two different files, specified."
