@@ -28,6 +28,7 @@ import statistics
 import subprocess
 import unicodedata
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
@@ -781,15 +782,14 @@ _OMS_BRACKET_CANDIDATE = re.compile(r"h(?<![^\W\d_]h)(?=[^\W\d_])|i(?<=[^\W\d_]i
 _OMS_BRACKETS = {"h": "\u27e8", "i": "\u27e9"}
 
 
-def _math_symbol_brackets(text: str, textpage) -> str:
-    """`text` with the angle brackets of a TeX math symbol font read as brackets (see
-    _OMS_FONT); one character for one, so indices stay."""
+def _unmapped_matches(text: str, textpage, pattern: re.Pattern) -> Iterator[tuple[int, str]]:
+    """(index, base font name) of each match of `pattern` in `text` whose character PDFium
+    flags as unmapped; each font's name is read once ("" for a nameless font)."""
     import pypdfium2.raw as pdfium_c
 
     raw = textpage.raw
-    fonts: dict[int, bool] = {}
-    chars: list[str] | None = None
-    for match in _OMS_BRACKET_CANDIDATE.finditer(text):
+    names: dict[int, str] = {}
+    for match in pattern.finditer(text):
         index = match.start()
         if not pdfium_c.FPDFText_HasUnicodeMapError(raw, index):
             continue
@@ -798,11 +798,19 @@ def _math_symbol_brackets(text: str, textpage) -> str:
         if not font:
             continue
         key = ctypes.cast(font, ctypes.c_void_p).value or 0
-        if key not in fonts:
+        if key not in names:
             buffer = ctypes.create_string_buffer(256)
             pdfium_c.FPDFFont_GetBaseFontName(font, buffer, 256)
-            fonts[key] = bool(_OMS_FONT.match(buffer.value.decode("latin-1")))
-        if fonts[key]:
+            names[key] = buffer.value.decode("latin-1")
+        yield index, names[key]
+
+
+def _math_symbol_brackets(text: str, textpage) -> str:
+    """`text` with the angle brackets of a TeX math symbol font read as brackets (see
+    _OMS_FONT); one character for one, so indices stay."""
+    chars: list[str] | None = None
+    for index, font in _unmapped_matches(text, textpage, _OMS_BRACKET_CANDIDATE):
+        if _OMS_FONT.match(font):
             chars = chars if chars is not None else list(text)
             chars[index] = _OMS_BRACKETS[text[index]]
     return text if chars is None else "".join(chars)
@@ -813,21 +821,9 @@ def _type3_ligatures(text: str, textpage) -> str:
     one character for one, so indices stay."""
     if not _T1_LIGATURE.search(text):
         return text
-    import pypdfium2.raw as pdfium_c
-
-    raw = textpage.raw
     chars = list(text)
-    for match in _T1_LIGATURE.finditer(text):
-        index = match.start()
-        if not pdfium_c.FPDFText_HasUnicodeMapError(raw, index):
-            continue
-        text_object = pdfium_c.FPDFText_GetTextObject(raw, index)
-        font = pdfium_c.FPDFTextObj_GetFont(text_object) if text_object else None
+    for index, font in _unmapped_matches(text, textpage, _T1_LIGATURE):
         if not font:
-            continue
-        buffer = ctypes.create_string_buffer(256)
-        pdfium_c.FPDFFont_GetBaseFontName(font, buffer, 256)
-        if not buffer.value:
             chars[index] = _LIGATURE_MARKS[text[index]]
     return "".join(chars)
 
@@ -857,25 +853,9 @@ def _named_ligatures(text: str, textpage, glyph_names) -> str:
     as that ligature; one character for one, so indices stay."""
     if not _CONTROL_CODE.search(text):
         return text
-    import pypdfium2.raw as pdfium_c
-
-    raw = textpage.raw
     chars = list(text)
-    fonts: dict[int, str] = {}
-    for match in _CONTROL_CODE.finditer(text):
-        index = match.start()
-        if not pdfium_c.FPDFText_HasUnicodeMapError(raw, index):
-            continue
-        text_object = pdfium_c.FPDFText_GetTextObject(raw, index)
-        font = pdfium_c.FPDFTextObj_GetFont(text_object) if text_object else None
-        if not font:
-            continue
-        key = ctypes.cast(font, ctypes.c_void_p).value or 0
-        if key not in fonts:
-            buffer = ctypes.create_string_buffer(256)
-            pdfium_c.FPDFFont_GetBaseFontName(font, buffer, 256)
-            fonts[key] = _SUBSET_TAG.sub("", buffer.value.decode("latin-1"))
-        name = glyph_names().get(fonts[key], {}).get(ord(text[index]))
+    for index, font in _unmapped_matches(text, textpage, _CONTROL_CODE):
+        name = glyph_names().get(_SUBSET_TAG.sub("", font), {}).get(ord(text[index]))
         ligature = _LIGATURE_NAMES.get((name or "").replace("_", ""))
         if ligature and (name in _LIGATURE_NAMES or "_" in (name or "")):
             chars[index] = ligature

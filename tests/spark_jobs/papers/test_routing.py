@@ -15,6 +15,23 @@ from bench.faults_papers import pdf_file, pdf_stream
 from spark_jobs.papers.pdf import read_pdf
 from spark_jobs.samples.papers import scanned_text_pdf, text_pdf
 
+
+def one_page_pdf(content: bytes, objects: list[bytes], fonts: int = 1) -> bytes:
+    """A US Letter page drawing `content`; `objects` are numbered from 5, and the first `fonts`
+    of them are the page's fonts /F1, /F2, ..."""
+    names = b" ".join(b"/F%d %d 0 R" % (n + 1, n + 5) for n in range(fonts))
+    return pdf_file(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+            b"/Resources << /Font << " + names + b" >> >> >>",
+            pdf_stream(content),
+            *objects,
+        ]
+    )
+
+
 needs_tesseract = pytest.mark.skipif(
     shutil.which("tesseract") is None,
     reason="needs Tesseract: apt-get install tesseract-ocr tesseract-ocr-eng",
@@ -199,13 +216,10 @@ def test_the_angle_brackets_of_a_tex_math_symbol_font_are_brackets() -> None:
         b"BT /F1 11 Tf 72 700 Td (Replace the ) Tj /F2 11 Tf (h) Tj /F1 11 Tf (name) Tj "
         b"/F2 11 Tf (i) Tj /F1 11 Tf ( of the hook; hi to Ahi.) Tj ET"
     )
-    data = pdf_file(
-        [
-            b"<< /Type /Catalog /Pages 2 0 R >>",
-            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-            b"/Resources << /Font << /F1 5 0 R /F2 6 0 R >> >> >>",
-            pdf_stream(content),
+    data = one_page_pdf(
+        content,
+        fonts=2,
+        objects=[
             b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
             b"<< /Type /Font /Subtype /Type1 /BaseFont /XPVMCL+LMMathSymbols10-Regular "
             b"/FirstChar 104 /LastChar 105 /Widths [388.9 388.9] /FontDescriptor 7 0 R "
@@ -214,7 +228,7 @@ def test_the_angle_brackets_of_a_tex_math_symbol_font_are_brackets() -> None:
             b"/FontBBox [-29 -960 1116 775] /Ascent 750 /CapHeight 683 /Descent -194 "
             b"/ItalicAngle -14 /StemV 40 /XHeight 431 /FontFile 8 0 R >>",
             pdf_stream(font, " /Length1 1728 /Length2 1402 /Length3 0"),
-        ]
+        ],
     )
     # the letters h and i of the text font stay letters
     assert read_pdf(data).text == "Replace the \u27e8name\u27e9 of the hook; hi to Ahi."
@@ -304,13 +318,9 @@ def test_a_glyph_without_unicode_in_a_cid_font_is_no_letter() -> None:
     # lone Ϋ) is left as PDFium gives it: PDFium flags glyphs it named by their glyph
     # names too, which are right.
     content = b"BT /F1 12 Tf 72 700 Td <0101042D01020103010104CB010201032192010303AB> Tj ET"
-    data = pdf_file(
+    data = one_page_pdf(
+        content,
         [
-            b"<< /Type /Catalog /Pages 2 0 R >>",
-            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-            b"/Resources << /Font << /F1 5 0 R >> >> >>",
-            pdf_stream(content),
             b"<< /Type /Font /Subtype /Type0 /BaseFont /ABCDEF+Sarai /Encoding /Identity-H "
             b"/DescendantFonts [6 0 R] /ToUnicode 7 0 R >>",
             b"<< /Type /Font /Subtype /CIDFontType2 /BaseFont /ABCDEF+Sarai /CIDSystemInfo "
@@ -319,7 +329,7 @@ def test_a_glyph_without_unicode_in_a_cid_font_is_no_letter() -> None:
             pdf_stream(_UNICODE_MAP),
             b"<< /Type /FontDescriptor /FontName /ABCDEF+Sarai /Flags 4 /FontBBox [0 -300 1000 "
             b"900] /ItalicAngle 0 /Ascent 900 /Descent -300 /CapHeight 700 /StemV 80 >>",
-        ]
+        ],
     )
     assert read_pdf(data).text == "\u0906 \u0923 \u0906 \u0923 \u2192 \u03ab"
 
@@ -411,18 +421,15 @@ def test_characters_beyond_the_bmp_keep_the_boxes_of_the_characters_after_them()
         b"BT /F1 11 Tf 72 700 Td (Die Summe ) Tj /F2 11 Tf (x) Tj /F1 11 Tf ( plus ) Tj "
         b"/F2 11 Tf (y) Tj /F1 11 Tf [( ist die GR) -222 (\xa8) 555 (OSSE.)] TJ ET"
     )
-    data = pdf_file(
-        [
-            b"<< /Type /Catalog /Pages 2 0 R >>",
-            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-            b"/Resources << /Font << /F1 5 0 R /F2 6 0 R >> >> >>",
-            pdf_stream(content),
+    data = one_page_pdf(
+        content,
+        fonts=2,
+        objects=[
             b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
             b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Oblique "
             b"/Encoding /WinAnsiEncoding /ToUnicode 7 0 R >>",
             pdf_stream(MATH_ITALIC_TO_UNICODE),
-        ]
+        ],
     )
     assert read_pdf(data).text == "Die Summe \U0001d465 plus \U0001d466 ist die GR\u00d6SSE."
 
@@ -477,15 +484,11 @@ def test_a_ligature_glyph_named_in_underscore_form_is_read_as_its_letters() -> N
     # listofitems (Linux Libertine, Type 1, custom encoding): /f_f and /f_i in the font's
     # /Differences, which PDFium does not map; it gave their codes, `di\x1derent`
     content = b"BT /F1 11 Tf 72 700 Td (Two di\x1derent \x1bles, speci\x1bed.) Tj ET"
-    data = pdf_file(
+    data = one_page_pdf(
+        content,
         [
-            b"<< /Type /Catalog /Pages 2 0 R >>",
-            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-            b"/Resources << /Font << /F1 5 0 R >> >> >>",
-            pdf_stream(content),
             b"<< /Type /Font /Subtype /Type1 /BaseFont /QUCCUA+Helvetica /Encoding << /Type "
             b"/Encoding /BaseEncoding /WinAnsiEncoding /Differences [27 /f_i 29 /f_f] >> >>",
-        ]
+        ],
     )
     assert read_pdf(data).text == "Two different files, specified."
