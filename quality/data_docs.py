@@ -239,21 +239,17 @@ def _local_tag(match: re.Match) -> str:
     return re.sub(r'\s(?:integrity|crossorigin)(?:="[^"]*")?', "", match.group(0))
 
 
-def copy_site(project: Path, lake: Lake, rebuilt: Iterable[Path] | None = None) -> str:
+def copy_site(project: Path, lake: Lake, rebuilt: Iterable[Path]) -> str:
     """Copy the built site to <lake>/_quality/data_docs on an object store; returns its index.
 
-    With `rebuilt` (a publish's pages), only what changed travels: those pages and every file
-    of the site the store does not hold yet (the static assets the first time, pages a failed
-    copy left out). The whole site (about 7 MB, most of it scripts, styles and fonts) was
-    copied on every validation before, the largest cost of a gate on a small table on S3.
-    None: copy everything.
+    Only what changed travels: the `rebuilt` pages (a publish's) and every file of the site
+    the store does not hold yet (the static assets the first time, pages a failed copy left
+    out). The whole site (about 7 MB, most of it scripts, styles and fonts) was copied on
+    every validation before, the largest cost of a gate on a small table on S3.
     """
     site = project / SITE
     target = f"{lake.root_uri.rstrip('/')}/_quality/data_docs"
     fs, path = lake.store.filesystem(target)
-    if rebuilt is None:
-        pafs.copy_files(str(site), path, destination_filesystem=fs)
-        return f"{target}/index.html"
     held = {
         info.path[len(path) :].lstrip("/")
         for info in fs.get_file_info(pafs.FileSelector(path, recursive=True, allow_not_found=True))

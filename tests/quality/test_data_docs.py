@@ -111,8 +111,3 @@ def test_a_lake_on_s3_gets_the_site_once_and_then_only_what_a_validation_rebuilt
         "validations/c/run-0.html": "run 0",
         "static/webfonts/icons.woff2": "font 1",
     }
-
-    # Without a list of rebuilt pages: the whole site.
-    copy_site(tmp_path / "project", lake)
-    assert remote()["static/webfonts/icons.woff2"] == "font 2"
-    assert remote()["validations/a/run-1.html"] == "run 1, not rebuilt"
