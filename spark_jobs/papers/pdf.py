@@ -564,6 +564,7 @@ def _text_layer(page, textpage, glyph_names=None) -> tuple[list[_Line], int, Pag
     text = _type3_ligatures(_math_symbol_brackets(text, textpage), textpage)
     if glyph_names is not None:
         text = _named_ligatures(text, textpage, glyph_names)
+        text = _control_named_glyphs(text, textpage, glyph_names)
     text = _unmapped_glyphs(text, raw_text, textpage)
     text = _mirrored_e(text, textpage)
     # the page's visible area: its crop box within its media box, each inherited from the
@@ -860,6 +861,81 @@ def _named_ligatures(text: str, textpage, glyph_names) -> str:
         if ligature and (name in _LIGATURE_NAMES or "_" in (name or "")):
             chars[index] = ligature
     return "".join(chars)
+
+
+# Ghostscript names the glyphs of the Type 3 bitmap fonts it makes from dvips output by their
+# codes, two characters in base 36 (`/CR` is code 99, `c`; `/BS` 64, `@`; `/AS` 28). Where
+# such a name is also an ASCII control character's name, Ghostscript's ToUnicode map gives
+# the glyph that control character, and PDFium reads it so, unflagged: pst-sigsys-doc (a tune document, dvips + Ghostscript 8.64)
+# read `pa\rkage`, `ma\rros`, `fdelgosha\x08gmail`, and every `c` was lost. A control
+# character PDFium did not generate, whose font's encoding gives its control name to one
+# code, is that code's character, as pdftotext reads it (one character for one).
+_CONTROL_NAMES = [
+    "NUL",
+    "SOH",
+    "STX",
+    "ETX",
+    "EOT",
+    "ENQ",
+    "ACK",
+    "BEL",
+    "BS",
+    "HT",
+    "LF",
+    "VT",
+    "FF",
+    "CR",
+    "SO",
+    "SI",
+    "DLE",
+    "DC1",
+    "DC2",
+    "DC3",
+    "DC4",
+    "NAK",
+    "SYN",
+    "ETB",
+    "CAN",
+    "EM",
+    "SUB",
+    "ESC",
+    "FS",
+    "GS",
+    "RS",
+    "US",
+]
+_CONTROL_GLYPH = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]|\r(?!\n)")
+
+
+def _control_named_glyphs(text: str, textpage, glyph_names) -> str:
+    """`text` with each control character that a glyph named like it stands for (see
+    _CONTROL_NAMES) read as the glyph's code; one character for one, so indices stay."""
+    if not _CONTROL_GLYPH.search(text):
+        return text
+    import pypdfium2.raw as pdfium_c
+
+    raw = textpage.raw
+    chars: list[str] | None = None
+    fonts: dict[int, str] = {}
+    for match in _CONTROL_GLYPH.finditer(text):
+        index = match.start()
+        if pdfium_c.FPDFText_IsGenerated(raw, index):
+            continue
+        text_object = pdfium_c.FPDFText_GetTextObject(raw, index)
+        font = pdfium_c.FPDFTextObj_GetFont(text_object) if text_object else None
+        if not font:
+            continue
+        key = ctypes.cast(font, ctypes.c_void_p).value or 0
+        if key not in fonts:
+            buffer = ctypes.create_string_buffer(256)
+            pdfium_c.FPDFFont_GetBaseFontName(font, buffer, 256)
+            fonts[key] = _SUBSET_TAG.sub("", buffer.value.decode("latin-1"))
+        name = _CONTROL_NAMES[ord(text[index])]
+        codes = [code for code, glyph in glyph_names().get(fonts[key], {}).items() if glyph == name]
+        if len(codes) == 1 and (0x20 <= codes[0] < 0x7F or 0xA0 <= codes[0] <= 0xFF):
+            chars = chars if chars is not None else list(text)
+            chars[index] = chr(codes[0])
+    return text if chars is None else "".join(chars)
 
 
 def _glyph_names_of(data: bytes, number: int, readers: list, cache: dict) -> dict:

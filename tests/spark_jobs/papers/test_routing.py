@@ -234,13 +234,14 @@ def test_the_angle_brackets_of_a_tex_math_symbol_font_are_brackets() -> None:
     assert read_pdf(data).text == "Replace the \u27e8name\u27e9 of the hook; hi to Ahi."
 
 
-def _type3_pdf(text: bytes) -> bytes:
+def _type3_pdf(text: bytes, name=lambda code: f"a{code}", to_unicode: bytes = b"") -> bytes:
     """`text` in a Type 3 font as dvips makes of a Metafont bitmap font: no font name, each
-    glyph named by its code (`/a28`), no ToUnicode map."""
+    glyph named by its code (`/a28`, or as `name` names it), no ToUnicode map unless given
+    (a CMap's stream)."""
     codes = sorted(set(text))
     glyph = pdf_stream(b"500 0 0 0 400 600 d1 0 0 400 600 re f")
-    procs = " ".join(f"/a{code} 7 0 R" for code in codes)
-    differences = " ".join(f"{code} /a{code}" for code in codes)
+    procs = " ".join(f"/{name(code)} 7 0 R" for code in codes)
+    differences = " ".join(f"{code} /{name(code)}" for code in codes)
     widths = " ".join("500" if code in codes else "0" for code in range(codes[0], codes[-1] + 1))
     return pdf_file(
         [
@@ -253,10 +254,12 @@ def _type3_pdf(text: bytes) -> bytes:
                 f"<< /Type /Font /Subtype /Type3 /FontBBox [0 0 500 600] "
                 f"/FontMatrix [0.001 0 0 0.001 0 0] /CharProcs 6 0 R "
                 f"/Encoding << /Type /Encoding /Differences [{differences}] >> "
-                f"/FirstChar {codes[0]} /LastChar {codes[-1]} /Widths [{widths}] >>"
+                f"/FirstChar {codes[0]} /LastChar {codes[-1]} /Widths [{widths}]"
+                + (" /ToUnicode 8 0 R >>" if to_unicode else " >>")
             ).encode(),
             f"<< {procs} >>".encode(),
             glyph,
+            *([pdf_stream(to_unicode)] if to_unicode else []),
         ]
     )
 
@@ -265,6 +268,27 @@ def test_the_ligatures_of_a_nameless_type3_t1_font_are_spelled_out() -> None:
     # T1 (EC) encoding: 0x1B ff, 0x1C fi, 0x1D fl, 0x1E ffi, 0x1F ffl
     data = _type3_pdf(b"The \034rst de\034nition, a\035oat, e\036cient and o\033.")
     assert read_pdf(data).text == "The first definition, afloat, efficient and off."
+
+
+def _ghostscript_name(code: int) -> str:
+    """Ghostscript's name for a glyph of a bitmap font it makes from dvips output: the code
+    in two base-36 digits, A for the first (`/CR` is 99, `/BS` 64)."""
+    return "ABCDEFGH"[code // 36] + "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"[code % 36]
+
+
+def test_glyphs_named_like_control_characters_are_read_as_their_codes() -> None:
+    # pst-sigsys-doc (dvips + Ghostscript 8.64): Ghostscript's ToUnicode maps the glyphs it
+    # named /CR (c) and /BS (@) to the control characters of those names, PDFium read them
+    # so, and every c was lost: `pa\rkage`
+    assert _ghostscript_name(99) == "CR" and _ghostscript_name(64) == "BS"
+    cmap = (
+        b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CMapType 2 def "
+        b"/CMapName /R1 def 1 begincodespacerange <00> <ff> endcodespacerange "
+        b"2 beginbfchar <63> <000d> <40> <0008> endbfchar endcmap "
+        b"CMapName currentdict /CMap defineresource pop end end"
+    )
+    text = b"This package of macros: mail fdelgosha@gmail.com."
+    assert read_pdf(_type3_pdf(text, _ghostscript_name, cmap)).text == text.decode()
 
 
 def test_running_headers_footers_and_page_numbers_are_dropped() -> None:
