@@ -109,6 +109,12 @@ OCR_DOCUMENT_SCRIPT_SHARE = 0.25
 # header or footer (and at least this share of the pages).
 FURNITURE_MIN_PAGES = 3
 FURNITURE_MIN_SHARE = 0.3
+# ... at one height on those pages, give or take this many points: a running header or footer
+# stands where the page style puts it, while a line that ends many pages' text, as a
+# listing's `\end{pspicture}` at the foot of PSTricks manuals' pages, stands where the text
+# ends (since round 8 of the papers set: pst-knot, pst-rubans and pst-magneticfield lost
+# every such line).
+FURNITURE_HEIGHT_SLACK = 2.0
 _PAGE_NUMBER = re.compile(
     r"^[\W_]*(?:page\s+|seite\s+|p\.\s*)?(?:\d{1,4}|[ivxlc]{1,7})(?:\s*(?:of|/|von)\s*\d{1,4})?[\W_]*$",
     re.IGNORECASE,
@@ -378,6 +384,7 @@ def _read(
         count = min(len(document), max_pages)
         info = _pdfium_information(document)
     pages: list[list[str] | Future] = []
+    heights: list[list[float] | None] = []  # each text-layer line's height on its page
     readers: list = []  # pypdf's reader of `data`, opened when a page needs glyph names
     glyph_cache: dict[int, dict] = {}
     numbers: list[int] = []  # each page's number in the document
@@ -406,18 +413,21 @@ def _read(
                 textpage.close()
                 route = feature.route()
                 text: list[str] | Future = [line.text for line in lines]
+                height: list[float] | None = [(line.y0 + line.y1) / 2 for line in lines]
                 if route == "ocr" and ocr is True and tesseract_version() is not None:
                     pool = pool or ThreadPoolExecutor(max_workers=workers)
                     _wait_for_room(pages, 2 * workers)
                     png, dpi = _page_image(page)
                     text = pool.submit(_ocr_image, png, dpi, ocr_languages)
+                    height = None
                 elif route == "ocr":
                     route = "ocr" if ocr == "defer" else "ocr_unavailable"
-                    text = []
+                    text, height = [], None
                 clipped += page_clipped
             finally:
                 page.close()
             pages.append(text)
+            heights.append(height)
             numbers.append(number)
             routes.append(route)
             features.append(feature)
@@ -439,7 +449,7 @@ def _read(
             **_route_columns(routes, features),
             ocr_pending=True,
         )
-    pages, furniture = _drop_furniture(pages)
+    pages, furniture = _drop_furniture(pages, heights)
     texts = [_clean("\n".join(lines)) for lines in pages]
     vocabulary = _vocabulary(texts)
     texts = [_join_hyphens(text, vocabulary) for text in texts]
@@ -1467,32 +1477,67 @@ def _furniture_key(line: str) -> str:
     return " ".join(_DIGITS.sub("#", line).lower().split())
 
 
-def _drop_furniture(pages: list[list[str]]) -> tuple[list[list[str]], int]:
+def _drop_furniture(
+    pages: list[list[str]], heights: list[list[float] | None] | None = None
+) -> tuple[list[list[str]], int]:
     """Pages without running headers, footers and page numbers: a first or last two lines of a
     page repeated, digits aside, on FURNITURE_MIN_PAGES pages (and FURNITURE_MIN_SHARE of
-    them), or a lone page number at the top or bottom of a page of a multi-page document."""
+    them) at one height on the page (within FURNITURE_HEIGHT_SLACK; `heights`, each line's,
+    None for a page read by OCR, whose lines count at any height), or a lone page number at
+    the top or bottom of a page of a multi-page document."""
     if len(pages) < 2:
         return pages, 0
-    seen: dict[str, int] = {}
-    for lines in pages:
-        for key in {_furniture_key(line) for line in (*lines[:2], *lines[-2:]) if line.strip()}:
-            seen[key] = seen.get(key, 0) + 1
+    heights = heights or [None] * len(pages)
+    seen: dict[str, list[float | None]] = {}
+    for lines, height in zip(pages, heights, strict=True):
+        edge = {*range(min(2, len(lines))), *range(max(0, len(lines) - 2), len(lines))}
+        keys: dict[str, float | None] = {}
+        for index in sorted(edge):
+            if lines[index].strip():
+                keys.setdefault(_furniture_key(lines[index]), height and height[index])
+        for key, at in keys.items():
+            seen.setdefault(key, []).append(at)
     threshold = max(FURNITURE_MIN_PAGES, FURNITURE_MIN_SHARE * len(pages))
-    repeated = {key for key, count in seen.items() if count >= threshold}
+    repeated = {
+        key: band
+        for key, found in seen.items()
+        if len(found) >= threshold and (band := _furniture_band(found, threshold)) is not None
+    }
     dropped = 0
     out = []
-    for lines in pages:
+    for lines, height in zip(pages, heights, strict=True):
         edge = {*range(min(2, len(lines))), *range(max(0, len(lines) - 2), len(lines))}
         drop = {
             index
             for index in edge
-            if _furniture_key(lines[index]) in repeated or _PAGE_NUMBER.match(lines[index].strip())
+            if _PAGE_NUMBER.match(lines[index].strip())
+            or (
+                (band := repeated.get(_furniture_key(lines[index]))) is not None
+                and (height is None or abs(height[index] - band) <= FURNITURE_HEIGHT_SLACK)
+            )
         }
         dropped += len(drop)
         out.append(
             [line for index, line in enumerate(lines) if index not in drop] if drop else lines
         )
     return out, dropped
+
+
+def _furniture_band(found: list[float | None], threshold: float) -> float | None:
+    """The height at which a repeated line stands on at least `threshold` pages (a line whose
+    height is unknown stands at any), or None."""
+    known = sorted(at for at in found if at is not None)
+    unknown = len(found) - len(known)
+    if not known:
+        return 0.0 if unknown >= threshold else None
+    best, at = 0, known[0]
+    start = 0
+    for end, value in enumerate(known):
+        while value - known[start] > 2 * FURNITURE_HEIGHT_SLACK:
+            start += 1
+        if end - start + 1 > best:
+            best, at = end - start + 1, (known[start] + value) / 2
+    return at if best + unknown >= threshold else None
 
 
 def _clean(text: str) -> str:

@@ -309,6 +309,24 @@ def test_running_headers_footers_and_page_numbers_are_dropped() -> None:
     assert document.furniture_lines == 8
 
 
+def test_a_line_that_ends_many_pages_at_other_heights_is_text_not_a_footer() -> None:
+    # PSTricks manuals end many pages with a listing whose last line is `\end{pspicture}`,
+    # at whatever height the page's text ends; a running header stands at one height
+    topics = ["arcs", "grids", "nodes", "curves", "frames"]
+    pages = [
+        [
+            (72, 760, "PSTricks user guide"),
+            *((72, 700 - 14 * i, f"Drawing {topic}, step {i}.") for i in range(n + 2)),
+            (72, 700 - 14 * (n + 2), "end{pspicture}"),
+        ]
+        for n, topic in enumerate(topics)
+    ]
+    document = read_pdf(helvetica_pdf(pages))
+    assert "PSTricks user guide" not in document.text
+    assert document.text.count("end{pspicture}") == 5
+    assert document.furniture_lines == 5
+
+
 def test_two_column_pages_read_left_column_then_right() -> None:
     left = [(72, 700 - 14 * i, f"Left column line {i}.") for i in range(8)]
     right = [(330, 700 - 14 * i, f"Right column line {i}.") for i in range(8)]  # same width
