@@ -571,6 +571,8 @@ def _text_layer(page, textpage, glyph_names=None) -> tuple[list[_Line], int, Pag
     the page's fonts' glyph names by code (see _named_ligatures)."""
     raw_text = _page_text(textpage)
     text = _place_accents(raw_text, textpage)
+    if FIXED_PITCH_SLACK:
+        text = _fixed_pitch_blanks(text, textpage)
     text = _type3_ligatures(_math_symbol_brackets(text, textpage), textpage)
     if glyph_names is not None:
         text = _named_ligatures(text, textpage, glyph_names)
@@ -766,6 +768,55 @@ def _place_accents(text: str, textpage) -> str:
         chars[index] = DELETED
         _drop_generated_blanks(chars, index, box, raw, pdfium_c)
     return "".join(chars)
+
+
+# PDFium puts a blank between two characters where it finds a word's end by the font's
+# metrics, and in some fixed-pitch fonts it finds one between every two letters: the listings
+# of countriesofeurope (Libertinus Mono, XeTeX) came out as `\\ E U C o u n t r y`, those
+# of pst-sigsys-doc (cmtt as a Type 3 bitmap font) as `p s p i c t u r e`, where pdftotext
+# reads `\\EUCountry` (tune documents). Box gaps tell nothing (an f's overhang or a Greek
+# accent brings words as close as letters), but in a fixed-pitch font every character
+# advances one cell and a word space a whole cell more: in a run of lone characters between
+# blanks whose origins step by whole multiples of one cell (within FIXED_PITCH_SLACK of it),
+# a blank PDFium generated where the step is one cell is dropped.
+FIXED_PITCH_SLACK = 0.05
+# ... and a cell narrower than this share of the font size: a fixed-pitch Latin font's cell is
+# about half an em, while a table of characters set one to a cell of a grid (greek-utf8's
+# alphabets, cjk-ko-doc's syllables) or CJK text (an em a character) steps wider
+FIXED_PITCH_MAX_CELL = 0.75
+_SPACED_RUN = re.compile(r"(?<![^\s\x00])(?:[^\s\x00] ){3,}[^\s\x00](?![^\s\x00])")
+
+
+def _fixed_pitch_blanks(text: str, textpage) -> str:
+    """`text` with the blanks PDFium generated between the letters of words set in a
+    fixed-pitch font DELETED (see above); one character for one, so indices stay."""
+    if not _SPACED_RUN.search(text):
+        return text
+    import pypdfium2.raw as pdfium_c
+
+    raw = textpage.raw
+    x, y = ctypes.c_double(), ctypes.c_double()
+    chars: list[str] | None = None
+    for match in _SPACED_RUN.finditer(text):
+        lone = range(match.start(), match.end(), 2)
+        origins = []
+        for index in lone:
+            if not pdfium_c.FPDFText_GetCharOrigin(raw, index, x, y):
+                break
+            origins.append((x.value, y.value))
+        if len(origins) < len(lone) or max(abs(b - origins[0][1]) for _, b in origins) > 1.0:
+            continue  # a character without an origin, or not all on one line
+        steps = [b[0] - a[0] for a, b in itertools.pairwise(origins)]
+        cell = min(steps)
+        if not 0 < cell < FIXED_PITCH_MAX_CELL * pdfium_c.FPDFText_GetFontSize(raw, lone[0]) or any(
+            abs(step / cell - round(step / cell)) > FIXED_PITCH_SLACK for step in steps
+        ):
+            continue
+        for index, step in zip(lone, steps, strict=False):
+            if step < 1.5 * cell and pdfium_c.FPDFText_IsGenerated(raw, index + 1):
+                chars = chars if chars is not None else list(text)
+                chars[index + 1] = DELETED
+    return text if chars is None else "".join(chars)
 
 
 # TeX's math symbol fonts (OMS encoding: cmsy, Latin Modern's LMMathSymbols, txfonts',

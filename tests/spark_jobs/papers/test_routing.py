@@ -327,6 +327,30 @@ def test_a_line_that_ends_many_pages_at_other_heights_is_text_not_a_footer() -> 
     assert document.furniture_lines == 5
 
 
+def test_letter_spaced_fixed_pitch_words_keep_their_letters_together() -> None:
+    # countriesofeurope's listings (Libertinus Mono, letter-spaced: a TJ kern of -128 after
+    # every glyph) came out of PDFium as `\ E U C o u n t r y`; a word space is one cell more
+    cell = 600 + 128  # Courier's advance and the letter spacing, in thousandths of an em
+
+    def spaced(words: list[str]) -> str:
+        gap = f" -{2 * cell - 600} "  # the blank's own cell
+        escaped = {"\\": "\\\\", "(": "\\(", ")": "\\)"}
+        return gap.join(" -128 ".join(f"({escaped.get(c, c)})" for c in word) for word in words)
+
+    content = (
+        "BT /F1 12 Tf 72 700 Td ["
+        + spaced(["\\EUCountry[Scale=0.2]{Germany}", "prints", "a", "map."])
+        + "] TJ 0 -30 Td (Prose in Courier stays as it is.) Tj ET"
+    )
+    data = one_page_pdf(
+        content.encode(),
+        [b"<< /Type /Font /Subtype /Type1 /BaseFont /Courier /Encoding /WinAnsiEncoding >>"],
+    )
+    assert read_pdf(data).text == (
+        "\\EUCountry[Scale=0.2]{Germany} prints a map.\nProse in Courier stays as it is."
+    )
+
+
 def test_two_column_pages_read_left_column_then_right() -> None:
     left = [(72, 700 - 14 * i, f"Left column line {i}.") for i in range(8)]
     right = [(330, 700 - 14 * i, f"Right column line {i}.") for i in range(8)]  # same width
