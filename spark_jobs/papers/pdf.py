@@ -579,6 +579,7 @@ def _text_layer(page, textpage, glyph_names=None) -> tuple[list[_Line], int, Pag
         text = _control_named_glyphs(text, textpage, glyph_names)
     text = _unmapped_glyphs(text, raw_text, textpage)
     text = _mirrored_e(text, textpage)
+    text = _overprinted_glyphs(text, textpage)
     # the page's visible area: its crop box within its media box, each inherited from the
     # page tree when the page has none of its own (xdvipdfmx, XeTeX's driver, writes the
     # MediaBox once on the /Pages node). pypdfium2's get_cropbox() reads the page's own
@@ -816,6 +817,49 @@ def _fixed_pitch_blanks(text: str, textpage) -> str:
             if step < 1.5 * cell and pdfium_c.FPDFText_IsGenerated(raw, index + 1):
                 chars = chars if chars is not None else list(text)
                 chars[index + 1] = DELETED
+    return text if chars is None else "".join(chars)
+
+
+# PSTricks draws a figure's dots as glyphs of a Type 3 font without a ToUnicode map, two
+# glyphs on one spot for each dot (its fill and its outline); PDFium flags them and gives
+# their codes as letters, so pst-coxeterp-doc's figures came out as 11,074 words `bc` (and
+# `qp`, `ut`), pst-coxcoor-doc's as 65,564 (tune documents). A line of nothing but words of
+# up to three letters is looked at: flagged characters that stand on the very spot of a
+# flagged neighbour (boxes equal within OVERPRINT_SLACK points) are a drawing, not text,
+# and are dropped, as pdftotext drops them.
+OVERPRINT_SLACK = 0.01
+_SHORT_WORDS_LINE = re.compile(r"(?m)^[ \t]*(?:[^\W\d_]{1,3}[ \t]+)*[^\W\d_]{1,3}[ \t]*\r?$")
+
+
+def _overprinted_glyphs(text: str, textpage) -> str:
+    """`text` with the flagged characters drawn on one spot as a neighbour's DELETED (see
+    above); one character for one, so indices stay."""
+    import pypdfium2.raw as pdfium_c
+
+    raw = textpage.raw
+    chars: list[str] | None = None
+    get, address, x0, y0, x1, y1, pointers = _charbox_call(textpage)
+
+    def box(index: int) -> tuple | None:
+        found = get(address, index, *pointers)
+        return (x0.value, y0.value, x1.value, y1.value) if found else None
+
+    for line in _SHORT_WORDS_LINE.finditer(text):
+        start, end = line.span()
+        for index in range(start, end - 1):
+            if not (text[index].isalpha() and text[index + 1].isalpha()):
+                continue
+            if not (
+                pdfium_c.FPDFText_HasUnicodeMapError(raw, index)
+                and pdfium_c.FPDFText_HasUnicodeMapError(raw, index + 1)
+            ):
+                continue
+            first, second = box(index), box(index + 1)
+            if first is None or second is None:
+                continue
+            if all(abs(a - b) <= OVERPRINT_SLACK for a, b in zip(first, second, strict=True)):
+                chars = chars if chars is not None else list(text)
+                chars[index] = chars[index + 1] = DELETED
     return text if chars is None else "".join(chars)
 
 

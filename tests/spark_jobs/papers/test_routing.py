@@ -234,10 +234,12 @@ def test_the_angle_brackets_of_a_tex_math_symbol_font_are_brackets() -> None:
     assert read_pdf(data).text == "Replace the \u27e8name\u27e9 of the hook; hi to Ahi."
 
 
-def _type3_pdf(text: bytes, name=lambda code: f"a{code}", to_unicode: bytes = b"") -> bytes:
+def _type3_pdf(
+    text: bytes, name=lambda code: f"a{code}", to_unicode: bytes = b"", content: bytes = b""
+) -> bytes:
     """`text` in a Type 3 font as dvips makes of a Metafont bitmap font: no font name, each
     glyph named by its code (`/a28`, or as `name` names it), no ToUnicode map unless given
-    (a CMap's stream)."""
+    (a CMap's stream); `content`, when given, draws the page instead of one line of `text`."""
     codes = sorted(set(text))
     glyph = pdf_stream(b"500 0 0 0 400 600 d1 0 0 400 600 re f")
     procs = " ".join(f"/{name(code)} 7 0 R" for code in codes)
@@ -249,7 +251,7 @@ def _type3_pdf(text: bytes, name=lambda code: f"a{code}", to_unicode: bytes = b"
             b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
             b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
             b"/Resources << /Font << /F1 5 0 R >> >> >>",
-            pdf_stream(b"BT /F1 11 Tf 72 700 Td (" + text + b") Tj ET"),
+            pdf_stream(content or b"BT /F1 11 Tf 72 700 Td (" + text + b") Tj ET"),
             (
                 f"<< /Type /Font /Subtype /Type3 /FontBBox [0 0 500 600] "
                 f"/FontMatrix [0.001 0 0 0.001 0 0] /CharProcs 6 0 R "
@@ -289,6 +291,18 @@ def test_glyphs_named_like_control_characters_are_read_as_their_codes() -> None:
     )
     text = b"This package of macros: mail fdelgosha@gmail.com."
     assert read_pdf(_type3_pdf(text, _ghostscript_name, cmap)).text == text.decode()
+
+
+def test_glyphs_drawn_on_one_spot_are_a_drawing_not_text() -> None:
+    # pst-coxeterp-doc: PSTricks draws each dot of a figure as two glyphs of a Type 3 font on
+    # one spot (fill and outline), which PDFium gave as the letters of their codes, `bc`
+    dots = b" ".join(
+        b"BT /F1 11 Tf %d 500 Td (b) Tj ET BT /F1 11 Tf %d 500 Td (c) Tj ET" % (x, x)
+        for x in range(72, 400, 40)
+    )
+    words = b"BT /F1 11 Tf 72 700 Td (a cab bc) Tj ET"
+    data = _type3_pdf(b"abc", content=words + b" " + dots)
+    assert read_pdf(data).text == "a cab bc"
 
 
 def test_running_headers_footers_and_page_numbers_are_dropped() -> None:
