@@ -4,6 +4,8 @@ material."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from bench.papers_data import (
     FIRST_TUNE_PACKAGES,
     FORMER_TEST_PACKAGES,
@@ -14,6 +16,7 @@ from bench.papers_data import (
     ROUND6_TEST_PACKAGES,
     ROUND7_TEST_PACKAGES,
     TEST_PACKAGES,
+    document_name,
 )
 
 KEPT_ASIDE = ("texlive-publishers-doc", "texlive-humanities-doc")
@@ -61,3 +64,22 @@ def test_the_round8_test_half_is_outside_tex_live_and_never_used_before() -> Non
     assert not any(package.startswith("texlive-") for package in TEST_PACKAGES)
     assert {"gap-aclib", "pari-doc", "eyes17", "fonts-texgyre-math"} <= set(TEST_PACKAGES)
     assert not set(TEST_PACKAGES) & set(used_before)
+
+
+def test_documents_of_one_package_never_share_a_name() -> None:
+    # eyes17 ships its help's cover page and preface once per language, in folders named
+    # alike (bn/cover/coverpage.tex, en/cover/coverpage.tex): one name overwrote the other's
+    # files, so round 8's first run scored 32 of the 41 test documents
+    names: set[str] = set()
+    sources = [
+        Path(f"usr/share/eyes17/helpFiles/{language}/cover/{stem}.tex")
+        for language in ("bn", "en", "es")
+        for stem in ("coverpage", "preface")
+    ]
+    found = [document_name("eyes17", source, names) for source in sources]
+    assert len(set(found)) == len(found) == 6
+    assert found[:3] == [
+        "eyes17__cover__coverpage",
+        "eyes17__cover__preface",
+        "eyes17__en-cover__coverpage",
+    ]
