@@ -888,16 +888,23 @@ _OMS_BRACKET_CANDIDATE = re.compile(r"h(?<![^\W\d_]h)(?=[^\W\d_])|i(?<=[^\W\d_]i
 _OMS_BRACKETS = {"h": "\u27e8", "i": "\u27e9"}
 
 
-def _unmapped_matches(text: str, textpage, pattern: re.Pattern) -> Iterator[tuple[int, str]]:
+def _unmapped_matches(
+    text: str, textpage, pattern: re.Pattern, flagged: bool = True
+) -> Iterator[tuple[int, str]]:
     """(index, base font name) of each match of `pattern` in `text` whose character PDFium
-    flags as unmapped; each font's name is read once ("" for a nameless font)."""
+    flags as unmapped (with `flagged` False: that PDFium read from the page, not generated);
+    each font's name is read once ("" for a nameless font)."""
     import pypdfium2.raw as pdfium_c
 
     raw = textpage.raw
     names: dict[int, str] = {}
     for match in pattern.finditer(text):
         index = match.start()
-        if not pdfium_c.FPDFText_HasUnicodeMapError(raw, index):
+        if (
+            not pdfium_c.FPDFText_HasUnicodeMapError(raw, index)
+            if flagged
+            else pdfium_c.FPDFText_IsGenerated(raw, index)
+        ):
             continue
         text_object = pdfium_c.FPDFText_GetTextObject(raw, index)
         font = pdfium_c.FPDFTextObj_GetFont(text_object) if text_object else None
@@ -1017,26 +1024,11 @@ def _control_named_glyphs(text: str, textpage, glyph_names) -> str:
     _CONTROL_NAMES) read as the glyph's code; one character for one, so indices stay."""
     if not _CONTROL_GLYPH.search(text):
         return text
-    import pypdfium2.raw as pdfium_c
-
-    raw = textpage.raw
     chars: list[str] | None = None
-    fonts: dict[int, str] = {}
-    for match in _CONTROL_GLYPH.finditer(text):
-        index = match.start()
-        if pdfium_c.FPDFText_IsGenerated(raw, index):
-            continue
-        text_object = pdfium_c.FPDFText_GetTextObject(raw, index)
-        font = pdfium_c.FPDFTextObj_GetFont(text_object) if text_object else None
-        if not font:
-            continue
-        key = ctypes.cast(font, ctypes.c_void_p).value or 0
-        if key not in fonts:
-            buffer = ctypes.create_string_buffer(256)
-            pdfium_c.FPDFFont_GetBaseFontName(font, buffer, 256)
-            fonts[key] = _SUBSET_TAG.sub("", buffer.value.decode("latin-1"))
+    for index, font in _unmapped_matches(text, textpage, _CONTROL_GLYPH, flagged=False):
         name = _CONTROL_NAMES[ord(text[index])]
-        codes = [code for code, glyph in glyph_names().get(fonts[key], {}).items() if glyph == name]
+        names = glyph_names().get(_SUBSET_TAG.sub("", font), {})
+        codes = [code for code, glyph in names.items() if glyph == name]
         if len(codes) == 1 and (0x20 <= codes[0] < 0x7F or 0xA0 <= codes[0] <= 0xFF):
             chars = chars if chars is not None else list(text)
             chars[index] = chr(codes[0])
