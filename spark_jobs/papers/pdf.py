@@ -571,8 +571,7 @@ def _text_layer(page, textpage, glyph_names=None) -> tuple[list[_Line], int, Pag
     the page's fonts' glyph names by code (see _named_ligatures)."""
     raw_text = _page_text(textpage)
     text = _place_accents(raw_text, textpage)
-    if FIXED_PITCH_SLACK:
-        text = _fixed_pitch_blanks(text, textpage)
+    text = _fixed_pitch_blanks(text, textpage)
     text = _type3_ligatures(_math_symbol_brackets(text, textpage), textpage)
     if glyph_names is not None:
         text = _named_ligatures(text, textpage, glyph_names)
@@ -772,10 +771,11 @@ def _place_accents(text: str, textpage) -> str:
 
 
 # PDFium puts a blank between two characters where it finds a word's end by the font's
-# metrics, and in some fixed-pitch fonts it finds one between every two letters: the listings
-# of countriesofeurope (Libertinus Mono, XeTeX) came out as `\\ E U C o u n t r y`, those
-# of pst-sigsys-doc (cmtt as a Type 3 bitmap font) as `p s p i c t u r e`, where pdftotext
-# reads `\\EUCountry` (tune documents). Box gaps tell nothing (an f's overhang or a Greek
+# metrics, and in some fixed-pitch fonts it finds one between every two letters: the
+# letter-spaced listings of countriesofeurope (Libertinus Mono, XeTeX; a tune document) came
+# out as `\ E U C o u n t r y`, where pdftotext reads `\EUCountry`. (pst-sigsys-doc's
+# listings, `p s p i c t u r e` in Ghostscript's Type 3 fonts, which PDFium reads at 0.12 pt,
+# are beyond the cell bound below and stay so.) Box gaps tell nothing (an f's overhang or a Greek
 # accent brings words as close as letters), but in a fixed-pitch font every character
 # advances one cell and a word space a whole cell more: in a run of lone characters between
 # blanks whose origins step by whole multiples of one cell (within FIXED_PITCH_SLACK of it),
@@ -822,8 +822,8 @@ def _fixed_pitch_blanks(text: str, textpage) -> str:
 
 # PSTricks draws a figure's dots as glyphs of a Type 3 font without a ToUnicode map, two
 # glyphs on one spot for each dot (its fill and its outline); PDFium flags them and gives
-# their codes as letters, so pst-coxeterp-doc's figures came out as 11,074 words `bc` (and
-# `qp`, `ut`), pst-coxcoor-doc's as 65,564 (tune documents). A line of nothing but words of
+# their codes as letters, so pst-coxeterp-doc's figures (a tune document) came out as 11,074
+# words `bc` (and `qp`, `ut`). A line of nothing but words of
 # up to three letters is looked at: flagged characters that stand on the very spot of a
 # flagged neighbour (boxes equal within OVERPRINT_SLACK points) are a drawing, not text,
 # and are dropped, as pdftotext drops them.
