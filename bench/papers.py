@@ -2,7 +2,7 @@
 beside pylatexenc, pypdf, pypdfium2, pdfminer.six, poppler's pdftotext and a plain Tesseract call,
 on the evaluation set bench.papers_data builds.
 
-    python -m bench.papers_data          # once: builds the set (downloads ~1.5 GB)
+    python -m bench.papers_data          # once: builds the set (downloads ~2.7 GB)
     python -m bench.papers               # the test half
     python -m bench.papers --half tune
 

@@ -1,7 +1,8 @@
-r"""The papers evaluation set, built from real material: Debian's TeX Live packages ship LaTeX
-documentation sources beside the PDFs typeset from them.
+r"""The papers evaluation set, built from real material: Debian's TeX Live packages (and, since
+round 8, other Debian packages) ship LaTeX documentation sources beside the PDFs typeset from
+them.
 
-    python -m bench.papers_data            # downloads ~1.5 GB of .deb files the first time
+    python -m bench.papers_data            # downloads ~2.7 GB of .deb files the first time
 
 Each package is fetched with `apt-get download` and unpacked with `dpkg -x` (nothing is
 installed) under bench/data/papers_real/ (gitignored). A *paired* document is a `stem.tex` (or
