@@ -1,6 +1,6 @@
 r"""The papers evaluation set, built from real material: Debian's TeX Live packages (and, since
 round 8, other Debian packages) ship LaTeX documentation sources beside the PDFs typeset from
-them.
+them; since round 9 R packages' vignettes give the scans test half.
 
     python -m bench.papers_data            # downloads ~2.7 GB of .deb files the first time
 
@@ -152,6 +152,12 @@ independent evaluation. History of the split:
   0.935 / 0.033 against pypdf's 0.933 / 0.033, precision 0.914 / 0.038 against pypdf's 0.911
   / 0.034; scans 0.881 / 0.018 (plain Tesseract 0.906 / 0.024). Its scans' misses were
   looked at after both runs (docs/BENCHMARKS.md, "Round 8 of the split").
+- round 9 (issue 24's scans target): round 8's scans (looked at after scoring) are tune
+  material; its LaTeX and PDF documents stay the test half for those kinds (nothing was tuned
+  on them). The new scans test half is papers: R package vignettes (`ROUND9_SCAN_PACKAGES`,
+  one vignette each, its first two pages as for every scan, kept where `pdftotext` reads at
+  least MIN_REFERENCE_WORDS words on them), chosen by package name and path only from the
+  archive's Contents indexes and committed before any of their files were downloaded.
 """
 
 from __future__ import annotations
@@ -285,6 +291,57 @@ TEST_PACKAGES = (
     "sagetex-doc",
     "whizzytex",
 )
+# round 9's scans test half (issue 24's scans target; the LaTeX and PDF test half stays round
+# 8's, whose scans are tune material since): papers, R's package vignettes (many of them
+# journal articles, Sweave- or knitr-typeset), the pages of PDFs with no LaTeX source in the
+# set, so the reference is `pdftotext` of the original pages as for every scan. Every Debian
+# bookworm package with a PDF under usr/lib/R/site-library/*/doc/ in the archive's Contents
+# indexes (288, found by path only; about 507 MB), less those used before (r-cran-lavasearch2),
+# sorted by name, every 7th from the first: 41 packages, about 67 MB of .deb files, one
+# vignette each (its first PDF by path). Committed before any of their files were downloaded.
+ROUND9_SCAN_PACKAGES = (
+    "r-bioc-affy",
+    "r-bioc-biocparallel",
+    "r-bioc-ctc",
+    "r-bioc-ebseq",
+    "r-bioc-genomicranges",
+    "r-bioc-limma",
+    "r-bioc-nanostringqcpro",
+    "r-bioc-qusage",
+    "r-bioc-rtracklayer",
+    "r-bioc-titancna",
+    "r-cran-amap",
+    "r-cran-bms",
+    "r-cran-car",
+    "r-cran-dbscan",
+    "r-cran-dorng",
+    "r-cran-erm",
+    "r-cran-filehash",
+    "r-cran-gbutils",
+    "r-cran-geosphere",
+    "r-cran-gparotation",
+    "r-cran-gsubfn",
+    "r-cran-hypergeo",
+    "r-cran-iterators",
+    "r-cran-kutils",
+    "r-cran-lmtest",
+    "r-cran-markovchain",
+    "r-cran-mi",
+    "r-cran-mutoss",
+    "r-cran-optimx",
+    "r-cran-phylobase",
+    "r-cran-pscbs",
+    "r-cran-quantreg",
+    "r-cran-rcppannoy",
+    "r-cran-registry",
+    "r-cran-rockchalk",
+    "r-cran-samr",
+    "r-cran-sets",
+    "r-cran-spam",
+    "r-cran-survey",
+    "r-cran-tikzdevice",
+    "r-cran-uroot",
+)
 # package -> half
 PACKAGES = {
     **{package: "tune" for package in TUNE_PACKAGES},
@@ -337,11 +394,12 @@ def unpack_packages(cache: Path = CACHE) -> Path:
     """Download and unpack each package once; the tree of unpacked packages."""
     debs, tree = cache / "debs", cache / "x"
     debs.mkdir(parents=True, exist_ok=True)
-    missing = [p for p in PACKAGES if not list(debs.glob(f"{p}_*.deb"))]
+    wanted = [*PACKAGES, *ROUND9_SCAN_PACKAGES]
+    missing = [p for p in wanted if not list(debs.glob(f"{p}_*.deb"))]
     if missing:
         print(f"downloading {len(missing)} packages with apt-get download into {debs}")
         subprocess.run(["apt-get", "download", "-q", *missing], cwd=debs, check=True)
-    for package in PACKAGES:
+    for package in wanted:
         target = tree / package
         if not target.exists():
             (deb,) = debs.glob(f"{package}_*.deb")
@@ -1217,28 +1275,49 @@ def build(cache: Path = CACHE) -> dict:
             (root / "pdf" / f"{name}.pdftotext.txt").write_text(pdftotext(pdf))
             entry = {"name": name, "package": package, "half": half, "source": str(source)}
             if index in scans:
-                scan = image_only_pdf(pdf, SCAN_PAGES, SCAN_DPI, cache / "scratch")
-                (root / "scan" / f"{name}.pdf").write_bytes(scan)
-                (root / "scan" / f"{name}.ref.txt").write_text(
-                    printed_letters(pdftotext(pdf, SCAN_PAGES))
-                )
-                entry["scan"] = True
+                # since round 9 the scans of round 8's test half are tune material
+                scan_half = "tune" if package in TEST_PACKAGES else half
+                write_scan(pdf, cache / "set" / scan_half / "scan" / name, cache)
+                entry["scan"] = scan_half
             manifest["documents"].append(entry)
+    for package in ROUND9_SCAN_PACKAGES:
+        vignettes = sorted((tree / package).glob("usr/lib/R/site-library/*/doc/*.pdf"))
+        if not vignettes:
+            print(f"skipped {package}: no vignette PDF")
+            continue
+        name = f"{package}__{vignettes[0].stem}"
+        scan = cache / "set" / "test" / "scan" / name
+        if not write_scan(vignettes[0], scan, cache, MIN_REFERENCE_WORDS):
+            print(f"skipped {name}: the reference has under {MIN_REFERENCE_WORDS} words")
+            continue
+        entry = {"name": name, "package": package, "half": None, "source": str(vignettes[0])}
+        manifest["documents"].append({**entry, "scan": "test"})
     (cache / "set" / "manifest.json").write_text(json.dumps(manifest, indent=1))
     return manifest
+
+
+def write_scan(pdf: Path, stem: Path, cache: Path, min_words: int = 0) -> bool:
+    """stem.pdf: the first SCAN_PAGES pages of `pdf` as an image-only PDF, and stem.ref.txt:
+    `pdftotext` of those pages of the original; False (nothing written) where that reference
+    has under `min_words` words (a paired document's scan was kept by its LaTeX reference's
+    count instead)."""
+    reference = printed_letters(pdftotext(pdf, SCAN_PAGES))
+    if len(re.findall(r"[^\W\d_]+", reference)) < min_words:
+        return False
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    scan = image_only_pdf(pdf, SCAN_PAGES, SCAN_DPI, cache / "scratch")
+    stem.with_name(stem.name + ".pdf").write_bytes(scan)
+    stem.with_name(stem.name + ".ref.txt").write_text(reference)
+    return True
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.parse_args(argv)
     manifest = build()
-    counts: dict = {}
-    for entry in manifest["documents"]:
-        key = (entry["half"], "scan" if entry.get("scan") else "latex+pdf")
-        counts[key] = counts.get(key, 0) + 1
     for half in ("tune", "test"):
         documents = sum(1 for e in manifest["documents"] if e["half"] == half)
-        scans = sum(1 for e in manifest["documents"] if e["half"] == half and e.get("scan"))
+        scans = sum(1 for e in manifest["documents"] if e.get("scan") == half)
         print(f"{half}: {documents} LaTeX sources and PDFs, {scans} scans")
 
 

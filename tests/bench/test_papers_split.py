@@ -15,6 +15,7 @@ from bench.papers_data import (
     ROUND5_TEST_PACKAGES,
     ROUND6_TEST_PACKAGES,
     ROUND7_TEST_PACKAGES,
+    ROUND9_SCAN_PACKAGES,
     TEST_PACKAGES,
     TUNE_PACKAGES,
     document_name,
@@ -60,6 +61,16 @@ def test_the_round8_test_half_is_outside_tex_live_and_never_used_before() -> Non
     assert not any(package.startswith("texlive-") for package in TEST_PACKAGES)
     assert {"gap-aclib", "pari-doc", "eyes17", "fonts-texgyre-math"} <= set(TEST_PACKAGES)
     assert not set(TEST_PACKAGES) & set(used_before)
+
+
+def test_the_round9_scans_are_r_vignettes_never_used_before() -> None:
+    # round 9's scans test half: every 7th of the 287 R packages with a vignette PDF, sorted,
+    # none of them a package of any earlier round (LaTeX, PDF or scans)
+    assert len(ROUND9_SCAN_PACKAGES) == len(set(ROUND9_SCAN_PACKAGES)) == 41
+    assert list(ROUND9_SCAN_PACKAGES) == sorted(ROUND9_SCAN_PACKAGES)
+    assert all(package.startswith(("r-cran-", "r-bioc-")) for package in ROUND9_SCAN_PACKAGES)
+    assert not set(ROUND9_SCAN_PACKAGES) & set(PACKAGES)
+    assert not set(KEPT_ASIDE) & set(ROUND9_SCAN_PACKAGES)
 
 
 def test_documents_of_one_package_never_share_a_name() -> None:
