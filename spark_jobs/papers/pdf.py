@@ -669,6 +669,18 @@ def _charbox_reader(textpage):
     return charbox
 
 
+def _charbox_or_none(textpage):
+    """As _charbox_reader, None for a character without a box instead of raising."""
+    get, raw, left, bottom, right, top, pointers = _charbox_call(textpage)
+
+    def charbox(index: int) -> tuple[float, float, float, float] | None:
+        if not get(raw, index, *pointers):
+            return None
+        return left.value, bottom.value, right.value, top.value
+
+    return charbox
+
+
 def _charbox_call(textpage) -> tuple:
     """PDFium's FPDFText_GetCharBox called with plain addresses (the text page's, four doubles'
     it writes the box to: left, right, bottom, top), which ctypes passes about twice as fast
@@ -723,12 +735,11 @@ def _place_accents(text: str, textpage) -> str:
     chars = list(text)
     boxes: dict[int, tuple | None] = {}
     raw = textpage.raw
-    get, address, x0, y0, x1, y1, pointers = _charbox_call(textpage)
+    charbox = _charbox_or_none(textpage)
 
     def box(index: int) -> tuple | None:
         if index not in boxes:
-            found = get(address, index, *pointers)
-            boxes[index] = (x0.value, y0.value, x1.value, y1.value) if found else None
+            boxes[index] = charbox(index)
         return boxes[index]
 
     for match in _ACCENT.finditer(text):
@@ -838,11 +849,7 @@ def _overprinted_glyphs(text: str, textpage) -> str:
 
     raw = textpage.raw
     chars: list[str] | None = None
-    get, address, x0, y0, x1, y1, pointers = _charbox_call(textpage)
-
-    def box(index: int) -> tuple | None:
-        found = get(address, index, *pointers)
-        return (x0.value, y0.value, x1.value, y1.value) if found else None
+    box = _charbox_or_none(textpage)
 
     for line in _SHORT_WORDS_LINE.finditer(text):
         start, end = line.span()
