@@ -2,14 +2,16 @@
 beside pylatexenc, pypdf, pypdfium2, pdfminer.six, poppler's pdftotext and a plain Tesseract call,
 on the evaluation set bench.papers_data builds.
 
-    python -m bench.papers_data          # once: builds the set (downloads ~2.7 GB)
+    python -m bench.papers_data          # once: builds the set (downloads ~2.8 GB)
     python -m bench.papers               # the test half
     python -m bench.papers --half tune
 
 Per document: word recall and precision against the reference (letters-only words, lowercased,
 after NFKC, counted as multisets), hyphenations left unjoined at line ends (the joined word is a reference
 word and the hyphenated form is not), running header/footer lines left (first or last lines of
-pages that repeat, digits aside, on 3 or more pages of the PDF, by pdftotext's page breaks), and
+pages that repeat, digits aside, on 3 or more pages of the PDF, by pdftotext's page breaks),
+words placed outside the page box left (of each word PDFium places wholly outside a page's box,
+the copies the output holds beyond those the pages show inside their boxes), and
 CPU seconds, run one document at a time in this process: this process's CPU time plus that of
 the processes it waited for (pdftotext, Tesseract), so docs/s/core does not move with the load
 other work puts on the machine.
@@ -45,6 +47,7 @@ class Scores:
     precision: list[float] = field(default_factory=list)
     hyphens: int = 0
     furniture: int = 0
+    outside: int = 0
     seconds: float = 0.0
     routes: Counter = field(default_factory=Counter)
     failed: int = 0
@@ -90,6 +93,53 @@ def furniture_lines(pdftotext_pages: str) -> set[str]:
 
 def furniture_left(output: str, furniture: set[str]) -> int:
     return sum(1 for line in output.split("\n") if _normal_line(line) in furniture)
+
+
+def placed_words(pdf: bytes) -> tuple[Counter, Counter]:
+    """The words (as `words` counts them) of the characters PDFium places inside their page's
+    box and of those it places wholly outside it: text no viewer or printer shows. The box is
+    the crop box within the media box, each inherited from the page tree where the page has
+    none (PDFium's FPDF_GetPageBoundingBox)."""
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
+
+    inside: list[str] = []
+    outside: list[str] = []
+    document = pdfium.PdfDocument(pdf)
+    try:
+        for page in document:
+            left, bottom, right, top = page.get_bbox()
+            textpage = page.get_textpage()
+            for index in range(textpage.count_chars()):
+                code = pdfium_c.FPDFText_GetUnicode(textpage.raw, index)
+                char = chr(code) if 0 < code < 0xD800 else " "
+                try:
+                    x0, y0, x1, y1 = textpage.get_charbox(index)
+                except pdfium.PdfiumError:
+                    x0 = y0 = x1 = y1 = None
+                if x0 is not None and (x1 < left or x0 > right or y1 < bottom or y0 > top):
+                    inside.append(" ")
+                    outside.append(char)
+                else:
+                    inside.append(char)
+                    outside.append(" ")
+            inside.append(" ")
+            outside.append(" ")
+            textpage.close()
+            page.close()
+    finally:
+        document.close()
+    return words("".join(inside)), words("".join(outside))
+
+
+def outside_left(output: str, inside: Counter, outside: Counter) -> int:
+    """How many words placed outside the page box the output holds: of each such word, the
+    copies beyond those the pages show inside their boxes (PDFium's reading), at most as
+    many as were placed outside."""
+    if not outside:
+        return 0
+    ours = words(output)
+    return sum(min(count, max(0, ours[word] - inside[word])) for word, count in outside.items())
 
 
 # ---- the parsers ------------------------------------------------------------------------------
@@ -201,6 +251,9 @@ def evaluate(half: str, kinds: list[str], only: set[str] | None = None) -> dict:
             reference = (root / kind / f"{name}.ref.txt").read_text()
             second = root / "pdf" / f"{name}.pdftotext.txt"
             furniture = furniture_lines(second.read_text()) if kind == "pdf" else set()
+            inside, outside = (
+                placed_words(path.read_bytes()) if kind == "pdf" else (Counter(), Counter())
+            )
             for parser, run in PARSERS[kind]:
                 if only and parser not in only:
                     continue
@@ -217,6 +270,7 @@ def evaluate(half: str, kinds: list[str], only: set[str] | None = None) -> dict:
                 scores.precision.append(precision)
                 scores.hyphens += unjoined_hyphenations(text, reference)
                 scores.furniture += furniture_left(text, furniture)
+                scores.outside += outside_left(text, inside, outside)
                 scores.routes[route] += 1
                 if kind == "pdf" and parser == "pilehouse":
                     _, pdftotext_precision = overlap(text, second.read_text())
@@ -241,8 +295,9 @@ def p05(values: list[float]) -> float:
 def table(results: dict) -> str:
     lines = [
         "| kind | parser | docs | recall median / p05 / worst | precision median / p05 / worst "
-        "| unjoined hyphenations | header/footer lines left | docs/s/core | routes |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| unjoined hyphenations | header/footer lines left | words outside the page box left "
+        "| docs/s/core | routes |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for (kind, parser), s in results.items():
         docs = len(s.recall)
@@ -251,11 +306,13 @@ def table(results: dict) -> str:
         precision = f"{statistics.median(s.precision):.3f} / {p05(s.precision):.3f} / {min(s.precision):.3f}"
         routes = ", ".join(f"{route} {count}" for route, count in sorted(s.routes.items())) or "-"
         if parser.endswith("vs pdftotext"):
-            lines.append(f"| {kind} | {parser} | {docs} | {recall} | {precision} | - | - | - | - |")
+            lines.append(
+                f"| {kind} | {parser} | {docs} | {recall} | {precision} | - | - | - | - | - |"
+            )
             continue
         lines.append(
             f"| {kind} | {parser} | {docs} | {recall} | {precision} | {s.hyphens} | {s.furniture} "
-            f"| {rate} | {routes} |"
+            f"| {s.outside} | {rate} | {routes} |"
         )
     return "\n".join(lines)
 
