@@ -9,7 +9,7 @@ from bench.papers import outside_left, overlap, placed_words
 from spark_jobs.papers.pdf import read_pdf
 
 
-def one_page_pdf(runs: list[tuple[float, float, str]], crop: str = "") -> bytes:
+def helvetica_page(runs: list[tuple[float, float, str]], crop: str = "") -> bytes:
     """One US Letter page of Helvetica runs at (x, y); `crop`: a /CropBox array, if any."""
     content = " ".join(f"BT /F1 11 Tf {x} {y} Td ({text}) Tj ET" for x, y, text in runs)
     box = f" /CropBox [{crop}]" if crop else ""
@@ -26,7 +26,7 @@ def one_page_pdf(runs: list[tuple[float, float, str]], crop: str = "") -> bytes:
 
 
 def test_words_placed_outside_the_page_box_are_found_and_counted_when_left() -> None:
-    pdf = one_page_pdf(
+    pdf = helvetica_page(
         [(72, 700, "Visible words on the page."), (700, 700, "Hidden right"), (72, 900, "Above")]
     )
     inside, outside = placed_words(pdf)
@@ -39,7 +39,7 @@ def test_words_placed_outside_the_page_box_are_found_and_counted_when_left() -> 
 def test_a_word_the_page_also_shows_inside_its_box_is_left_only_beyond_that_count() -> None:
     # beamer repeats a slide's words on each overlay page: copies shown inside the box are
     # not text from outside it
-    pdf = one_page_pdf([(72, 700, "Overlay words"), (72, 686, "Overlay"), (700, 700, "Overlay")])
+    pdf = helvetica_page([(72, 700, "Overlay words"), (72, 686, "Overlay"), (700, 700, "Overlay")])
     inside, outside = placed_words(pdf)
     assert (inside["overlay"], outside["overlay"]) == (2, 1)
     assert outside_left("Overlay words Overlay", inside, outside) == 0
@@ -47,9 +47,9 @@ def test_a_word_the_page_also_shows_inside_its_box_is_left_only_beyond_that_coun
 
 
 def test_the_crop_box_is_the_page_box_where_a_page_has_one() -> None:
-    pdf = one_page_pdf([(72, 700, "Kept here"), (72, 100, "Cropped away")], crop="0 300 612 792")
+    pdf = helvetica_page([(72, 700, "Kept here"), (72, 100, "Cropped away")], crop="0 300 612 792")
     assert placed_words(pdf)[1] == Counter({"cropped": 1, "away": 1})
-    assert placed_words(one_page_pdf([(72, 700, "All inside")]))[1] == Counter()
+    assert placed_words(helvetica_page([(72, 700, "All inside")]))[1] == Counter()
 
 
 def test_recall_and_precision_count_words_as_multisets() -> None:
