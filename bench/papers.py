@@ -115,9 +115,10 @@ def placed_words(pdf: bytes) -> tuple[Counter, Counter]:
                 char = chr(code) if 0 < code < 0xD800 else " "
                 try:
                     x0, y0, x1, y1 = textpage.get_charbox(index)
-                except pdfium.PdfiumError:
-                    x0 = y0 = x1 = y1 = None
-                if x0 is not None and (x1 < left or x0 > right or y1 < bottom or y0 > top):
+                    placed_outside = x1 < left or x0 > right or y1 < bottom or y0 > top
+                except pdfium.PdfiumError:  # a character without a box (a generated blank)
+                    placed_outside = False
+                if placed_outside:
                     inside.append(" ")
                     outside.append(char)
                 else:

@@ -1269,7 +1269,7 @@ def build(cache: Path = CACHE) -> dict:
             except Exception as exc:  # a reference we cannot build leaves the document out
                 print(f"skipped {name}: pylatexenc failed: {type(exc).__name__}: {exc}")
                 continue
-            if len(re.findall(r"[^\W\d_]+", reference)) < MIN_REFERENCE_WORDS:
+            if word_count(reference) < MIN_REFERENCE_WORDS:
                 print(f"skipped {name}: the reference has under {MIN_REFERENCE_WORDS} words")
                 continue
             (root / "latex" / f"{name}.tar.gz").write_bytes(source_tarball(source))
@@ -1294,10 +1294,22 @@ def build(cache: Path = CACHE) -> dict:
         if not write_scan(vignettes[0], scan, cache, MIN_REFERENCE_WORDS):
             print(f"skipped {name}: the reference has under {MIN_REFERENCE_WORDS} words")
             continue
-        entry = {"name": name, "package": package, "half": None, "source": str(vignettes[0])}
-        manifest["documents"].append({**entry, "scan": "test"})
+        manifest["documents"].append(
+            {
+                "name": name,
+                "package": package,
+                "half": None,
+                "source": str(vignettes[0]),
+                "scan": "test",
+            }
+        )
     (cache / "set" / "manifest.json").write_text(json.dumps(manifest, indent=1))
     return manifest
+
+
+def word_count(text: str) -> int:
+    """Letters-only words, as the benchmark counts them."""
+    return len(re.findall(r"[^\W\d_]+", text))
 
 
 def write_scan(pdf: Path, stem: Path, cache: Path, min_words: int = 0) -> bool:
@@ -1306,7 +1318,7 @@ def write_scan(pdf: Path, stem: Path, cache: Path, min_words: int = 0) -> bool:
     has under `min_words` words (a paired document's scan was kept by its LaTeX reference's
     count instead)."""
     reference = printed_letters(pdftotext(pdf, SCAN_PAGES))
-    if len(re.findall(r"[^\W\d_]+", reference)) < min_words:
+    if word_count(reference) < min_words:
         return False
     stem.parent.mkdir(parents=True, exist_ok=True)
     scan = image_only_pdf(pdf, SCAN_PAGES, SCAN_DPI, cache / "scratch")
